@@ -1,0 +1,283 @@
+"""Functions on tensors: each gate as a function, and the composites built from gates.
+
+Composites (softmax, log_softmax, the hinge loss, entropy, dropout, the unfused linear and
+batch norm) have no backward code of their own: the engine differentiates them through
+their gates.  Where a fused gate exists (``linear``, ``sigmoid``, ``cross_entropy``,
+``batch_norm``), the ``*_composite`` twin computes the same thing gate by gate, and the
+tests prove the two agree (the lecture's granularity, slide 78).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from fcnet import backend, ops
+from fcnet.tensor import Tensor, tensor
+
+__all__ = [
+    "abs", "batch_norm", "batch_norm_composite", "cross_entropy", "cross_entropy_composite",
+    "dropout", "entropy", "exp", "kl_div", "leaky_relu", "linear", "linear_composite", "log",
+    "log_softmax", "matmul", "max", "maximum", "mean", "mse_loss", "multiclass_hinge", "relu",
+    "reshape", "sigmoid", "sigmoid_composite", "softmax", "sum", "tanh", "transpose",
+]
+
+_builtin_abs, _builtin_max, _builtin_sum = abs, max, sum
+
+
+def _t(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else tensor(x)
+
+
+# --- gates as functions (fcnet.exp(x) is x.exp()) ----------------------------------------
+
+
+def exp(x: Any) -> Tensor:
+    """e^x elementwise."""
+    return _t(x).exp()
+
+
+def log(x: Any) -> Tensor:
+    """Ln x elementwise."""
+    return _t(x).log()
+
+
+def abs(x: Any) -> Tensor:
+    """|x| elementwise."""
+    return _t(x).abs()
+
+
+def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Σ x over ``axis``."""
+    return _t(x).sum(axis=axis, keepdims=keepdims)
+
+
+def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Mean of x over ``axis``."""
+    return _t(x).mean(axis=axis, keepdims=keepdims)
+
+
+def max(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:
+    """Max of x over ``axis``; the gradient routes to the arg-max."""
+    return _t(x).max(axis=axis, keepdims=keepdims)
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    """max(a, b) elementwise."""
+    return ops.Maximum.apply(a, b)
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    """A @ b."""
+    return ops.MatMul.apply(a, b)
+
+
+def reshape(x: Any, *shape: Any) -> Tensor:
+    """X with another shape."""
+    return _t(x).reshape(*shape)
+
+
+def transpose(x: Any, *axes: int) -> Tensor:
+    """X with permuted axes (reversed when none are given)."""
+    return _t(x).transpose(*axes)
+
+
+def relu(x: Any) -> Tensor:
+    """max(0, x)."""
+    return _t(x).relu()
+
+
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
+    """max(αx, x) with α = ``negative_slope`` (0.1 on slide 41, 0.01 on slide 86)."""
+    return _t(x).leaky_relu(negative_slope)
+
+
+def sigmoid(x: Any) -> Tensor:
+    """σ(x) = 1 / (1 + e^-x), one fused and stable gate."""
+    return _t(x).sigmoid()
+
+
+def sigmoid_composite(x: Any) -> Tensor:
+    """σ(x) = 1 / (1 + e^-x) built from the neg, exp, add and div gates (slide 75)."""
+    return 1.0 / (1.0 + (-_t(x)).exp())
+
+
+def tanh(x: Any) -> Tensor:
+    """tanh(x)."""
+    return _t(x).tanh()
+
+
+# --- layers as functions -----------------------------------------------------------------
+
+
+def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """F = x Wᵀ + b for x (N, in), W (out, in), b (out,): one fused gate."""
+    args = (x, weight) if bias is None else (x, weight, bias)
+    return ops.Linear.apply(*args)
+
+
+def linear_composite(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """F = x Wᵀ + b from the matmul, transpose and add gates."""
+    out = _t(x) @ weight.T
+    return out if bias is None else out + bias
+
+
+def batch_norm(x: Tensor, gamma: Tensor, beta: Tensor, eps: float = 1e-5) -> Tensor:
+    """Y = γ (x - μ_B) / √(σ²_B + eps) + β with batch statistics (slide 139): one fused gate."""
+    return ops.BatchNorm.apply(x, gamma, beta, eps=eps)
+
+
+def batch_norm_composite(x: Tensor, gamma: Tensor, beta: Tensor, eps: float = 1e-5) -> Tensor:
+    """The same batch norm built gate by gate."""
+    mu = x.mean(axis=0)
+    xc = x - mu
+    var = (xc * xc).mean(axis=0)
+    return xc / (var + eps) ** 0.5 * gamma + beta
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True,
+            rng: backend.Generator | int | None = None, mask: Any = None) -> Tensor:
+    """Inverted dropout: y = x * m / (1 - p) with m ~ Bernoulli(1 - p); identity when not training.
+
+    ``p`` is the fraction of units set to zero (slide 155).  Dividing by 1 - p at training
+    time keeps E[y] = x, so evaluation needs no rescaling.  A fixed ``mask`` may be given.
+    """
+    if not 0.0 <= p < 1.0:
+        raise ValueError(f"dropout probability must be in [0, 1), got {p}")
+    if not training or p == 0.0:
+        return x
+    xp = backend.xp_of(x.data)
+    if mask is None:
+        keep = backend.get_generator(rng).random(x.shape, dtype=np.float32) >= p
+        mask = xp.asarray(keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - p)))
+    else:
+        mask = xp.asarray(mask, dtype=x.dtype) / (1.0 - p)
+    return x * Tensor(mask, _raw=True)
+
+
+# --- softmax and losses ------------------------------------------------------------------
+
+
+def softmax(x: Any, axis: int = -1) -> Tensor:
+    """p_j = e^(s_j) / Σ_k e^(s_k) (slide 51), shifted by max s for stability."""
+    return log_softmax(x, axis=axis).exp()
+
+
+def log_softmax(x: Any, axis: int = -1) -> Tensor:
+    """Log p_j = s_j - log Σ_k e^(s_k), computed as (s_j - m) - log Σ_k e^(s_k - m)."""
+    x = _t(x)
+    shifted = x - Tensor(x.data.max(axis=axis, keepdims=True), _raw=True)
+    return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
+
+
+def _targets(targets: Any, scores: Tensor) -> Any:
+    """Class indices as an integer array on the scores' device, checked against the scores."""
+    if isinstance(targets, Tensor):
+        targets = targets.data
+    xp = backend.xp_of(scores.data)
+    t = xp.asarray(targets)
+    if scores.ndim != 2:
+        raise ValueError(f"scores must have shape (N, C), got {scores.shape}")
+    if t.ndim != 1 or t.shape[0] != scores.shape[0]:
+        raise ValueError(
+            f"targets must be N={scores.shape[0]} class indices of shape ({scores.shape[0]},), "
+            f"got shape {tuple(t.shape)}"
+        )
+    if t.dtype.kind == "f":
+        if t.size and not bool((t == xp.round(t)).all()):
+            raise ValueError("targets must be integer class indices, got fractional values")
+    elif t.dtype.kind not in "iu":
+        raise TypeError(f"targets must be integer class indices, got dtype {t.dtype}")
+    t = t.astype(np.int64, copy=False)
+    c = scores.shape[1]
+    if t.size and (int(t.min()) < 0 or int(t.max()) >= c):
+        raise ValueError(
+            f"targets must lie in [0, {c - 1}] for {c} classes, got values from "
+            f"{int(t.min())} to {int(t.max())}"
+        )
+    return t
+
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _reduce(losses: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return losses.mean()
+    if reduction == "sum":
+        return losses.sum()
+    return losses
+
+
+def _check_reduction(reduction: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def cross_entropy(scores: Tensor, targets: Any, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """L = (1/N) Σ_i -log softmax(s_i)[y_i] (slides 51-57): one fused, exact gate."""
+    _check_reduction(reduction)
+    if not 0.0 <= label_smoothing < 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
+    t = _targets(targets, scores)
+    return ops.SoftmaxCrossEntropy.apply(scores, targets=t, reduction=reduction,
+                                         label_smoothing=float(label_smoothing))
+
+
+def cross_entropy_composite(scores: Tensor, targets: Any, reduction: str = "mean") -> Tensor:
+    """The same loss built from log_softmax and indexing gates."""
+    _check_reduction(reduction)
+    t = _targets(targets, scores)
+    rows = backend.xp_of(scores.data).arange(scores.shape[0])
+    return _reduce(-log_softmax(scores, axis=1)[rows, t], reduction)
+
+
+def multiclass_hinge(scores: Tensor, targets: Any, margin: float = 1.0,
+                     reduction: str = "mean") -> Tensor:
+    """L_i = Σ_{j≠y_i} max(0, s_ij - s_iy_i + margin) (slide 48), averaged over the batch.
+
+    No division by the number of classes (PyTorch's ``multi_margin_loss`` divides by C).
+    """
+    _check_reduction(reduction)
+    t = _targets(targets, scores)
+    xp = backend.xp_of(scores.data)
+    n, c = scores.shape
+    rows = xp.arange(n)
+    correct = scores[rows, t].reshape(n, 1)
+    margins = (scores - correct + margin).relu()
+    others = xp.ones((n, c), dtype=scores.dtype)
+    others[rows, t] = 0.0
+    return _reduce((margins * Tensor(others, _raw=True)).sum(axis=1), reduction)
+
+
+def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """L = mean (pred - target)²."""
+    _check_reduction(reduction)
+    d = pred - _t(target).detach()
+    sq = d * d
+    return sq.mean() if reduction == "mean" else _reduce(sq, reduction)
+
+
+def entropy(p: Any, axis: int = -1, base: float | None = None) -> Tensor:
+    """H(p) = -Σ_j p_j log p_j (0 log 0 = 0); ``base=10`` gives log10 as on slide 64."""
+    p = _t(p)
+    safe = Tensor(backend.xp_of(p.data).where(p.data > 0, p.data, 1.0).astype(p.dtype), _raw=True)
+    h = -(p * _log(safe, base)).sum(axis=axis)
+    return h
+
+
+def kl_div(p: Any, q: Any, axis: int = -1, base: float | None = None) -> Tensor:
+    """KL(p‖q) = Σ_j p_j log(p_j / q_j) of two probability distributions (slide 60).
+
+    Lecture order: p is the true distribution, q the prediction; H(p, q) = H(p) + KL(p‖q).
+    (PyTorch's ``kl_div(input, target)`` takes log q first; this function takes p, q.)
+    """
+    p, q = _t(p), _t(q)
+    safe = Tensor(backend.xp_of(p.data).where(p.data > 0, p.data, 1.0).astype(p.dtype), _raw=True)
+    return (p * (_log(safe, base) - _log(q, base))).sum(axis=axis)
+
+
+def _log(x: Tensor, base: float | None) -> Tensor:
+    return x.log() if base is None else x.log() / float(np.log(base))

@@ -1,0 +1,189 @@
+"""``Module`` and ``Parameter``: the containers every layer is built on (PyTorch's API)."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from fcnet import backend
+from fcnet.tensor import Tensor, tensor
+
+__all__ = ["Module", "Parameter"]
+
+
+class Parameter(Tensor):
+    """A tensor that a ``Module`` owns and an optimizer updates (always requires grad).
+
+    Keeps the dtype it is given (a float64 array stays float64; Python lists become float32).
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Any, requires_grad: bool = True) -> None:
+        arr = data.data if isinstance(data, Tensor) else tensor(data).data
+        super().__init__(arr, requires_grad=requires_grad, _raw=True)
+
+    def __repr__(self) -> str:
+        return "Parameter(" + super().__repr__() + ")"
+
+
+class Module:
+    """Base class of layers and networks: holds parameters, buffers and sub-modules.
+
+    Attributes set to a ``Parameter`` or a ``Module`` are registered in order of
+    assignment; ``register_buffer`` keeps arrays that are state but not trained
+    (batch norm's running statistics).
+    """
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if "_parameters" not in self.__dict__:
+            raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() first")
+        for store in (self._parameters, self._modules, self._buffers):
+            store.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        d = self.__dict__
+        for store in ("_parameters", "_modules", "_buffers"):
+            if store in d and name in d[store]:
+                return d[store][name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def register_buffer(self, name: str, array: Any) -> None:
+        """Keep ``array`` as state saved in ``state_dict`` but not trained."""
+        self._buffers[name] = array
+
+    # --- calling -----------------------------------------------------------------------
+    def forward(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    # --- traversal -----------------------------------------------------------------------
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module and all below it, with dotted names."""
+        yield prefix, self
+        for name, m in self._modules.items():
+            yield from m.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self) -> Iterator[Module]:
+        """This module and all below it."""
+        for _, m in self.named_modules():
+            yield m
+
+    def children(self) -> Iterator[Module]:
+        """The direct sub-modules."""
+        yield from self._modules.values()
+
+    def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
+        """``(name, parameter)`` pairs, e.g. ``("0.weight", W1)``."""
+        for mname, m in self.named_modules():
+            for pname, p in m._parameters.items():
+                yield (f"{mname}.{pname}" if mname else pname), p
+
+    def parameters(self) -> list[Parameter]:
+        """All parameters, in registration order."""
+        return [p for _, p in self.named_parameters()]
+
+    def named_buffers(self) -> Iterator[tuple[str, Any]]:
+        """``(name, array)`` pairs of the buffers."""
+        for mname, m in self.named_modules():
+            for bname, b in m._buffers.items():
+                yield (f"{mname}.{bname}" if mname else bname), b
+
+    def num_parameters(self) -> int:
+        """Total number of trainable scalars."""
+        return sum(p.size for p in self.parameters())
+
+    # --- modes ---------------------------------------------------------------------------
+    def train(self, mode: bool = True) -> Module:
+        """Training mode (batch statistics, dropout on) for this module and all below."""
+        for m in self.modules():
+            object.__setattr__(m, "training", mode)
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode (running statistics, dropout off)."""
+        return self.train(False)
+
+    def zero_grad(self) -> None:
+        """Forget all parameter gradients."""
+        for p in self.parameters():
+            p.grad = None
+
+    def to(self, device: str) -> Module:
+        """Move parameters and buffers to ``device`` in place; returns self."""
+        for m in self.modules():
+            for name, p in m._parameters.items():
+                p.data = backend.to_device(p.data, device)
+                if p.grad is not None:
+                    p.grad = backend.to_device(p.grad, device)
+                m._parameters[name] = p
+            for name, b in list(m._buffers.items()):
+                m._buffers[name] = backend.to_device(b, device)
+        return self
+
+    # --- state ---------------------------------------------------------------------------
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
+        """Parameters and buffers by name, as NumPy copies."""
+        sd: OrderedDict[str, np.ndarray] = OrderedDict()
+        for name, p in self.named_parameters():
+            sd[name] = backend.to_numpy(p.data).copy()
+        for name, b in self.named_buffers():
+            sd[name] = backend.to_numpy(b).copy()
+        return sd
+
+    def load_state_dict(self, state: dict[str, Any], strict: bool = True) -> None:
+        """Copy values into the parameters and buffers in place (optimizers keep working)."""
+        own_params = dict(self.named_parameters())
+        own_buffers = dict(self.named_buffers())
+        expected = set(own_params) | set(own_buffers)
+        missing = sorted(expected - set(state))
+        unexpected = sorted(set(state) - expected)
+        if strict and (missing or unexpected):
+            raise KeyError(
+                f"state_dict does not fit this {type(self).__name__}: missing {missing}, "
+                f"unexpected {unexpected}"
+            )
+        for name, value in state.items():
+            if name not in expected:
+                continue
+            target = own_params[name].data if name in own_params else own_buffers[name]
+            value = backend.to_numpy(value.data if isinstance(value, Tensor) else value)
+            if tuple(value.shape) != tuple(target.shape):
+                raise ValueError(
+                    f"state_dict entry {name!r} has shape {tuple(value.shape)}, but this model's "
+                    f"has {tuple(target.shape)}: the architectures differ"
+                )
+            backend.xp_of(target).copyto(target, backend.xp_of(target).asarray(value),
+                                         casting="same_kind")
+
+    # --- printing ------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """Arguments shown in ``repr``."""
+        return ""
+
+    def __repr__(self) -> str:
+        if not self._modules:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = [f"{type(self).__name__}("]
+        for name, m in self._modules.items():
+            sub = repr(m).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {sub}")
+        lines.append(")")
+        return "\n".join(lines)

@@ -1,0 +1,480 @@
+"""The gates of the computation graph (slides 65-79): forward and local gradient side by side.
+
+Each gate's ``backward`` gets the upstream gradient ``g`` = dL/d(out) and returns
+dL/d(input) for each input: upstream times local gradient.  Gradients may keep the
+broadcast shape; the engine sums them back to each input's shape.  No gate mutates ``g``.
+
+The fused gates (Linear, SoftmaxCrossEntropy, BatchNorm, Sigmoid) compute what a chain of
+elementary gates computes, in fewer passes over memory and with better numerics: this is
+the lecture's "granularity" (slide 78).  ``tests`` prove both forms agree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from fcnet.backend import xp_of
+from fcnet.tensor import Function
+
+# --- arithmetic -------------------------------------------------------------------------
+
+
+class Add(Function):
+    """out = a + b; the add gate distributes g to both inputs."""
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, g):
+        return g, g
+
+
+class Sub(Function):
+    """out = a - b."""
+
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, g):
+        return g, (-g if self.needs[1] else None)
+
+
+class Mul(Function):
+    """out = a * b; the mul gate swaps: da = g * b, db = g * a."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, g):
+        return (g * self.b if self.needs[0] else None,
+                g * self.a if self.needs[1] else None)
+
+
+class Div(Function):
+    """out = a / b; da = g / b, db = -g * a / b²."""
+
+    def forward(self, a, b):
+        self.b = b
+        self.out = a / b
+        return self.out
+
+    def backward(self, g):
+        ga = g / self.b if self.needs[0] else None
+        gb = -g * self.out / self.b if self.needs[1] else None
+        return ga, gb
+
+
+class Neg(Function):
+    """out = -a."""
+
+    def forward(self, a):
+        return -a
+
+    def backward(self, g):
+        return -g
+
+
+class Pow(Function):
+    """out = a^p for a scalar p; da = g * p * a^(p-1)."""
+
+    def forward(self, a, exponent: float):
+        self.a, self.p = a, exponent
+        return a**exponent
+
+    def backward(self, g):
+        p = self.p
+        if p == 2.0:  # the common square: no pow call
+            return g * (2.0 * self.a)
+        return g * (p * self.a ** (p - 1.0))
+
+
+class Exp(Function):
+    """out = e^a; da = g * out."""
+
+    def forward(self, a):
+        self.out = xp_of(a).exp(a)
+        return self.out
+
+    def backward(self, g):
+        return g * self.out
+
+
+class Log(Function):
+    """out = ln a; da = g / a."""
+
+    def forward(self, a):
+        self.a = a
+        return xp_of(a).log(a)
+
+    def backward(self, g):
+        return g / self.a
+
+
+class Abs(Function):
+    """out = |a|; da = g * sign(a) (0 at 0, as PyTorch)."""
+
+    def forward(self, a):
+        self.a = a
+        return abs(a)
+
+    def backward(self, g):
+        return g * xp_of(self.a).sign(self.a)
+
+
+class Cast(Function):
+    """out = a converted to another dtype; the gradient is converted back."""
+
+    def forward(self, a, dtype: Any):
+        self.src = a.dtype
+        return a.astype(dtype)
+
+    def backward(self, g):
+        return g.astype(self.src)
+
+
+class MatMul(Function):
+    """out = a @ b; da = g @ bᵀ, db = aᵀ @ g (1-D operands as in NumPy)."""
+
+    def forward(self, a, b):
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError("matmul needs operands with at least one dimension; use * for scalars")
+        if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+            raise ValueError(
+                f"matmul shapes {tuple(a.shape)} @ {tuple(b.shape)} do not fit: the last "
+                f"dimension of the left ({a.shape[-1]}) must equal the "
+                f"{'second-to-last' if b.ndim > 1 else 'only'} dimension of the right"
+            )
+        self.a, self.b = a, b
+        return a @ b
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        g2 = g
+        if b.ndim == 1:
+            g2 = g2[..., None]
+        if a.ndim == 1:
+            g2 = g2[..., None, :]
+        ga = gb = None
+        if self.needs[0]:
+            ga = g2 @ b2.swapaxes(-1, -2)
+            if a.ndim == 1:
+                ga = ga[..., 0, :]
+        if self.needs[1]:
+            gb = a2.swapaxes(-1, -2) @ g2
+            if b.ndim == 1:
+                gb = gb[..., 0]
+        return ga, gb
+
+
+# --- reductions -------------------------------------------------------------------------
+
+
+def _expand(g, shape, axis, keepdims):
+    """Broadcast a reduced gradient back to ``shape``."""
+    if axis is not None and not keepdims:
+        axes = (axis,) if isinstance(axis, int) else axis
+        g = xp_of(g).expand_dims(g, tuple(ax % len(shape) for ax in axes))
+    return xp_of(g).broadcast_to(g, shape)
+
+
+class Sum(Function):
+    """out = Σ a over axis; da = g broadcast back (the add gate, many inputs)."""
+
+    def forward(self, a, axis=None, keepdims=False):
+        self.shape, self.axis, self.keepdims = a.shape, axis, keepdims
+        return a.sum(axis=axis, keepdims=keepdims)
+
+    def backward(self, g):
+        return _expand(g, self.shape, self.axis, self.keepdims)
+
+
+class Mean(Function):
+    """out = (1/n) Σ a over axis; da = g / n broadcast back."""
+
+    def forward(self, a, axis=None, keepdims=False):
+        self.shape, self.axis, self.keepdims = a.shape, axis, keepdims
+        out = a.mean(axis=axis, keepdims=keepdims)
+        self.n = a.size // max(out.size, 1) if a.size else 1
+        return out
+
+    def backward(self, g):
+        return _expand(g / self.n, self.shape, self.axis, self.keepdims)
+
+
+class Max(Function):
+    """out = max a over axis; the max gate routes g to the arg-max, 0 elsewhere.
+
+    NOTE: on ties the whole gradient goes to the first arg-max (PyTorch's ``max(dim)``).
+    """
+
+    def forward(self, a, axis=None, keepdims=False):
+        if axis is not None and not isinstance(axis, int | np.integer):
+            raise TypeError(f"max takes one axis (an int) or None, got {axis!r}")
+        xp = xp_of(a)
+        self.shape, self.axis, self.keepdims = a.shape, axis, keepdims
+        if axis is None:
+            self.idx = int(a.argmax())
+            out = a.reshape(-1)[self.idx]
+            return out.reshape((1,) * a.ndim) if keepdims else xp.asarray(out)
+        self.idx = xp.expand_dims(a.argmax(axis=axis), axis)
+        out = xp.take_along_axis(a, self.idx, axis=axis)
+        return out if keepdims else out.squeeze(axis)
+
+    def backward(self, g):
+        xp = xp_of(g)
+        out = xp.zeros(self.shape, dtype=g.dtype)
+        if self.axis is None:
+            out.reshape(-1)[self.idx] = g.reshape(())
+            return out
+        gk = g if self.keepdims else xp.expand_dims(g, self.axis)
+        xp.put_along_axis(out, self.idx, gk, axis=self.axis)
+        return out
+
+
+class Maximum(Function):
+    """out = max(a, b) elementwise; g goes to the larger input (half to each on a tie)."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return xp_of(a).maximum(a, b)
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        share = (a > b) + 0.5 * (a == b)
+        ga = g * share if self.needs[0] else None
+        gb = g * (1.0 - share) if self.needs[1] else None
+        return ga, gb
+
+
+# --- shape ------------------------------------------------------------------------------
+
+
+class Reshape(Function):
+    """out = a with another shape; da = g reshaped back."""
+
+    def forward(self, a, shape):
+        self.shape = a.shape
+        try:
+            return a.reshape(shape)
+        except ValueError:
+            raise ValueError(
+                f"cannot reshape a tensor of shape {tuple(a.shape)} ({a.size} elements) into "
+                f"{tuple(shape)}"
+            ) from None
+
+    def backward(self, g):
+        return g.reshape(self.shape)
+
+
+class Transpose(Function):
+    """out = a with permuted axes; da = g with the inverse permutation."""
+
+    def forward(self, a, axes=None):
+        self.axes = axes
+        return a.transpose(axes) if axes is not None else a.T
+
+    def backward(self, g):
+        if self.axes is None:
+            return g.T
+        return g.transpose(np.argsort(self.axes))
+
+
+class GetItem(Function):
+    """out = a[index]; da is g scattered back (summed where an index repeats)."""
+
+    def forward(self, a, index):
+        self.shape, self.index = a.shape, index
+        return a[index]
+
+    def backward(self, g):
+        xp = xp_of(g)
+        out = xp.zeros(self.shape, dtype=g.dtype)
+        idx = self.index
+        parts = idx if isinstance(idx, tuple) else (idx,)
+        if any(hasattr(p, "shape") or isinstance(p, list) for p in parts):
+            xp.add.at(out, idx, g)  # advanced indexing may repeat an index
+        else:
+            out[idx] = g
+        return out
+
+
+# --- activations ------------------------------------------------------------------------
+
+
+class Sigmoid(Function):
+    """out = σ(a) = 1 / (1 + e^-a); da = g * out * (1 - out) (at most g / 4).
+
+    Fused and stable: e^-|a| never overflows, and σ of large negative a keeps full
+    relative precision (computed as e^a / (1 + e^a)).
+    """
+
+    def forward(self, a):
+        xp = xp_of(a)
+        e = xp.exp(-abs(a))
+        self.out = xp.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(a.dtype, copy=False)
+        return self.out
+
+    def backward(self, g):
+        out = self.out
+        return g * (out * (1.0 - out))
+
+
+class Tanh(Function):
+    """out = tanh(a); da = g * (1 - out²)."""
+
+    def forward(self, a):
+        self.out = xp_of(a).tanh(a)
+        return self.out
+
+    def backward(self, g):
+        return g * (1.0 - self.out * self.out)
+
+
+class ReLU(Function):
+    """out = max(0, a); da = g where a > 0, else 0.
+
+    NOTE: the gradient at exactly 0 is 0, as in PyTorch.
+    """
+
+    def forward(self, a):
+        out = xp_of(a).maximum(a, 0)
+        if self.needs[0]:
+            self.out = out
+        return out
+
+    def backward(self, g):
+        return g * (self.out > 0)
+
+
+class LeakyReLU(Function):
+    """out = a if a > 0 else α a; da = g if a > 0 else α g (α at 0, as PyTorch)."""
+
+    def forward(self, a, negative_slope=0.01):
+        self.pos = a > 0
+        self.slope = negative_slope
+        return xp_of(a).where(self.pos, a, a * negative_slope)
+
+    def backward(self, g):
+        return xp_of(g).where(self.pos, g, g * self.slope)
+
+
+# --- fused gates for speed and numerics -------------------------------------------------
+
+
+class Linear(Function):
+    """out = x @ Wᵀ + b with W of shape (out, in), b of shape (out,).
+
+    dx = g @ W, dW = gᵀ @ x, db = Σ_N g.  Fused: one matmul and one in-place add forward.
+    """
+
+    def forward(self, x, w, b=None):
+        if x.shape[-1] != w.shape[1]:
+            raise ValueError(
+                f"linear layer expects inputs with {w.shape[1]} features, got shape {tuple(x.shape)}: "
+                f"flatten images to (N, {w.shape[1]}) first"
+            )
+        self.x, self.w = x, w
+        out = x @ w.T
+        if b is not None:
+            out += b
+        return out
+
+    def backward(self, g):
+        x, w = self.x, self.w
+        gx = g @ w if self.needs[0] else None
+        if self.needs[1]:
+            if x.ndim == 2:
+                gw = g.T @ x
+            else:  # fold leading dimensions into the batch
+                gw = g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1])
+        else:
+            gw = None
+        gb = None
+        if len(self.needs) > 2 and self.needs[2]:
+            gb = g.reshape(-1, g.shape[-1]).sum(axis=0)
+        return gx, gw, gb
+
+
+class SoftmaxCrossEntropy(Function):
+    """L_i = -log softmax(s_i)[y_i] = log Σ_j e^(s_ij) - s_iy; dL_i/ds_i = p_i - onehot(y_i).
+
+    Exact where the naive form rounds to zero: with m = max_j s_j,
+    log Σ_j e^(s_j) = m + log1p(Σ_{j≠argmax} e^(s_j - m)), so for scores [10, -100, -100]
+    and y = 0 the loss is 2e^-110 ≈ 3.4e-48, not 0.  ``label_smoothing`` ε mixes the
+    one-hot target with the uniform one: q = (1-ε) onehot + ε/C.
+    """
+
+    def forward(self, s, targets, reduction="mean", label_smoothing=0.0):
+        xp = xp_of(s)
+        n, c = s.shape
+        rows = xp.arange(n)
+        arg = s.argmax(axis=1)
+        m = s[rows, arg]
+        e = xp.exp(s - m[:, None])
+        e[rows, arg] = 0.0  # the arg-max term is exactly 1: sum the others without cancellation
+        rest = e.sum(axis=1)
+        e[rows, arg] = 1.0
+        log1p_rest = xp.log1p(rest)
+        # (m - s_y) + log1p(rest), not lse - s_y: keeps losses far below 1 ulp of m exact
+        losses = (m - s[rows, targets]) + log1p_rest
+        if label_smoothing:
+            uniform = (m - s.mean(axis=1)) + log1p_rest
+            losses = (1.0 - label_smoothing) * losses + label_smoothing * uniform
+        self.reduction, self.targets, self.eps = reduction, targets, label_smoothing
+        self.n, self.c = n, c
+        if self.needs[0]:
+            e /= (1.0 + rest)[:, None]  # softmax probabilities, in place
+            self.p = e
+        if reduction == "mean":
+            return losses.mean()
+        if reduction == "sum":
+            return losses.sum()
+        return losses
+
+    def backward(self, g):
+        xp = xp_of(g)
+        grad = self.p.copy()
+        rows = xp.arange(self.n)
+        if self.eps:
+            grad -= self.eps / self.c
+        grad[rows, self.targets] -= 1.0 - self.eps
+        if self.reduction == "mean":
+            grad *= g / self.n
+        elif self.reduction == "sum":
+            grad *= g
+        else:
+            grad *= g[:, None]
+        return grad, None
+
+
+class BatchNorm(Function):
+    """Training-mode batch norm (slide 139) over the batch axis of x (N, D).
+
+    μ = mean_N x, σ² = mean_N (x-μ)², x̂ = (x-μ)/√(σ²+eps), y = γ x̂ + β.
+    dx = (γ/√(σ²+eps)) (g - mean(g) - x̂ mean(g x̂)); dγ = Σ g x̂; dβ = Σ g.
+    """
+
+    def forward(self, x, gamma, beta, eps=1e-5):
+        xp = xp_of(x)
+        self.mean = x.mean(axis=0)
+        xc = x - self.mean
+        self.var = (xc * xc).mean(axis=0)
+        self.invstd = 1.0 / xp.sqrt(self.var + eps)
+        xc *= self.invstd
+        self.xhat, self.gamma = xc, gamma
+        return xc * gamma + beta
+
+    def backward(self, g):
+        xhat = self.xhat
+        gbeta = g.sum(axis=0)
+        ggamma = (g * xhat).sum(axis=0)
+        gx = None
+        if self.needs[0]:
+            n = g.shape[0]
+            gx = (self.gamma * self.invstd / n) * (n * g - gbeta - xhat * ggamma)
+        return gx, ggamma, gbeta

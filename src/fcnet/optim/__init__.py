@@ -1,0 +1,21 @@
+"""Optimizers (slides 89-123), gradient clipping and learning-rate schedules."""
+
+from fcnet.optim.adam import Adam
+from fcnet.optim.clip import clip_grad_norm, clip_grad_value
+from fcnet.optim.momentum import Momentum
+from fcnet.optim.optimizer import Optimizer
+from fcnet.optim.rmsprop import RMSProp
+from fcnet.optim.schedules import CosineLR, LRSchedule, StepLR, WarmupLR
+from fcnet.optim.sgd import SGD
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    "sgd": SGD,
+    "momentum": Momentum,
+    "rmsprop": RMSProp,
+    "adam": Adam,
+}
+
+__all__ = [
+    "OPTIMIZERS", "SGD", "Adam", "CosineLR", "LRSchedule", "Momentum", "Optimizer", "RMSProp",
+    "StepLR", "WarmupLR", "clip_grad_norm", "clip_grad_value",
+]

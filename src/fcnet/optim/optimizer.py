@@ -1,0 +1,130 @@
+"""``Optimizer``: the base of SGD, Momentum, RMSProp and Adam (slides 89-123).
+
+Parameters are updated in place.  Each optimizer keeps, per parameter, the state its
+formula needs (v, r) plus one scratch buffer, allocated on the first step and reused, so
+a step allocates no parameter-sized temporaries.  ``state_dict`` holds plain arrays and
+numbers (no pickle needed to save it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from fcnet import backend
+from fcnet.tensor import Tensor
+
+__all__ = ["Optimizer"]
+
+
+class Optimizer:
+    """Base class: ``zero_grad()``, ``step()``, ``state_dict()``, ``load_state_dict()``.
+
+    Args:
+        params: the tensors to update (e.g. ``model.parameters()``).
+        defaults: hyperparameters (``lr``, ...) stored in ``param_groups[0]``, which
+            learning-rate schedules change.
+    """
+
+    state_names: tuple[str, ...] = ()
+
+    def __init__(self, params: Iterable[Tensor], defaults: dict[str, Any]) -> None:
+        self.params: list[Tensor] = list(params)
+        if not self.params:
+            raise ValueError("optimizer got an empty parameter list: pass model.parameters()")
+        for i, p in enumerate(self.params):
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer parameters must be Tensors, got {type(p).__name__} at {i}")
+        lr = defaults.get("lr")
+        if lr is None or not lr >= 0.0:
+            raise ValueError(f"Invalid learning rate: {lr} (must be >= 0)")
+        wd = defaults.get("weight_decay", 0.0)
+        if not wd >= 0.0:
+            raise ValueError(f"Invalid weight_decay value: {wd} (must be >= 0)")
+        self.param_groups: list[dict[str, Any]] = [dict(defaults, params=self.params)]
+        self.state: list[dict[str, Any]] = [{} for _ in self.params]
+        self.steps = 0
+        self._scratch: list[Any] = [None] * len(self.params)
+
+    @property
+    def lr(self) -> float:
+        """The current learning rate ε."""
+        return self.param_groups[0]["lr"]
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self.param_groups[0]["lr"] = float(value)
+
+    @property
+    def hyper(self) -> dict[str, Any]:
+        """The hyperparameters (``param_groups[0]`` without the params)."""
+        return {k: v for k, v in self.param_groups[0].items() if k != "params"}
+
+    def zero_grad(self) -> None:
+        """Forget the gradients (``p.grad = None``) before the next backward."""
+        for p in self.params:
+            p.grad = None
+
+    def _buffer(self, i: int, name: str) -> Any:
+        """State buffer ``name`` of parameter i (zeros on first use)."""
+        st = self.state[i]
+        if name not in st:
+            st[name] = backend.xp_of(self.params[i].data).zeros_like(self.params[i].data)
+        return st[name]
+
+    def _tmp(self, i: int) -> Any:
+        """A scratch array of parameter i's shape, reused across steps."""
+        t = self._scratch[i]
+        if t is None:
+            t = self._scratch[i] = backend.xp_of(self.params[i].data).empty_like(self.params[i].data)
+        return t
+
+    def _grad(self, i: int) -> Any:
+        """g, with the L2 weight decay term λθ added when ``weight_decay`` > 0 (PyTorch's form)."""
+        p = self.params[i]
+        wd = self.param_groups[0].get("weight_decay", 0.0)
+        if not wd or self.param_groups[0].get("decoupled_weight_decay", False):
+            return p.grad
+        tmp = self._tmp(i)
+        backend.xp_of(tmp).multiply(p.data, wd, out=tmp)
+        tmp += p.grad
+        return tmp
+
+    def step(self) -> None:
+        """One update of every parameter that has a gradient."""
+        self.steps += 1
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            if p.grad.shape != p.data.shape:
+                raise ValueError(f"gradient of shape {p.grad.shape} for a parameter of shape {p.shape}")
+            self._update(i, p)
+
+    def _update(self, i: int, p: Tensor) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} must define _update")
+
+    # --- state -----------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """``{"steps", "hyper": {...}, "state": {"<i>.<name>": array}}`` (NumPy copies)."""
+        state = {f"{i}.{k}": backend.to_numpy(v).copy() for i, st in enumerate(self.state)
+                 for k, v in st.items()}
+        return {"type": type(self).__name__, "steps": self.steps, "hyper": self.hyper, "state": state}
+
+    def load_state_dict(self, sd: dict[str, Any]) -> None:
+        """Restore what ``state_dict`` returned (the parameters must have the same shapes)."""
+        if sd.get("type", type(self).__name__) != type(self).__name__:
+            raise ValueError(f"state_dict is for {sd['type']}, not {type(self).__name__}")
+        self.steps = int(sd["steps"])
+        self.param_groups[0].update(sd["hyper"])
+        self.state = [{} for _ in self.params]
+        for key, value in sd["state"].items():
+            i_str, name = key.split(".", 1)
+            i = int(i_str)
+            if i >= len(self.params) or tuple(value.shape) != self.params[i].shape:
+                raise ValueError(f"optimizer state {key!r} does not fit parameter {i}")
+            xp = backend.xp_of(self.params[i].data)
+            self.state[i][name] = xp.array(value, dtype=self.params[i].dtype)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v}" for k, v in self.hyper.items())
+        return f"{type(self).__name__}({args})"

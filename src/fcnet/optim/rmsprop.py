@@ -1,0 +1,45 @@
+"""RMSProp (slides 104-108)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from fcnet.backend import xp_of
+from fcnet.optim.optimizer import Optimizer
+from fcnet.tensor import Tensor
+
+
+class RMSProp(Optimizer):
+    """r ← ρ r + (1 − ρ) g²; θ ← θ − ε g / (√r + δ).
+
+    Each coordinate's step is divided by the root of its running mean square gradient, so
+    steep (oscillating) directions slow down and flat ones speed up (slide 106).  Equal to
+    ``torch.optim.RMSprop(lr=ε, alpha=ρ, eps=δ)``.
+
+    Args:
+        lr: ε.  rho: ρ (decay, slide default 0.999).  eps: δ (default 1e-5).
+    """
+
+    def __init__(self, params: Iterable[Tensor], lr: float = 0.001, rho: float = 0.999,
+                 eps: float = 1e-5, weight_decay: float = 0.0) -> None:
+        if not 0.0 <= rho < 1.0:
+            raise ValueError(f"Invalid rho value: {rho} (must be in [0, 1))")
+        if not eps >= 0.0:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        super().__init__(params, {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay})
+
+    def _update(self, i: int, p: Tensor) -> None:
+        h = self.param_groups[0]
+        g = self._grad(i)
+        r = self._buffer(i, "r")
+        tmp = self._tmp(i)
+        xp = xp_of(tmp)
+        xp.multiply(g, g, out=tmp)  # g², then r ← ρ r + (1 − ρ) g²
+        tmp *= 1.0 - h["rho"]
+        r *= h["rho"]
+        r += tmp
+        xp.sqrt(r, out=tmp)  # then ε g / (√r + δ)
+        tmp += h["eps"]
+        xp.divide(g, tmp, out=tmp)
+        tmp *= h["lr"]
+        p.data -= tmp

@@ -1,0 +1,24 @@
+"""Mini-batch stochastic gradient descent (slide 91)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from fcnet.backend import xp_of
+from fcnet.optim.optimizer import Optimizer
+from fcnet.tensor import Tensor
+
+
+class SGD(Optimizer):
+    """θ ← θ − ε g, with g the mini-batch gradient (plus λθ with ``weight_decay``).
+
+    Equal to ``torch.optim.SGD(params, lr)``.
+    """
+
+    def __init__(self, params: Iterable[Tensor], lr: float = 0.01, weight_decay: float = 0.0) -> None:
+        super().__init__(params, {"lr": lr, "weight_decay": weight_decay})
+
+    def _update(self, i: int, p: Tensor) -> None:
+        tmp = self._tmp(i)
+        xp_of(tmp).multiply(self._grad(i), self.lr, out=tmp)  # ε g
+        p.data -= tmp
