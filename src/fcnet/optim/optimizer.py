@@ -44,7 +44,7 @@ class Optimizer:
         self.param_groups: list[dict[str, Any]] = [dict(defaults, params=self.params)]
         self.state: list[dict[str, Any]] = [{} for _ in self.params]
         self.steps = 0
-        self._scratch: list[Any] = [None] * len(self.params)
+        self._scratch: dict[tuple[int, str], Any] = {}
 
     @property
     def lr(self) -> float:
@@ -72,11 +72,11 @@ class Optimizer:
             st[name] = backend.xp_of(self.params[i].data).zeros_like(self.params[i].data)
         return st[name]
 
-    def _tmp(self, i: int) -> Any:
+    def _tmp(self, i: int, slot: str = "tmp") -> Any:
         """A scratch array of parameter i's shape, reused across steps."""
-        t = self._scratch[i]
+        t = self._scratch.get((i, slot))
         if t is None:
-            t = self._scratch[i] = backend.xp_of(self.params[i].data).empty_like(self.params[i].data)
+            t = self._scratch[i, slot] = backend.xp_of(self.params[i].data).empty_like(self.params[i].data)
         return t
 
     def _grad(self, i: int) -> Any:
@@ -85,10 +85,10 @@ class Optimizer:
         wd = self.param_groups[0].get("weight_decay", 0.0)
         if not wd or self.param_groups[0].get("decoupled_weight_decay", False):
             return p.grad
-        tmp = self._tmp(i)
-        backend.xp_of(tmp).multiply(p.data, wd, out=tmp)
-        tmp += p.grad
-        return tmp
+        gd = self._tmp(i, "decayed")  # its own buffer: updates use "tmp" while g is alive
+        backend.xp_of(gd).multiply(p.data, wd, out=gd)
+        gd += p.grad
+        return gd
 
     def step(self) -> None:
         """One update of every parameter that has a gradient."""

@@ -1,0 +1,1 @@
+"""``fcnet lab``: the lecture's experiments, each a function returning its numbers."""
