@@ -65,6 +65,8 @@ def to_dot(root: Tensor, backward: bool = True, title: str | None = None) -> str
     if title:
         lines.append(f'  labelloc="t"; label="{title}";')
     for t in graph:
+        if not (t.requires_grad or t.name):
+            continue  # unnamed constants are drawn inline beside their gate
         nid = f"v{id(t)}"
         label = f"{names[id(t)]} | value {_fmt(t.data)} | grad {_fmt(t.grad)}"
         lines.append(f'  {nid} [shape=record, label="{{{label}}}"];')

@@ -1,0 +1,5 @@
+"""``python -m fcnet``."""
+
+from fcnet.cli.main import entry
+
+entry()

@@ -1,0 +1,1 @@
+"""The ``fcnet`` command line: one module per subcommand."""

@@ -1,0 +1,68 @@
+"""``fcnet train``: train a fully-connected net; write a run directory."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from fcnet.cli.options import add_training_flags, load_config, resolve
+from fcnet.errors import DivergenceError, FcnetError
+
+
+def add_parser(sub: Any, name: str) -> None:
+    p = sub.add_parser(name, help="train a network and write a run directory",
+                       description="Train a fully-connected network. Every flag can also come from a "
+                                   "TOML file (--config); the effective config is written to the run "
+                                   "directory.")
+    p.add_argument("--config", help="TOML file of training options")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its checkpoint")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_training_flags(p)
+    p.set_defaults(func=run)
+
+
+def _run_dir(opts: dict[str, Any]) -> Path:
+    if opts.get("out"):
+        return Path(opts["out"])
+    name = opts.get("name") or f"{Path(str(opts['data'])).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+    return Path("runs") / name
+
+
+def run(args: argparse.Namespace) -> int:
+    from fcnet.train.recipe import run as run_training
+
+    cli = {k: v for k, v in vars(args).items() if k not in ("func", "command", "config", "resume", "quiet", "debug")}
+    if args.resume:
+        run_dir = Path(args.resume)
+        if not (run_dir / "config.toml").is_file():
+            raise FcnetError(f"{run_dir} is not a run directory (no config.toml): nothing to resume")
+        opts = resolve(cli, load_config(run_dir / "config.toml"))
+    else:
+        opts = resolve(cli, load_config(args.config) if args.config else None)
+        run_dir = _run_dir(opts)
+    progress = not args.quiet and sys.stderr.isatty()
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    try:
+        summary = run_training(opts, run_dir, resume=bool(args.resume), progress=progress, log=log)
+    except KeyboardInterrupt:
+        ckpt = run_dir / "checkpoint"
+        if (ckpt / "state.json").is_file():
+            print(f"\ninterrupted: the checkpoint of the last complete epoch is in {ckpt}; resume with:\n"
+                  f"  fcnet train --resume {run_dir}", file=sys.stderr)
+        else:
+            print("\ninterrupted before the first epoch completed: no checkpoint to resume from",
+                  file=sys.stderr)
+        return 130
+    except DivergenceError as exc:
+        print(f"fcnet: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    print(f"test accuracy: {summary['test_accuracy']:.2%} (loss {summary['test_loss']:.4f}) on "
+          f"{summary['test_samples']} {opts['data']} test samples after {summary['epochs']} epochs "
+          f"({summary['seconds']:.1f} s); run directory: {run_dir}")
+    return 0

@@ -1,0 +1,39 @@
+"""Mini-batches without copying the data set each epoch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+__all__ = ["batches"]
+
+
+def batches(x: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator | None = None,
+            drop_last: bool = False) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield (x_batch, y_batch) in a random order (``rng``) or in order (None).
+
+    Each epoch draws one permutation of indices and gathers each batch with ``np.take`` into
+    a buffer reused across batches, instead of permuting (copying) the whole set.  A yielded
+    batch is valid until the next one is drawn.
+    """
+    n = len(y)
+    if batch_size <= 0:
+        raise ValueError(f"batch size must be positive, got {batch_size}")
+    if rng is None:
+        for s in range(0, n, batch_size):
+            if drop_last and s + batch_size > n:
+                return
+            yield x[s:s + batch_size], y[s:s + batch_size]
+        return
+    order = rng.permutation(n)
+    xbuf = np.empty((batch_size, *x.shape[1:]), dtype=x.dtype)
+    for s in range(0, n, batch_size):
+        idx = order[s:s + batch_size]
+        if len(idx) < batch_size:
+            if drop_last:
+                return
+            yield x[idx], y[idx]
+            return
+        np.take(x, idx, axis=0, out=xbuf)
+        yield xbuf, y[idx]

@@ -1,0 +1,266 @@
+"""Data sets by name: ``load("digits")``, ``load("fashion-mnist")``, a ``.npz`` / ``.csv`` path..."""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from fcnet.data import cifar, idx, sources
+from fcnet.data.dataset import Dataset, Preprocess, check_arrays
+from fcnet.data.toy import TOYS, make_toy
+from fcnet.errors import DataError
+
+__all__ = ["DATASETS", "describe", "load"]
+
+FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                   "Sneaker", "Bag", "Ankle boot"]
+
+
+def _idx_source(folder: str, base: str, md5s: dict[str, str], system: tuple[str, ...] = ()) -> sources.Source:
+    names = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+             "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+    return sources.Source(
+        folder=folder,
+        files=[sources.RemoteFile(n, base + n, md5s[n]) for n in names],
+        system_dirs=system,
+        alternatives={n: (n[:-3],) for n in names},  # uncompressed files count too
+    )
+
+
+FASHION = _idx_source(
+    "fashion-mnist", "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+    {"train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+     "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
+     "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
+     "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310"},
+    system=("/usr/share/datasets/fashion-mnist",),
+)
+MNIST = _idx_source(
+    "mnist", "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    {"train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+     "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+     "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+     "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c"},
+    system=("/usr/share/datasets/mnist",),
+)
+CIFAR10 = sources.Source(
+    "cifar10",
+    [sources.RemoteFile("cifar-10-binary.tar.gz", "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",
+                        "c32a1d4ab5d03f1284b67883e8d87530")],
+)
+CIFAR_BATCHES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+
+
+def _load_idx_set(name: str, source: sources.Source, classes: list[str], data_dir: str | None,
+                  download: bool) -> Dataset:
+    files = sources.locate(source, data_dir, download, dataset=name)
+    xs = {k: idx.read_idx(p) for k, p in files.items()}
+    xtr, ytr = xs["train-images-idx3-ubyte.gz"], xs["train-labels-idx1-ubyte.gz"]
+    xte, yte = xs["t10k-images-idx3-ubyte.gz"], xs["t10k-labels-idx1-ubyte.gz"]
+    for x, y, what in ((xtr, ytr, "train"), (xte, yte, "t10k")):
+        if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
+            raise DataError(f"{name} {what} files disagree: images {x.shape}, labels {y.shape}")
+    h, w = xtr.shape[1:]
+    ds = Dataset(name, xtr.reshape(len(xtr), -1), ytr.astype(np.int64), xte.reshape(len(xte), -1),
+                 yte.astype(np.int64), classes,
+                 Preprocess(scale=255.0, image_shape=(h, w, 1), layout="hwc"),
+                 source=str(Path(files["train-images-idx3-ubyte.gz"]).parent))
+    check_arrays(ds.x_train, ds.y_train, 10, f"{name} train labels")
+    check_arrays(ds.x_test, ds.y_test, 10, f"{name} test labels")
+    return ds
+
+
+def load_fashion_mnist(data_dir: str | None = None, download: bool = True) -> Dataset:
+    """Fashion-MNIST: 60,000 + 10,000 grey 28×28 images of 10 kinds of clothing."""
+    return _load_idx_set("fashion-mnist", FASHION, FASHION_CLASSES, data_dir, download)
+
+
+def load_mnist(data_dir: str | None = None, download: bool = True) -> Dataset:
+    """MNIST: 60,000 + 10,000 grey 28×28 handwritten digits."""
+    return _load_idx_set("mnist", MNIST, [str(i) for i in range(10)], data_dir, download)
+
+
+def _cifar_dirs(data_dir: str | None) -> list[Path]:
+    dirs = sources.candidate_dirs(CIFAR10, data_dir)
+    out = []
+    for d in dirs:
+        out += [d / "cifar-10-batches-bin", d / "cifar-10-batches-py", d]
+    return out
+
+
+def load_cifar10(data_dir: str | None = None, download: bool = True) -> Dataset:
+    """CIFAR-10: 50,000 + 10,000 colour 32×32 images; each a 3072-vector (slide 2)."""
+    for d in _cifar_dirs(data_dir):
+        if all((d / f"{b}.bin").is_file() for b in CIFAR_BATCHES):
+            parts = [cifar.read_binary_batch(d / f"{b}.bin") for b in CIFAR_BATCHES]
+            break
+        if all((d / b).is_file() for b in CIFAR_BATCHES):
+            parts = [cifar.read_python_batch(d / b) for b in CIFAR_BATCHES]
+            break
+    else:
+        files = sources.locate(CIFAR10, data_dir, download, dataset="cifar10")
+        archive = files["cifar-10-binary.tar.gz"]
+        _extract(archive)
+        return load_cifar10(data_dir, download=False)
+    xtr = np.concatenate([p[0] for p in parts[:5]])
+    ytr = np.concatenate([p[1] for p in parts[:5]])
+    return Dataset("cifar10", xtr, ytr, parts[5][0], parts[5][1], list(cifar.CLASSES),
+                   Preprocess(scale=255.0, image_shape=(32, 32, 3), layout="chw"), source=str(d))
+
+
+def _extract(archive: Path) -> None:
+    import tarfile
+
+    try:
+        with tarfile.open(archive) as tar:
+            tar.extractall(archive.parent, filter="data")
+    except (tarfile.TarError, OSError) as exc:
+        raise DataError(f"{archive} is not a readable archive ({exc}); delete it and fetch it again") from None
+
+
+def load_digits_set(data_dir: str | None = None, download: bool = True) -> Dataset:
+    """scikit-learn's 8×8 handwritten digits (1,797 images, values 0-16): always offline.
+
+    A fixed stratified split (seed 0) keeps 360 images for testing.
+    """
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    d = load_digits()
+    xtr, xte, ytr, yte = train_test_split(d.data.astype(np.float32), d.target.astype(np.int64),
+                                          test_size=360, stratify=d.target, random_state=0)
+    return Dataset("digits", xtr, ytr, xte, yte, [str(i) for i in range(10)],
+                   Preprocess(scale=16.0, image_shape=(8, 8, 1), layout="hwc"),
+                   source="scikit-learn (bundled)")
+
+
+def _toy_loader(name: str) -> Callable[..., Dataset]:
+    def load_toy(data_dir: str | None = None, download: bool = True) -> Dataset:
+        x, y = make_toy(name, n=1000, seed=0)
+        classes = [str(c) for c in range(int(y.max()) + 1)]
+        return Dataset(name, x[:800], y[:800], x[800:], y[800:], classes, Preprocess(), source="generated")
+    load_toy.__doc__ = f"The 2-D toy problem {name!r} (800 train, 200 test points)."
+    return load_toy
+
+
+DATASETS: dict[str, Callable[..., Dataset]] = {
+    "digits": load_digits_set,
+    "fashion-mnist": load_fashion_mnist,
+    "mnist": load_mnist,
+    "cifar10": load_cifar10,
+    **{t: _toy_loader(t) for t in TOYS},
+}
+
+
+def load_file(path: str | Path, test_fraction: float = 0.2, seed: int = 0) -> Dataset:
+    """Features and labels from a ``.npz`` (x/y or x_train/y_train/x_test/y_test) or ``.csv``.
+
+    A CSV's label column is the one named label, target, class or y, else the last one.
+    Without a test part, a seeded ``test_fraction`` is held out.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"data file {path} does not exist")
+    if path.suffix == ".npz":
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                arrays = {k: z[k] for k in z.files}
+        except Exception as exc:  # noqa: BLE001
+            raise DataError(f"{path} is not a readable .npz file ({exc})") from None
+        keys = {k.lower(): k for k in arrays}
+        if {"x_train", "y_train", "x_test", "y_test"} <= set(keys):
+            xtr, ytr, xte, yte = (arrays[keys[k]] for k in ("x_train", "y_train", "x_test", "y_test"))
+        elif {"x", "y"} <= set(keys):
+            xtr, ytr, xte, yte = _holdout(arrays[keys["x"]], arrays[keys["y"]], test_fraction, seed)
+        else:
+            raise DataError(f"{path} must hold arrays x and y (or x_train, y_train, x_test, y_test); "
+                            f"it holds {sorted(arrays)}")
+    elif path.suffix == ".csv":
+        x, y = _read_csv(path)
+        xtr, ytr, xte, yte = _holdout(x, y, test_fraction, seed)
+    else:
+        raise DataError(f"unsupported data file {path.name!r}: use a .npz or .csv file")
+    xtr = np.asarray(xtr, dtype=np.float32).reshape(len(xtr), -1)
+    xte = np.asarray(xte, dtype=np.float32).reshape(len(xte), -1)
+    for x, y, part in ((xtr, ytr, "train"), (xte, yte, "test")):
+        check_arrays(x, np.asarray(y), None, f"{path.name} ({part})")
+    ytr, yte = np.asarray(ytr).astype(np.int64), np.asarray(yte).astype(np.int64)
+    c = int(max(ytr.max(), yte.max())) + 1
+    return Dataset(path.stem, xtr, ytr, xte, yte, [str(i) for i in range(c)], Preprocess(), source=str(path))
+
+
+def _holdout(x: np.ndarray, y: np.ndarray, frac: float, seed: int):  # noqa: ANN202
+    from fcnet.data.dataset import split
+
+    xtr, ytr, xte, yte = split(np.asarray(x), np.asarray(y), frac, seed)
+    return xtr, ytr, xte, yte
+
+
+def _read_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    with path.open(newline="") as fh:
+        rows = list(csv.reader(fh))
+    if not rows:
+        raise DataError(f"{path} is empty")
+    header = None
+    try:
+        [float(v) for v in rows[0]]
+    except ValueError:
+        header, rows = [h.strip().lower() for h in rows[0]], rows[1:]
+    label_col = len(rows[0]) - 1 if rows else 0
+    if header:
+        for name in ("label", "target", "class", "y"):
+            if name in header:
+                label_col = header.index(name)
+                break
+    try:
+        arr = np.array([[float(v) if v.strip() not in ("", "nan", "NaN") else np.nan for v in r]
+                        for r in rows], dtype=np.float64)
+    except ValueError as exc:
+        raise DataError(f"{path}: every value must be a number ({exc})") from None
+    if arr.ndim != 2:
+        raise DataError(f"{path}: rows have different numbers of columns")
+    y = arr[:, label_col]
+    x = np.delete(arr, label_col, axis=1)
+    return x, y
+
+
+def load(name: str, data_dir: str | None = None, download: bool = True) -> Dataset:
+    """A data set by name (see ``DATASETS``) or by the path of a .npz / .csv file."""
+    if name in DATASETS:
+        return DATASETS[name](data_dir=data_dir, download=download)
+    if name.endswith((".npz", ".csv")) or os.sep in name:
+        return load_file(name)
+    raise DataError(f"unknown data set {name!r}: choose one of {', '.join(DATASETS)}, "
+                    "or give the path of a .npz or .csv file")
+
+
+def describe(data_dir: str | None = None) -> list[dict[str, str]]:
+    """One row per data set: name, and where it is found (or would be fetched from)."""
+    rows = []
+    for name in DATASETS:
+        if name == "digits":
+            where = "bundled with scikit-learn"
+        elif name in TOYS:
+            where = "generated"
+        else:
+            src = {"fashion-mnist": FASHION, "mnist": MNIST, "cifar10": CIFAR10}[name]
+            where = ""
+            if name == "cifar10":
+                for d in _cifar_dirs(data_dir):
+                    if all((d / f"{b}.bin").is_file() for b in CIFAR_BATCHES) or all(
+                            (d / b).is_file() for b in CIFAR_BATCHES):
+                        where = str(d)
+                        break
+            else:
+                for d in sources.candidate_dirs(src, data_dir):
+                    if all(sources._find(d, f, src) for f in src.files):
+                        where = str(d)
+                        break
+            if not where:
+                where = f"not found; downloads to {sources.cache_dir() / src.folder} on first use"
+        rows.append({"name": name, "where": where, "doc": (DATASETS[name].__doc__ or "").split("\n")[0]})
+    return rows

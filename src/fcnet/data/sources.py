@@ -1,0 +1,129 @@
+"""Where data set files come from, in order.
+
+1. an explicit directory (``--data-dir``); 2. ``$FCNET_DATA``; 3. the user cache
+(``~/.cache/fcnet``, or ``$XDG_CACHE_HOME/fcnet``); 4. known system locations (Debian's
+``dataset-fashion-mnist``); 5. a download from the official address into the cache, with
+MD5 verification.  ``$FCNET_MIRROR`` replaces the official base address (an internal
+mirror, or a ``file://`` directory).  With ``$FCNET_OFFLINE=1`` or no network, the error
+says which files to place where.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fcnet.errors import DataError
+
+__all__ = ["RemoteFile", "Source", "cache_dir", "candidate_dirs", "locate"]
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """One file of a data set: its name, official address and MD5."""
+
+    name: str
+    url: str
+    md5: str
+
+
+@dataclass(frozen=True)
+class Source:
+    """How to find a data set: the folder name under a data root, its files, system folders."""
+
+    folder: str
+    files: Sequence[RemoteFile]
+    system_dirs: Sequence[str] = field(default_factory=tuple)
+    # names that also count when found (e.g. a raw .ubyte beside the .gz)
+    alternatives: dict[str, Sequence[str]] = field(default_factory=dict)
+
+
+def cache_dir() -> Path:
+    """The user cache: ``$XDG_CACHE_HOME/fcnet`` or ``~/.cache/fcnet``."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "fcnet"
+
+
+def candidate_dirs(source: Source, data_dir: str | Path | None = None) -> list[Path]:
+    """The directories searched, in order."""
+    dirs: list[Path] = []
+    if data_dir:
+        dirs += [Path(data_dir) / source.folder, Path(data_dir)]
+    env = os.environ.get("FCNET_DATA")
+    if env:
+        dirs += [Path(env) / source.folder, Path(env)]
+    dirs.append(cache_dir() / source.folder)
+    dirs += [Path(d) for d in source.system_dirs]
+    return dirs
+
+
+def _find(directory: Path, f: RemoteFile, source: Source) -> Path | None:
+    for name in (f.name, *source.alternatives.get(f.name, ())):
+        p = directory / name
+        if p.is_file():
+            return p
+    return None
+
+
+def md5(path: Path) -> str:
+    """MD5 of a file, hex."""
+    h = hashlib.md5()  # noqa: S324 - the official checksums are MD5
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def locate(source: Source, data_dir: str | Path | None = None, download: bool = True,
+           dataset: str = "") -> dict[str, Path]:
+    """Paths of every file of ``source``: from the first directory holding all, else downloaded."""
+    dirs = candidate_dirs(source, data_dir)
+    for d in dirs:
+        found = {f.name: _find(d, f, source) for f in source.files}
+        if all(found.values()):
+            return found  # type: ignore[return-value]
+    offline = os.environ.get("FCNET_OFFLINE", "") not in ("", "0")
+    if download and not offline:
+        try:
+            return _download(source, dataset)
+        except (urllib.error.URLError, OSError, TimeoutError) as exc:
+            raise DataError(_missing_message(source, dataset, dirs, f"download failed: {exc}")) from None
+    raise DataError(_missing_message(source, dataset, dirs, "offline"))
+
+
+def _missing_message(source: Source, dataset: str, dirs: list[Path], why: str) -> str:
+    names = ", ".join(f.name for f in source.files)
+    return (f"data set {dataset or source.folder!r} not found ({why}): place {names} in "
+            f"{cache_dir() / source.folder} (or pass --data-dir DIR, or set FCNET_DATA); "
+            f"searched {', '.join(str(d) for d in dirs)}")
+
+
+def _download(source: Source, dataset: str) -> dict[str, Path]:
+    target = cache_dir() / source.folder
+    target.mkdir(parents=True, exist_ok=True)
+    mirror = os.environ.get("FCNET_MIRROR")
+    out: dict[str, Path] = {}
+    for f in source.files:
+        dest = target / f.name
+        if not dest.is_file():
+            url = f"{mirror.rstrip('/')}/{f.name}" if mirror else f.url
+            tmp = dest.with_name(f".{dest.name}.part")
+            with urllib.request.urlopen(url, timeout=60) as resp, tmp.open("wb") as fh:  # noqa: S310
+                while chunk := resp.read(1 << 20):
+                    fh.write(chunk)
+            got = md5(tmp)
+            if got != f.md5:
+                tmp.unlink(missing_ok=True)
+                raise DataError(
+                    f"checksum mismatch for {f.name} from {url}: MD5 {got}, expected {f.md5}; "
+                    "the download is corrupted or the mirror serves another file: try again, or "
+                    f"place the official file in {target}"
+                )
+            tmp.replace(dest)
+        out[f.name] = dest
+    return out

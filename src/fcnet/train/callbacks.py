@@ -1,0 +1,181 @@
+"""Callbacks: early stopping, checkpointing, learning-rate schedules, gradient monitoring.
+
+A callback may define ``on_train_begin(trainer)``, ``on_batch_end(trainer, step)``,
+``on_epoch_end(trainer, epoch, logs)`` (``logs`` may be extended; set
+``trainer.stop_training = True`` to stop) and ``state_dict`` / ``load_state_dict`` for
+exact resume.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fcnet.optim.schedules import LRSchedule
+from fcnet.train import io
+from fcnet.train.monitor import grad_norms, gradient_warnings
+
+if TYPE_CHECKING:
+    from fcnet.train.trainer import Trainer
+
+__all__ = ["Callback", "Checkpoint", "EarlyStopping", "GradientMonitor", "LRScheduler"]
+
+
+class Callback:
+    """Base class: every hook does nothing."""
+
+    def on_train_begin(self, trainer: Trainer) -> None:
+        """Called once before the first epoch (also on resume)."""
+
+    def on_batch_end(self, trainer: Trainer, step: int) -> None:
+        """Called after each optimizer step."""
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
+        """Called after each epoch with its metrics (epochs count from 1)."""
+
+    def state_dict(self) -> dict[str, Any]:
+        """JSON-able state for checkpoints."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore ``state_dict``."""
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs (slide 161).
+
+    With ``restore_best=True`` the weights of the best epoch are put back at the end.
+    """
+
+    def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
+                 restore_best: bool = True) -> None:
+        self.monitor, self.patience, self.min_delta, self.restore_best = monitor, patience, min_delta, restore_best
+        self.mode = "max" if "acc" in monitor else "min"
+        self.best = -math.inf if self.mode == "max" else math.inf
+        self.wait = 0
+        self.best_epoch = 0
+        self.best_state: dict[str, Any] | None = None
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
+        value = logs.get(self.monitor)
+        if value is None:
+            raise ValueError(f"EarlyStopping monitors {self.monitor!r}, which is not among the metrics "
+                             f"{sorted(logs)}; give validation data or monitor 'loss'")
+        better = value > self.best + self.min_delta if self.mode == "max" else value < self.best - self.min_delta
+        if better:
+            self.best, self.wait, self.best_epoch = float(value), 0, epoch
+            if self.restore_best:
+                self.best_state = trainer.model.state_dict()
+        else:
+            self.wait += 1
+            if self.wait >= self.patience:
+                trainer.stop_training = True
+                trainer.log(f"early stopping at epoch {epoch}: {self.monitor} has not improved for "
+                            f"{self.patience} epochs (best {self.best:.4g} at epoch {self.best_epoch})")
+                if self.best_state is not None:
+                    trainer.model.load_state_dict(self.best_state)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.best, "wait": self.wait, "best_epoch": self.best_epoch}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best, self.wait, self.best_epoch = state["best"], state["wait"], state["best_epoch"]
+
+
+class LRScheduler(Callback):
+    """Advance a learning-rate schedule per epoch (default) or per optimizer step."""
+
+    def __init__(self, schedule: LRSchedule, per: str = "epoch") -> None:
+        if per not in ("epoch", "step"):
+            raise ValueError(f"per must be 'epoch' or 'step', got {per!r}")
+        self.schedule, self.per = schedule, per
+
+    def on_batch_end(self, trainer: Trainer, step: int) -> None:
+        if self.per == "step":
+            self.schedule.step()
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
+        if self.per == "epoch":
+            self.schedule.step()
+
+    def state_dict(self) -> dict[str, Any]:
+        return self.schedule.state_dict()
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.schedule.load_state_dict(state)
+
+
+class GradientMonitor(Callback):
+    """Record per-layer weight-gradient norms every ``every`` steps; warn on vanishing/exploding."""
+
+    def __init__(self, every: int = 20) -> None:
+        self.every = every
+        self._sums: dict[str, float] = {}
+        self._count = 0
+        self.warned: set[str] = set()
+
+    def on_batch_end(self, trainer: Trainer, step: int) -> None:
+        if step % self.every:
+            return
+        for k, v in grad_norms(trainer.model).items():
+            self._sums[k] = self._sums.get(k, 0.0) + v
+        self._count += 1
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
+        if not self._count:
+            return
+        means = {k: v / self._count for k, v in self._sums.items()}
+        for k, v in means.items():
+            logs[f"grad_norm/{k}"] = v
+        for msg in gradient_warnings(means):
+            key = msg.split(":")[0]
+            if key not in self.warned:
+                self.warned.add(key)
+                trainer.log(f"warning (epoch {epoch}): {msg}")
+        self._sums, self._count = {}, 0
+
+
+class Checkpoint(Callback):
+    """Save everything needed to resume bit-for-bit at the end of every ``every``-th epoch.
+
+    ``directory`` receives ``model.safetensors`` (weights and optimizer state) and
+    ``state.json`` (epoch, RNG states, schedules, history); the directory is replaced as a
+    whole, so an interrupted save leaves the previous checkpoint intact.
+    """
+
+    def __init__(self, directory: str | Path, every: int = 1) -> None:
+        self.directory, self.every = Path(directory), every
+        self.last_epoch: int | None = None
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
+        if epoch % self.every == 0 or trainer.stop_training:
+            self.save(trainer, epoch)
+
+    def save(self, trainer: Trainer, epoch: int) -> Path:
+        """Write the checkpoint of ``trainer`` at the end of ``epoch``."""
+        arrays, state = trainer.state_dict()
+        state["epoch"] = epoch
+        self.directory.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{self.directory.name}.", dir=self.directory.parent))
+        io.save_arrays(tmp / "model.safetensors", arrays)
+        io.write_json(tmp / "state.json", state)
+        io.replace_dir(tmp, self.directory)
+        self.last_epoch = epoch
+        return self.directory
+
+    @staticmethod
+    def load(directory: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(arrays, state) of a checkpoint directory."""
+        directory = Path(directory)
+        if not (directory / "state.json").is_file() and Path(str(directory) + ".old").is_dir():
+            directory = Path(str(directory) + ".old")  # a save was interrupted mid-swap
+        if not (directory / "state.json").is_file():
+            raise io.ModelFileError(f"no checkpoint in {directory}: nothing to resume")
+        try:
+            state = json.loads((directory / "state.json").read_text())
+        except json.JSONDecodeError as exc:
+            raise io.ModelFileError(f"{directory / 'state.json'} is corrupted ({exc})") from None
+        return io.load_arrays(directory / "model.safetensors"), state

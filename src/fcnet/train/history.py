@@ -1,0 +1,46 @@
+"""``History``: one row of metrics per epoch, written as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+from fcnet.train.io import atomic_write
+
+__all__ = ["History"]
+
+
+class History:
+    """Per-epoch metrics (``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``, ``lr``, ...)."""
+
+    def __init__(self, rows: list[dict[str, Any]] | None = None) -> None:
+        self.rows: list[dict[str, Any]] = list(rows or [])
+
+    def append(self, row: dict[str, Any]) -> None:
+        """Add an epoch's metrics."""
+        self.rows.append(dict(row))
+
+    def __getitem__(self, key: str) -> list[Any]:
+        return [r.get(key) for r in self.rows]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def columns(self) -> list[str]:
+        """All metric names, in first-seen order."""
+        cols: list[str] = []
+        for r in self.rows:
+            cols += [k for k in r if k not in cols]
+        return cols
+
+    def to_csv(self, path: str | Path) -> Path:
+        """Atomically write the table as CSV."""
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=self.columns)
+        w.writeheader()
+        for r in self.rows:
+            w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
+        return atomic_write(path, buf.getvalue().encode())

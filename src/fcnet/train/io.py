@@ -1,0 +1,130 @@
+"""Saving and loading models and checkpoints: safetensors for arrays, JSON for the rest.
+
+Never pickle.  Every file is written atomically (a temporary file, then ``os.replace``);
+a checkpoint directory is replaced as a whole, so a crash leaves the previous one intact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from safetensors import SafetensorError
+from safetensors.numpy import load_file, save
+
+from fcnet.data.dataset import Preprocess
+from fcnet.errors import ModelFileError
+from fcnet.nn.network import FullyConnectedNet
+
+__all__ = ["atomic_write", "load_arrays", "load_model", "save_arrays", "save_model", "write_json"]
+
+FORMAT = "fcnet-model/1"
+
+
+def atomic_write(path: str | Path, data: bytes) -> Path:
+    """Write bytes to ``path`` through a temporary file in the same directory and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_json(path: str | Path, obj: Any) -> Path:
+    """Atomically write ``obj`` as indented JSON."""
+    return atomic_write(path, (json.dumps(obj, indent=2, default=_json_default) + "\n").encode())
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, tuple):
+        return list(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def save_arrays(path: str | Path, arrays: dict[str, np.ndarray], metadata: dict[str, str] | None = None) -> Path:
+    """Atomically write arrays as safetensors."""
+    contiguous = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
+    return atomic_write(path, save(contiguous, metadata=metadata))
+
+
+def load_arrays(path: str | Path) -> dict[str, np.ndarray]:
+    """Read a safetensors file; a missing, truncated or corrupted file is a ModelFileError."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"{path} does not exist")
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ModelFileError(f"{path} is truncated or corrupted ({exc}); retrain, or restore it "
+                             "from a checkpoint/ directory") from None
+
+
+def save_model(directory: str | Path, model: FullyConnectedNet, preprocess: Preprocess,
+               classes: list[str], extra: dict[str, Any] | None = None) -> None:
+    """Write ``model.safetensors`` (weights, buffers, standardisation) and ``model.json``."""
+    directory = Path(directory)
+    arrays = dict(model.state_dict())
+    if preprocess.mean is not None:
+        arrays["preprocess.mean"] = preprocess.mean
+        arrays["preprocess.std"] = preprocess.std
+    save_arrays(directory / "model.safetensors", arrays, {"format": FORMAT})
+    write_json(directory / "model.json", {
+        "format": FORMAT, "architecture": "FullyConnectedNet", "config": model.config,
+        "preprocess": preprocess.to_json(), "classes": classes, **(extra or {}),
+    })
+
+
+def load_model(directory: str | Path) -> tuple[FullyConnectedNet, Preprocess, dict[str, Any]]:
+    """Rebuild (model, preprocess, description) from a run or model directory."""
+    directory = Path(directory)
+    if (directory / "model").is_dir() and not (directory / "model.json").exists():
+        directory = directory / "model"
+    meta_path = directory / "model.json"
+    if not meta_path.is_file():
+        raise ModelFileError(f"no model.json in {directory}: give a run directory made by `fcnet train`")
+    try:
+        meta = json.loads(meta_path.read_text())
+        config = meta["config"]
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ModelFileError(f"{meta_path} is corrupted ({exc})") from None
+    arrays = load_arrays(directory / "model.safetensors")
+    mean, std = arrays.pop("preprocess.mean", None), arrays.pop("preprocess.std", None)
+    model = FullyConnectedNet.from_config(config, rng=0)
+    try:
+        model.load_state_dict(arrays)
+    except (KeyError, ValueError) as exc:
+        raise ModelFileError(f"{directory / 'model.safetensors'} does not match model.json: {exc}") from None
+    model.eval()
+    pre = Preprocess.from_json(meta.get("preprocess", {}), mean, std)
+    return model, pre, meta
+
+
+def replace_dir(tmp: Path, final: Path) -> None:
+    """Make ``tmp`` the new ``final`` directory, keeping the old one until the swap is done."""
+    old = final.with_name(final.name + ".old")
+    if old.exists():
+        shutil.rmtree(old)
+    if final.exists():
+        os.replace(final, old)
+    os.replace(tmp, final)
+    if old.exists():
+        shutil.rmtree(old)

@@ -1,0 +1,238 @@
+"""``Trainer``: mini-batch training with callbacks, history, progress bars and exact resume."""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+import fcnet
+from fcnet import backend
+from fcnet.data.loader import batches
+from fcnet.errors import DivergenceError
+from fcnet.nn.layers import Dropout
+from fcnet.nn.losses import CrossEntropyLoss, regularization
+from fcnet.nn.module import Module
+from fcnet.optim.clip import clip_grad_norm, clip_grad_value
+from fcnet.optim.optimizer import Optimizer
+from fcnet.train.callbacks import Callback, Checkpoint
+from fcnet.train.history import History
+
+__all__ = ["Trainer", "fit"]
+
+
+class Trainer:
+    """Trains ``model`` with ``optimizer`` on mini-batches: L = (1/N) Σ L_i + λ R(W).
+
+    Args:
+        model: the network (a ``Module``).
+        optimizer: an ``fcnet.optim`` optimizer over ``model.parameters()``.
+        loss: a loss module (``CrossEntropyLoss()`` by default).
+        l2, l1: regularisation strengths λ on the weight matrices.
+        clip_norm, clip_value: gradient clipping (slide 88), off when None.
+        callbacks: ``Callback`` objects (early stopping, checkpoint, schedules, monitor).
+        seed: seeds the shuffling generator (dropout masks use fcnet's default generator).
+        progress: show tqdm progress bars.
+        log: where messages go (``print`` to stderr by default).
+    """
+
+    def __init__(self, model: Module, optimizer: Optimizer, loss: Module | None = None, *,
+                 l2: float = 0.0, l1: float = 0.0, clip_norm: float | None = None,
+                 clip_value: float | None = None, callbacks: Sequence[Callback] = (), seed: int = 0,
+                 progress: bool = True, log: Callable[[str], None] | None = None) -> None:
+        self.model, self.optimizer = model, optimizer
+        self.loss_fn = loss if loss is not None else CrossEntropyLoss()
+        self.l2, self.l1, self.clip_norm, self.clip_value = l2, l1, clip_norm, clip_value
+        self.callbacks = list(callbacks)
+        self.rng = np.random.default_rng(seed)
+        self.progress = progress
+        self._log = log or (lambda msg: print(msg, file=sys.stderr))
+        self.history = History()
+        self.epoch = 0  # completed epochs
+        self.step_count = 0
+        self.stop_training = False
+        self.params = model.parameters()
+
+    def log(self, msg: str) -> None:
+        """Report a message (above the progress bar)."""
+        if self.progress:
+            tqdm.write(msg, file=sys.stderr)
+        else:
+            self._log(msg)
+
+    # --- one epoch ---------------------------------------------------------------------------
+    def train_epoch(self, x: np.ndarray, y: np.ndarray, batch_size: int, desc: str = "") -> dict[str, float]:
+        """One pass over (x, y) in shuffled mini-batches; returns mean loss and accuracy."""
+        model, opt, loss_fn = self.model, self.optimizer, self.loss_fn
+        model.train()
+        xp = backend.xp_of(self.params[0].data)
+        n = len(y)
+        total_loss, correct, seen = 0.0, 0, 0
+        t0 = time.perf_counter()
+        bar = tqdm(total=n, desc=desc, unit="samples", leave=False, disable=not self.progress,
+                   mininterval=0.5, file=sys.stderr)
+        for xb, yb in batches(x, y, batch_size, self.rng):
+            opt.zero_grad()
+            scores = model(fcnet.Tensor(xp.asarray(xb), _raw=True))
+            loss = loss_fn(scores, yb)
+            if self.l2 or self.l1:
+                loss = loss + regularization(model, self.l2, self.l1)
+            loss.backward()
+            if self.clip_value:
+                clip_grad_value(self.params, self.clip_value)
+            if self.clip_norm:
+                clip_grad_norm(self.params, self.clip_norm)
+            value = float(loss.data)
+            if not math.isfinite(value):
+                self._diverged(value)
+            opt.step()
+            self.step_count += 1
+            b = len(yb)
+            total_loss += value * b
+            correct += int((backend.to_numpy(scores.data.argmax(axis=1)) == yb).sum())
+            seen += b
+            for cb in self.callbacks:
+                cb.on_batch_end(self, self.step_count)
+            if self.progress:
+                bar.update(b)
+                if bar.n == n or seen % (20 * batch_size) < b:
+                    bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{correct / seen:.3f}",
+                                    rate=f"{seen / (time.perf_counter() - t0):.0f}/s", refresh=False)
+        bar.close()
+        secs = time.perf_counter() - t0
+        return {"loss": total_loss / max(seen, 1), "accuracy": correct / max(seen, 1), "time": secs,
+                "samples_per_s": seen / secs if secs > 0 else float("nan")}
+
+    def _diverged(self, value: float) -> None:
+        ckpt = next((cb for cb in self.callbacks if isinstance(cb, Checkpoint)), None)
+        last = (f"the last good checkpoint (epoch {ckpt.last_epoch}) is {ckpt.directory}"
+                if ckpt is not None and ckpt.last_epoch is not None else "no checkpoint was saved yet")
+        raise DivergenceError(
+            f"training diverged in epoch {self.epoch + 1} (loss {value}); {last}; "
+            "try a lower learning rate (e.g. --lr divided by 10) or gradient clipping (--clip-norm 5)"
+        )
+
+    # --- fit -------------------------------------------------------------------------------
+    def fit(self, x: np.ndarray, y: np.ndarray, epochs: int, batch_size: int = 128,
+            validation_data: tuple[np.ndarray, np.ndarray] | None = None) -> History:
+        """Train until ``epochs`` epochs are complete (continuing from ``self.epoch``).
+
+        Ctrl-C stops at once; the last checkpoint (saved at an epoch boundary) resumes exactly.
+        """
+        if epochs <= 0:
+            raise ValueError(f"epochs must be positive, got {epochs}")
+        for cb in self.callbacks:
+            cb.on_train_begin(self)
+        self.stop_training = False
+        while self.epoch < epochs and not self.stop_training:
+            e = self.epoch + 1
+            logs: dict[str, Any] = {"epoch": e, "lr": self.optimizer.lr}
+            logs.update(self.train_epoch(x, y, batch_size, desc=f"epoch {e}/{epochs}"))
+            if validation_data is not None:
+                v = self.evaluate(*validation_data, batch_size=max(batch_size, 1024))
+                logs["val_loss"], logs["val_accuracy"] = v["loss"], v["accuracy"]
+            self.epoch = e
+            for cb in self.callbacks:
+                cb.on_epoch_end(self, e, logs)
+            self.history.append(logs)
+            msg = f"epoch {e}/{epochs}: loss {logs['loss']:.4f}, accuracy {logs['accuracy']:.4f}"
+            if "val_loss" in logs:
+                msg += f", val_loss {logs['val_loss']:.4f}, val_accuracy {logs['val_accuracy']:.4f}"
+            self.log(msg + f" ({logs['time']:.1f} s)")
+        return self.history
+
+    # --- evaluation ------------------------------------------------------------------------
+    def predict_proba(self, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+        """Softmax probabilities (N, C) in evaluation mode."""
+        return predict_proba(self.model, x, batch_size)
+
+    def predict(self, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+        """Predicted class indices (N,)."""
+        return self.predict_proba(x, batch_size).argmax(axis=1)
+
+    def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int = 1024) -> dict[str, float]:
+        """Mean loss and accuracy in evaluation mode."""
+        return evaluate(self.model, self.loss_fn, x, y, batch_size)
+
+    # --- state -----------------------------------------------------------------------------
+    def state_dict(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """(arrays, JSON state) capturing model, optimizer, RNGs, callbacks and history."""
+        arrays = {f"model.{k}": v for k, v in self.model.state_dict().items()}
+        osd = self.optimizer.state_dict()
+        arrays.update({f"optim.{k}": v for k, v in osd["state"].items()})
+        dropout_rngs = [m.rng.bit_generator.state for m in self.model.modules()
+                        if isinstance(m, Dropout) and m.rng is not None]
+        state = {
+            "epoch": self.epoch, "step_count": self.step_count,
+            "optimizer": {"type": osd["type"], "steps": osd["steps"], "hyper": osd["hyper"]},
+            "rng": self.rng.bit_generator.state,
+            "default_rng": backend.default_generator().bit_generator.state,
+            "dropout_rngs": dropout_rngs,
+            "callbacks": [cb.state_dict() for cb in self.callbacks],
+            "history": self.history.rows,
+        }
+        return arrays, state
+
+    def load_state_dict(self, arrays: dict[str, np.ndarray], state: dict[str, Any]) -> None:
+        """Restore what ``state_dict`` returned."""
+        self.model.load_state_dict({k[6:]: v for k, v in arrays.items() if k.startswith("model.")})
+        o = state["optimizer"]
+        hyper = dict(o["hyper"])
+        if "betas" in hyper:
+            hyper["betas"] = tuple(hyper["betas"])
+        self.optimizer.load_state_dict({"type": o["type"], "steps": o["steps"], "hyper": hyper,
+                                        "state": {k[6:]: v for k, v in arrays.items() if k.startswith("optim.")}})
+        self.rng.bit_generator.state = state["rng"]
+        backend.default_generator().bit_generator.state = state["default_rng"]
+        drs = [m for m in self.model.modules() if isinstance(m, Dropout) and m.rng is not None]
+        for m, s in zip(drs, state.get("dropout_rngs", []), strict=False):
+            m.rng.bit_generator.state = s
+        for cb, s in zip(self.callbacks, state.get("callbacks", []), strict=False):
+            cb.load_state_dict(s)
+        self.history = History(state.get("history", []))
+        self.epoch = int(state["epoch"])
+        self.step_count = int(state.get("step_count", 0))
+
+
+def predict_proba(model: Module, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    """Softmax probabilities of ``model`` (evaluation mode, no graph)."""
+    from fcnet.functional import softmax
+
+    was = model.training
+    model.eval()
+    xp = backend.xp_of(model.parameters()[0].data)
+    out = []
+    with fcnet.no_grad():
+        for xb, _ in batches(x, np.zeros(len(x)), batch_size):
+            out.append(backend.to_numpy(softmax(model(fcnet.Tensor(xp.asarray(xb), _raw=True)), axis=1).data))
+    model.train(was)
+    return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
+
+
+def evaluate(model: Module, loss_fn: Module, x: np.ndarray, y: np.ndarray,
+             batch_size: int = 1024) -> dict[str, float]:
+    """Mean loss and accuracy of ``model`` on (x, y) in evaluation mode."""
+    was = model.training
+    model.eval()
+    xp = backend.xp_of(model.parameters()[0].data)
+    total, correct = 0.0, 0
+    with fcnet.no_grad():
+        for xb, yb in batches(x, y, batch_size):
+            scores = model(fcnet.Tensor(xp.asarray(xb), _raw=True))
+            total += float(loss_fn(scores, yb).data) * len(yb)
+            correct += int((backend.to_numpy(scores.data.argmax(axis=1)) == yb).sum())
+    model.train(was)
+    n = max(len(y), 1)
+    return {"loss": total / n, "accuracy": correct / n}
+
+
+def fit(model: Module, x: np.ndarray, y: np.ndarray, *, optimizer: Optimizer, epochs: int,
+        batch_size: int = 128, validation_data: tuple[np.ndarray, np.ndarray] | None = None,
+        **kwargs: Any) -> History:
+    """Keras-style one call: ``Trainer(model, optimizer, **kwargs).fit(...)``."""
+    return Trainer(model, optimizer, **kwargs).fit(x, y, epochs, batch_size, validation_data)
