@@ -18,7 +18,9 @@ def add_parser(sub: Any, name: str) -> None:
                                    "TOML file (--config); the effective config is written to the run "
                                    "directory.")
     p.add_argument("--config", help="TOML file of training options")
-    p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its checkpoint")
+    p.add_argument("--resume", metavar="RUN_DIR",
+                   help="continue an interrupted run from its checkpoint (bit-identical to an "
+                        "uninterrupted run; --epochs extends it, --lr sets a new learning rate)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     add_training_flags(p)
     p.set_defaults(func=run)
@@ -49,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
         print(msg, file=sys.stderr, flush=True)
 
     try:
-        summary = run_training(opts, run_dir, resume=bool(args.resume), progress=progress, log=log)
+        summary = run_training(opts, run_dir, resume=bool(args.resume), progress=progress, log=log,
+                               lr_override=cli.get("lr") if args.resume else None)
     except KeyboardInterrupt:
         ckpt = run_dir / "checkpoint"
         if (ckpt / "state.json").is_file():

@@ -11,13 +11,13 @@ from __future__ import annotations
 import io
 import pickle
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from fcnet.errors import DataError
 
-__all__ = ["read_binary_batch", "read_python_batch", "RestrictedUnpickler", "CLASSES", "RECORD"]
+__all__ = ["CLASSES", "RECORD", "RestrictedUnpickler", "read_binary_batch", "read_python_batch"]
 
 CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 RECORD = 1 + 3 * 32 * 32
@@ -42,7 +42,7 @@ def read_binary_batch(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
 class RestrictedUnpickler(pickle.Unpickler):
     """Unpickles only what a CIFAR-10 python batch holds; any other global is refused."""
 
-    _ALLOWED = {
+    _ALLOWED: ClassVar[set[tuple[str, str]]] = {
         ("numpy.core.multiarray", "_reconstruct"),
         ("numpy._core.multiarray", "_reconstruct"),
         ("numpy", "ndarray"),
@@ -69,7 +69,7 @@ def read_python_batch(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
         obj = RestrictedUnpickler(io.BytesIO(path.read_bytes()), encoding="bytes").load()
     except DataError:
         raise
-    except Exception as exc:  # noqa: BLE001 - any decoding failure is a corrupted file
+    except Exception as exc:
         raise DataError(f"{path} is not a readable CIFAR-10 python batch ({exc})") from None
     if not isinstance(obj, dict):
         raise DataError(f"{path} is not a CIFAR-10 python batch (no dict inside)")

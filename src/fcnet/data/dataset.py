@@ -120,7 +120,7 @@ def split(x: np.ndarray, y: np.ndarray, fraction: float, seed: int
     if not 0.0 < fraction < 1.0:
         raise DataError(f"validation fraction must be in (0, 1), got {fraction}")
     n = len(y)
-    n_val = max(1, int(round(n * fraction)))
+    n_val = max(1, round(n * fraction))
     perm = np.random.default_rng(seed).permutation(n)
     val, tr = np.sort(perm[:n_val]), np.sort(perm[n_val:])
     return x[tr], y[tr], x[val], y[val]

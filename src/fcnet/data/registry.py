@@ -169,7 +169,7 @@ def load_file(path: str | Path, test_fraction: float = 0.2, seed: int = 0) -> Da
         try:
             with np.load(path, allow_pickle=False) as z:
                 arrays = {k: z[k] for k in z.files}
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise DataError(f"{path} is not a readable .npz file ({exc})") from None
         keys = {k.lower(): k for k in arrays}
         if {"x_train", "y_train", "x_test", "y_test"} <= set(keys):
@@ -193,7 +193,7 @@ def load_file(path: str | Path, test_fraction: float = 0.2, seed: int = 0) -> Da
     return Dataset(path.stem, xtr, ytr, xte, yte, [str(i) for i in range(c)], Preprocess(), source=str(path))
 
 
-def _holdout(x: np.ndarray, y: np.ndarray, frac: float, seed: int):  # noqa: ANN202
+def _holdout(x: np.ndarray, y: np.ndarray, frac: float, seed: int):
     from fcnet.data.dataset import split
 
     xtr, ytr, xte, yte = split(np.asarray(x), np.asarray(y), frac, seed)

@@ -97,7 +97,7 @@ def build(opts: dict[str, Any], in_features: int, classes: int, steps_per_epoch:
                        else nn.CrossEntropyLoss(label_smoothing=opts["label_smoothing"]))
     callbacks: list[Callback] = [GradientMonitor()] if opts.get("monitor", True) else []
     total = opts["epochs"] * steps_per_epoch
-    warm = int(round(opts.get("warmup", 0.0) * steps_per_epoch))
+    warm = round(opts.get("warmup", 0.0) * steps_per_epoch)
     after: optim.LRSchedule | None = None
     if opts["schedule"] == "cosine":
         after = optim.CosineLR(opt, total_steps=max(total - warm, 1))
@@ -131,9 +131,12 @@ def write_config(path: Path, opts: dict[str, Any]) -> None:
 
 
 def run(opts: dict[str, Any], run_dir: str | Path, resume: bool = False, progress: bool = True,
-        log: Callable[[str], None] = print, on_trainer: Callable[[Trainer], None] | None = None
-        ) -> dict[str, Any]:
+        log: Callable[[str], None] = print, on_trainer: Callable[[Trainer], None] | None = None,
+        lr_override: float | None = None) -> dict[str, Any]:
     """Train as the options say, writing the run directory; returns the summary.
+
+    On ``resume`` the optimizer continues with its saved state, learning rate included,
+    unless ``lr_override`` sets a new one (``fcnet train --resume RUN --lr 1e-4``).
 
     Raises KeyboardInterrupt (after the last epoch-boundary checkpoint is on disk) and
     DivergenceError (leaving the last good checkpoint intact).
@@ -157,6 +160,8 @@ def run(opts: dict[str, Any], run_dir: str | Path, resume: bool = False, progres
             arrays, state = Checkpoint.load(ckpt.directory)
             trainer.load_state_dict(arrays, state)
             ckpt.last_epoch = trainer.epoch
+            if lr_override is not None:
+                opt.lr = lr_override
             log(f"resuming {run_dir} after epoch {trainer.epoch}")
         else:
             write_config(run_dir / "config.toml", opts)

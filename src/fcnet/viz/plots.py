@@ -10,10 +10,10 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")  # files only; never needs a display
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from fcnet.train.io import atomic_write  # noqa: E402
+from fcnet.train.io import atomic_write
 
 __all__ = ["confusion_matrix", "plot_confusion", "plot_curves", "plot_grad_norms", "save_figure"]
 

@@ -1,0 +1,217 @@
+"""Data formats and sources: IDX, CIFAR-10 (both versions), npz/csv, lookup order, checksums."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import pickle
+
+import numpy as np
+import pytest
+
+from fcnet import data
+from fcnet.data import cifar, idx, sources
+from fcnet.data.registry import FASHION
+from fcnet.errors import DataError
+
+IDX_NAMES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+             "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+
+
+def make_idx_set(directory, n_train=30, n_test=10, seed=0):
+    rng = np.random.default_rng(seed)
+    directory.mkdir(parents=True, exist_ok=True)
+    idx.write_idx(directory / IDX_NAMES[0], rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8))
+    idx.write_idx(directory / IDX_NAMES[1], rng.integers(0, 10, n_train, dtype=np.uint8))
+    idx.write_idx(directory / IDX_NAMES[2], rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8))
+    idx.write_idx(directory / IDX_NAMES[3], rng.integers(0, 10, n_test, dtype=np.uint8))
+    return directory
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("FCNET_OFFLINE", "1")
+    monkeypatch.delenv("FCNET_DATA", raising=False)
+    monkeypatch.delenv("FCNET_MIRROR", raising=False)
+
+
+def test_idx_roundtrip_gz_and_raw(tmp_path):
+    a = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    for name in ("a.idx", "a.idx.gz"):
+        idx.write_idx(tmp_path / name, a)
+        np.testing.assert_array_equal(idx.read_idx(tmp_path / name), a)
+    # the header is the official one: 0, 0, 0x08, ndim, big-endian dims
+    raw = (tmp_path / "a.idx").read_bytes()
+    assert raw[:4] == b"\x00\x00\x08\x03" and raw[4:8] == b"\x00\x00\x00\x02"
+
+
+def test_truncated_and_corrupted_idx(tmp_path):
+    idx.write_idx(tmp_path / "x.idx", np.zeros((5, 28, 28), np.uint8))
+    raw = (tmp_path / "x.idx").read_bytes()
+    (tmp_path / "t.idx").write_bytes(raw[:-100])
+    with pytest.raises(DataError, match="truncated"):
+        idx.read_idx(tmp_path / "t.idx")
+    (tmp_path / "m.idx").write_bytes(b"\x01\x02" + raw[2:])
+    with pytest.raises(DataError, match="magic"):
+        idx.read_idx(tmp_path / "m.idx")
+    noisy = np.random.default_rng(0).integers(0, 256, (5, 28, 28), dtype=np.uint8)
+    idx.write_idx(tmp_path / "n.idx", noisy)
+    (tmp_path / "g.idx.gz").write_bytes(gzip.compress((tmp_path / "n.idx").read_bytes())[:500])
+    with pytest.raises(DataError, match=r"gzip|truncated"):
+        idx.read_idx(tmp_path / "g.idx.gz")
+
+
+def test_fashion_mnist_from_data_dir(tmp_path):
+    make_idx_set(tmp_path / "d" / "fashion-mnist")
+    ds = data.load("fashion-mnist", data_dir=str(tmp_path / "d"))
+    assert ds.x_train.shape == (30, 784) and ds.x_test.shape == (10, 784)
+    assert ds.preprocess.image_shape == (28, 28, 1) and ds.classes[9] == "Ankle boot"
+
+
+def test_lookup_order_env_then_cache(tmp_path, monkeypatch):
+    make_idx_set(tmp_path / "env" / "mnist", n_train=12)
+    make_idx_set(tmp_path / "cache" / "fcnet" / "mnist", n_train=20)
+    assert len(data.load("mnist").y_train) == 20  # the user cache
+    monkeypatch.setenv("FCNET_DATA", str(tmp_path / "env"))
+    assert len(data.load("mnist").y_train) == 12  # $FCNET_DATA comes first
+    make_idx_set(tmp_path / "explicit", n_train=7)
+    assert len(data.load("mnist", data_dir=str(tmp_path / "explicit")).y_train) == 7
+
+
+def test_missing_offline_names_files_and_place():
+    with pytest.raises(DataError) as e:
+        data.load("mnist")
+    msg = str(e.value)
+    assert "train-images-idx3-ubyte.gz" in msg and "fcnet/mnist" in msg and "--data-dir" in msg
+
+
+def test_download_verifies_checksum(tmp_path, monkeypatch):
+    mirror = tmp_path / "mirror"
+    make_idx_set(mirror)
+    monkeypatch.setenv("FCNET_OFFLINE", "0")
+    monkeypatch.setenv("FCNET_MIRROR", mirror.as_uri())
+    with pytest.raises(DataError, match="checksum mismatch"):
+        data.load("mnist")
+    # with the right checksums the same files are fetched into the cache
+    good = sources.Source("fake", [sources.RemoteFile(n, "", hashlib.md5((mirror / n).read_bytes()).hexdigest())
+                                   for n in IDX_NAMES])
+    paths = sources.locate(good, download=True)
+    assert all(p.is_file() and "cache" in str(p) for p in paths.values())
+
+
+def test_labels_out_of_range_in_idx(tmp_path):
+    d = make_idx_set(tmp_path / "fashion-mnist")
+    idx.write_idx(d / IDX_NAMES[1], np.full(30, 12, np.uint8))
+    with pytest.raises(DataError, match="out of range"):
+        data.load("fashion-mnist", data_dir=str(tmp_path))
+
+
+def _cifar_files(directory, fmt, n=7):
+    rng = np.random.default_rng(0)
+    directory.mkdir(parents=True)
+    for b in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        x = rng.integers(0, 256, (n, 3072), dtype=np.uint8)
+        y = rng.integers(0, 10, n)
+        if fmt == "bin":
+            cifar.write_binary_batch(directory / f"{b}.bin", x, y)
+        else:
+            with open(directory / b, "wb") as fh:
+                pickle.dump({b"batch_label": b"x", b"labels": [int(v) for v in y], b"data": x,
+                             b"filenames": [b"a.png"] * n}, fh, protocol=2)
+    return directory
+
+
+@pytest.mark.parametrize("fmt,folder", [("bin", "cifar-10-batches-bin"), ("py", "cifar-10-batches-py")])
+def test_cifar10_both_formats(tmp_path, fmt, folder):
+    _cifar_files(tmp_path / folder, fmt)
+    ds = data.load("cifar10", data_dir=str(tmp_path))
+    assert ds.x_train.shape == (35, 3072) and ds.x_test.shape == (7, 3072)
+    assert ds.preprocess.image_shape == (32, 32, 3) and ds.preprocess.layout == "chw"
+
+
+def test_cifar_binary_record_layout(tmp_path):
+    x = np.arange(2 * 3072, dtype=np.int64).reshape(2, 3072) % 256
+    cifar.write_binary_batch(tmp_path / "b.bin", x.astype(np.uint8), np.array([3, 9]))
+    raw = (tmp_path / "b.bin").read_bytes()
+    assert len(raw) == 2 * 3073 and raw[0] == 3 and raw[3073] == 9
+    xs, _ys = cifar.read_binary_batch(tmp_path / "b.bin")
+    np.testing.assert_array_equal(xs, x)
+    (tmp_path / "t.bin").write_bytes(raw[:-5])
+    with pytest.raises(DataError, match="truncated"):
+        cifar.read_binary_batch(tmp_path / "t.bin")
+
+
+class _Evil:
+    def __reduce__(self):
+        import os
+
+        return (os.system, ("echo pwned > /dev/null",))
+
+
+def test_restricted_unpickler_refuses_code(tmp_path):
+    p = tmp_path / "data_batch_1"
+    p.write_bytes(pickle.dumps({b"data": _Evil(), b"labels": [1]}))
+    with pytest.raises(DataError, match="refusing to unpickle"):
+        cifar.read_python_batch(p)
+
+
+def test_npz_and_csv_files(tmp_path):
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((50, 3)), rng.integers(0, 3, 50)
+    np.savez(tmp_path / "d.npz", x=x, y=y)
+    ds = data.load(str(tmp_path / "d.npz"))
+    assert ds.x_train.shape == (40, 3) and ds.x_test.shape == (10, 3) and ds.num_classes == 3
+    with open(tmp_path / "d.csv", "w") as fh:
+        fh.write("a,label,b\n" + "\n".join(f"{r[0]},{c},{r[1]}" for r, c in zip(x, y, strict=True)))
+    ds = data.load(str(tmp_path / "d.csv"))
+    assert ds.x_train.shape == (40, 2)
+    x[3, 1] = np.nan
+    np.savez(tmp_path / "nan.npz", x=x, y=y)
+    with pytest.raises(DataError, match="NaN"):
+        data.load(str(tmp_path / "nan.npz"))
+    np.savez(tmp_path / "neg.npz", x=np.ones((5, 2)), y=np.array([0, 1, -1, 0, 1]))
+    with pytest.raises(DataError, match="out of range"):
+        data.load(str(tmp_path / "neg.npz"))
+
+
+def test_unknown_dataset_lists_known():
+    with pytest.raises(DataError, match="digits, fashion-mnist"):
+        data.load("imagenet")
+
+
+def test_digits_and_toys():
+    ds = data.load("digits")
+    assert ds.x_train.shape == (1437, 64) and ds.x_test.shape == (360, 64)
+    for name in data.TOYS:
+        t = data.load(name)
+        assert t.x_train.shape == (800, 2)
+
+
+def test_split_is_seeded_and_disjoint():
+    x = np.arange(100)[:, None].astype(np.float32)
+    y = np.arange(100) % 3
+    a = data.split(x, y, 0.2, seed=3)
+    b = data.split(x, y, 0.2, seed=3)
+    assert all(np.array_equal(u, v) for u, v in zip(a, b, strict=True))
+    assert len(a[2]) == 20 and not set(a[0][:, 0]) & set(a[2][:, 0])
+
+
+def test_batches_cover_each_sample_once():
+    x = np.arange(103, dtype=np.float32)[:, None]
+    y = np.arange(103)
+    seen = np.concatenate([yb for _, yb in data.batches(x, y, 10, np.random.default_rng(0))])
+    assert sorted(seen) == list(range(103))
+    for xb, yb in data.batches(x, y, 10, np.random.default_rng(0)):
+        np.testing.assert_array_equal(xb[:, 0], yb)
+
+
+def test_real_fashion_mnist_files_if_installed():
+    d = FASHION.system_dirs[0]
+    import os
+
+    if not os.path.isdir(d):
+        pytest.skip("Debian's dataset-fashion-mnist is not installed")
+    ds = data.load("fashion-mnist")
+    assert ds.x_train.shape == (60000, 784) and ds.x_test.shape == (10000, 784)
+    assert np.bincount(ds.y_test).tolist() == [1000] * 10
