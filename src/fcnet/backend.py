@@ -6,7 +6,9 @@ for a random generator, or for a host copy of an array; no other module imports 
 
 from __future__ import annotations
 
+import concurrent.futures
 import importlib
+import os
 from typing import Any
 
 import numpy as np
@@ -18,6 +20,9 @@ __all__ = [
     "device_of",
     "get_generator",
     "manual_seed",
+    "num_threads",
+    "parallel_elementwise",
+    "set_num_threads",
     "to_numpy",
     "xp_for",
     "xp_of",
@@ -118,3 +123,57 @@ def get_generator(rng: Generator | int | None) -> Generator:
     if isinstance(rng, int | np.integer):
         return np.random.default_rng(int(rng))
     raise TypeError(f"expected a numpy Generator, an int seed or None, got {type(rng).__name__}")
+
+
+# --- threads for elementwise work ----------------------------------------------------------
+# NumPy's ufuncs run on one core; BLAS uses all.  Large elementwise updates (the optimizer
+# step) are split into contiguous chunks run on a small thread pool (ufuncs release the GIL),
+# so both cores work there too.  CuPy arrays are never split.
+
+_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+_pool: concurrent.futures.ThreadPoolExecutor | None = None
+_MIN_CHUNK = 1 << 19  # measured: below ~0.5M elements per chunk, threads contend with BLAS and lose
+
+
+def num_threads() -> int:
+    """Threads used for large elementwise updates (default: the cores this process may use)."""
+    return _threads
+
+
+def set_num_threads(n: int) -> None:
+    """Set the threads for elementwise updates (``fcnet train --threads`` sets BLAS's too)."""
+    global _threads, _pool
+    if n < 1:
+        raise ValueError(f"thread count must be >= 1, got {n}")
+    if n != _threads and _pool is not None:
+        _pool.shutdown(wait=True)
+        _pool = None
+    _threads = int(n)
+
+
+def parallel_elementwise(fn: Any, jobs: list[list[Any]]) -> None:
+    """Run ``fn(*arrays)`` for each job; split large NumPy jobs into per-thread chunks.
+
+    Every array of a job must be C-contiguous and of one shape; ``fn`` must be elementwise
+    (each output element depends only on the same element of the inputs).
+    """
+    global _pool
+    small = []
+    futures = []
+    for arrays in jobs:
+        n = arrays[0].size
+        k = min(_threads, n // _MIN_CHUNK)
+        if k < 2 or xp_of(arrays[0]) is not np:
+            small.append(arrays)
+            continue
+        if _pool is None:
+            _pool = concurrent.futures.ThreadPoolExecutor(max_workers=_threads, thread_name_prefix="fcnet")
+        flats = [a.reshape(-1) for a in arrays]
+        bounds = [n * j // k for j in range(k + 1)]
+        for j in range(k):
+            lo, hi = bounds[j], bounds[j + 1]
+            futures.append(_pool.submit(fn, *[f[lo:hi] for f in flats]))
+    for arrays in small:
+        fn(*arrays)
+    for f in futures:
+        f.result()

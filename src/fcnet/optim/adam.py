@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
 
 from fcnet.backend import xp_of
 from fcnet.optim.optimizer import Optimizer
@@ -23,6 +24,8 @@ class Adam(Optimizer):
         lr: ε.  betas: (μ, ρ), default (0.9, 0.999).  eps: δ (default 1e-5).
     """
 
+    state_names = ("v", "r")
+
     def __init__(self, params: Iterable[Tensor], lr: float = 0.001,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-5,
                  weight_decay: float = 0.0, eps_inside: bool = True,
@@ -36,30 +39,24 @@ class Adam(Optimizer):
                                   "weight_decay": weight_decay, "eps_inside": eps_inside,
                                   "decoupled_weight_decay": decoupled_weight_decay})
 
-    def step(self) -> None:
-        """One Adam update of every parameter with a gradient (t counts steps from 1)."""
-        h = self.param_groups[0]
-        mu, rho = h["betas"]
-        t = self.steps + 1
-        self._c1 = 1.0 - mu**t
-        self._c2 = 1.0 - rho**t
-        super().step()
+    def prepare(self) -> None:
+        """Bias corrections 1 − μᵗ and 1 − ρᵗ for this step t."""
+        mu, rho = self.param_groups[0]["betas"]
+        self._c1 = 1.0 - mu**self.steps
+        self._c2 = 1.0 - rho**self.steps
 
-    def _update(self, i: int, p: Tensor) -> None:
+    def kernel(self, p: Any, g: Any, tmp: Any, v: Any, r: Any) -> None:
         h = self.param_groups[0]
         mu, rho = h["betas"]
         lr, eps = h["lr"], h["eps"]
-        if h["decoupled_weight_decay"] and h["weight_decay"]:
-            p.data *= 1.0 - lr * h["weight_decay"]
-        g = self._grad(i)
-        v, r = self._buffer(i, "v"), self._buffer(i, "r")
-        tmp = self._tmp(i)
         xp = xp_of(tmp)
-        v *= mu  # v ← μ v + (1 − μ) g
-        xp.multiply(g, 1.0 - mu, out=tmp)
-        v += tmp
-        xp.multiply(g, g, out=tmp)  # r ← ρ r + (1 − ρ) g²
-        tmp *= 1.0 - rho
+        if h["decoupled_weight_decay"] and h["weight_decay"]:
+            p *= 1.0 - lr * h["weight_decay"]
+        v -= g  # v ← μ (v − g) + g = μ v + (1 − μ) g
+        v *= mu
+        v += g
+        xp.multiply(g, g, out=tmp)  # r ← ρ (r − g²) + g²
+        r -= tmp
         r *= rho
         r += tmp
         if h["eps_inside"]:  # √(r / c2 + δ)
@@ -72,4 +69,4 @@ class Adam(Optimizer):
             tmp += eps
         xp.divide(v, tmp, out=tmp)
         tmp *= lr / self._c1
-        p.data -= tmp
+        p -= tmp

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from fcnet.backend import xp_of
 from fcnet.optim.optimizer import Optimizer
@@ -23,6 +24,8 @@ class Momentum(Optimizer):
         lr: ε.  momentum: μ in [0, 1).  weight_decay: λ (adds λθ to g).
     """
 
+    state_names = ("v",)
+
     def __init__(self, params: Iterable[Tensor], lr: float = 0.01, momentum: float = 0.9,
                  weight_decay: float = 0.0, form: str = "lecture") -> None:
         if not 0.0 <= momentum < 1.0:
@@ -32,18 +35,15 @@ class Momentum(Optimizer):
         super().__init__(params, {"lr": lr, "momentum": momentum, "weight_decay": weight_decay,
                                   "form": form})
 
-    def _update(self, i: int, p: Tensor) -> None:
+    def kernel(self, p: Any, g: Any, tmp: Any, v: Any) -> None:
         h = self.param_groups[0]
         mu = h["momentum"]
-        g = self._grad(i)
-        v = self._buffer(i, "v")
-        v *= mu
-        if h["form"] == "lecture":
-            tmp = self._tmp(i)
-            xp_of(tmp).multiply(g, 1.0 - mu, out=tmp)
-            v += tmp
-        else:
+        if h["form"] == "lecture":  # v ← μ (v − g) + g = μ v + (1 − μ) g, without a temporary
+            v -= g
+            v *= mu
             v += g
-        tmp = self._tmp(i)
+        else:
+            v *= mu
+            v += g
         xp_of(tmp).multiply(v, h["lr"], out=tmp)
-        p.data -= tmp
+        p -= tmp

@@ -2,8 +2,10 @@
 
 Parameters are updated in place.  Each optimizer keeps, per parameter, the state its
 formula needs (v, r) plus one scratch buffer, allocated on the first step and reused, so
-a step allocates no parameter-sized temporaries.  ``state_dict`` holds plain arrays and
-numbers (no pickle needed to save it).
+a step allocates no parameter-sized temporaries.  A subclass writes only its elementwise
+``kernel``; the base class runs it over large parameters in per-thread chunks
+(``backend.parallel_elementwise``).  ``state_dict`` holds plain arrays and numbers (no
+pickle needed to save it).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class Optimizer:
             learning-rate schedules change.
     """
 
+    #: names of the per-parameter state buffers, passed to ``kernel`` in this order
     state_names: tuple[str, ...] = ()
 
     def __init__(self, params: Iterable[Tensor], defaults: dict[str, Any]) -> None:
@@ -79,33 +82,42 @@ class Optimizer:
             t = self._scratch[i, slot] = backend.xp_of(self.params[i].data).empty_like(self.params[i].data)
         return t
 
-    def _grad(self, i: int) -> Any:
-        """g, with the L2 weight decay term λθ added when ``weight_decay`` > 0 (PyTorch's form)."""
-        p = self.params[i]
-        wd = self.param_groups[0].get("weight_decay", 0.0)
-        if not wd or self.param_groups[0].get("decoupled_weight_decay", False):
-            return p.grad
-        gd = self._tmp(i, "decayed")  # its own buffer: updates use "tmp" while g is alive
-        backend.xp_of(gd).multiply(p.data, wd, out=gd)
-        gd += p.grad
-        return gd
+    # --- the step ----------------------------------------------------------------------
+    def prepare(self) -> None:
+        """Per-step scalars shared by all parameters (e.g. Adam's bias corrections)."""
+
+    def kernel(self, p: Any, g: Any, tmp: Any, *state: Any) -> None:  # pragma: no cover - abstract
+        """Update ``p`` in place from gradient ``g`` (``tmp`` is scratch; ``state`` the buffers)."""
+        raise NotImplementedError(f"{type(self).__name__} must define kernel()")
+
+    def _decayed_kernel(self, p: Any, g: Any, tmp: Any, dec: Any, *state: Any) -> None:
+        """g ← g + λθ (L2 weight decay in PyTorch's form) into ``dec``, then the kernel."""
+        backend.xp_of(p).multiply(p, self.param_groups[0]["weight_decay"], out=dec)
+        dec += g
+        self.kernel(p, dec, tmp, *state)
 
     def step(self) -> None:
         """One update of every parameter that has a gradient."""
         self.steps += 1
+        h = self.param_groups[0]
+        self.prepare()
+        coupled = bool(h.get("weight_decay", 0.0)) and not h.get("decoupled_weight_decay", False)
+        jobs = []
         for i, p in enumerate(self.params):
             if p.grad is None:
                 continue
             if p.grad.shape != p.data.shape:
                 raise ValueError(f"gradient of shape {p.grad.shape} for a parameter of shape {p.shape}")
-            self._update(i, p)
-
-    def _update(self, i: int, p: Tensor) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError(f"{type(self).__name__} must define _update")
+            g = p.grad if p.grad.flags.c_contiguous else backend.xp_of(p.grad).ascontiguousarray(p.grad)
+            arrays = [p.data, g, self._tmp(i)]
+            if coupled:
+                arrays.append(self._tmp(i, "decayed"))
+            jobs.append(arrays + [self._buffer(i, n) for n in self.state_names])
+        backend.parallel_elementwise(self._decayed_kernel if coupled else self.kernel, jobs)
 
     # --- state -----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        """``{"steps", "hyper": {...}, "state": {"<i>.<name>": array}}`` (NumPy copies)."""
+        """``{"type", "steps", "hyper": {...}, "state": {"<i>.<name>": array}}`` (NumPy copies)."""
         state = {f"{i}.{k}": backend.to_numpy(v).copy() for i, st in enumerate(self.state)
                  for k, v in st.items()}
         return {"type": type(self).__name__, "steps": self.steps, "hyper": self.hyper, "state": state}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from fcnet.backend import xp_of
 from fcnet.optim.optimizer import Optimizer
@@ -20,6 +21,8 @@ class RMSProp(Optimizer):
         lr: ε.  rho: ρ (decay, slide default 0.999).  eps: δ (default 1e-5).
     """
 
+    state_names = ("r",)
+
     def __init__(self, params: Iterable[Tensor], lr: float = 0.001, rho: float = 0.999,
                  eps: float = 1e-5, weight_decay: float = 0.0) -> None:
         if not 0.0 <= rho < 1.0:
@@ -28,18 +31,15 @@ class RMSProp(Optimizer):
             raise ValueError(f"Invalid epsilon value: {eps}")
         super().__init__(params, {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay})
 
-    def _update(self, i: int, p: Tensor) -> None:
+    def kernel(self, p: Any, g: Any, tmp: Any, r: Any) -> None:
         h = self.param_groups[0]
-        g = self._grad(i)
-        r = self._buffer(i, "r")
-        tmp = self._tmp(i)
         xp = xp_of(tmp)
-        xp.multiply(g, g, out=tmp)  # g², then r ← ρ r + (1 − ρ) g²
-        tmp *= 1.0 - h["rho"]
+        xp.multiply(g, g, out=tmp)  # r ← ρ (r − g²) + g² = ρ r + (1 − ρ) g²
+        r -= tmp
         r *= h["rho"]
         r += tmp
-        xp.sqrt(r, out=tmp)  # then ε g / (√r + δ)
+        xp.sqrt(r, out=tmp)  # θ ← θ − ε g / (√r + δ)
         tmp += h["eps"]
         xp.divide(g, tmp, out=tmp)
         tmp *= h["lr"]
-        p.data -= tmp
+        p -= tmp

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from fcnet.backend import xp_of
 from fcnet.optim.optimizer import Optimizer
@@ -18,7 +19,6 @@ class SGD(Optimizer):
     def __init__(self, params: Iterable[Tensor], lr: float = 0.01, weight_decay: float = 0.0) -> None:
         super().__init__(params, {"lr": lr, "weight_decay": weight_decay})
 
-    def _update(self, i: int, p: Tensor) -> None:
-        tmp = self._tmp(i)
-        xp_of(tmp).multiply(self._grad(i), self.lr, out=tmp)  # ε g
-        p.data -= tmp
+    def kernel(self, p: Any, g: Any, tmp: Any) -> None:
+        xp_of(tmp).multiply(g, self.lr, out=tmp)  # ε g
+        p -= tmp
