@@ -16,6 +16,7 @@ COMMANDS = {
     "predict": "predict",
     "datasets": "datasets",
     "graph": "graph",
+    "bench": "bench",
 }
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.datasets import make_blobs, make_circles, make_moons
 
 __all__ = ["TOYS", "make_toy"]
 
@@ -27,6 +26,8 @@ def _spirals(n: int, rng: np.random.Generator, arms: int = 3) -> tuple[np.ndarra
 
 def make_toy(name: str, n: int = 1000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``n`` points (n, 2) and labels of the named toy problem, from a seed."""
+    from sklearn.datasets import make_blobs, make_circles, make_moons  # only when a toy is made
+
     rng = np.random.default_rng(seed)
     rs = int(rng.integers(2**31 - 1))
     if name == "blobs":

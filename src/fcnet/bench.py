@@ -1,0 +1,332 @@
+"""``fcnet bench``: fcnet against PyTorch (CPU) and scikit-learn on the same MLP, in one run.
+
+Each implementation trains the same architecture with Adam (PyTorch's form, δ = 1e-8
+outside the root, so the arithmetic is the same) on the same float32 data and batch size.
+Epochs are interleaved (fcnet, PyTorch, scikit-learn, fcnet's matmuls alone, ...) after a
+warm-up, so machine noise hits all alike; min and median of ``repeats`` epochs are
+reported.  Peak memory is measured in a fresh process per implementation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+import fcnet
+from fcnet import backend, nn, optim
+from fcnet.data.loader import batches
+
+__all__ = ["NETS", "NetSpec", "run_bench", "to_markdown"]
+
+
+@dataclass(frozen=True)
+class NetSpec:
+    """One benchmark: layer widths, batch size, number of samples, data source."""
+
+    name: str
+    widths: tuple[int, ...]
+    batch_size: int
+    samples: int
+    data: str  # "fashion-mnist" (real when available) or "random"
+
+
+NETS = {
+    "fashion": NetSpec("Fashion-MNIST 784-512-256-10, batch 128", (784, 512, 256, 10), 128, 60000, "fashion-mnist"),
+    "cifar": NetSpec("CIFAR-shaped 3072-1024-512-10, batch 256", (3072, 1024, 512, 10), 256, 50000, "random"),
+    "tiny": NetSpec("tiny 64-32-10, batch 32 (smoke test)", (64, 32, 10), 32, 2000, "random"),
+}
+
+
+def _data(spec: NetSpec) -> tuple[np.ndarray, np.ndarray, str]:
+    if spec.data == "fashion-mnist":
+        try:
+            from fcnet import data
+
+            ds = data.load("fashion-mnist", download=False)
+            x = ds.preprocess.fit(ds.x_train).apply(ds.x_train)[: spec.samples]
+            return np.ascontiguousarray(x), ds.y_train[: spec.samples], "real Fashion-MNIST"
+        except Exception:  # noqa: BLE001 - fall back to random data of the same shape
+            pass
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((spec.samples, spec.widths[0]), dtype=np.float32)
+    return x, rng.integers(0, spec.widths[-1], spec.samples), "random float32"
+
+
+def matmul_flops(spec: NetSpec, n: int) -> float:
+    """FLOPs of one epoch's matrix products: forward, weight gradients, input gradients (not layer 1)."""
+    pairs = list(zip(spec.widths[:-1], spec.widths[1:], strict=True))
+    fwd = sum(a * b for a, b in pairs)
+    grad_in = sum(a * b for a, b in pairs[1:])
+    return 2.0 * n * (2 * fwd + grad_in)
+
+
+def measure_peak_gflops(repeats: int = 5) -> float:
+    """Best sgemm GFLOP/s of (2048×2048)·(2048×2048) with NumPy."""
+    a = np.random.default_rng(0).standard_normal((2048, 2048), dtype=np.float32)
+    best = min(_timeit(lambda: a @ a) for _ in range(repeats))
+    return 2 * 2048**3 / best / 1e9
+
+
+def _timeit(fn: Callable[[], Any]) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+# --- the implementations: each returns (epoch function, inference function) ---------------------
+
+def _fcnet_model(spec: NetSpec) -> tuple[nn.FullyConnectedNet, optim.Adam]:
+    fcnet.manual_seed(0)
+    model = nn.FullyConnectedNet(spec.widths[0], list(spec.widths[1:-1]), spec.widths[-1])
+    return model, optim.Adam(model.parameters(), lr=1e-3, eps=1e-8, eps_inside=False)
+
+
+def fcnet_api(spec: NetSpec, x: np.ndarray, y: np.ndarray) -> tuple[Callable, Callable]:
+    """The bare public-API loop: zero_grad, forward, loss, backward, step."""
+    model, opt = _fcnet_model(spec)
+    loss_fn = nn.CrossEntropyLoss()
+    rng = np.random.default_rng(0)
+
+    def epoch() -> None:
+        for xb, yb in batches(x, y, spec.batch_size, rng):
+            opt.zero_grad()
+            loss_fn(model(fcnet.Tensor(xb, _raw=True)), yb).backward()
+            opt.step()
+
+    def infer(xs: np.ndarray) -> None:
+        model.eval()
+        with fcnet.no_grad():
+            for s in range(0, len(xs), 1024):
+                model(fcnet.Tensor(xs[s:s + 1024], _raw=True))
+        model.train()
+
+    return epoch, infer
+
+
+def fcnet_trainer(spec: NetSpec, x: np.ndarray, y: np.ndarray) -> tuple[Callable, Callable]:
+    """``fcnet train``'s loop: the Trainer with its gradient monitor, metrics and divergence check."""
+    from fcnet.train import GradientMonitor, Trainer
+
+    model, opt = _fcnet_model(spec)
+    trainer = Trainer(model, opt, callbacks=[GradientMonitor()], progress=False, log=lambda m: None)
+    return (lambda: trainer.train_epoch(x, y, spec.batch_size)), (lambda xs: trainer.predict_proba(xs))
+
+
+def fcnet_matmuls(spec: NetSpec, x: np.ndarray, y: np.ndarray) -> tuple[Callable, Callable]:
+    """Only the epoch's matrix products, same calls and shapes as fcnet's Linear gate."""
+    rng = np.random.default_rng(0)
+    ws = [rng.standard_normal((b, a), dtype=np.float32) for a, b in zip(spec.widths[:-1], spec.widths[1:],
+                                                                        strict=True)]
+
+    def epoch() -> None:
+        for xb, _ in batches(x, y, spec.batch_size, rng):
+            h = xb
+            outs = []
+            for w in ws:
+                outs.append(h)
+                h = h @ w.T
+            g = h
+            for i in range(len(ws) - 1, -1, -1):
+                _ = g.T @ outs[i]  # dW
+                if i:
+                    g = g @ ws[i]  # dx
+
+    return epoch, lambda xs: None
+
+
+def torch_impl(spec: NetSpec, x: np.ndarray, y: np.ndarray) -> tuple[Callable, Callable]:
+    """PyTorch on the CPU, slicing a permuted tensor (its fastest plain loop here)."""
+    import torch
+
+    torch.manual_seed(0)
+    layers: list[Any] = []
+    for a, b in zip(spec.widths[:-2], spec.widths[1:-1], strict=True):
+        layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
+    layers.append(torch.nn.Linear(spec.widths[-2], spec.widths[-1]))
+    model = torch.nn.Sequential(*layers)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(np.asarray(y, np.int64))
+    loss_fn = torch.nn.CrossEntropyLoss()
+    gen = torch.Generator().manual_seed(0)
+
+    def epoch() -> None:
+        perm = torch.randperm(len(yt), generator=gen)
+        for s in range(0, len(yt), spec.batch_size):
+            idx = perm[s:s + spec.batch_size]
+            opt.zero_grad()
+            loss_fn(model(xt[idx]), yt[idx]).backward()
+            opt.step()
+
+    def infer(xs: np.ndarray) -> None:
+        xs_t = torch.from_numpy(xs)
+        with torch.inference_mode():
+            for s in range(0, len(xs_t), 1024):
+                model(xs_t[s:s + 1024])
+
+    return epoch, infer
+
+
+def sklearn_impl(spec: NetSpec, x: np.ndarray, y: np.ndarray) -> tuple[Callable, Callable]:
+    """scikit-learn's MLPClassifier, one epoch per ``partial_fit`` (float32 input)."""
+    from sklearn.neural_network import MLPClassifier
+
+    clf = MLPClassifier(hidden_layer_sizes=spec.widths[1:-1], batch_size=spec.batch_size, solver="adam",
+                        learning_rate_init=1e-3, random_state=0, shuffle=True)
+    classes = np.arange(spec.widths[-1])
+
+    def epoch() -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            clf.partial_fit(x, y, classes=classes)
+
+    return epoch, lambda xs: clf.predict_proba(xs)
+
+
+IMPLS: dict[str, Callable[..., tuple[Callable, Callable]]] = {
+    "fcnet": fcnet_api, "fcnet-train-loop": fcnet_trainer, "matmuls-only": fcnet_matmuls,
+    "pytorch": torch_impl, "scikit-learn": sklearn_impl,
+}
+
+
+def _available(name: str) -> bool:
+    mod = {"pytorch": "torch", "scikit-learn": "sklearn"}.get(name)
+    if mod is None:
+        return True
+    try:
+        __import__(mod)
+        return True
+    except ImportError:
+        return False
+
+
+def peak_rss_mib(impl: str, net: str, threads: int) -> float | None:
+    """Peak RSS (MiB) of a fresh process that loads the data and trains one epoch with ``impl``."""
+    code = (f"import fcnet.bench as b; s=b.NETS[{net!r}]; x,y,_=b._data(s); "
+            f"e,_=b.IMPLS[{impl!r}](s,x,y); e(); "
+            "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])")
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=1800)
+    if res.returncode != 0:
+        return None
+    # VmHWM (kB): the high-water mark of this process image; ru_maxrss would include the
+    # parent's, which fork hands down across exec
+    return int(res.stdout.strip().splitlines()[-1]) / 1024
+
+
+def run_bench(nets: list[str], repeats: int = 3, impls: list[str] | None = None, memory: bool = True,
+              log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Interleaved epochs of every implementation on every net; returns the results."""
+    threads = backend.num_threads()
+    impls = [i for i in (impls or list(IMPLS)) if _available(i)]
+    try:
+        import torch
+
+        torch.set_num_threads(threads)
+        torch_version = torch.__version__
+    except ImportError:
+        torch_version = None
+    peak = measure_peak_gflops()
+    log(f"sgemm peak (NumPy, 2048²): {peak:.1f} GFLOP/s; threads {threads}")
+    results: dict[str, Any] = {"machine": machine_info(), "threads": threads, "peak_gflops": peak,
+                               "torch": torch_version, "nets": {}}
+    for key in nets:
+        spec = NETS[key]
+        x, y, source = _data(spec)
+        fns = {name: IMPLS[name](spec, x, y) for name in impls}
+        for name, (epoch, _) in fns.items():  # warm-up: one epoch each (allocations, caches, JIT-free)
+            log(f"[{key}] warm-up {name}")
+            epoch()
+        times: dict[str, list[float]] = {name: [] for name in fns}
+        for r in range(repeats):
+            order = list(fns) if r % 2 == 0 else list(reversed(fns))
+            for name in order:
+                times[name].append(_timeit(fns[name][0]))
+                log(f"[{key}] repeat {r + 1}/{repeats} {name}: {times[name][-1]:.2f} s")
+        xs = x[:10240]
+        infer = {}
+        for name in ("fcnet", "pytorch"):
+            if name in fns:
+                fns[name][1](xs)
+                infer[name] = len(xs) / min(_timeit(lambda f=fns[name][1]: f(xs)) for _ in range(3))
+        flops = matmul_flops(spec, len(y))
+        row: dict[str, Any] = {"spec": spec.name, "data": source, "samples": len(y), "matmul_gflop": flops / 1e9,
+                               "inference_samples_per_s": infer, "impls": {}}
+        for name, ts in times.items():
+            row["impls"][name] = {"min": min(ts), "median": statistics.median(ts),
+                                  "samples_per_s": len(y) / min(ts),
+                                  "peak_share": flops / min(ts) / 1e9 / peak}
+        if memory:
+            for name in ("fcnet", "pytorch", "scikit-learn"):
+                if name in fns:
+                    log(f"[{key}] peak memory of {name} (fresh process)")
+                    row["impls"][name]["peak_rss_mib"] = peak_rss_mib(name, key, threads)
+        results["nets"][key] = row
+    return results
+
+
+def machine_info() -> dict[str, Any]:
+    """CPU model, cores, library versions and the BLAS threadpoolctl reports."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in open("/proc/cpuinfo").read().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    from threadpoolctl import threadpool_info
+
+    blas = [f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')}, {i.get('num_threads')} threads)"
+            for i in threadpool_info()]
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
+            "fcnet": fcnet.__version__, "blas": blas,
+            "max_rss_mib_so_far": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def to_markdown(res: dict[str, Any], command: str) -> str:
+    """The results as a Markdown section."""
+    m = res["machine"]
+    lines = [f"## {time.strftime('%Y-%m-%d')}: `{command}`", "",
+             f"Machine: {m['cpu']}, {m['cores']} cores; Python {m['python']}, NumPy {m['numpy']}, "
+             f"PyTorch {res['torch']}; BLAS: {'; '.join(m['blas'])}. Threads: {res['threads']}. "
+             f"Measured sgemm peak: {res['peak_gflops']:.1f} GFLOP/s.", ""]
+    for key, row in res["nets"].items():
+        imps = row["impls"]
+        torch_t = imps.get("pytorch", {}).get("min")
+        mm = imps.get("matmuls-only", {}).get("min")
+        lines += [f"### {row['spec']} ({row['data']}, {row['samples']:,} samples, "
+                  f"{row['matmul_gflop']:.0f} GFLOP of matmuls per epoch)", "",
+                  "| implementation | s/epoch min | median | vs PyTorch | vs its matmuls | samples/s "
+                  "| share of sgemm peak | peak RSS MiB |", "|---|---|---|---|---|---|---|---|"]
+        for name, r in imps.items():
+            vs_t = f"{r['min'] / torch_t:.2f}x" if torch_t else "-"
+            vs_mm = f"{r['min'] / mm:.2f}x" if mm and name.startswith("fcnet") else "-"
+            rss = r.get("peak_rss_mib")
+            lines.append(f"| {name} | {r['min']:.2f} | {r['median']:.2f} | {vs_t} | {vs_mm} | "
+                         f"{r['samples_per_s']:,.0f} | {r['peak_share']:.0%} | {f'{rss:.0f}' if rss else '-'} |")
+        api, loop = imps.get("fcnet", {}).get("min"), imps.get("fcnet-train-loop", {}).get("min")
+        if api and loop:
+            lines += ["", f"`fcnet train`'s loop costs {100 * (loop / api - 1):+.1f}% over the bare API loop."]
+        inf = row["inference_samples_per_s"]
+        if inf:
+            lines += ["", "Inference (batch 1024, no graph): " + ", ".join(
+                f"{k} {v:,.0f} samples/s" for k, v in inf.items())]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main_json(nets: list[str], repeats: int) -> str:
+    """Results as JSON (for scripts)."""
+    return json.dumps(run_bench(nets, repeats), indent=2)

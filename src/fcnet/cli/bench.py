@@ -1,0 +1,47 @@
+"""``fcnet bench``: epoch times of fcnet, PyTorch and scikit-learn on the same MLP, in one run."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def add_parser(sub: Any, name: str) -> None:
+    p = sub.add_parser(name, help="benchmark training and inference against PyTorch and scikit-learn",
+                       description="Interleaved epochs of fcnet (API loop and `fcnet train`'s loop), its "
+                                   "matmuls alone, PyTorch CPU and scikit-learn, on the same MLP and data.")
+    p.add_argument("--nets", default="fashion,cifar", help="comma-separated: fashion, cifar, tiny")
+    p.add_argument("--repeats", type=int, default=3, help="timed epochs per implementation (>= 3 for a report)")
+    p.add_argument("--threads", type=int, help="threads for BLAS and elementwise work (default: all cores)")
+    p.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes")
+    p.add_argument("--results", help="append the Markdown report to this file (e.g. benchmarks/RESULTS.md)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from fcnet import backend
+    from fcnet.bench import NETS, run_bench, to_markdown
+    from fcnet.train.recipe import blas_threads
+
+    nets = [n.strip() for n in args.nets.split(",") if n.strip()]
+    unknown = [n for n in nets if n not in NETS]
+    if unknown:
+        raise ValueError(f"unknown net {unknown[0]!r}: choose from {', '.join(NETS)}")
+    if args.repeats < 1:
+        raise ValueError("--repeats must be >= 1")
+    if args.threads:
+        backend.set_num_threads(args.threads)
+    with blas_threads(args.threads):
+        res = run_bench(nets, args.repeats, memory=not args.no_memory,
+                        log=lambda m: print(m, file=sys.stderr, flush=True))
+    argv = sys.argv[sys.argv.index("bench") + 1:] if "bench" in sys.argv else []
+    md = to_markdown(res, " ".join(["fcnet bench", *(shlex.quote(a) for a in argv)]))
+    print(md)
+    if args.results:
+        path = Path(args.results)
+        old = path.read_text() if path.exists() else "# Benchmark results\n"
+        path.write_text(old.rstrip("\n") + "\n\n" + md)
+    return 0
