@@ -57,7 +57,7 @@ def _data(spec: NetSpec) -> tuple[np.ndarray, np.ndarray, str]:
             ds = data.load("fashion-mnist", download=False)
             x = ds.preprocess.fit(ds.x_train).apply(ds.x_train)[: spec.samples]
             return np.ascontiguousarray(x), ds.y_train[: spec.samples], "real Fashion-MNIST"
-        except Exception:  # noqa: BLE001 - fall back to random data of the same shape
+        except Exception:
             pass
     rng = np.random.default_rng(0)
     x = rng.standard_normal((spec.samples, spec.widths[0]), dtype=np.float32)
@@ -259,7 +259,7 @@ def run_bench(nets: list[str], repeats: int = 3, impls: list[str] | None = None,
         for name in ("fcnet", "pytorch"):
             if name in fns:
                 fns[name][1](xs)
-                infer[name] = len(xs) / min(_timeit(lambda f=fns[name][1]: f(xs)) for _ in range(3))
+                infer[name] = len(xs) / min(_timeit(lambda f=fns[name][1], xs=xs: f(xs)) for _ in range(3))
         flops = matmul_flops(spec, len(y))
         row: dict[str, Any] = {"spec": spec.name, "data": source, "samples": len(y), "matmul_gflop": flops / 1e9,
                                "inference_samples_per_s": infer, "impls": {}}
@@ -302,7 +302,7 @@ def to_markdown(res: dict[str, Any], command: str) -> str:
              f"Machine: {m['cpu']}, {m['cores']} cores; Python {m['python']}, NumPy {m['numpy']}, "
              f"PyTorch {res['torch']}; BLAS: {'; '.join(m['blas'])}. Threads: {res['threads']}. "
              f"Measured sgemm peak: {res['peak_gflops']:.1f} GFLOP/s.", ""]
-    for key, row in res["nets"].items():
+    for _key, row in res["nets"].items():
         imps = row["impls"]
         torch_t = imps.get("pytorch", {}).get("min")
         mm = imps.get("matmuls-only", {}).get("min")

@@ -17,6 +17,7 @@ COMMANDS = {
     "datasets": "datasets",
     "graph": "graph",
     "bench": "bench",
+    "lab": "lab",
 }
 
 

@@ -27,17 +27,23 @@ class Preprocess:
     layout: str = "hwc"
 
     def fit(self, x_raw: np.ndarray) -> Preprocess:
-        """Set mean and std from (raw) training inputs."""
-        x = x_raw.astype(np.float64) / self.scale
-        self.mean = x.mean(axis=0).astype(np.float32)
-        std = x.std(axis=0)
-        self.std = np.where(std < 1e-8, 1.0, std).astype(np.float32)  # constant pixels stay 0
+        """Set mean and std from (raw) training inputs, in float64 over row blocks (no full copy)."""
+        n, d = x_raw.shape
+        total, total_sq = np.zeros(d), np.zeros(d)
+        for s in range(0, n, 4096):
+            block = x_raw[s:s + 4096].astype(np.float64) / self.scale
+            total += block.sum(axis=0)
+            total_sq += np.einsum("ij,ij->j", block, block)
+        mean = total / max(n, 1)
+        std = np.sqrt(np.maximum(total_sq / max(n, 1) - mean * mean, 0.0))
+        self.mean = mean.astype(np.float32)
+        self.std = np.where(std < 1e-6, 1.0, std).astype(np.float32)  # constant pixels stay 0
         return self
 
     def apply(self, x_raw: np.ndarray) -> np.ndarray:
-        """Scaled and standardised float32 copy of raw inputs (N, D)."""
-        x = np.asarray(x_raw, dtype=np.float32)
-        out = x / np.float32(self.scale)
+        """Scaled and standardised float32 copy of raw inputs (N, D), computed in place."""
+        out = np.array(x_raw, dtype=np.float32)
+        out *= np.float32(1.0 / self.scale)
         if self.mean is not None:
             out -= self.mean
             out /= self.std

@@ -91,7 +91,7 @@ class Optimizer:
         raise NotImplementedError(f"{type(self).__name__} must define kernel()")
 
     def _decayed_kernel(self, p: Any, g: Any, tmp: Any, dec: Any, *state: Any) -> None:
-        """g ← g + λθ (L2 weight decay in PyTorch's form) into ``dec``, then the kernel."""
+        """G ← g + λθ (L2 weight decay in PyTorch's form) into ``dec``, then the kernel."""
         backend.xp_of(p).multiply(p, self.param_groups[0]["weight_decay"], out=dec)
         dec += g
         self.kernel(p, dec, tmp, *state)

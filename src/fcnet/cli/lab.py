@@ -1,0 +1,50 @@
+"""``fcnet lab NAME``: one of the lecture's experiments, printed as tables and drawn as PNG."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import time
+from pathlib import Path
+from typing import Any
+
+from fcnet.lab import LABS
+
+
+def add_parser(sub: Any, name: str) -> None:
+    p = sub.add_parser(name, help="run a lecture experiment (tables + figures); 'all' writes an HTML report",
+                       description="Labs: " + ", ".join(LABS) + ". `fcnet lab all` runs every lab and writes "
+                                   "index.html.")
+    p.add_argument("lab", choices=[*LABS, "all"])
+    p.add_argument("--out", default="lab", help="output directory for figures and the report (default: lab)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--full", action="store_true", help="the lecture's full-size version (slower)")
+    p.set_defaults(func=run)
+
+
+def run_lab(name: str, out: Path, seed: int, full: bool) -> Any:
+    """Run one lab; returns its LabResult."""
+    t = time.perf_counter()
+    res = importlib.import_module(LABS[name]).run(out, seed=seed, full=full)
+    res.seconds = time.perf_counter() - t
+    return res
+
+
+def run(args: argparse.Namespace) -> int:
+    from fcnet.lab.report import format_result, write_html
+    from fcnet.train.recipe import blas_threads
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    names = list(LABS) if args.lab == "all" else [args.lab]
+    results = []
+    with blas_threads(None):
+        for name in names:
+            res = run_lab(name, out, args.seed, args.full)
+            print(format_result(res), flush=True)
+            print(f"({name}: {res.seconds:.1f} s)\n", flush=True)
+            results.append(res)
+    if args.lab == "all":
+        page = write_html(results, out / "index.html")
+        print(f"report: {page}")
+    return 0

@@ -1,0 +1,43 @@
+"""Slides 50-64: softmax, cross-entropy, entropy and KL, and cross-entropy versus hinge loss."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+import fcnet
+from fcnet import nn
+from fcnet.lab.report import LabResult, Table
+from fcnet.nn import functional as F
+
+SLIDES = "50-64"
+SCORES = [[10.0, -2.0, 3.0], [10.0, 9.0, 9.0], [10.0, -100.0, -100.0]]  # slide 64, class 0 correct
+
+
+def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
+    """Softmax of the slide's scores, the H(p,q) = H(p) + KL identity, and the CE vs hinge table."""
+    s = fcnet.tensor(np.array(SCORES))
+    target = [0, 0, 0]
+    ce = nn.CrossEntropyLoss(reduction="none")(s, target).numpy()
+    hinge = nn.MulticlassHingeLoss(reduction="none")(s, target).numpy()
+    probs = F.softmax(s, axis=1).numpy()
+    ce_rows = [[str(sc), float(c), float(c / math.log(10)), float(h)] for sc, c, h in
+               zip(SCORES, ce, hinge, strict=True)]
+    # the identity H(p, q) = H(p) + KL(p‖q), with p a soft target and q the softmax of slide 51's scores
+    p = np.array([0.2, 0.7, 0.1])
+    q = F.softmax(fcnet.tensor(np.array([3.2, 5.1, -1.7])), axis=0).numpy()
+    h_p = F.entropy(p).item()
+    kl = F.kl_div(p, q).item()
+    h_pq = float(-(p * np.log(q)).sum())
+    return LabResult("losses", SLIDES, "Softmax, cross-entropy and hinge loss",
+                     "Cross-entropy keeps pushing the correct score up even when the hinge loss is already "
+                     "0 (slide 64, values in log10 as on the slide); H(p, q) = H(p) + KL(p‖q).",
+                     [Table("softmax of the scores (correct class first)", ["scores", "p0", "p1", "p2"],
+                            [[str(sc), *map(float, pr)] for sc, pr in zip(SCORES, probs, strict=True)]),
+                      Table("loss for correct class 0", ["scores", "CE (ln)", "CE (log10, slide)", "hinge"], ce_rows),
+                      Table("entropy identity", ["H(p)", "KL(p‖q)", "H(p)+KL", "H(p,q)"],
+                            [[h_p, kl, h_p + kl, h_pq]])],
+                     [], {"ce_log10": [float(v) for v in ce / math.log(10)], "hinge": [float(v) for v in hinge],
+                          "identity_error": abs(h_p + kl - h_pq)})
