@@ -18,6 +18,7 @@ COMMANDS = {
     "graph": "graph",
     "bench": "bench",
     "lab": "lab",
+    "search": "search",
 }
 
 

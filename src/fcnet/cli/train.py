@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fcnet.cli.options import add_training_flags, load_config, resolve
 from fcnet.errors import DivergenceError, FcnetError
+from fcnet.train.options import add_training_flags, load_config, resolve
 
 
 def add_parser(sub: Any, name: str) -> None:

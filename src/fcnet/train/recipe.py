@@ -132,11 +132,12 @@ def write_config(path: Path, opts: dict[str, Any]) -> None:
 
 def run(opts: dict[str, Any], run_dir: str | Path, resume: bool = False, progress: bool = True,
         log: Callable[[str], None] = print, on_trainer: Callable[[Trainer], None] | None = None,
-        lr_override: float | None = None) -> dict[str, Any]:
+        lr_override: float | None = None, checkpoint: bool = True, plots: bool = True) -> dict[str, Any]:
     """Train as the options say, writing the run directory; returns the summary.
 
     On ``resume`` the optimizer continues with its saved state, learning rate included,
     unless ``lr_override`` sets a new one (``fcnet train --resume RUN --lr 1e-4``).
+    ``checkpoint=False`` and ``plots=False`` skip per-epoch checkpoints and PNGs (search trials).
 
     Raises KeyboardInterrupt (after the last epoch-boundary checkpoint is on disk) and
     DivergenceError (leaving the last good checkpoint intact).
@@ -150,7 +151,8 @@ def run(opts: dict[str, Any], run_dir: str | Path, resume: bool = False, progres
         steps = math.ceil(len(prep.y_train) / opts["batch_size"])
         model, opt, loss, callbacks = build(opts, prep.x_train.shape[1], prep.dataset.num_classes, steps)
         ckpt = Checkpoint(run_dir / "checkpoint", every=opts.get("checkpoint_every", 1))
-        callbacks.append(ckpt)
+        if checkpoint:
+            callbacks.append(ckpt)
         trainer = Trainer(model, opt, loss, l2=opts["l2"], l1=opts["l1"], clip_norm=opts.get("clip_norm"),
                           clip_value=opts.get("clip_value"), callbacks=callbacks, seed=opts["seed"],
                           progress=progress, log=log)
@@ -177,22 +179,23 @@ def run(opts: dict[str, Any], run_dir: str | Path, resume: bool = False, progres
         test = trainer.evaluate(prep.x_test, prep.y_test)
         io.save_model(run_dir, model, prep.dataset.preprocess, prep.dataset.classes,
                       {"data": opts["data"], "epochs": trainer.epoch})
-        summary = _finish(run_dir, trainer, prep, test, time.perf_counter() - t_start, opts)
+        summary = _finish(run_dir, trainer, prep, test, time.perf_counter() - t_start, opts, plots)
     return summary
 
 
 def _finish(run_dir: Path, trainer: Trainer, prep: Prepared, test: dict[str, float], secs: float,
-            opts: dict[str, Any]) -> dict[str, Any]:
+            opts: dict[str, Any], plots: bool = True) -> dict[str, Any]:
     from fcnet.viz import confusion_matrix, plot_confusion, plot_curves, plot_grad_norms
 
     rows = trainer.history.rows
-    pred = trainer.predict(prep.x_test)
-    cm = confusion_matrix(prep.y_test, pred, prep.dataset.num_classes)
-    if rows:
-        plot_curves(rows, "loss", run_dir / "loss.png", "loss per epoch")
-        plot_curves(rows, "accuracy", run_dir / "accuracy.png", "accuracy per epoch")
-        plot_grad_norms(rows, run_dir / "grad_norms.png")
-    plot_confusion(cm, prep.dataset.classes, run_dir / "confusion.png")
+    if plots:
+        pred = trainer.predict(prep.x_test)
+        cm = confusion_matrix(prep.y_test, pred, prep.dataset.num_classes)
+        if rows:
+            plot_curves(rows, "loss", run_dir / "loss.png", "loss per epoch")
+            plot_curves(rows, "accuracy", run_dir / "accuracy.png", "accuracy per epoch")
+            plot_grad_norms(rows, run_dir / "grad_norms.png")
+        plot_confusion(cm, prep.dataset.classes, run_dir / "confusion.png")
     last = rows[-1] if rows else {}
     summary = {
         "data": opts["data"], "epochs": trainer.epoch, "test_accuracy": test["accuracy"],

@@ -18,12 +18,14 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["OPTIONS", "add_training_flags", "load_config", "resolve"]
+__all__ = ["OPTIONS", "add_training_flags", "coerce", "load_config", "resolve"]
 
 
-def _ints(text: str | list[int]) -> list[int]:
-    if isinstance(text, list):
+def _ints(text: str | int | list[int] | tuple[int, ...]) -> list[int]:
+    if isinstance(text, list | tuple):
         return [int(v) for v in text]
+    if isinstance(text, int):
+        return [text]
     text = str(text).strip()
     if text in ("", "none", "[]"):
         return []
@@ -96,6 +98,20 @@ OPTIONS: dict[str, tuple[Any, Any, tuple[str, ...] | None, str]] = {
 }
 
 
+def coerce(name: str, value: Any) -> Any:
+    """A searched or configured value converted to the option's type (``hidden=256`` → [256])."""
+    if name not in OPTIONS or value is None:
+        return value
+    typ, _, choices, _ = OPTIONS[name]
+    try:
+        value = typ(value)
+    except (ValueError, TypeError, argparse.ArgumentTypeError) as exc:
+        raise ConfigError(f"option {name!r}: {exc}") from None
+    if choices and value not in choices:
+        raise ConfigError(f"option {name!r} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
 def add_training_flags(parser: argparse.ArgumentParser) -> None:
     """Add one flag per option, defaulting to 'not given' so configs can fill in."""
     for name, (typ, default, choices, help_) in OPTIONS.items():
@@ -128,14 +144,10 @@ def load_config(path: str | Path) -> dict[str, Any]:
             close = [o for o in OPTIONS if o.startswith(name[:3])]
             hint = f" (did you mean {', '.join(close)}?)" if close else ""
             raise ConfigError(f"unknown config key {key!r} in {path}{hint}; see `fcnet train --help`")
-        typ, _, choices, _ = OPTIONS[name]
         try:
-            value = typ(value) if value is not None else None
-        except (ValueError, TypeError, argparse.ArgumentTypeError) as exc:
-            raise ConfigError(f"config key {key!r} in {path}: {exc}") from None
-        if choices and value not in choices:
-            raise ConfigError(f"config key {key!r} in {path} must be one of {', '.join(choices)}, got {value!r}")
-        out[name] = value
+            out[name] = coerce(name, value)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
     return out
 
 

@@ -1,0 +1,85 @@
+"""One trial: a training run with searched options, reporting validation accuracy per epoch."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from fcnet.errors import ConfigError
+from fcnet.search.space import Choice, Int, LogUniform, Param, Uniform, parse_param
+from fcnet.train.callbacks import Callback
+
+__all__ = ["decode", "encode", "objective", "suggest"]
+
+
+def encode(v: Any) -> Any:
+    """Optuna categoricals hold only plain values: tuples become "a,b"."""
+    return ",".join(map(str, v)) if isinstance(v, tuple | list) else v
+
+
+def decode(v: Any, param: Param) -> Any:
+    """Back from ``encode``."""
+    if isinstance(param, Choice):
+        for c in param.values:
+            if encode(c) == v:
+                return list(c) if isinstance(c, tuple) else c
+    return v
+
+
+def suggest(trial: Any, name: str, param: Param) -> Any:
+    """Ask Optuna's trial for ``name`` from ``param``'s distribution."""
+    if isinstance(param, Choice):
+        return decode(trial.suggest_categorical(name, [encode(v) for v in param.values]), param)
+    if isinstance(param, LogUniform):
+        return trial.suggest_float(name, param.low, param.high, log=True)
+    if isinstance(param, Uniform):
+        return trial.suggest_float(name, param.low, param.high)
+    if isinstance(param, Int):
+        return trial.suggest_int(name, param.low, param.high, log=param.log)
+    raise ConfigError(f"cannot search {name} with {param!r}")
+
+
+class _Report(Callback):
+    """Report validation accuracy to Optuna after each epoch; prune hopeless trials."""
+
+    def __init__(self, trial: Any, parent: int | None) -> None:
+        self.trial, self.parent = trial, parent
+
+    def on_epoch_end(self, trainer: Any, epoch: int, logs: dict[str, Any]) -> None:
+        import optuna
+
+        if self.parent and os.getppid() != self.parent:
+            raise SystemExit("the search that started this worker is gone")
+        self.trial.report(float(logs["val_accuracy"]), epoch)
+        if self.trial.should_prune():
+            raise optuna.TrialPruned(f"pruned after epoch {epoch} (val_accuracy {logs['val_accuracy']:.4f})")
+
+
+def objective(trial: Any, out: Path, parent: int | None = None) -> float:
+    """Train the trial's configuration; its score is the last epoch's validation accuracy."""
+    import optuna
+
+    from fcnet.train.options import coerce, resolve
+    from fcnet.train.recipe import run
+
+    attrs = trial.user_attrs
+    if "plan" not in attrs:  # the queue was empty when this worker asked: nothing to run
+        trial.set_user_attr("surplus", True)
+        raise optuna.TrialPruned("no planned trial left")
+    study_attrs = trial.study.user_attrs
+    space = {k: parse_param(v) for k, v in study_attrs["spaces"][str(attrs["stage"])].items()}
+    params = {name: coerce(name, suggest(trial, name, p)) for name, p in space.items()}
+    opts = resolve({**study_attrs["base"], **params, "epochs": attrs["epochs"], "threads": 1, "monitor": False})
+    run_dir = out / "trials" / f"{attrs['plan']:04d}"
+    try:
+        summary = run(opts, run_dir, progress=False, log=lambda m: None, checkpoint=False, plots=False,
+                      on_trainer=lambda t: t.callbacks.append(_Report(trial, parent)))
+    except optuna.TrialPruned:
+        raise
+    except Exception as exc:
+        trial.set_user_attr("error", f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+        raise
+    trial.set_user_attr("test_accuracy", summary["test_accuracy"])
+    trial.set_user_attr("seconds", summary["seconds"])
+    return float(summary["val_accuracy"])
