@@ -19,6 +19,7 @@ COMMANDS = {
     "bench": "bench",
     "lab": "lab",
     "search": "search",
+    "lr-find": "lr_find",
 }
 
 

@@ -1,0 +1,33 @@
+"""`fcnet lr-find` suggests a learning rate that trains well."""
+
+from __future__ import annotations
+
+import subprocess
+
+import numpy as np
+
+import fcnet
+from fcnet import nn, optim
+from fcnet.lab.common import image_data
+from fcnet.train.lr_find import lr_find
+from tests.conftest import fcnet_cmd
+
+
+def test_range_test_suggests_a_working_sgd_rate():
+    ds = image_data("digits")
+    fcnet.manual_seed(0)
+    net = nn.FullyConnectedNet(64, [64], 10)
+    res = lr_find(net, optim.SGD(net.parameters(), lr=1.0), nn.CrossEntropyLoss(), ds.xs_train, ds.y_train)
+    assert 1e-3 < res.suggestion < 1.0
+    assert res.suggestion <= res.min_loss_lr
+    assert np.all(np.diff(res.lrs) > 0)
+
+
+def test_lr_find_command(tmp_path):
+    res = subprocess.run([*fcnet_cmd(), "lr-find", "--data", "digits", "--optimizer", "sgd", "--out", "o"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert "suggested learning rate" in res.stdout
+    lines = (tmp_path / "o" / "lr_find.csv").read_text().splitlines()
+    assert lines[0] == "lr,smoothed_loss" and len(lines) > 20
+    assert (tmp_path / "o" / "lr_find.png").stat().st_size > 5000
