@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import fcnet
+
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("MPLBACKEND", "Agg")
 
@@ -21,3 +23,9 @@ def rng() -> np.random.Generator:
 def fcnet_cmd() -> list[str]:
     """The command that runs fcnet's CLI with this interpreter."""
     return [sys.executable, "-m", "fcnet"]
+
+
+CUDA = "cuda" in fcnet.backend.available_devices()
+# every backend the suites run on: the CuPy one only where CuPy and a GPU are present
+DEVICES = [pytest.param("cpu", id="cpu"),
+           pytest.param("cuda", id="cuda", marks=pytest.mark.skipif(not CUDA, reason="no GPU with CuPy here"))]

@@ -21,8 +21,12 @@ __all__ = [
     "get_generator",
     "manual_seed",
     "num_threads",
+    "fused_kernel",
     "parallel_elementwise",
+    "scatter_add",
     "set_num_threads",
+    "synchronize",
+    "to_device",
     "to_numpy",
     "xp_for",
     "xp_of",
@@ -177,3 +181,39 @@ def parallel_elementwise(fn: Any, jobs: list[list[Any]]) -> None:
         fn(*arrays)
     for f in futures:
         f.result()
+
+
+# --- scatter and fused kernels ------------------------------------------------------------
+
+
+def scatter_add(out: Any, index: Any, values: Any) -> None:
+    """out[index] += values, summing where an index repeats (NumPy's ``add.at``)."""
+    if xp_of(out) is np:
+        np.add.at(out, index, values)
+    else:
+        import cupyx
+
+        cupyx.scatter_add(out, index, values)
+
+
+_kernels: dict[tuple[str, str, str, str], Any] = {}
+
+
+def fused_kernel(array: Any, in_params: str, out_params: str, body: str, name: str) -> Any:
+    """A compiled elementwise kernel for ``array``'s device, or None on the CPU.
+
+    On CUDA, several elementwise passes (an optimizer update) become one kernel launch
+    (``cupy.ElementwiseKernel``); on the CPU the caller runs its NumPy form instead.
+    """
+    if xp_of(array) is np:
+        return None
+    key = (in_params, out_params, body, name)
+    if key not in _kernels:
+        _kernels[key] = _cupy.ElementwiseKernel(in_params, out_params, body, name)
+    return _kernels[key]
+
+
+def synchronize(array: Any) -> None:
+    """Wait for the device that holds ``array`` (a no-op on the CPU); for timing."""
+    if xp_of(array) is not np:
+        _cupy.cuda.get_current_stream().synchronize()

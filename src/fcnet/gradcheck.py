@@ -42,17 +42,23 @@ class GradcheckReport:
 
 
 def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Any], eps: float = 1e-6,
-              tol: float = 1e-5, seed: int = 0) -> GradcheckReport:
+              tol: float = 1e-5, seed: int = 0, device: str | None = None) -> GradcheckReport:
     """Check ``fn``'s gradients at ``inputs`` by central differences (f(x+h) - f(x-h)) / 2h.
 
-    Inputs are converted to float64 tensors that require grad (integer arrays stay constant).
-    A non-scalar output is reduced to the scalar Σ out ⊙ v with a fixed random v.
+    Inputs are converted to float64 tensors that require grad (integer arrays stay constant),
+    on ``device`` (default: the first input tensor's, else the CPU).  A non-scalar output is
+    reduced to the scalar Σ out ⊙ v with a fixed random v.
     """
+    if device is None:
+        device = next((x.device for x in inputs if isinstance(x, Tensor)), "cpu")
     xs: list[Tensor] = []
     for x in inputs:
         t = x if isinstance(x, Tensor) else tensor(np.asarray(x))
         if t.dtype.kind == "f":
-            t = Tensor(backend.to_numpy(t.data).astype(np.float64), requires_grad=True, _raw=True)
+            host = backend.to_numpy(t.data).astype(np.float64)
+            t = Tensor(backend.to_device(host, device), requires_grad=True, _raw=True)
+        else:
+            t = Tensor(backend.to_device(backend.to_numpy(t.data), device), _raw=True)
         xs.append(t)
 
     probe: np.ndarray | None = None
@@ -62,7 +68,7 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Any], eps: float = 1e-
         if out.size == 1:
             return out.reshape(())
         if probe is None:
-            probe = np.random.default_rng(seed).standard_normal(out.shape)
+            probe = backend.to_device(np.random.default_rng(seed).standard_normal(out.shape), device)
         return (out * Tensor(probe, _raw=True)).sum()
 
     def value() -> float:

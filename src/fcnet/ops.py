@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from fcnet.backend import xp_of
+from fcnet.backend import scatter_add, xp_of
 from fcnet.tensor import Function
 
 # --- arithmetic -------------------------------------------------------------------------
@@ -227,13 +227,14 @@ class Max(Function):
 
     def backward(self, g):
         xp = xp_of(g)
-        out = xp.zeros(self.shape, dtype=g.dtype)
         if self.axis is None:
+            out = xp.zeros(self.shape, dtype=g.dtype)
             out.reshape(-1)[self.idx] = g.reshape(())
             return out
         gk = g if self.keepdims else xp.expand_dims(g, self.axis)
-        xp.put_along_axis(out, self.idx, gk, axis=self.axis)
-        return out
+        ax = self.axis % len(self.shape)
+        positions = xp.arange(self.shape[ax]).reshape([-1 if i == ax else 1 for i in range(len(self.shape))])
+        return (positions == self.idx) * gk  # one-hot along the axis: only the arg-max gets g
 
 
 class Maximum(Function):
@@ -297,7 +298,7 @@ class GetItem(Function):
         idx = self.index
         parts = idx if isinstance(idx, tuple) else (idx,)
         if any(hasattr(p, "shape") or isinstance(p, list) for p in parts):
-            xp.add.at(out, idx, g)  # advanced indexing may repeat an index
+            scatter_add(out, idx, g)  # advanced indexing may repeat an index
         else:
             out[idx] = g
         return out

@@ -398,7 +398,7 @@ class Tensor:
         return ops.Neg.apply(self)
 
     def __getitem__(self, index: Any) -> Tensor:
-        return ops.GetItem.apply(self, index=_plain_index(index))
+        return ops.GetItem.apply(self, index=_plain_index(index, backend.xp_of(self.data)))
 
     __hash__ = object.__hash__
 
@@ -487,12 +487,14 @@ def _axis(axis: Any) -> Any:
     return axis
 
 
-def _plain_index(index: Any) -> Any:
-    """Indices given as Tensors become arrays (they are never differentiated)."""
-    if isinstance(index, Tensor):
-        return index.data
+def _plain_index(index: Any, xp: Any = np) -> Any:
+    """Indices as arrays on the indexed tensor's device (Tensors included; never differentiated)."""
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return tuple(_plain_index(i, xp) for i in index)
+    if isinstance(index, Tensor):
+        index = index.data
+    if xp is not np and isinstance(index, np.ndarray | list):
+        return xp.asarray(index)
     return index
 
 

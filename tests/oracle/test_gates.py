@@ -9,7 +9,8 @@ import pytest
 
 import fcnet
 import fcnet.functional as F
-from fcnet import ops
+from fcnet import backend, ops
+from tests.conftest import DEVICES
 
 torch = pytest.importorskip("torch")
 torch.set_default_dtype(torch.float64)
@@ -98,22 +99,24 @@ def _inputs(shapes, domain, seed):
     return [rng.standard_normal(s) * scale for s in shapes]
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("name", sorted(ROWS))
 @pytest.mark.parametrize("seed", [0, 1])
-def test_gate_matches_torch(name, seed):
+def test_gate_matches_torch(name, seed, device):
     ours_fn, torch_fn, shapes, domain, _ = ROWS[name]
     arrays = _inputs(shapes, domain, seed)
-    ours = [fcnet.tensor(a, requires_grad=True) for a in arrays]
-    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    ours = [fcnet.tensor(a, requires_grad=True, device=device) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True, device=device) for a in arrays]
     out, ref = ours_fn(*ours), torch_fn(*theirs)
     assert out.dtype == np.float64
-    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=RTOL, atol=1e-12)
+    assert out.device == device
+    np.testing.assert_allclose(out.numpy(), ref.detach().cpu().numpy(), rtol=RTOL, atol=1e-12)
     upstream = np.random.default_rng(seed + 100).standard_normal(ref.shape)
     out.backward(upstream)
-    ref.backward(torch.tensor(upstream))
+    ref.backward(torch.tensor(upstream, device=device))
     for mine, theirs_t in zip(ours, theirs, strict=True):
         assert mine.grad.shape == mine.shape
-        np.testing.assert_allclose(mine.grad, theirs_t.grad.numpy(), rtol=RTOL, atol=1e-12)
+        np.testing.assert_allclose(backend.to_numpy(mine.grad), theirs_t.grad.cpu().numpy(), rtol=RTOL, atol=1e-12)
 
 
 def test_every_gate_has_an_oracle_row():
@@ -123,15 +126,16 @@ def test_every_gate_has_an_oracle_row():
     assert gates <= covered, f"gates without an oracle row: {sorted(gates - covered)}"
 
 
-def test_composites_match_torch():
+@pytest.mark.parametrize("device", DEVICES)
+def test_composites_match_torch(device):
     rng = np.random.default_rng(3)
     x = rng.standard_normal((4, 5)) * 3
     for ours, ref in [(F.softmax, torch.softmax), (F.log_softmax, torch.log_softmax)]:
-        a = fcnet.tensor(x, requires_grad=True)
-        b = torch.tensor(x, requires_grad=True)
+        a = fcnet.tensor(x, requires_grad=True, device=device)
+        b = torch.tensor(x, requires_grad=True, device=device)
         o, r = ours(a, axis=1), ref(b, dim=1)
-        np.testing.assert_allclose(o.numpy(), r.detach().numpy(), rtol=RTOL)
+        np.testing.assert_allclose(o.numpy(), r.detach().cpu().numpy(), rtol=RTOL)
         up = rng.standard_normal(x.shape)
         o.backward(up)
-        r.backward(torch.tensor(up))
-        np.testing.assert_allclose(a.grad, b.grad.numpy(), rtol=1e-8, atol=1e-12)
+        r.backward(torch.tensor(up, device=device))
+        np.testing.assert_allclose(backend.to_numpy(a.grad), b.grad.cpu().numpy(), rtol=1e-8, atol=1e-12)

@@ -8,19 +8,23 @@ import pytest
 import fcnet
 import fcnet.nn as nn
 import fcnet.optim as optim
+from fcnet import backend
+from tests.conftest import DEVICES
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
 
 
-def _pair(shape, seed=0, scale=1.0):
+def _pair(shape, seed=0, scale=1.0, device="cpu"):
     a = np.random.default_rng(seed).standard_normal(shape) * scale
-    return fcnet.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    return (fcnet.tensor(a, requires_grad=True, device=device),
+            torch.tensor(a, requires_grad=True, device=device))
 
 
 def _close(a, b, rtol=1e-9, atol=1e-12):
-    b = b.detach().numpy() if hasattr(b, "detach") else b
-    np.testing.assert_allclose(np.asarray(a), b, rtol=rtol, atol=atol)
+    b = b.detach().cpu().numpy() if hasattr(b, "detach") else backend.to_numpy(b)
+    a = a.numpy() if isinstance(a, fcnet.Tensor) else backend.to_numpy(a)
+    np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
 
 
 ACTS = [
@@ -32,27 +36,29 @@ ACTS = [
 ]
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("i", range(len(ACTS)))
-def test_activation_modules(i):
+def test_activation_modules(i, device):
     ours, theirs = ACTS[i]
-    x, xt = _pair((5, 7), i, 3.0)
+    x, xt = _pair((5, 7), i, 3.0, device)
     y, yt = ours(x), theirs(xt)
     _close(y.numpy(), yt)
     up = np.random.default_rng(9).standard_normal(y.shape)
     y.backward(up)
-    yt.backward(torch.tensor(up))
+    yt.backward(torch.tensor(up, device=device))
     _close(x.grad, xt.grad)
 
 
-def test_linear_module_layout_and_gradients():
-    lin = nn.Linear(4, 3, dtype=np.float64, rng=0)
-    ref = torch.nn.Linear(4, 3).double()
+@pytest.mark.parametrize("device", DEVICES)
+def test_linear_module_layout_and_gradients(device):
+    lin = nn.Linear(4, 3, dtype=np.float64, rng=0, device=device)
+    ref = torch.nn.Linear(4, 3).double().to(device)
     with torch.no_grad():
         ref.weight.copy_(torch.tensor(lin.weight.numpy()))
         ref.bias.copy_(torch.tensor(np.arange(3.0)))
-    lin.bias.data[...] = np.arange(3.0)
+    lin.bias.data[...] = backend.to_device(np.arange(3.0), device)
     assert lin.weight.shape == (3, 4)  # (out, in), as PyTorch
-    x, xt = _pair((6, 4), 1)
+    x, xt = _pair((6, 4), 1, device=device)
     y, yt = lin(x), ref(xt)
     _close(y.numpy(), yt)
     y.sum().backward()
@@ -62,21 +68,22 @@ def test_linear_module_layout_and_gradients():
     _close(lin.bias.grad, ref.bias.grad)
 
 
-def test_batchnorm_training_and_running_stats():
-    bn = nn.BatchNorm1d(5, momentum=0.1, dtype=np.float64)
-    ref = torch.nn.BatchNorm1d(5, momentum=0.1).double()
-    bn.weight.data[...] = np.linspace(0.5, 2, 5)
-    bn.bias.data[...] = np.linspace(-1, 1, 5)
+@pytest.mark.parametrize("device", DEVICES)
+def test_batchnorm_training_and_running_stats(device):
+    bn = nn.BatchNorm1d(5, momentum=0.1, dtype=np.float64, device=device)
+    ref = torch.nn.BatchNorm1d(5, momentum=0.1).double().to(device)
+    bn.weight.data[...] = backend.to_device(np.linspace(0.5, 2, 5), device)
+    bn.bias.data[...] = backend.to_device(np.linspace(-1, 1, 5), device)
     with torch.no_grad():
         ref.weight.copy_(torch.tensor(bn.weight.numpy()))
         ref.bias.copy_(torch.tensor(bn.bias.numpy()))
     for step in range(3):
-        x, xt = _pair((8, 5), step, 2.0)
+        x, xt = _pair((8, 5), step, 2.0, device)
         y, yt = bn(x), ref(xt)
         _close(y.numpy(), yt, rtol=1e-9, atol=1e-10)
         up = np.random.default_rng(step + 7).standard_normal(y.shape)
         y.backward(up)
-        yt.backward(torch.tensor(up))
+        yt.backward(torch.tensor(up, device=device))
         _close(x.grad, xt.grad, rtol=1e-8, atol=1e-10)
         _close(bn.weight.grad, ref.weight.grad, rtol=1e-8, atol=1e-10)
         _close(bn.bias.grad, ref.bias.grad, rtol=1e-8, atol=1e-10)
@@ -86,25 +93,27 @@ def test_batchnorm_training_and_running_stats():
     _close(bn.running_var, ref.running_var)  # unbiased, PyTorch's convention
     bn.eval()
     ref.eval()
-    x, xt = _pair((1, 5), 42)
+    x, xt = _pair((1, 5), 42, device=device)
     _close(bn(x).numpy(), ref(xt), rtol=1e-9, atol=1e-10)
 
 
-def test_cross_entropy_module():
-    s, st = _pair((6, 4), 3, 4.0)
+@pytest.mark.parametrize("device", DEVICES)
+def test_cross_entropy_module(device):
+    s, st = _pair((6, 4), 3, 4.0, device)
     y = np.array([0, 3, 1, 2, 2, 0])
-    loss, ref = nn.CrossEntropyLoss()(s, y), TF.cross_entropy(st, torch.tensor(y))
+    loss, ref = nn.CrossEntropyLoss()(s, y), TF.cross_entropy(st, torch.tensor(y, device=device))
     _close(loss.numpy(), ref)
     loss.backward()
     ref.backward()
     _close(s.grad, st.grad)
 
 
-def test_hinge_is_lecture_sum_not_torch_mean_over_classes():
-    s, st = _pair((6, 4), 4, 2.0)
+@pytest.mark.parametrize("device", DEVICES)
+def test_hinge_is_lecture_sum_not_torch_mean_over_classes(device):
+    s, st = _pair((6, 4), 4, 2.0, device)
     y = np.array([0, 3, 1, 2, 2, 0])
     loss = nn.MulticlassHingeLoss(margin=1.0)(s, y)
-    ref = TF.multi_margin_loss(st, torch.tensor(y), margin=1.0) * 4  # torch divides by C
+    ref = TF.multi_margin_loss(st, torch.tensor(y, device=device), margin=1.0) * 4  # torch divides by C
     _close(loss.numpy(), ref)
     loss.backward()
     ref.backward()
@@ -146,25 +155,27 @@ def test_dropout_eval_identity_and_train_statistics():
 
 # --- optimizers -------------------------------------------------------------------------
 
-def _run(make_ours, make_theirs, steps=25, seed=0):
+def _run(make_ours, make_theirs, steps=25, seed=0, device="cpu"):
     rng = np.random.default_rng(seed)
     w0 = rng.standard_normal((4, 3))
     b0 = rng.standard_normal(3)
-    ours = [fcnet.tensor(w0.copy(), requires_grad=True), fcnet.tensor(b0.copy(), requires_grad=True)]
-    theirs = [torch.tensor(w0.copy(), requires_grad=True), torch.tensor(b0.copy(), requires_grad=True)]
+    ours = [fcnet.tensor(w0.copy(), requires_grad=True, device=device),
+            fcnet.tensor(b0.copy(), requires_grad=True, device=device)]
+    theirs = [torch.tensor(w0.copy(), requires_grad=True, device=device),
+              torch.tensor(b0.copy(), requires_grad=True, device=device)]
     o, t = make_ours(ours), make_theirs(theirs)
     x = rng.standard_normal((10, 4))
     for _ in range(steps):
         o.zero_grad()
         t.zero_grad()
-        lo = ((fcnet.tensor(x) @ ours[0] + ours[1]).tanh() ** 2).mean()
-        lt = ((torch.tensor(x) @ theirs[0] + theirs[1]).tanh() ** 2).mean()
+        lo = ((fcnet.tensor(x, device=device) @ ours[0] + ours[1]).tanh() ** 2).mean()
+        lt = ((torch.tensor(x, device=device) @ theirs[0] + theirs[1]).tanh() ** 2).mean()
         lo.backward()
         lt.backward()
         o.step()
         t.step()
     for a, b in zip(ours, theirs, strict=True):
-        np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(a.numpy(), b.detach().cpu().numpy(), rtol=1e-9, atol=1e-12)
     return ours
 
 
@@ -191,9 +202,25 @@ OPT_CASES = {
 }
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("name", sorted(OPT_CASES))
-def test_optimizer_matches_torch_for_25_steps(name):
-    _run(*OPT_CASES[name], steps=30)
+def test_optimizer_matches_torch_for_25_steps(name, device):
+    _run(*OPT_CASES[name], steps=30, device=device)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_lecture_adam_on_device_equals_cpu(device):
+    rng = np.random.default_rng(2)
+    grads = [rng.standard_normal(7) for _ in range(25)]
+    results = []
+    for dev in ("cpu", device):
+        p = fcnet.tensor(np.linspace(-1, 1, 7), requires_grad=True, device=dev)
+        opt = optim.Adam([p], lr=0.05, weight_decay=0.01)
+        for g in grads:
+            p.grad = backend.to_device(g.copy(), dev)
+            opt.step()
+        results.append(p.numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-12)
 
 
 def test_lecture_momentum_with_dampening_differs_on_first_step():

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import fcnet
 import fcnet.functional as F
+from tests.conftest import DEVICES
 
 UNARY = [
     lambda a: a.tanh(),
@@ -36,9 +38,10 @@ def programs(draw):
     return steps
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @settings(max_examples=40, deadline=None)
 @given(programs(), st.integers(0, 2**31 - 1))
-def test_random_graphs_pass_gradcheck(steps, seed):
+def test_random_graphs_pass_gradcheck(device, steps, seed):
     rng = np.random.default_rng(seed)
     inputs = [rng.standard_normal((3, 4)), rng.standard_normal((4,)), rng.standard_normal((3, 1))]
 
@@ -54,7 +57,7 @@ def test_random_graphs_pass_gradcheck(steps, seed):
         # every value contributes, so every path is checked
         return sum((v.sum() for v in values[3:]), values[-1].mean())
 
-    report = fcnet.gradcheck(fn, inputs)
+    report = fcnet.gradcheck(fn, inputs, device=device)
     assert report, str(report)
 
 

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from fcnet.backend import xp_of
+
 __all__ = ["batches"]
 
 
@@ -26,7 +28,16 @@ def batches(x: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Genera
                 return
             yield x[s:s + batch_size], y[s:s + batch_size]
         return
-    order = rng.permutation(n)
+    order = rng.permutation(n)  # drawn on the host: the same bits on every device
+    xp = xp_of(x)
+    if xp is not np:  # data on a GPU: gather each batch there, one index transfer per epoch
+        idx_dev = xp.asarray(order)
+        for s in range(0, n, batch_size):
+            idx = idx_dev[s:s + batch_size]
+            if drop_last and len(idx) < batch_size:
+                return
+            yield x[idx], y[idx]
+        return
     xbuf = np.empty((batch_size, *x.shape[1:]), dtype=x.dtype)
     for s in range(0, n, batch_size):
         idx = order[s:s + batch_size]

@@ -25,6 +25,20 @@ class Adam(Optimizer):
     """
 
     state_names = ("v", "r")
+    fused = (
+        "T g, float64 lr, float64 mu, float64 rho, float64 eps, float64 c1, float64 c2, float64 wd, "
+        "int32 inside, int32 decoupled",
+        "T p, T v, T r",
+        """
+        T gg = g;
+        if (wd != 0.0) { if (decoupled) { p = p * (T)(1.0 - lr * wd); } else { gg = g + (T)wd * p; } }
+        v = (T)mu * v + (T)(1.0 - mu) * gg;
+        r = (T)rho * r + (T)(1.0 - rho) * gg * gg;
+        T denom = inside ? sqrt(r / (T)c2 + (T)eps) : sqrt(r) / (T)sqrt(c2) + (T)eps;
+        p = p - (T)(lr / c1) * v / denom;
+        """,
+        "fcnet_adam",
+    )
 
     def __init__(self, params: Iterable[Tensor], lr: float = 0.001,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-5,
@@ -44,6 +58,12 @@ class Adam(Optimizer):
         mu, rho = self.param_groups[0]["betas"]
         self._c1 = 1.0 - mu**self.steps
         self._c2 = 1.0 - rho**self.steps
+
+    def fused_scalars(self) -> tuple[float, ...]:
+        """lr, μ, ρ, δ, 1 − μᵗ, 1 − ρᵗ, λ, δ inside the root, decoupled decay (the GPU kernel's)."""
+        h = self.param_groups[0]
+        return (h["lr"], *h["betas"], h["eps"], self._c1, self._c2, h["weight_decay"], int(h["eps_inside"]),
+                int(h["decoupled_weight_decay"]))
 
     def kernel(self, p: Any, g: Any, tmp: Any, v: Any, r: Any) -> None:
         h = self.param_groups[0]

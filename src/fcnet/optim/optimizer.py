@@ -30,6 +30,9 @@ class Optimizer:
 
     #: names of the per-parameter state buffers, passed to ``kernel`` in this order
     state_names: tuple[str, ...] = ()
+    #: optional one-kernel form for GPUs: (inputs "T g, float64 a, ...", in-out "T p, T <state>...",
+    #: CUDA body, name); its scalars come from ``fused_scalars()`` in the order declared
+    fused: tuple[str, str, str, str] | None = None
 
     def __init__(self, params: Iterable[Tensor], defaults: dict[str, Any]) -> None:
         self.params: list[Tensor] = list(params)
@@ -96,11 +99,22 @@ class Optimizer:
         dec += g
         self.kernel(p, dec, tmp, *state)
 
+    def fused_scalars(self) -> tuple[float, ...]:
+        """The scalar arguments of ``fused``, after ``prepare()``."""
+        return ()
+
     def step(self) -> None:
         """One update of every parameter that has a gradient."""
         self.steps += 1
         h = self.param_groups[0]
         self.prepare()
+        kernel = self.fused and backend.fused_kernel(self.params[0].data, *self.fused)
+        if kernel:  # a GPU: the whole update of a parameter is one kernel launch
+            scalars = self.fused_scalars()
+            for i, p in enumerate(self.params):
+                if p.grad is not None:
+                    kernel(p.grad, *scalars, p.data, *[self._buffer(i, n) for n in self.state_names])
+            return
         coupled = bool(h.get("weight_decay", 0.0)) and not h.get("decoupled_weight_decay", False)
         jobs = []
         for i, p in enumerate(self.params):

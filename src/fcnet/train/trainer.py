@@ -57,6 +57,8 @@ class Trainer:
         self.step_count = 0
         self.stop_training = False
         self.params = model.parameters()
+        self.device = backend.device_of(self.params[0].data)
+        self.sync_every = 50  # GPU: steps between host synchronisations of loss and accuracy
 
     def log(self, msg: str) -> None:
         """Report a message (above the progress bar)."""
@@ -67,18 +69,26 @@ class Trainer:
 
     # --- one epoch ---------------------------------------------------------------------------
     def train_epoch(self, x: np.ndarray, y: np.ndarray, batch_size: int, desc: str = "") -> dict[str, float]:
-        """One pass over (x, y) in shuffled mini-batches; returns mean loss and accuracy."""
+        """One pass over (x, y) in shuffled mini-batches; returns mean loss and accuracy.
+
+        On the CPU the loss is checked after every step; on a GPU, loss and accuracy stay on
+        the device and are synchronised every ``sync_every`` steps (no per-step round trip).
+        """
         model, opt, loss_fn = self.model, self.optimizer, self.loss_fn
         model.train()
         xp = backend.xp_of(self.params[0].data)
+        on_host = xp is np
+        x, y = backend.to_device(x, self.device), backend.to_device(y, self.device)
         n = len(y)
-        total_loss, correct, seen = 0.0, 0, 0
+        loss_sum: Any = 0.0
+        correct: Any = 0
+        seen = 0
         t0 = time.perf_counter()
         bar = tqdm(total=n, desc=desc, unit="samples", leave=False, disable=not self.progress,
                    mininterval=0.5, file=sys.stderr)
-        for xb, yb in batches(x, y, batch_size, self.rng):
+        for i, (xb, yb) in enumerate(batches(x, y, batch_size, self.rng)):
             opt.zero_grad()
-            scores = model(fcnet.Tensor(xp.asarray(xb), _raw=True))
+            scores = model(fcnet.Tensor(xb, _raw=True))
             loss = loss_fn(scores, yb)
             if self.l2 or self.l1:
                 loss = loss + regularization(model, self.l2, self.l1)
@@ -87,25 +97,33 @@ class Trainer:
                 clip_grad_value(self.params, self.clip_value)
             if self.clip_norm:
                 clip_grad_norm(self.params, self.clip_norm)
-            value = float(loss.data)
-            if not math.isfinite(value):
-                self._diverged(value)
+            b = len(yb)
+            if on_host:
+                value = float(loss.data)
+                if not math.isfinite(value):
+                    self._diverged(value)
+                loss_sum += value * b
+            else:
+                loss_sum = loss_sum + loss.data * b
+                if (i + 1) % self.sync_every == 0 and not math.isfinite(float(loss_sum)):
+                    self._diverged(float(loss_sum))
             opt.step()
             self.step_count += 1
-            b = len(yb)
-            total_loss += value * b
-            correct += int((backend.to_numpy(scores.data.argmax(axis=1)) == yb).sum())
+            correct = correct + (scores.data.argmax(axis=1) == yb).sum()
             seen += b
             for cb in self.callbacks:
                 cb.on_batch_end(self, self.step_count)
             if self.progress:
                 bar.update(b)
                 if bar.n == n or seen % (20 * batch_size) < b:
-                    bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{correct / seen:.3f}",
+                    bar.set_postfix(loss=f"{float(loss_sum) / seen:.4f}", acc=f"{int(correct) / seen:.3f}",
                                     rate=f"{seen / (time.perf_counter() - t0):.0f}/s", refresh=False)
         bar.close()
+        total = float(loss_sum)
+        if not math.isfinite(total):
+            self._diverged(total)
         secs = time.perf_counter() - t0
-        return {"loss": total_loss / max(seen, 1), "accuracy": correct / max(seen, 1), "time": secs,
+        return {"loss": total / max(seen, 1), "accuracy": int(correct) / max(seen, 1), "time": secs,
                 "samples_per_s": seen / secs if secs > 0 else float("nan")}
 
     def _diverged(self, value: float) -> None:
@@ -129,6 +147,9 @@ class Trainer:
         for cb in self.callbacks:
             cb.on_train_begin(self)
         self.stop_training = False
+        x, y = backend.to_device(x, self.device), backend.to_device(y, self.device)  # moved once, kept there
+        if validation_data is not None:
+            validation_data = (backend.to_device(validation_data[0], self.device), validation_data[1])
         while self.epoch < epochs and not self.stop_training:
             e = self.epoch + 1
             logs: dict[str, Any] = {"epoch": e, "lr": self.optimizer.lr}
