@@ -191,7 +191,9 @@ def _targets(targets: Any, scores: Tensor) -> Any:
         raise TypeError(f"targets must be integer class indices, got dtype {t.dtype}")
     t = t.astype(np.int64, copy=False)
     c = scores.shape[1]
-    if t.size and (int(t.min()) < 0 or int(t.max()) >= c):
+    # on a GPU the range check would cost a host round trip per step: labels there were checked
+    # when the data set was loaded (``data.check_arrays``)
+    if xp is np and t.size and (int(t.min()) < 0 or int(t.max()) >= c):
         raise ValueError(
             f"targets must lie in [0, {c - 1}] for {c} classes, got values from "
             f"{int(t.min())} to {int(t.max())}"

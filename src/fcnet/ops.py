@@ -282,7 +282,7 @@ class Transpose(Function):
     def backward(self, g):
         if self.axes is None:
             return g.T
-        return g.transpose(np.argsort(self.axes))
+        return g.transpose(tuple(int(i) for i in np.argsort(self.axes)))
 
 
 class GetItem(Function):

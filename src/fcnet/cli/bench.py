@@ -18,6 +18,8 @@ def add_parser(sub: Any, name: str) -> None:
     p.add_argument("--threads", type=int, help="threads for BLAS and elementwise work (default: all cores)")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes")
     p.add_argument("--results", help="append the Markdown report to this file (e.g. benchmarks/RESULTS.md)")
+    p.add_argument("--device", default="cpu", help="cpu (against PyTorch CPU and scikit-learn) or cuda "
+                                                    "(fcnet on CuPy against PyTorch CUDA, batches 1024 and 4096)")
     p.set_defaults(func=run)
 
 
@@ -34,11 +36,19 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--repeats must be >= 1")
     if args.threads:
         backend.set_num_threads(args.threads)
-    with blas_threads(args.threads):
-        res = run_bench(nets, args.repeats, memory=not args.no_memory,
-                        log=lambda m: print(m, file=sys.stderr, flush=True))
     argv = sys.argv[sys.argv.index("bench") + 1:] if "bench" in sys.argv else []
-    md = to_markdown(res, " ".join(["fcnet bench", *(shlex.quote(a) for a in argv)]))
+    command = " ".join(["fcnet bench", *(shlex.quote(a) for a in argv)])
+    if args.device != "cpu":
+        from fcnet.bench import gpu_markdown, run_bench_gpu
+
+        backend.xp_for(args.device)  # a one-line error without CuPy and a GPU
+        md = gpu_markdown(run_bench_gpu(nets, repeats=args.repeats,
+                                        log=lambda m: print(m, file=sys.stderr, flush=True)), command)
+    else:
+        with blas_threads(args.threads):
+            res = run_bench(nets, args.repeats, memory=not args.no_memory,
+                            log=lambda m: print(m, file=sys.stderr, flush=True))
+        md = to_markdown(res, command)
     print(md)
     if args.results:
         path = Path(args.results)

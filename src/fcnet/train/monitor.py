@@ -64,7 +64,7 @@ def diagnose(model: Module, loss_fn: Any, x: np.ndarray, y: np.ndarray, num_clas
     was_training = model.training
     model.train()
     with fcnet.no_grad():
-        h = fcnet.tensor(x)
+        h = fcnet.tensor(x, device=backend.device_of(next(iter(model.parameters())).data))
         for i, layer in enumerate(model.children()):
             h = layer(h)
             a = backend.to_numpy(h.data)

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import tomli_w
 
 from fcnet import backend, data, nn, optim
 from fcnet.data.dataset import Dataset, split
@@ -126,6 +125,8 @@ def blas_threads(n: int | None) -> Iterator[None]:
 
 def write_config(path: Path, opts: dict[str, Any]) -> None:
     """The effective configuration as TOML (None values are left out)."""
+    import tomli_w
+
     clean = {k: v for k, v in opts.items() if v is not None}
     io.atomic_write(path, tomli_w.dumps(clean).encode())
 
