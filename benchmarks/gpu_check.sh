@@ -14,12 +14,12 @@ $py -c "import tomli_w" 2>/dev/null || $py -m pip install -q --no-index --no-dep
   $py -c "import sys, numpy, cupy, torch; print(sys.version); print('numpy', numpy.__version__, 'cupy', cupy.__version__, 'torch', torch.__version__, torch.cuda.is_available())"
 } > "$out/versions.txt" 2>&1
 start=$(date +%s)
-timeout 300 $py -m pytest -q -p no:cacheprovider -x tests/oracle tests/property tests/gpu -k "cuda" \
+timeout 180 $py -m pytest -q -p no:cacheprovider --maxfail=40 -rf --tb=line tests/oracle tests/property tests/gpu -k "cuda" \
   > "$out/pytest_cuda.txt" 2>&1
 echo "pytest exit $? after $(( $(date +%s) - start )) s" >> "$out/pytest_cuda.txt"
-timeout 150 $py -m fcnet train --data fashion-mnist --hidden 512,256 --epochs 10 --optimizer adam --lr 1e-3 \
+timeout 90 $py -m fcnet train --data fashion-mnist --hidden 512,256 --epochs 10 --optimizer adam --lr 1e-3 \
   --batch-size 128 --device cuda --out /tmp/fcnet-gpu-run --quiet > "$out/train_cuda.txt" 2>&1
 echo "train exit $?" >> "$out/train_cuda.txt"
-timeout 240 $py -m fcnet bench --device cuda --nets fashion,cifar --repeats 3 > "$out/bench_cuda.md" 2> "$out/bench_cuda.log"
+timeout 150 $py -m fcnet bench --device cuda --nets fashion,cifar --repeats 3 > "$out/bench_cuda.md" 2> "$out/bench_cuda.log"
 echo "bench exit $?" >> "$out/bench_cuda.log"
 echo "total $(( $(date +%s) - start )) s" >> "$out/versions.txt"

@@ -188,8 +188,9 @@ def parallel_elementwise(fn: Any, jobs: list[list[Any]]) -> None:
 
 def scatter_add(out: Any, index: Any, values: Any) -> None:
     """out[index] += values, summing where an index repeats (NumPy's ``add.at``)."""
-    if xp_of(out) is np:
-        np.add.at(out, index, values)
+    add = xp_of(out).add
+    if hasattr(add, "at"):  # NumPy, and CuPy >= 13
+        add.at(out, index, values)
     else:
         import cupyx
 

@@ -84,7 +84,7 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Any], eps: float = 1e-
         analytic = np.zeros(x.shape) if x.grad is None else backend.to_numpy(x.grad)
         flat = x.data.reshape(-1)
         for j in range(flat.size):
-            old = flat[j]
+            old = flat[j].item()  # a host copy: CuPy's flat[j] is a view that the next line would change
             flat[j] = old + eps
             up = value()
             flat[j] = old - eps

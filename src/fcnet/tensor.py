@@ -324,7 +324,9 @@ class Tensor:
                     # fan-out: the copy gate sums the gradients of its branches
                     grads[key] = (grads[key][0] + pg, True)
                 else:
-                    grads[key] = (pg, pg is not g and getattr(pg, "base", None) is None)
+                    # fresh: made by the gate for this parent alone; views (broadcasts!) are not
+                    fresh = pg is not g and getattr(pg, "base", None) is None and pg.flags.c_contiguous
+                    grads[key] = (pg, fresh)
             if not retain_graph:
                 node._ctx = _FREED
                 ctx.parents = ()
