@@ -79,14 +79,13 @@ class Adam(Optimizer):
         r -= tmp
         r *= rho
         r += tmp
-        if h["eps_inside"]:  # √(r / c2 + δ)
-            xp.multiply(r, 1.0 / self._c2, out=tmp)
-            tmp += eps
+        root = math.sqrt(self._c2)
+        if h["eps_inside"]:  # ε ṽ / √(r / c2 + δ) = (ε √c2 / c1) v / √(r + δ c2)
+            xp.add(r, eps * self._c2, out=tmp)
             xp.sqrt(tmp, out=tmp)
-        else:  # √r / √c2 + δ (PyTorch)
+        else:  # ε ṽ / (√r / √c2 + δ) = (ε √c2 / c1) v / (√r + δ √c2)  (PyTorch's form)
             xp.sqrt(r, out=tmp)
-            tmp *= 1.0 / math.sqrt(self._c2)
-            tmp += eps
-        xp.divide(v, tmp, out=tmp)
-        tmp *= lr / self._c1
+            tmp += eps * root
+        xp.divide(v, tmp, out=tmp)  # the scalars are folded so each form makes 5 passes, not 6
+        tmp *= lr * root / self._c1
         p -= tmp
