@@ -23,21 +23,8 @@ class GraphvizMissing(RuntimeError):
 
 
 def nodes(root: Tensor) -> list[Tensor]:
-    """All tensors of the graph that produced ``root``, inputs first (no recursion)."""
-    order, seen, stack = [], set(), [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        ctx = node._ctx
-        if isinstance(ctx, Function):
-            stack.extend((p, False) for p in ctx.parents if id(p) not in seen)
-    return order
+    """All tensors of the graph that produced ``root``, constants included, inputs first."""
+    return root._topological_order(constants=True)
 
 
 def _fmt(a: object) -> str:

@@ -341,8 +341,11 @@ class Tensor:
         else:
             self.grad += g
 
-    def _topological_order(self) -> list[Tensor]:
-        """Nodes that require grad, inputs before outputs (iterative DFS, no recursion)."""
+    def _topological_order(self, constants: bool = False) -> list[Tensor]:
+        """Graph nodes, inputs before outputs (iterative DFS, no recursion).
+
+        Only nodes that require grad, unless ``constants`` (for drawing the whole graph).
+        """
         order: list[Tensor] = []
         visited: set[int] = set()
         stack: list[tuple[Tensor, bool]] = [(self, False)]
@@ -358,7 +361,7 @@ class Tensor:
             ctx = node._ctx
             if isinstance(ctx, Function):
                 for p in ctx.parents:
-                    if p.requires_grad and id(p) not in visited:
+                    if (constants or p.requires_grad) and id(p) not in visited:
                         stack.append((p, False))
         return order
 
