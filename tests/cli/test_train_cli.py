@@ -228,3 +228,23 @@ def test_real_fashion_mnist_one_epoch_10k(tmp_path):
     acc = json.loads((tmp_path / "f" / "summary.json").read_text())["test_accuracy"]
     assert acc > 0.80, acc
     assert time.time() - t < 120
+
+
+def test_checksum_mismatch_on_download(tmp_path):
+    from tests.unit.test_data import make_idx_set
+
+    mirror = make_idx_set(tmp_path / "mirror")
+    res = run(["train", "--data", "mnist"], cwd=tmp_path,
+              env={"FCNET_OFFLINE": "0", "FCNET_MIRROR": mirror.as_uri(), "XDG_CACHE_HOME": str(tmp_path / "c")})
+    assert_one_line_error(res, 2, "checksum mismatch")
+
+
+def test_truncated_cifar_file(tmp_path):
+    d = tmp_path / "cifar-10-batches-bin"
+    d.mkdir()
+    rng = np.random.default_rng(0)
+    for b in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        rec = np.concatenate([rng.integers(0, 10, (4, 1)), rng.integers(0, 256, (4, 3072))], axis=1)
+        (d / f"{b}.bin").write_bytes(rec.astype(np.uint8).tobytes()[:-7])
+    assert_one_line_error(run(["train", "--data", "cifar10", "--data-dir", str(tmp_path)], cwd=tmp_path), 2,
+                          "truncated")
