@@ -248,3 +248,21 @@ def test_postgres_workers_share_one_study_and_survive_sigkill(postgres, tmp_path
     # the stale trial was queued again and finished by the surviving worker: every trial once, complete
     assert all(r["state"] == "complete" for r in table)
     assert all(math.isfinite(float(r["val_accuracy"])) for r in table if r["state"] == "complete")
+
+
+def test_space_from_toml_over_any_option(tmp_path):
+    (tmp_path / "s.toml").write_text('data = "digits"\nepochs = 2\nhidden = [32]\n[space]\n'
+                                     'lr = "loguniform:1e-3:1e-1"\noptimizer = ["sgd", "adam"]\n'
+                                     'batchnorm = "choice:true|false"\n')
+    res = search(["--config", "s.toml", "--trials", "4", "--workers", "1", "--out", "o", "--quiet"], cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    table = rows(tmp_path / "o" / "results.csv")
+    assert len(table) == 4 and {r["optimizer"] for r in table} <= {"sgd", "adam"}
+    assert {r["batchnorm"] for r in table} <= {"True", "False"}
+    best = (tmp_path / "o" / "best.toml").read_text()
+    assert "optimizer = " in best and "batchnorm = " in best
+
+
+def test_unknown_searched_option_is_one_line(tmp_path):
+    res = search(["--space", "learning_rate=loguniform:1e-4:1e-1", "--out", "u"], cwd=tmp_path)
+    assert res.returncode == 2 and "not a training option" in res.stderr and "Traceback" not in res.stderr

@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     argv = sys.argv[sys.argv.index("bench") + 1:] if "bench" in sys.argv else []
     command = " ".join(["fcnet bench", *(shlex.quote(a) for a in argv)])
     if args.device != "cpu":
-        from fcnet.bench import gpu_markdown, run_bench_gpu
+        from fcnet.bench.gpu import gpu_markdown, run_bench_gpu
 
         backend.xp_for(args.device)  # a one-line error without CuPy and a GPU
         md = gpu_markdown(run_bench_gpu(nets, repeats=args.repeats,

@@ -1,0 +1,5 @@
+"""``fcnet bench``: fcnet against PyTorch and scikit-learn (CPU) or PyTorch CUDA (GPU), in one run."""
+
+from fcnet.bench.cpu import IMPLS, NETS, NetSpec, _data, matmul_flops, run_bench, to_markdown
+
+__all__ = ["IMPLS", "NETS", "NetSpec", "_data", "matmul_flops", "run_bench", "to_markdown"]

@@ -1,0 +1,29 @@
+"""`fcnet bench` runs every implementation side by side and reports ratios (smoke size)."""
+
+from __future__ import annotations
+
+import subprocess
+
+from tests.conftest import fcnet_cmd
+
+
+def test_bench_tiny_reports_every_implementation(tmp_path):
+    res = subprocess.run([*fcnet_cmd(), "bench", "--nets", "tiny", "--repeats", "1", "--results", "R.md"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    for name in ["fcnet", "fcnet-train-loop", "matmuls-only", "scikit-learn"]:
+        assert f"| {name} |" in res.stdout
+    assert "sgemm peak" in res.stdout and "Inference" in res.stdout
+    report = (tmp_path / "R.md").read_text()
+    assert "`fcnet bench --nets tiny --repeats 1 --results R.md`" in report
+    assert "peak RSS MiB" in report
+
+
+def test_bench_cuda_without_gpu_is_one_line(tmp_path):
+    from tests.conftest import CUDA
+
+    if CUDA:
+        return
+    res = subprocess.run([*fcnet_cmd(), "bench", "--device", "cuda"], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 2 and "CuPy" in res.stderr and "Traceback" not in res.stderr
