@@ -92,7 +92,16 @@ class Function:
         record = _mode.enabled and any(ctx.needs)
         if not record:
             ctx.needs = (False,) * len(tensors)
-        data = ctx.forward(*[t.data for t in tensors], **kwargs)
+        try:
+            data = ctx.forward(*[t.data for t in tensors], **kwargs)
+        except ValueError as exc:
+            if "broadcast" not in str(exc):
+                raise
+            shapes = " and ".join(str(tuple(t.shape)) for t in tensors)
+            raise ValueError(
+                f"{cls.__name__.lower()}: shapes {shapes} cannot be broadcast together; each dimension "
+                "must match or be 1 (reshape one operand, e.g. x.reshape(-1, 1))"
+            ) from None
         if isinstance(data, np.generic):  # NumPy turns 0-d results into scalars
             data = np.asarray(data)
         out = Tensor(data, _raw=True)

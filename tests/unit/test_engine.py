@@ -116,7 +116,7 @@ def test_nonscalar_backward_needs_gradient():
 def test_incompatible_shapes_named():
     a = fcnet.tensor(np.ones((2, 3)))
     b = fcnet.tensor(np.ones((4,)))
-    with pytest.raises(ValueError, match=r"\(2,3\).*\(4,\)|\(2, ?3\).*\(4,\)"):
+    with pytest.raises(ValueError, match=r"add: shapes \(2, 3\) and \(4,\) cannot be broadcast.*reshape"):
         a + b
     with pytest.raises(ValueError, match=r"\(2, 3\) @ \(2, 3\)"):
         a @ a
