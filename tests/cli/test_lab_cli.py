@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import time
 
@@ -22,7 +23,7 @@ def test_lab_all_writes_report(tmp_path):
     for slides in ["12-17", "36-39", "50-64", "65-79", "124-136", "170-178"]:
         assert f"slides {slides}" in page
     images = re.findall(r"<img src='([^']+)'", page)
-    assert len(images) >= 13
+    assert len(images) >= 11 + (2 if shutil.which("dot") else 0)  # the gates lab draws with Graphviz
     for rel in images:
         png = tmp_path / "lab" / rel
         with Image.open(png) as im:
