@@ -39,11 +39,16 @@ def _fmt(a: object) -> str:
 def to_dot(root: Tensor, backward: bool = True, title: str | None = None) -> str:
     """DOT text for the graph of ``root`` with values and gradients on every node.
 
-    With ``backward=True`` (default) and no gradients yet, runs
-    ``root.backward(retain_graph=True)`` first, keeping gradients of intermediate nodes.
+    With ``backward=True`` (default) and no gradient anywhere in the graph yet, runs
+    ``root.backward(retain_graph=True)`` first, keeping the gradients of intermediate nodes.
+    Draw before ``root.backward()`` (which frees the graph), or after
+    ``root.backward(retain_graph=True)`` (then only leaves show gradients).
     """
+    if root._ctx is not None and root.grad_fn is None:
+        raise ValueError("the graph of this tensor was freed by backward(): call to_dot(t) before "
+                         "t.backward(), or use t.backward(retain_graph=True)")
     graph = nodes(root)
-    if backward and root.requires_grad and root.grad is None:
+    if backward and root.requires_grad and all(t.grad is None for t in graph):
         for t in graph:
             t.retain_grad()
         root.backward(retain_graph=True)

@@ -243,3 +243,15 @@ def test_gradcheck_report():
     bad = fcnet.gradcheck(lambda a: Wrong.apply(a).sum(), [np.array([1.0, 2.0])])
     assert not bad and bad.max_rel_error > 0.1
     assert bad.worst["input"] == 0
+
+
+def test_to_dot_after_freeing_backward_names_the_fix():
+    x = fcnet.tensor(np.float64(2.0), requires_grad=True)
+    y = x * x
+    y.backward()
+    with pytest.raises(ValueError, match="retain_graph=True"):
+        fcnet.graph.to_dot(y)
+    z = x * 3.0
+    z.backward(retain_graph=True)
+    assert "grad" in fcnet.graph.to_dot(z)  # leaves keep their gradient; no second backward
+    assert x.grad == 4.0 + 3.0
