@@ -113,6 +113,22 @@ def test_sigint_then_resume_is_bit_identical(tmp_path):
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming" in resumed.stderr
     assert _weights(tmp_path / "cut" / "model.safetensors") == _weights(tmp_path / "full" / "model.safetensors")
+    assert (tmp_path / "cut" / "history.csv").read_text().count("\n") == 5  # header + 4 epochs
+
+
+def test_sigint_between_sparse_checkpoints_saves_the_last_epoch(tmp_path):
+    args = ["train", "--data", "digits", "--hidden", "2048,2048", "--batch-size", "16", "--epochs", "4",
+            "--checkpoint-every", "3", "--quiet", "--out", "sp"]
+    proc = subprocess.Popen([*fcnet_cmd(), *args], cwd=tmp_path, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "FCNET_OFFLINE": "1"})
+    for line in proc.stderr:
+        if line.startswith("epoch 1/4"):
+            proc.send_signal(signal.SIGINT)
+            break
+    proc.stderr.read()
+    assert proc.wait(timeout=120) == 130
+    state = json.loads((tmp_path / "sp" / "checkpoint" / "state.json").read_text())
+    assert state["epoch"] >= 1  # epoch 1 was saved on Ctrl-C although checkpoints come every 3 epochs
 
 
 def test_divergence_stops_with_exit_3_and_keeps_checkpoint(tmp_path):

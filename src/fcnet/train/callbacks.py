@@ -149,14 +149,29 @@ class Checkpoint(Callback):
     def __init__(self, directory: str | Path, every: int = 1) -> None:
         self.directory, self.every = Path(directory), every
         self.last_epoch: int | None = None
+        self._pending: tuple[int, dict[str, Any], dict[str, Any]] | None = None
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
         if epoch % self.every == 0 or trainer.stop_training:
             self.save(trainer, epoch)
+        else:  # keep this epoch's state in memory, so Ctrl-C can still save it (flush)
+            self._pending = (epoch, *trainer.state_dict())
+
+    def flush(self) -> int | None:
+        """Write the newest epoch-boundary state held in memory (after Ctrl-C); returns its epoch."""
+        if self._pending is not None and (self.last_epoch is None or self._pending[0] > self.last_epoch):
+            epoch, arrays, state = self._pending
+            self._write(arrays, state, epoch)
+        self._pending = None
+        return self.last_epoch
 
     def save(self, trainer: Trainer, epoch: int) -> Path:
         """Write the checkpoint of ``trainer`` at the end of ``epoch``."""
         arrays, state = trainer.state_dict()
+        return self._write(arrays, state, epoch)
+
+    def _write(self, arrays: dict[str, Any], state: dict[str, Any], epoch: int) -> Path:
+        state = dict(state)
         state["epoch"] = epoch
         self.directory.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{self.directory.name}.", dir=self.directory.parent))

@@ -19,8 +19,8 @@ class History:
         self.rows: list[dict[str, Any]] = list(rows or [])
 
     def append(self, row: dict[str, Any]) -> None:
-        """Add an epoch's metrics."""
-        self.rows.append(dict(row))
+        """Add an epoch's metrics (kept by reference, so callbacks can still add to them)."""
+        self.rows.append(row)
 
     def __getitem__(self, key: str) -> list[Any]:
         return [r.get(key) for r in self.rows]

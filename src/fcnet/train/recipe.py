@@ -175,6 +175,10 @@ def run(opts: dict[str, Any], run_dir: str | Path, resume: bool = False, progres
         try:
             trainer.fit(prep.x_train, prep.y_train, opts["epochs"], opts["batch_size"],
                         None if prep.x_val is None else (prep.x_val, prep.y_val))
+        except KeyboardInterrupt:
+            if checkpoint:
+                ckpt.flush()  # the last complete epoch, even between --checkpoint-every saves
+            raise
         finally:
             trainer.history.to_csv(run_dir / "history.csv")
         test = trainer.evaluate(prep.x_test, prep.y_test)

@@ -158,9 +158,9 @@ class Trainer:
                 v = self.evaluate(*validation_data, batch_size=max(batch_size, 1024))
                 logs["val_loss"], logs["val_accuracy"] = v["loss"], v["accuracy"]
             self.epoch = e
+            self.history.append(logs)  # the same dict: callbacks may still add metrics to it
             for cb in self.callbacks:
                 cb.on_epoch_end(self, e, logs)
-            self.history.append(logs)
             msg = f"epoch {e}/{epochs}: loss {logs['loss']:.4f}, accuracy {logs['accuracy']:.4f}"
             if "val_loss" in logs:
                 msg += f", val_loss {logs['val_loss']:.4f}, val_accuracy {logs['val_accuracy']:.4f}"
@@ -195,7 +195,7 @@ class Trainer:
             "default_rng": backend.default_generator().bit_generator.state,
             "dropout_rngs": dropout_rngs,
             "callbacks": [cb.state_dict() for cb in self.callbacks],
-            "history": self.history.rows,
+            "history": [dict(r) for r in self.history.rows],
         }
         return arrays, state
 
