@@ -264,3 +264,23 @@ def test_truncated_cifar_file(tmp_path):
         (d / f"{b}.bin").write_bytes(rec.astype(np.uint8).tobytes()[:-7])
     assert_one_line_error(run(["train", "--data", "cifar10", "--data-dir", str(tmp_path)], cwd=tmp_path), 2,
                           "truncated")
+
+
+def test_predict_rgb_images_with_a_cifar_model(tmp_path):
+    from fcnet.data import cifar
+
+    d = tmp_path / "cifar-10-batches-bin"
+    d.mkdir()
+    rng = np.random.default_rng(0)
+    for b in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        cifar.write_binary_batch(d / f"{b}.bin", rng.integers(0, 256, (20, 3072)), rng.integers(0, 10, 20))
+    res = run(["train", "--data", "cifar10", "--data-dir", str(tmp_path), "--hidden", "16", "--epochs", "1",
+               "--out", "c", "--quiet"], cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    Image.fromarray(rng.integers(0, 256, (48, 64, 3), dtype=np.uint8), "RGB").save(tmp_path / "photo.png")
+    res = run(["predict", "c", "photo.png", "--top", "2"], cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    line = res.stdout.strip()
+    assert line.startswith("photo.png: ") and line.count("%") == 2
+    names = {"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"}
+    assert any(n in line for n in names)
