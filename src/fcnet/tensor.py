@@ -8,6 +8,7 @@ broadcasting by summing over broadcast axes, and frees the graph unless
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import threading
 from collections.abc import Iterator, Sequence
@@ -64,7 +65,7 @@ class _Freed:
 _FREED = _Freed()
 
 
-class Function:
+class Function(abc.ABC):
     """A gate: ``forward`` computes the output, ``backward`` its local gradient(s).
 
     ``backward(grad)`` receives dL/d(output) and returns one gradient per input (None where
@@ -78,11 +79,13 @@ class Function:
         self.parents: tuple[Tensor, ...] = parents
         self.needs: tuple[bool, ...] = tuple(p.requires_grad for p in parents)
 
-    def forward(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - abstract
-        raise NotImplementedError(f"{type(self).__name__} has no forward")
+    @abc.abstractmethod
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The gate's output from its inputs' arrays."""
 
-    def backward(self, grad: Any) -> Any:  # pragma: no cover - abstract
-        raise NotImplementedError(f"{type(self).__name__} has no backward")
+    @abc.abstractmethod
+    def backward(self, grad: Any) -> Any:
+        """dL/d(input) for each input from dL/d(output)."""
 
     @classmethod
     def apply(cls, *inputs: Any, **kwargs: Any) -> Tensor:

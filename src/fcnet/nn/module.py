@@ -68,8 +68,9 @@ class Module:
         self._buffers[name] = array
 
     # --- calling -----------------------------------------------------------------------
-    def forward(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - abstract
-        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """What the module computes; every layer defines it (a bare Module only holds others)."""
+        raise TypeError(f"{type(self).__name__} has no forward(): define forward() in the subclass")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)

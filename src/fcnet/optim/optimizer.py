@@ -10,6 +10,7 @@ pickle needed to save it).
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,7 +20,7 @@ from fcnet.tensor import Tensor
 __all__ = ["Optimizer"]
 
 
-class Optimizer:
+class Optimizer(abc.ABC):
     """Base class: ``zero_grad()``, ``step()``, ``state_dict()``, ``load_state_dict()``.
 
     Args:
@@ -86,12 +87,12 @@ class Optimizer:
         return t
 
     # --- the step ----------------------------------------------------------------------
-    def prepare(self) -> None:
+    def prepare(self) -> None:  # noqa: B027 - an optional hook, empty by default
         """Per-step scalars shared by all parameters (e.g. Adam's bias corrections)."""
 
-    def kernel(self, p: Any, g: Any, tmp: Any, *state: Any) -> None:  # pragma: no cover - abstract
+    @abc.abstractmethod
+    def kernel(self, p: Any, g: Any, tmp: Any, *state: Any) -> None:
         """Update ``p`` in place from gradient ``g`` (``tmp`` is scratch; ``state`` the buffers)."""
-        raise NotImplementedError(f"{type(self).__name__} must define kernel()")
 
     def _decayed_kernel(self, p: Any, g: Any, tmp: Any, dec: Any, *state: Any) -> None:
         """G ← g + λθ (L2 weight decay in PyTorch's form) into ``dec``, then the kernel."""

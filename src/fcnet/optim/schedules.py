@@ -6,6 +6,7 @@ for step t is ``lr_at(t)``.
 
 from __future__ import annotations
 
+import abc
 import math
 from typing import Any
 
@@ -14,7 +15,7 @@ from fcnet.optim.optimizer import Optimizer
 __all__ = ["CosineLR", "LRSchedule", "StepLR", "WarmupLR"]
 
 
-class LRSchedule:
+class LRSchedule(abc.ABC):
     """Base: ``lr_at(t)`` gives ε at step t from the optimizer's initial ε₀ (``base_lr``)."""
 
     def __init__(self, optimizer: Optimizer) -> None:
@@ -23,8 +24,9 @@ class LRSchedule:
         self.t = 0
         optimizer.lr = self.lr_at(0)
 
-    def lr_at(self, t: int) -> float:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def lr_at(self, t: int) -> float:
+        """The learning rate at step t."""
 
     def step(self) -> float:
         """Advance one step and set the optimizer's learning rate; returns it."""

@@ -9,6 +9,7 @@ choice with commas is a list).
 
 from __future__ import annotations
 
+import abc
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -20,23 +21,26 @@ from fcnet.errors import ConfigError
 __all__ = ["Choice", "Int", "LogUniform", "Param", "Uniform", "parse_param", "parse_space", "space_from_dict"]
 
 
-class Param:
+class Param(abc.ABC):
     """A searched option."""
 
     log = False
 
-    def sample(self, rng: np.random.Generator) -> Any:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def sample(self, rng: np.random.Generator) -> Any:
+        """One value drawn from ``rng``."""
 
-    def grid(self, n: int) -> list[Any]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def grid(self, n: int) -> list[Any]:
+        """About ``n`` evenly spaced values (all of them for a choice)."""
 
     def narrow(self, values: list[Any], factor: float = 0.25) -> Param:
         """A smaller range around ``values`` (the best trials), inside this one."""
         return self
 
-    def to_text(self) -> str:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def to_text(self) -> str:
+        """The text form, as on the command line."""
 
 
 @dataclass(frozen=True)
