@@ -23,8 +23,8 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
     ce = nn.CrossEntropyLoss(reduction="none")(s, target).numpy()
     hinge = nn.MulticlassHingeLoss(reduction="none")(s, target).numpy()
     probs = F.softmax(s, axis=1).numpy()
-    ce_rows = [[str(sc), float(c), float(c / math.log(10)), float(h)] for sc, c, h in
-               zip(SCORES, ce, hinge, strict=True)]
+    ce_rows = [[str(sc), float(c), float(c / math.log(10)), _as_on_slide(c / math.log(10)), float(h)]
+               for sc, c, h in zip(SCORES, ce, hinge, strict=True)]
     # the identity H(p, q) = H(p) + KL(p‖q), with p a soft target and q the softmax of slide 51's scores
     p = np.array([0.2, 0.7, 0.1])
     q = F.softmax(fcnet.tensor(np.array([3.2, 5.1, -1.7])), axis=0).numpy()
@@ -36,8 +36,14 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                      "0 (slide 64, values in log10 as on the slide); H(p, q) = H(p) + KL(p‖q).",
                      [Table("softmax of the scores (correct class first)", ["scores", "p0", "p1", "p2"],
                             [[str(sc), *map(float, pr)] for sc, pr in zip(SCORES, probs, strict=True)]),
-                      Table("loss for correct class 0", ["scores", "CE (ln)", "CE (log10, slide)", "hinge"], ce_rows),
+                      Table("loss for correct class 0", ["scores", "CE (ln)", "CE (log10)", "as on slide 64", "hinge"],
+                            ce_rows),
                       Table("entropy identity", ["H(p)", "KL(p‖q)", "H(p)+KL", "H(p,q)"],
                             [[h_p, kl, h_p + kl, h_pq]])],
                      [], {"ce_log10": [float(v) for v in ce / math.log(10)], "hinge": [float(v) for v in hinge],
                           "identity_error": abs(h_p + kl - h_pq)})
+
+
+def _as_on_slide(v: float) -> str:
+    """The slide's rounding: 4 decimals, or 2 significant digits for tiny values (0.0004, 1.5e-48)."""
+    return f"{v:.4f}" if v >= 1e-4 else f"{v:.1e}"
