@@ -58,6 +58,8 @@ def test_losses_table_equals_slide(out):
     assert ce[2] == pytest.approx(1.5e-48, rel=0.03)
     assert r.numbers["hinge"] == [0.0, 0.0, 0.0]
     assert r.numbers["identity_error"] < 1e-12
+    assert r.numbers["bird_cross_entropy"] == pytest.approx(-math.log(0.21))
+    assert r.numbers["softmax_recovers_q"] < 1e-12
 
 
 def test_gates(out):

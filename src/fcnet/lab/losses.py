@@ -25,6 +25,14 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
     probs = F.softmax(s, axis=1).numpy()
     ce_rows = [[str(sc), float(c), float(c / math.log(10)), _as_on_slide(c / math.log(10)), float(h)]
                for sc, c, h in zip(SCORES, ce, hinge, strict=True)]
+    # slides 52-57: the classifier's q = [0.21, 0.01, 0.78] (bird, cat, car) against the true p = bird
+    q_slide = np.array([0.21, 0.01, 0.78])
+    p_bird = np.array([1.0, 0.0, 0.0])
+    scores_slide = fcnet.tensor(np.log(q_slide) + 2.0)  # any scores whose softmax is q
+    q_back = F.softmax(scores_slide, axis=0).numpy()
+    ce_bird = float(-(p_bird * np.log(q_slide)).sum())
+    slide_rows = [[str(q_slide.tolist()), str(np.round(q_back, 4).tolist()), F.entropy(p_bird).item() + 0.0,
+                   F.kl_div(p_bird, q_slide).item(), ce_bird, ce_bird / math.log(10)]]
     # the identity H(p, q) = H(p) + KL(p‖q), with p a soft target and q the softmax of slide 51's scores
     p = np.array([0.2, 0.7, 0.1])
     q = F.softmax(fcnet.tensor(np.array([3.2, 5.1, -1.7])), axis=0).numpy()
@@ -38,10 +46,14 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                             [[str(sc), *map(float, pr)] for sc, pr in zip(SCORES, probs, strict=True)]),
                       Table("loss for correct class 0", ["scores", "CE (ln)", "CE (log10)", "as on slide 64", "hinge"],
                             ce_rows),
-                      Table("entropy identity", ["H(p)", "KL(p‖q)", "H(p)+KL", "H(p,q)"],
+                      Table("slides 52-57: q = softmax(s) against the true p = (bird)",
+                            ["q", "softmax(ln q + 2)", "H(p)", "KL(p‖q)", "H(p,q) (ln)", "H(p,q) (log10)"],
+                            slide_rows),
+                      Table("entropy identity with a soft p", ["H(p)", "KL(p‖q)", "H(p)+KL", "H(p,q)"],
                             [[h_p, kl, h_p + kl, h_pq]])],
                      [], {"ce_log10": [float(v) for v in ce / math.log(10)], "hinge": [float(v) for v in hinge],
-                          "identity_error": abs(h_p + kl - h_pq)})
+                          "identity_error": abs(h_p + kl - h_pq), "bird_cross_entropy": ce_bird,
+                          "softmax_recovers_q": float(np.abs(q_back - q_slide).max())})
 
 
 def _as_on_slide(v: float) -> str:
