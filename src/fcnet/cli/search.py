@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from fcnet.train.options import add_training_flags, load_config, resolve
+from fcnet.train.options import add_training_flags, parse_config, read_toml, resolve
 
 
 def add_parser(sub: Any, name: str) -> None:
@@ -58,17 +58,9 @@ def run(args: argparse.Namespace) -> int:
     config: dict[str, Any] = {}
     space = {}
     if args.config:
-        import tomllib
-
-        raw = tomllib.loads(Path(args.config).read_text())
+        raw = read_toml(args.config)
         space = space_from_dict(raw.pop("space", {}))
-        tmp = out / ".search-config.toml"
-        out.mkdir(parents=True, exist_ok=True)
-        import tomli_w
-
-        tmp.write_text(tomli_w.dumps(raw))
-        config = load_config(tmp)
-        tmp.unlink()
+        config = parse_config(raw, args.config)
     space.update(parse_space(args.space))
     skip = {"func", "command", "action", "space", "strategy", "trials", "workers", "coarse_epochs", "pruner",
             "storage", "study", "resume", "parent", "config", "quiet", "debug"}

@@ -18,7 +18,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["OPTIONS", "add_training_flags", "coerce", "load_config", "resolve"]
+__all__ = ["OPTIONS", "add_training_flags", "coerce", "load_config", "parse_config", "read_toml", "resolve"]
 
 
 def _ints(text: str | int | list[int] | tuple[int, ...]) -> list[int]:
@@ -128,13 +128,22 @@ def add_training_flags(parser: argparse.ArgumentParser) -> None:
 
 def load_config(path: str | Path) -> dict[str, Any]:
     """Read a TOML config (keys are option names; a [train] table is also accepted)."""
+    return parse_config(read_toml(path), str(path))
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """The raw TOML of ``path``, or a one-line ConfigError."""
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text())
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+
+
+def parse_config(raw: dict[str, Any], source: str) -> dict[str, Any]:
+    """Training options from a TOML table: every key checked and converted to its option's type."""
     if "train" in raw and isinstance(raw["train"], dict):
         raw = {**{k: v for k, v in raw.items() if k != "train"}, **raw["train"]}
     out: dict[str, Any] = {}
@@ -143,11 +152,11 @@ def load_config(path: str | Path) -> dict[str, Any]:
         if name not in OPTIONS:
             close = [o for o in OPTIONS if o.startswith(name[:3])]
             hint = f" (did you mean {', '.join(close)}?)" if close else ""
-            raise ConfigError(f"unknown config key {key!r} in {path}{hint}; see `fcnet train --help`")
+            raise ConfigError(f"unknown config key {key!r} in {source}{hint}; see `fcnet train --help`")
         try:
             out[name] = coerce(name, value)
         except ConfigError as exc:
-            raise ConfigError(f"{path}: {exc}") from None
+            raise ConfigError(f"{source}: {exc}") from None
     return out
 
 
