@@ -9,7 +9,6 @@ reported.  Peak memory is measured in a fresh process per implementation.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import resource
@@ -325,8 +324,3 @@ def to_markdown(res: dict[str, Any], command: str) -> str:
                 f"{k} {v:,.0f} samples/s" for k, v in inf.items())]
         lines.append("")
     return "\n".join(lines)
-
-
-def main_json(nets: list[str], repeats: int) -> str:
-    """Results as JSON (for scripts)."""
-    return json.dumps(run_bench(nets, repeats), indent=2)

@@ -11,7 +11,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,6 @@ class Prepared:
     y_val: np.ndarray | None
     x_test: np.ndarray
     y_test: np.ndarray
-    info: dict[str, Any] = field(default_factory=dict)
 
 
 def prepare_data(opts: dict[str, Any]) -> Prepared:
