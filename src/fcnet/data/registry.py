@@ -117,7 +117,14 @@ def _extract(archive: Path) -> None:
 
     try:
         with tarfile.open(archive) as tar:
-            tar.extractall(archive.parent, filter="data")
+            if hasattr(tarfile, "data_filter"):  # refuses absolute paths, links out of the folder
+                tar.extractall(archive.parent, filter="data")
+            else:  # Pythons before the filter: check member paths ourselves
+                root = archive.parent.resolve()
+                for m in tar.getmembers():
+                    if not (root / m.name).resolve().is_relative_to(root) or m.issym() or m.islnk():
+                        raise DataError(f"{archive} holds an unsafe member {m.name!r}; delete it")
+                tar.extractall(archive.parent)  # noqa: S202 - members checked above
     except (tarfile.TarError, OSError) as exc:
         raise DataError(f"{archive} is not a readable archive ({exc}); delete it and fetch it again") from None
 
