@@ -124,7 +124,7 @@ def _extract(archive: Path) -> None:
                 for m in tar.getmembers():
                     if not (root / m.name).resolve().is_relative_to(root) or m.issym() or m.islnk():
                         raise DataError(f"{archive} holds an unsafe member {m.name!r}; delete it")
-                tar.extractall(archive.parent)  # noqa: S202 - members checked above
+                tar.extractall(archive.parent)  # members checked above
     except (tarfile.TarError, OSError) as exc:
         raise DataError(f"{archive} is not a readable archive ({exc}); delete it and fetch it again") from None
 
