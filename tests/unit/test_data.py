@@ -215,3 +215,31 @@ def test_real_fashion_mnist_files_if_installed():
     ds = data.load("fashion-mnist")
     assert ds.x_train.shape == (60000, 784) and ds.x_test.shape == (10000, 784)
     assert np.bincount(ds.y_test).tolist() == [1000] * 10
+
+
+def test_cifar_archive_in_cache_is_extracted_and_read(tmp_path):
+    import tarfile
+
+    src = _cifar_files(tmp_path / "build" / "cifar-10-batches-bin", "bin")
+    cache = tmp_path / "cache" / "fcnet" / "cifar10"
+    cache.mkdir(parents=True)
+    with tarfile.open(cache / "cifar-10-binary.tar.gz", "w:gz") as tar:
+        tar.add(src, arcname="cifar-10-batches-bin")
+    ds = data.load("cifar10")
+    assert ds.x_train.shape == (35, 3072)
+    assert (cache / "cifar-10-batches-bin" / "test_batch.bin").is_file()
+
+
+def test_cifar_archive_with_unsafe_member_is_refused(tmp_path):
+    import io
+    import tarfile
+
+    cache = tmp_path / "cache" / "fcnet" / "cifar10"
+    cache.mkdir(parents=True)
+    with tarfile.open(cache / "cifar-10-binary.tar.gz", "w:gz") as tar:
+        info = tarfile.TarInfo("../../escape.txt")
+        info.size = 3
+        tar.addfile(info, io.BytesIO(b"bad"))
+    with pytest.raises(DataError):
+        data.load("cifar10")
+    assert not (tmp_path / "cache" / "escape.txt").exists()
