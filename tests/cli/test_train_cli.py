@@ -284,3 +284,11 @@ def test_predict_rgb_images_with_a_cifar_model(tmp_path):
     assert line.startswith("photo.png: ") and line.count("%") == 2
     names = {"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"}
     assert any(n in line for n in names)
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_debug_shows_the_traceback(tmp_path, where):
+    args = ["--debug", "train", "--data", "imagenet"] if where == "before" else ["train", "--data", "imagenet",
+                                                                                 "--debug"]
+    res = run(args, cwd=tmp_path)
+    assert res.returncode != 0 and "Traceback" in res.stderr and "DataError" in res.stderr

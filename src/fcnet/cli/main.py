@@ -34,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module in COMMANDS.items():
         importlib.import_module(f"fcnet.cli.{module}").add_parser(sub, name)
+    for command in sub.choices.values():  # `fcnet train ... --debug` works as well as `fcnet --debug train`
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                             help="show tracebacks of errors")
     return parser
 
 
