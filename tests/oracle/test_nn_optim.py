@@ -199,6 +199,9 @@ OPT_CASES = {
     "adamw": (lambda p: optim.Adam(p, lr=0.01, eps=1e-8, eps_inside=False, weight_decay=0.05,
                                    decoupled_weight_decay=True),
               lambda p: torch.optim.AdamW(p, lr=0.01, eps=1e-8, weight_decay=0.05)),
+    "adamw_class": (lambda p: optim.AdamW(p, lr=0.01), lambda p: torch.optim.AdamW(p, lr=0.01)),
+    "rmsprop_alias": (lambda p: optim.RMSprop(p, lr=0.01, rho=0.9, eps=1e-8),
+                      lambda p: torch.optim.RMSprop(p, lr=0.01, alpha=0.9, eps=1e-8)),
 }
 
 

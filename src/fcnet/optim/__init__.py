@@ -1,6 +1,6 @@
 """Optimizers (slides 89-123), gradient clipping and learning-rate schedules."""
 
-from fcnet.optim.adam import Adam
+from fcnet.optim.adam import Adam, AdamW
 from fcnet.optim.clip import clip_grad_norm, clip_grad_value
 from fcnet.optim.momentum import Momentum
 from fcnet.optim.optimizer import Optimizer
@@ -15,7 +15,21 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
     "adam": Adam,
 }
 
+RMSprop = RMSProp  # PyTorch's spelling
+
 __all__ = [
-    "OPTIMIZERS", "SGD", "Adam", "CosineLR", "LRSchedule", "Momentum", "Optimizer", "RMSProp",
-    "StepLR", "WarmupLR", "clip_grad_norm", "clip_grad_value",
+    "OPTIMIZERS",
+    "SGD",
+    "Adam",
+    "AdamW",
+    "CosineLR",
+    "LRSchedule",
+    "Momentum",
+    "Optimizer",
+    "RMSProp",
+    "RMSprop",
+    "StepLR",
+    "WarmupLR",
+    "clip_grad_norm",
+    "clip_grad_value",
 ]

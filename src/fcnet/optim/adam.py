@@ -89,3 +89,15 @@ class Adam(Optimizer):
         xp.divide(v, tmp, out=tmp)  # the scalars are folded so each form makes 5 passes, not 6
         tmp *= lr * root / self._c1
         p -= tmp
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay in PyTorch's form: θ ← θ(1 − ελ), then Adam with δ outside the root.
+
+    Equal to ``torch.optim.AdamW(lr=ε, betas=(μ, ρ), eps=δ, weight_decay=λ)`` (same defaults).
+    """
+
+    def __init__(self, params: Iterable[Tensor], lr: float = 0.001, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.01) -> None:
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, eps_inside=False,
+                         decoupled_weight_decay=True)
