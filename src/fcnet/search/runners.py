@@ -23,14 +23,13 @@ import numpy as np
 
 from fcnet.errors import ConfigError
 from fcnet.search.space import Param, parse_param
-from fcnet.search.storage import make_storage, uses_heartbeat
+from fcnet.search.storage import MAX_RETRY, make_storage, uses_heartbeat
 from fcnet.search.strategies import edge_warnings, grid_points, narrow_space, random_points
 from fcnet.search.trial import encode, objective
 
 __all__ = ["SearchConfig", "run_search", "run_worker"]
 
 STRATEGIES = ("grid", "random", "coarse-to-fine")
-FINISHED = ("COMPLETE", "PRUNED", "FAIL")
 
 
 @dataclass
@@ -105,6 +104,21 @@ def _trials_by_plan(study: Any) -> dict[int, Any]:
     return out
 
 
+def _finished(t: Any, heartbeat: bool) -> bool:
+    """Whether a trial's outcome is final.
+
+    With heartbeats, a trial that failed without an error of its own died with its worker and
+    is queued again (up to ``MAX_RETRY`` times) by the storage: not final yet.
+    """
+    state = t.state.name
+    if state in ("COMPLETE", "PRUNED"):
+        return True
+    if state != "FAIL":
+        return False
+    retried = len(t.system_attrs.get("retry_history", []))
+    return not (heartbeat and "error" not in t.user_attrs and retried < MAX_RETRY)
+
+
 def _requeue_unfinished(study: Any) -> int:
     """On --resume: planned trials that never finished run again; finished ones do not."""
     from optuna.trial import TrialState
@@ -129,11 +143,12 @@ def _spawn_workers(cfg: SearchConfig, url: str, name: str) -> list[subprocess.Po
 
 def _wait_stage(study: Any, cfg: SearchConfig, upto: int, workers: list[subprocess.Popen], bar: Any,
                 writer: ResultsWriter) -> None:
+    heartbeat = uses_heartbeat(cfg.storage or "journal:")
     while True:
         by_plan = _trials_by_plan(study)
-        done = [t for p, t in by_plan.items() if p < upto and t.state.name in FINISHED]
-        writer.update(by_plan)
-        bar.n = len([t for t in by_plan.values() if t.state.name in FINISHED])
+        done = [t for p, t in by_plan.items() if p < upto and _finished(t, heartbeat)]
+        writer.update(by_plan, heartbeat)
+        bar.n = len([t for t in by_plan.values() if _finished(t, heartbeat)])
         best = writer.best_value()
         if best is not None:
             bar.set_postfix(best=f"{best:.4f}", refresh=False)
@@ -173,13 +188,13 @@ class ResultsWriter:
                 "error": t.user_attrs.get("error", ""), "seconds": t.user_attrs.get("seconds"),
                 "trial": t.number, **t.params}
 
-    def update(self, by_plan: dict[int, Any]) -> None:
+    def update(self, by_plan: dict[int, Any], heartbeat: bool = False) -> None:
         """Append newly finished trials, rewrite the CSV."""
         from fcnet.train.io import atomic_write
 
         new = False
         for p, t in sorted(by_plan.items()):
-            if t.state.name not in FINISHED:
+            if not _finished(t, heartbeat):
                 continue
             r = self.row(t)
             if self.rows.get(p) != r:
@@ -268,7 +283,7 @@ def run_search(cfg: SearchConfig, log: Any = print, progress: bool = True) -> di
             if w.poll() is None:
                 w.wait(timeout=600)
         bar.close()
-    writer.update(_trials_by_plan(study))
+    writer.update(_trials_by_plan(study), uses_heartbeat(url))
     return _summarise(cfg, study, writer, log)
 
 

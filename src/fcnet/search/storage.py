@@ -12,10 +12,11 @@ from typing import Any
 
 from fcnet.errors import ConfigError
 
-__all__ = ["GRACE_PERIOD", "HEARTBEAT_INTERVAL", "make_storage", "uses_heartbeat"]
+__all__ = ["GRACE_PERIOD", "HEARTBEAT_INTERVAL", "MAX_RETRY", "make_storage", "uses_heartbeat"]
 
 HEARTBEAT_INTERVAL = 2  # seconds between a running trial's heartbeats
 GRACE_PERIOD = 8  # seconds without a heartbeat before a trial counts as dead
+MAX_RETRY = 3  # a dead worker's trial is queued again at most this often
 
 
 def uses_heartbeat(url: str) -> bool:
@@ -42,7 +43,7 @@ def make_storage(url: str) -> Any:
         try:
             return optuna.storages.RDBStorage(
                 url, heartbeat_interval=HEARTBEAT_INTERVAL, grace_period=GRACE_PERIOD,
-                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=3),
+                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY),
                 engine_kwargs={"pool_pre_ping": True} if url.startswith("postgresql") else None,
             )
         except ImportError as exc:
