@@ -8,10 +8,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 import fcnet
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# CI runs the property tests on a fixed sequence of examples: a red CI always means a real bug
+settings.register_profile("ci", derandomize=True, deadline=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -57,6 +57,9 @@ def test_random_graphs_pass_gradcheck(device, steps, seed):
         # every value contributes, so every path is checked
         return sum((v.sum() for v in values[3:]), values[-1].mean())
 
+    with np.errstate(all="ignore"):  # chains of exp can overflow: such programs say nothing here
+        value = fn(*[fcnet.tensor(a) for a in inputs]).item()
+    assume(np.isfinite(value) and abs(value) < 1e6)
     report = fcnet.gradcheck(fn, inputs, device=device)
     assert report, str(report)
 
