@@ -29,10 +29,7 @@ def run(args: argparse.Namespace) -> int:
         raise DataError(f"{ds.name} has {ds.num_features} features per sample but the model expects "
                         f"{model.in_features}: evaluate on the data set it was trained on")
     x = pre.apply(ds.x_test)
-    res = evaluate(model, CrossEntropyLoss(), x, ds.y_test)
-    from fcnet.train.trainer import predict_proba
-
-    pred = predict_proba(model, x).argmax(axis=1)
+    res, pred = evaluate(model, CrossEntropyLoss(), x, ds.y_test, predictions=True)
     out = Path(args.run) / "eval_confusion.png"
     plot_confusion(confusion_matrix(ds.y_test, pred, len(meta["classes"])), meta["classes"], out)
     print(f"test accuracy: {res['accuracy']:.2%} (cross-entropy {res['loss']:.4f}) on {len(ds.y_test)} "

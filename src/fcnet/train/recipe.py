@@ -180,20 +180,19 @@ def run(opts: dict[str, Any], run_dir: str | Path, resume: bool = False, progres
             raise
         finally:
             trainer.history.to_csv(run_dir / "history.csv")
-        test = trainer.evaluate(prep.x_test, prep.y_test)
+        test, pred = trainer.evaluate(prep.x_test, prep.y_test, predictions=True)
         io.save_model(run_dir, model, prep.dataset.preprocess, prep.dataset.classes,
                       {"data": opts["data"], "epochs": trainer.epoch})
-        summary = _finish(run_dir, trainer, prep, test, time.perf_counter() - t_start, opts, plots)
+        summary = _finish(run_dir, trainer, prep, test, pred, time.perf_counter() - t_start, opts, plots)
     return summary
 
 
-def _finish(run_dir: Path, trainer: Trainer, prep: Prepared, test: dict[str, float], secs: float,
-            opts: dict[str, Any], plots: bool = True) -> dict[str, Any]:
+def _finish(run_dir: Path, trainer: Trainer, prep: Prepared, test: dict[str, float], pred: np.ndarray,
+            secs: float, opts: dict[str, Any], plots: bool = True) -> dict[str, Any]:
     from fcnet.viz import confusion_matrix, plot_confusion, plot_curves, plot_grad_norms
 
     rows = trainer.history.rows
     if plots:
-        pred = trainer.predict(prep.x_test)
         cm = confusion_matrix(prep.y_test, pred, prep.dataset.num_classes)
         if rows:
             plot_curves(rows, "loss", run_dir / "loss.png", "loss per epoch")

@@ -176,9 +176,9 @@ class Trainer:
         """Predicted class indices (N,)."""
         return self.predict_proba(x, batch_size).argmax(axis=1)
 
-    def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int = 1024) -> dict[str, float]:
-        """Mean loss and accuracy in evaluation mode."""
-        return evaluate(self.model, self.loss_fn, x, y, batch_size)
+    def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int = 1024, predictions: bool = False) -> Any:
+        """Mean loss and accuracy in evaluation mode (and the predictions, if asked)."""
+        return evaluate(self.model, self.loss_fn, x, y, batch_size, predictions)
 
     # --- state -----------------------------------------------------------------------------
     def state_dict(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
@@ -235,21 +235,27 @@ def predict_proba(model: Module, x: np.ndarray, batch_size: int = 1024) -> np.nd
     return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
 
 
-def evaluate(model: Module, loss_fn: Module, x: np.ndarray, y: np.ndarray,
-             batch_size: int = 1024) -> dict[str, float]:
-    """Mean loss and accuracy of ``model`` on (x, y) in evaluation mode."""
+def evaluate(model: Module, loss_fn: Module, x: np.ndarray, y: np.ndarray, batch_size: int = 1024,
+             predictions: bool = False) -> Any:
+    """Mean loss and accuracy of ``model`` on (x, y) in evaluation mode.
+
+    With ``predictions=True`` returns ``(metrics, predicted classes)`` from the same pass.
+    """
     was = model.training
     model.eval()
     xp = backend.xp_of(model.parameters()[0].data)
-    total, correct = 0.0, 0
+    total = 0.0
+    preds = []
     with fcnet.no_grad():
         for xb, yb in batches(x, y, batch_size):
             scores = model(fcnet.Tensor(xp.asarray(xb), _raw=True))
             total += float(loss_fn(scores, yb).data) * len(yb)
-            correct += int((backend.to_numpy(scores.data.argmax(axis=1)) == yb).sum())
+            preds.append(backend.to_numpy(scores.data.argmax(axis=1)))
     model.train(was)
+    pred = np.concatenate(preds) if preds else np.zeros(0, np.int64)
     n = max(len(y), 1)
-    return {"loss": total / n, "accuracy": correct / n}
+    metrics = {"loss": total / n, "accuracy": int((pred == np.asarray(y)).sum()) / n}
+    return (metrics, pred) if predictions else metrics
 
 
 def fit(model: Module, x: np.ndarray, y: np.ndarray, *, optimizer: Optimizer, epochs: int,
