@@ -6,6 +6,7 @@ import csv
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -92,20 +93,25 @@ def _cifar_dirs(data_dir: str | None) -> list[Path]:
     return out
 
 
+def _find_cifar(data_dir: str | None) -> tuple[Path, list[Path], Callable[[Path], Any]] | None:
+    """The first directory holding all six CIFAR-10 batches: (dir, files, reader), binary first."""
+    for d in _cifar_dirs(data_dir):
+        for names, reader in (([f"{b}.bin" for b in CIFAR_BATCHES], cifar.read_binary_batch),
+                              (CIFAR_BATCHES, cifar.read_python_batch)):
+            if all((d / n).is_file() for n in names):
+                return d, [d / n for n in names], reader
+    return None
+
+
 def load_cifar10(data_dir: str | None = None, download: bool = True) -> Dataset:
     """CIFAR-10: 50,000 + 10,000 colour 32×32 images; each a 3072-vector (slide 2)."""
-    for d in _cifar_dirs(data_dir):
-        if all((d / f"{b}.bin").is_file() for b in CIFAR_BATCHES):
-            parts = [cifar.read_binary_batch(d / f"{b}.bin") for b in CIFAR_BATCHES]
-            break
-        if all((d / b).is_file() for b in CIFAR_BATCHES):
-            parts = [cifar.read_python_batch(d / b) for b in CIFAR_BATCHES]
-            break
-    else:
+    found = _find_cifar(data_dir)
+    if found is None:
         files = sources.locate(CIFAR10, data_dir, download, dataset="cifar10")
-        archive = files["cifar-10-binary.tar.gz"]
-        _extract(archive)
+        _extract(files["cifar-10-binary.tar.gz"])
         return load_cifar10(data_dir, download=False)
+    d, paths, reader = found
+    parts = [reader(p) for p in paths]
     xtr = np.concatenate([p[0] for p in parts[:5]])
     ytr = np.concatenate([p[1] for p in parts[:5]])
     return Dataset("cifar10", xtr, ytr, parts[5][0], parts[5][1], list(cifar.CLASSES),
@@ -255,18 +261,12 @@ def describe(data_dir: str | None = None) -> list[dict[str, str]]:
             where = "generated"
         else:
             src = {"fashion-mnist": FASHION, "mnist": MNIST, "cifar10": CIFAR10}[name]
-            where = ""
             if name == "cifar10":
-                for d in _cifar_dirs(data_dir):
-                    if all((d / f"{b}.bin").is_file() for b in CIFAR_BATCHES) or all(
-                            (d / b).is_file() for b in CIFAR_BATCHES):
-                        where = str(d)
-                        break
+                found = _find_cifar(data_dir)
+                where = str(found[0]) if found else ""
             else:
-                for d in sources.candidate_dirs(src, data_dir):
-                    if all(sources._find(d, f, src) for f in src.files):
-                        where = str(d)
-                        break
+                files = sources.find_local(src, data_dir)
+                where = str(next(iter(files.values())).parent) if files else ""
             if not where:
                 where = f"not found; downloads to {sources.cache_dir() / src.folder} on first use"
         rows.append({"name": name, "where": where, "doc": (DATASETS[name].__doc__ or "").split("\n")[0]})

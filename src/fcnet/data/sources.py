@@ -20,7 +20,7 @@ from pathlib import Path
 
 from fcnet.errors import DataError
 
-__all__ = ["RemoteFile", "Source", "cache_dir", "candidate_dirs", "locate"]
+__all__ = ["RemoteFile", "Source", "cache_dir", "candidate_dirs", "find_local", "locate"]
 
 
 @dataclass(frozen=True)
@@ -79,14 +79,22 @@ def md5(path: Path) -> str:
     return h.hexdigest()
 
 
-def locate(source: Source, data_dir: str | Path | None = None, download: bool = True,
-           dataset: str = "") -> dict[str, Path]:
-    """Paths of every file of ``source``: from the first directory holding all, else downloaded."""
-    dirs = candidate_dirs(source, data_dir)
-    for d in dirs:
+def find_local(source: Source, data_dir: str | Path | None = None) -> dict[str, Path] | None:
+    """Paths of every file of ``source`` from the first directory that holds them all, or None."""
+    for d in candidate_dirs(source, data_dir):
         found = {f.name: _find(d, f, source) for f in source.files}
         if all(found.values()):
             return found  # type: ignore[return-value]
+    return None
+
+
+def locate(source: Source, data_dir: str | Path | None = None, download: bool = True,
+           dataset: str = "") -> dict[str, Path]:
+    """Paths of every file of ``source``: from the first directory holding all, else downloaded."""
+    found = find_local(source, data_dir)
+    if found is not None:
+        return found
+    dirs = candidate_dirs(source, data_dir)
     offline = os.environ.get("FCNET_OFFLINE", "") not in ("", "0")
     if download and not offline:
         try:
