@@ -265,9 +265,7 @@ def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
 def entropy(p: Any, axis: int = -1, base: float | None = None) -> Tensor:
     """H(p) = -Σ_j p_j log p_j (0 log 0 = 0); ``base=10`` gives log10 as on slide 64."""
     p = _t(p)
-    safe = Tensor(backend.xp_of(p.data).where(p.data > 0, p.data, 1.0).astype(p.dtype), _raw=True)
-    h = -(p * _log(safe, base)).sum(axis=axis)
-    return h
+    return -(p * _log(_positive(p), base)).sum(axis=axis)
 
 
 def kl_div(p: Any, q: Any, axis: int = -1, base: float | None = None) -> Tensor:
@@ -277,8 +275,12 @@ def kl_div(p: Any, q: Any, axis: int = -1, base: float | None = None) -> Tensor:
     (PyTorch's ``kl_div(input, target)`` takes log q first; this function takes p, q.)
     """
     p, q = _t(p), _t(q)
-    safe = Tensor(backend.xp_of(p.data).where(p.data > 0, p.data, 1.0).astype(p.dtype), _raw=True)
-    return (p * (_log(safe, base) - _log(q, base))).sum(axis=axis)
+    return (p * (_log(_positive(p), base) - _log(q, base))).sum(axis=axis)
+
+
+def _positive(p: Tensor) -> Tensor:
+    """The probabilities with zeros replaced by 1 (a constant): p log p is then 0 there, not NaN."""
+    return Tensor(backend.xp_of(p.data).where(p.data > 0, p.data, 1.0).astype(p.dtype), _raw=True)
 
 
 def _log(x: Tensor, base: float | None) -> Tensor:

@@ -84,11 +84,12 @@ def build(opts: dict[str, Any], in_features: int, classes: int, steps_per_epoch:
         opt = optim.Momentum(params, lr=lr, momentum=opts["momentum"], weight_decay=wd, form=opts["momentum_form"])
     elif name == "rmsprop":
         opt = optim.RMSProp(params, lr=lr, rho=opts["rho"], eps=1e-5 if eps is None else eps, weight_decay=wd)
-    elif name in ("adam", "adamw"):
-        adamw = name == "adamw"
-        opt = optim.Adam(params, lr=lr, betas=(opts["momentum"], opts["rho"]),
-                         eps=(1e-8 if adamw else 1e-5) if eps is None else eps, weight_decay=wd,
-                         eps_inside=opts["eps_inside"] and not adamw, decoupled_weight_decay=adamw)
+    elif name == "adam":
+        opt = optim.Adam(params, lr=lr, betas=(opts["momentum"], opts["rho"]), eps=1e-5 if eps is None else eps,
+                         weight_decay=wd, eps_inside=opts["eps_inside"])
+    elif name == "adamw":
+        opt = optim.AdamW(params, lr=lr, betas=(opts["momentum"], opts["rho"]), eps=1e-8 if eps is None else eps,
+                          weight_decay=wd)
     else:
         raise ConfigError(f"unknown optimizer {name!r}: choose one of sgd, momentum, rmsprop, adam, adamw")
     loss: nn.Module = (nn.MulticlassHingeLoss(opts["margin"]) if opts["loss"] == "hinge"
