@@ -66,56 +66,62 @@ class Choice(Param):
 
 @dataclass(frozen=True)
 class Uniform(Param):
-    """A real number uniform in [low, high]."""
+    """A real number uniform in [low, high].
+
+    Sampling, the grid and narrowing all happen on the scale ``_to`` maps to (linear here,
+    logarithmic in ``LogUniform``) and are mapped back with ``_from``.
+    """
 
     low: float
     high: float
+    kind = "uniform"
 
     def __post_init__(self) -> None:
         if not self.low < self.high:
             raise ConfigError(f"uniform range needs low < high, got {self.low}, {self.high}")
 
+    @staticmethod
+    def _to(v: float) -> float:
+        return v
+
+    @staticmethod
+    def _from(u: float) -> float:
+        return u
+
     def sample(self, rng: np.random.Generator) -> float:
-        return float(rng.uniform(self.low, self.high))
+        return float(self._from(rng.uniform(self._to(self.low), self._to(self.high))))
 
     def grid(self, n: int) -> list[float]:
-        return [float(v) for v in np.linspace(self.low, self.high, n)]
+        return [float(self._from(u)) for u in np.linspace(self._to(self.low), self._to(self.high), n)]
 
     def narrow(self, values: list[Any], factor: float = 0.25) -> Param:
-        half = factor * (self.high - self.low) / 2
-        lo, hi = max(self.low, min(values) - half), min(self.high, max(values) + half)
+        half = factor * (self._to(self.high) - self._to(self.low)) / 2
+        lo = max(self.low, self._from(self._to(min(values)) - half))
+        hi = min(self.high, self._from(self._to(max(values)) + half))
         return type(self)(lo, hi) if lo < hi else self
 
     def to_text(self) -> str:
-        return f"uniform:{self.low:g}:{self.high:g}"
+        return f"{self.kind}:{self.low:g}:{self.high:g}"
 
 
 @dataclass(frozen=True)
-class LogUniform(Param):
+class LogUniform(Uniform):
     """A positive real number whose logarithm is uniform in [log low, log high] (slide 177)."""
 
-    low: float
-    high: float
     log = True
+    kind = "loguniform"
 
     def __post_init__(self) -> None:
         if not 0 < self.low < self.high:
             raise ConfigError(f"loguniform range needs 0 < low < high, got {self.low}, {self.high}")
 
-    def sample(self, rng: np.random.Generator) -> float:
-        return float(math.exp(rng.uniform(math.log(self.low), math.log(self.high))))
+    @staticmethod
+    def _to(v: float) -> float:
+        return math.log(v)
 
-    def grid(self, n: int) -> list[float]:
-        return [float(v) for v in np.geomspace(self.low, self.high, n)]
-
-    def narrow(self, values: list[Any], factor: float = 0.25) -> Param:
-        span = math.log(self.high / self.low) * factor / 2
-        lo = max(self.low, min(values) * math.exp(-span))
-        hi = min(self.high, max(values) * math.exp(span))
-        return LogUniform(lo, hi) if lo < hi else self
-
-    def to_text(self) -> str:
-        return f"loguniform:{self.low:g}:{self.high:g}"
+    @staticmethod
+    def _from(u: float) -> float:
+        return math.exp(u)
 
 
 @dataclass(frozen=True)

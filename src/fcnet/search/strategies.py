@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from fcnet.search.space import Param
+from fcnet.search.space import Choice, Param
 
 __all__ = ["edge_warnings", "grid_points", "narrow_space", "random_points"]
 
@@ -18,7 +18,7 @@ def grid_points(space: dict[str, Param], n_trials: int) -> list[dict[str, Any]]:
 
     With 9 trials and two continuous parameters, each gets 3 levels (slide 172).
     """
-    cont = [k for k, p in space.items() if len(p.grid(2)) > 1 and not hasattr(p, "values")]
+    cont = [k for k, p in space.items() if not isinstance(p, Choice) and len(p.grid(2)) > 1]
     fixed = math.prod(len(p.grid(0)) for k, p in space.items() if k not in cont) or 1
     per = max(1, math.floor((n_trials / fixed) ** (1 / max(len(cont), 1)) + 1e-9))
     axes = {k: (p.grid(per) if k in cont else p.grid(0)) for k, p in space.items()}
@@ -40,7 +40,7 @@ def edge_warnings(space: dict[str, Param], best: dict[str, Any], margin: float =
     """Warn when the best value lies at the edge of its range: the optimum may lie outside."""
     msgs = []
     for k, p in space.items():
-        if not hasattr(p, "low") or k not in best:
+        if isinstance(p, Choice) or k not in best:
             continue
         v = best[k]
         if p.log:
