@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,34 @@ import fcnet
 from fcnet import data, nn, optim
 from fcnet.train.trainer import Trainer
 
-__all__ = ["accuracy", "image_data", "train"]
+__all__ = ["LANGS", "accuracy", "get_lang", "image_data", "set_lang", "slide_title", "tr", "train"]
+
+LANGS = ("en", "zh")
+_LANG: ContextVar[str] = ContextVar("fcnet_lab_lang", default="en")
+
+
+def set_lang(lang: str) -> None:
+    """Choose the language of every lab's titles, labels and claims (``en`` or ``zh``)."""
+    if lang not in LANGS:
+        raise ValueError(f"unknown language {lang!r}; use one of {', '.join(LANGS)}")
+    _LANG.set(lang)
+
+
+def get_lang() -> str:
+    """The language labs write in now."""
+    return _LANG.get()
+
+
+def tr(en: str, zh: str) -> str:
+    """``en`` or ``zh``, by the language chosen with :func:`set_lang`."""
+    return zh if _LANG.get() == "zh" else en
+
+
+def slide_title(slides: str, en: str, zh: str) -> str:
+    """A figure title that names its slides and states the claim: "Slide 167: ..." / "第167页: ..."."""
+    many = "-" in slides or "," in slides
+    head = tr(f"Slide{'s' if many else ''} {slides}", f"第{slides}页")
+    return f"{head}: {tr(en, zh)}"
 
 
 def image_data(name: str = "digits", n_train: int | None = None, seed: int = 0) -> data.Dataset:
