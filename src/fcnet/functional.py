@@ -279,8 +279,13 @@ def kl_div(p: Any, q: Any, axis: int = -1, base: float | None = None) -> Tensor:
 
 
 def _positive(p: Tensor) -> Tensor:
-    """The probabilities with zeros replaced by 1 (a constant): p log p is then 0 there, not NaN."""
-    return Tensor(backend.xp_of(p.data).where(p.data > 0, p.data, 1.0).astype(p.dtype), _raw=True)
+    """p with its zeros turned into 1: p + [p ≤ 0], so p log p is 0 there, not NaN.
+
+    Adding the constant mask keeps p in the graph (d/dp log p = 1/p where p > 0); replacing p
+    by a constant copy would drop the "+1" of d(p log p)/dp = log p + 1.
+    """
+    mask = (p.data <= 0).astype(p.dtype)
+    return p + Tensor(mask, _raw=True)
 
 
 def _log(x: Tensor, base: float | None) -> Tensor:
