@@ -39,8 +39,9 @@ def _fmt(a: object) -> str:
 def to_dot(root: Tensor, backward: bool = True, title: str | None = None) -> str:
     """DOT text for the graph of ``root`` with values and gradients on every node.
 
-    With ``backward=True`` (default) and no gradient anywhere in the graph yet, runs
-    ``root.backward(retain_graph=True)`` first, keeping the gradients of intermediate nodes.
+    With ``backward=True`` (default) and no gradient anywhere in the graph yet, computes
+    d(root)/d(node) for every node by ``root.backward(retain_graph=True)`` and draws those; every
+    ``.grad`` is then put back as it was (None), so drawing never changes a later backward.
     Draw before ``root.backward()`` (which frees the graph), or after
     ``root.backward(retain_graph=True)`` (then only leaves show gradients).
     """
@@ -49,9 +50,9 @@ def to_dot(root: Tensor, backward: bool = True, title: str | None = None) -> str
                          "t.backward(), or use t.backward(retain_graph=True)")
     graph = nodes(root)
     if backward and root.requires_grad and all(t.grad is None for t in graph):
-        for t in graph:
-            t.retain_grad()
-        root.backward(retain_graph=True)
+        grads = _gradients(root, graph)
+    else:
+        grads = {id(t): t.grad for t in graph}
     names = {id(t): t.name or f"t{i}" for i, t in enumerate(graph)}
     lines = ["digraph fcnet {", '  rankdir=LR;', '  node [fontname="Helvetica", fontsize=11];']
     if title:
@@ -60,7 +61,7 @@ def to_dot(root: Tensor, backward: bool = True, title: str | None = None) -> str
         if not (t.requires_grad or t.name):
             continue  # unnamed constants are drawn inline beside their gate
         nid = f"v{id(t)}"
-        label = f"{names[id(t)]} | value {_fmt(t.data)} | grad {_fmt(t.grad)}"
+        label = f"{names[id(t)]} | value {_fmt(t.data)} | grad {_fmt(grads[id(t)])}"
         lines.append(f'  {nid} [shape=record, label="{{{label}}}"];')
         ctx = t._ctx
         if isinstance(ctx, Function):
@@ -77,6 +78,19 @@ def to_dot(root: Tensor, backward: bool = True, title: str | None = None) -> str
             lines.append(f"  {gid} -> {nid};")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _gradients(root: Tensor, graph: list[Tensor]) -> dict[int, object]:
+    """d(root)/d(t) for every t of the graph, leaving each ``.grad`` and retain flag as it was."""
+    saved = [(t, t.grad, t._retain) for t in graph]
+    try:
+        for t in graph:
+            t.retain_grad()
+        root.backward(retain_graph=True)
+        return {id(t): t.grad for t in graph}
+    finally:
+        for t, grad, retain in saved:
+            t.grad, t._retain = grad, retain
 
 
 def render(dot: str, path: str | Path) -> Path:

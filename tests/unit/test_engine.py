@@ -255,3 +255,18 @@ def test_to_dot_after_freeing_backward_names_the_fix():
     z.backward(retain_graph=True)
     assert "grad" in fcnet.graph.to_dot(z)  # leaves keep their gradient; no second backward
     assert x.grad == 4.0 + 3.0
+
+
+def test_to_dot_leaves_every_grad_as_it_found_it():
+    x = fcnet.tensor(np.array([1.0, -2.0]), requires_grad=True)
+    w = fcnet.tensor(np.array([0.5, 3.0]), requires_grad=True)
+    h = x * w
+    y = (h + 1.0).relu().sum()
+    x.name = "x"
+    dot = fcnet.graph.to_dot(y).replace(" ", "")
+    assert "x|value[1.,-2.]|grad[0.5,0.]" in dot  # the drawing shows dy/dx ...
+    assert x.grad is None and w.grad is None and h.grad is None  # ... without storing it anywhere
+    y.backward()  # so a later backward gives exactly the gradient, not twice it
+    np.testing.assert_array_equal(x.grad, [0.5, 0.0])
+    np.testing.assert_array_equal(w.grad, [1.0, 0.0])
+    assert h.grad is None  # and no intermediate node was left retaining its gradient

@@ -35,10 +35,12 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
     f1 = (x + y) ** 2
     f1.name = "f"
     figs.append(_draw(f1, "f = (x + y)²", out / "graph_square_sum.png"))
+    f1.backward()  # drawing leaves .grad alone: the table's gradients come from here
     w0, x0, w1, x1, w2 = (_scalar(v, n) for v, n in [(2, "w0"), (-1, "x0"), (-3, "w1"), (-2, "x1"), (-3, "w2")])
     f2 = 1 / (1 + (-(w0 * x0 + w1 * x1 + w2)).exp())
     f2.name = "f"
     figs.append(_draw(f2, "f = σ(w0 x0 + w1 x1 + w2)", out / "graph_sigmoid_neuron.png"))
+    f2.backward()
     # each gate's rule, with upstream gradient 2
     a, b = _scalar(3.0, "a"), _scalar(-4.0, "b")
     up = np.float64(2.0)
