@@ -243,3 +243,15 @@ def test_cifar_archive_with_unsafe_member_is_refused(tmp_path):
     with pytest.raises(DataError):
         data.load("cifar10")
     assert not (tmp_path / "cache" / "escape.txt").exists()
+
+
+def test_list_of_shuffled_batches_holds_every_batch():
+    x = np.arange(40, dtype=np.float32).reshape(20, 2)
+    y = np.arange(20)
+    got = list(data.batches(x, y, 4, np.random.default_rng(0)))
+    assert len(got) == 5
+    for xb, yb in got:  # each batch keeps its own rows after the later ones were drawn
+        np.testing.assert_array_equal(xb, x[yb])
+    # the training loop's reused buffer is opt-in and still gathers the right rows
+    for xb, yb in data.batches(x, y, 4, np.random.default_rng(0), reuse=True):
+        np.testing.assert_array_equal(xb, x[yb])

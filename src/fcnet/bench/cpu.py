@@ -99,7 +99,7 @@ def fcnet_api(spec: NetSpec, x: np.ndarray, y: np.ndarray) -> tuple[Callable, Ca
     rng = np.random.default_rng(0)
 
     def epoch() -> None:
-        for xb, yb in batches(x, y, spec.batch_size, rng):
+        for xb, yb in batches(x, y, spec.batch_size, rng, reuse=True):
             opt.zero_grad()
             loss_fn(model(fcnet.Tensor(xb, _raw=True)), yb).backward()
             opt.step()
@@ -130,7 +130,7 @@ def fcnet_matmuls(spec: NetSpec, x: np.ndarray, y: np.ndarray) -> tuple[Callable
                                                                         strict=True)]
 
     def epoch() -> None:
-        for xb, _ in batches(x, y, spec.batch_size, rng):
+        for xb, _ in batches(x, y, spec.batch_size, rng, reuse=True):
             h = xb
             outs = []
             for w in ws:

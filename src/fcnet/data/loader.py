@@ -12,12 +12,14 @@ __all__ = ["batches"]
 
 
 def batches(x: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator | None = None,
-            drop_last: bool = False) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+            drop_last: bool = False, *, reuse: bool = False) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield (x_batch, y_batch) in a random order (``rng``) or in order (None).
 
-    Each epoch draws one permutation of indices and gathers each batch with ``np.take`` into
-    a buffer reused across batches, instead of permuting (copying) the whole set.  A yielded
-    batch is valid until the next one is drawn.
+    Each epoch draws one permutation of indices and gathers each batch with ``np.take``,
+    instead of permuting (copying) the whole set.  Every shuffled batch is a new array, so
+    ``list(batches(...))`` holds every batch.  ``reuse=True`` (the training loop's choice, one
+    allocation per epoch instead of one per batch) gathers into one buffer: a batch is then valid
+    only until the next one is drawn.
     """
     n = len(y)
     if batch_size <= 0:
@@ -38,7 +40,7 @@ def batches(x: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Genera
                 return
             yield x[idx], y[idx]
         return
-    xbuf = np.empty((batch_size, *x.shape[1:]), dtype=x.dtype)
+    xbuf = np.empty((batch_size, *x.shape[1:]), dtype=x.dtype) if reuse else None
     for s in range(0, n, batch_size):
         idx = order[s:s + batch_size]
         if len(idx) < batch_size:
@@ -46,5 +48,4 @@ def batches(x: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Genera
                 return
             yield x[idx], y[idx]
             return
-        np.take(x, idx, axis=0, out=xbuf)
-        yield xbuf, y[idx]
+        yield np.take(x, idx, axis=0, out=xbuf), y[idx]

@@ -86,7 +86,7 @@ class Trainer:
         t0 = time.perf_counter()
         bar = tqdm(total=n, desc=desc, unit="samples", leave=False, disable=not self.progress,
                    mininterval=0.5, file=sys.stderr)
-        for i, (xb, yb) in enumerate(batches(x, y, batch_size, self.rng)):
+        for i, (xb, yb) in enumerate(batches(x, y, batch_size, self.rng, reuse=True)):
             opt.zero_grad()
             scores = model(fcnet.Tensor(xb, _raw=True))
             loss = loss_fn(scores, yb)
