@@ -52,3 +52,45 @@ def test_vanishing_and_exploding_gradients():
     assert any("vanishing" in m and "relu" in m for m in msgs)
     assert any("exploding" in m and "--clip-norm" in m for m in gradient_warnings({"0": 5e3, "2": 1e4}))
     assert gradient_warnings({"0": 1.0, "2": 2.0}) == []
+
+
+def test_diagnose_leaves_the_model_and_every_generator_as_it_found_them():
+    from fcnet import backend
+    from fcnet.nn.layers import BatchNorm1d, Dropout
+
+    x, y = _batch()
+    net = nn.FullyConnectedNet(64, [32, 32], 10, batchnorm=True, dropout=0.5, rng=0)
+    own = Dropout(0.5, rng=7)  # a dropout layer with its own generator
+    net._modules[next(n for n, m in net._modules.items() if isinstance(m, Dropout))] = own
+    net.eval()
+    net[1].train()  # a mixed mode must come back as it was, module by module
+    modes = [m.training for m in net.modules()]
+    buffers = {k: v.copy() for k, v in net.state_dict().items()}
+    own_state = own.rng.bit_generator.state
+    default_state = backend.default_generator().bit_generator.state
+    assert any(isinstance(m, BatchNorm1d) for m in net.modules())
+
+    diagnose(net, nn.CrossEntropyLoss(), x, y, 10)
+
+    assert [m.training for m in net.modules()] == modes
+    for k, v in net.state_dict().items():  # BatchNorm's running statistics included
+        np.testing.assert_array_equal(v, buffers[k], err_msg=k)
+    assert own.rng.bit_generator.state == own_state
+    assert backend.default_generator().bit_generator.state == default_state
+
+
+def test_monitor_on_and_off_train_bit_identical_weights(tmp_path):
+    from fcnet.train import io
+    from fcnet.train.options import resolve
+    from fcnet.train.recipe import run
+
+    weights = []
+    for monitor in (True, False):
+        opts = resolve({"data": "digits", "subset": 300, "hidden": [32, 16], "batchnorm": True,
+                        "dropout": 0.3, "epochs": 2, "batch_size": 32, "monitor": monitor})
+        run(opts, tmp_path / str(monitor), progress=False, log=lambda _: None, checkpoint=False, plots=False)
+        weights.append(io.load_arrays(tmp_path / str(monitor) / "model.safetensors"))
+    assert weights[0].keys() == weights[1].keys()
+    assert any("running_mean" in k for k in weights[0])
+    for k in weights[0]:
+        np.testing.assert_array_equal(weights[0][k], weights[1][k], err_msg=k)

@@ -11,7 +11,9 @@ At the start of training (one mini-batch) and per epoch (gradient norms per laye
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -19,7 +21,7 @@ import numpy as np
 import fcnet
 from fcnet import backend
 from fcnet.nn.activations import ReLU, Sigmoid, Tanh
-from fcnet.nn.layers import Linear
+from fcnet.nn.layers import Dropout, Linear
 from fcnet.nn.losses import MulticlassHingeLoss
 from fcnet.nn.module import Module
 
@@ -58,11 +60,42 @@ def gradient_warnings(norms: dict[str, float], ratio: float = 1e-3, explode: flo
     return msgs
 
 
-def diagnose(model: Module, loss_fn: Any, x: np.ndarray, y: np.ndarray, num_classes: int) -> list[str]:
-    """Check one mini-batch at initialisation; return warnings (empty when all looks right)."""
+def diagnose(model: Module, loss_fn: Any, x: np.ndarray, y: np.ndarray, num_classes: int,
+             rng: backend.Generator | int = 0) -> list[str]:
+    """Check one mini-batch at initialisation; return warnings (empty when all looks right).
+
+    The batch goes through the model as the first training step would (training mode: batch
+    statistics, dropout on), but the model is left exactly as it was found: every module's
+    mode, every buffer (BatchNorm's running statistics) and every generator.  Dropout masks
+    are drawn from ``rng`` (an explicit generator or seed), never from the model's generators
+    or fcnet's default one, so ``--monitor false`` trains the very same model.
+    """
+    with _untouched(model, backend.get_generator(rng)):
+        return _diagnose(model, loss_fn, x, y, num_classes)
+
+
+@contextlib.contextmanager
+def _untouched(model: Module, rng: backend.Generator) -> Iterator[None]:
+    """Training mode with dropout drawing from ``rng``; afterwards modes, buffers and generators restored."""
+    modes = [(m, m.training) for m in model.modules()]
+    buffers = [(b, backend.xp_of(b).array(b, copy=True)) for _, b in model.named_buffers()]
+    dropouts = [(m, m.rng) for m in model.modules() if isinstance(m, Dropout)]
+    try:
+        model.train()
+        for m, _ in dropouts:
+            m.rng = rng
+        yield
+    finally:
+        for m, mode in modes:
+            object.__setattr__(m, "training", mode)
+        for b, saved in buffers:
+            backend.xp_of(b).copyto(b, saved)
+        for m, generator in dropouts:
+            m.rng = generator
+
+
+def _diagnose(model: Module, loss_fn: Any, x: np.ndarray, y: np.ndarray, num_classes: int) -> list[str]:
     msgs: list[str] = []
-    was_training = model.training
-    model.train()
     with fcnet.no_grad():
         h = fcnet.tensor(x, device=backend.device_of(next(iter(model.parameters())).data))
         for i, layer in enumerate(model.children()):
@@ -80,7 +113,6 @@ def diagnose(model: Module, loss_fn: Any, x: np.ndarray, y: np.ndarray, num_clas
                     msgs.append(f"{sat:.0%} of the {type(layer).__name__.lower()} units of layer {i} are "
                                 "saturated (gradient ≈ 0): the init is too large: use --init xavier")
         loss = float(loss_fn(h, y).item())
-    model.train(was_training)
     expected = (num_classes - 1.0) if isinstance(loss_fn, MulticlassHingeLoss) else math.log(num_classes)
     # He-initialised nets start somewhat above ln C; an order off means a wrong scale
     if not math.isfinite(loss) or loss > 3.0 * expected + 1.0 or loss < 0.3 * expected:
