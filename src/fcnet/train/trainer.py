@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 import fcnet
 from fcnet import backend
 from fcnet.data.loader import batches
-from fcnet.errors import DivergenceError
+from fcnet.errors import DivergenceError, ModelFileError
 from fcnet.nn.layers import Dropout
 from fcnet.nn.losses import CrossEntropyLoss, regularization
 from fcnet.nn.module import Module
@@ -195,12 +195,19 @@ class Trainer:
             "default_rng": backend.default_generator().bit_generator.state,
             "dropout_rngs": dropout_rngs,
             "callbacks": [cb.state_dict() for cb in self.callbacks],
+            "callback_types": [type(cb).__name__ for cb in self.callbacks],
             "history": [dict(r) for r in self.history.rows],
         }
         return arrays, state
 
     def load_state_dict(self, arrays: dict[str, np.ndarray], state: dict[str, Any]) -> None:
-        """Restore what ``state_dict`` returned."""
+        """Restore what ``state_dict`` returned, all or nothing.
+
+        Everything is checked before anything changes: a checkpoint whose model, optimizer,
+        dropout generators or callbacks do not match this trainer's raises a one-line
+        ``ModelFileError`` and leaves the trainer as it was (no half-restored run).
+        """
+        self._check_state(arrays, state)
         self.model.load_state_dict({k[6:]: v for k, v in arrays.items() if k.startswith("model.")})
         o = state["optimizer"]
         hyper = dict(o["hyper"])
@@ -210,14 +217,50 @@ class Trainer:
                                         "state": {k[6:]: v for k, v in arrays.items() if k.startswith("optim.")}})
         self.rng.bit_generator.state = state["rng"]
         backend.default_generator().bit_generator.state = state["default_rng"]
-        drs = [m for m in self.model.modules() if isinstance(m, Dropout) and m.rng is not None]
-        for m, s in zip(drs, state.get("dropout_rngs", []), strict=False):
+        for m, s in zip(self._dropout_modules(), state.get("dropout_rngs", []), strict=True):
             m.rng.bit_generator.state = s
-        for cb, s in zip(self.callbacks, state.get("callbacks", []), strict=False):
+        for cb, s in zip(self.callbacks, state.get("callbacks", []), strict=True):
             cb.load_state_dict(s)
         self.history = History(state.get("history", []))
         self.epoch = int(state["epoch"])
         self.step_count = int(state.get("step_count", 0))
+
+    def _dropout_modules(self) -> list[Dropout]:
+        return [m for m in self.model.modules() if isinstance(m, Dropout) and m.rng is not None]
+
+    def _check_state(self, arrays: dict[str, np.ndarray], state: dict[str, Any]) -> None:
+        """Raise ModelFileError (one line) unless the checkpoint fits this trainer in every part."""
+
+        def refuse(what: str) -> None:
+            raise ModelFileError(f"the checkpoint does not fit this run: {what}; resume with the options it "
+                                 "was saved with (the run's config.toml)")
+
+        missing = [k for k in ("epoch", "optimizer", "rng", "default_rng") if k not in state]
+        if missing:
+            refuse(f"its state has no {', '.join(missing)} (corrupted, or written by another program)")
+        own = {k: tuple(v.shape) for k, v in self.model.state_dict().items()}
+        saved = {k[6:]: tuple(v.shape) for k, v in arrays.items() if k.startswith("model.")}
+        if own != saved:
+            diff = sorted(set(own) ^ set(saved)) or [k for k in own if own[k] != saved[k]]
+            refuse(f"the model differs ({', '.join(diff[:3])})")
+        kind = type(self.optimizer).__name__
+        if state["optimizer"].get("type", kind) != kind:
+            refuse(f"it was saved with optimizer {state['optimizer']['type']}, this run uses {kind}")
+        shapes = [tuple(p.shape) for p in self.params]
+        for k, v in arrays.items():
+            if k.startswith("optim."):
+                i = int(k[6:].split(".", 1)[0])
+                if i >= len(shapes) or tuple(v.shape) != shapes[i]:
+                    refuse(f"optimizer state {k[6:]!r} does not fit parameter {i}")
+        n_drop, s_drop = len(self._dropout_modules()), len(state.get("dropout_rngs", []))
+        if n_drop != s_drop:
+            refuse(f"it holds {s_drop} dropout generators, this model has {n_drop}")
+        types = [type(cb).__name__ for cb in self.callbacks]
+        saved_cbs = state.get("callbacks", [])
+        saved_types = state.get("callback_types")
+        if len(saved_cbs) != len(types) or (saved_types is not None and list(saved_types) != types):
+            names = ", ".join(saved_types) if saved_types is not None else f"{len(saved_cbs)} callbacks"
+            refuse(f"it was saved with callbacks [{names}], this run has [{', '.join(types)}]")
 
 
 def predict_proba(model: Module, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
