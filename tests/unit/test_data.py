@@ -255,3 +255,19 @@ def test_list_of_shuffled_batches_holds_every_batch():
     # the training loop's reused buffer is opt-in and still gathers the right rows
     for xb, yb in data.batches(x, y, 4, np.random.default_rng(0), reuse=True):
         np.testing.assert_array_equal(xb, x[yb])
+
+
+def test_standardiser_keeps_the_variance_of_features_with_a_large_offset():
+    from fcnet.data.dataset import Preprocess
+
+    rng = np.random.default_rng(0)
+    noise = rng.standard_normal((10_000, 3)) * np.array([1.0, 0.5, 3.0])
+    x = 1e8 + noise  # E[x²] − μ² cancels ~16 digits here; the noise's std is what must come out
+    pre = Preprocess().fit(x)
+    np.testing.assert_allclose(pre.std, noise.std(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(pre.mean, x.mean(axis=0), rtol=1e-7)
+    # and on ordinary data it agrees with the textbook formula
+    y = rng.uniform(0, 16, size=(500, 4))
+    pre = Preprocess(scale=16.0).fit(y)
+    np.testing.assert_allclose(pre.std, (y / 16).std(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(pre.mean, (y / 16).mean(axis=0), rtol=1e-6)
