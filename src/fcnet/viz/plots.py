@@ -61,10 +61,10 @@ def plot_grad_norms(rows: Sequence[dict[str, Any]], path: str | Path) -> Path:
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
-    """Counts M[i, j] of samples of class i predicted as j."""
-    m = np.zeros((num_classes, num_classes), dtype=np.int64)
-    np.add.at(m, (np.asarray(y_true), np.asarray(y_pred)), 1)
-    return m
+    """Counts M[i, j] of samples of class i predicted as j, for classes 0..num_classes-1."""
+    from sklearn.metrics import confusion_matrix as sk_confusion_matrix
+
+    return sk_confusion_matrix(np.asarray(y_true), np.asarray(y_pred), labels=np.arange(num_classes)).astype(np.int64)
 
 
 def plot_confusion(matrix: np.ndarray, classes: Sequence[str], path: str | Path, title: str = "") -> Path:
