@@ -279,7 +279,7 @@ def kl_div(p: Any, q: Any, axis: int = -1, base: float | None = None) -> Tensor:
 
 
 def _positive(p: Tensor) -> Tensor:
-    """p with its zeros turned into 1: p + [p ≤ 0], so p log p is 0 there, not NaN.
+    """The probabilities with zeros turned into 1, as p + [p ≤ 0]: p log p is then 0 there, not NaN.
 
     Adding the constant mask keeps p in the graph (d/dp log p = 1/p where p > 0); replacing p
     by a constant copy would drop the "+1" of d(p log p)/dp = log p + 1.

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fcnet.optim.schedules import LRSchedule
 from fcnet.train import io
+from fcnet.train.history import History
 from fcnet.train.monitor import grad_norms, gradient_warnings
 
 if TYPE_CHECKING:
     from fcnet.train.trainer import Trainer
 
-__all__ = ["Callback", "Checkpoint", "EarlyStopping", "GradientMonitor", "LRScheduler"]
+__all__ = ["CSVLogger", "Callback", "Checkpoint", "EarlyStopping", "GradientMonitor", "LRScheduler"]
 
 
 class Callback:
@@ -194,3 +196,37 @@ class Checkpoint(Callback):
         except json.JSONDecodeError as exc:
             raise io.ModelFileError(f"{directory / 'state.json'} is corrupted ({exc})") from None
         return io.load_arrays(directory / "model.safetensors"), state
+
+
+class CSVLogger(Callback):
+    """Keep ``path`` (history.csv) equal to the finished epochs: one line appended and flushed per epoch.
+
+    ``tail -f`` follows it during training, and a crash mid-run leaves a valid CSV of every
+    finished epoch.  Each epoch is one ``write`` of a whole line, then ``flush`` and ``fsync``.
+    When a new metric appears (e.g. the first gradient norms), the file is rewritten atomically
+    with the wider header.  Add it last, after the callbacks that add metrics to ``logs``.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._columns: list[str] | None = None
+
+    def on_train_begin(self, trainer: Trainer) -> None:
+        # the epochs already done: none, or those a resumed checkpoint brought back
+        self._columns = None
+        if len(trainer.history):
+            self._rewrite(trainer.history)
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
+        columns = trainer.history.columns
+        if columns != self._columns or not self.path.is_file():
+            self._rewrite(trainer.history)
+            return
+        with self.path.open("a", newline="") as fh:
+            fh.write(History.csv_text([logs], columns))
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def _rewrite(self, history: History) -> None:
+        history.to_csv(self.path)
+        self._columns = history.columns

@@ -38,9 +38,15 @@ class History:
 
     def to_csv(self, path: str | Path) -> Path:
         """Atomically write the table as CSV."""
+        return atomic_write(path, self.csv_text(self.rows, self.columns, header=True).encode())
+
+    @staticmethod
+    def csv_text(rows: list[dict[str, Any]], columns: list[str], header: bool = False) -> str:
+        """``rows`` as CSV lines under ``columns`` (floats to 6 significant digits)."""
         buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=self.columns)
-        w.writeheader()
-        for r in self.rows:
+        w = csv.DictWriter(buf, fieldnames=columns)
+        if header:
+            w.writeheader()
+        for r in rows:
             w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
-        return atomic_write(path, buf.getvalue().encode())
+        return buf.getvalue()

@@ -21,7 +21,7 @@ from fcnet import backend, data, nn, optim
 from fcnet.data.dataset import Dataset, split
 from fcnet.errors import ConfigError
 from fcnet.train import io
-from fcnet.train.callbacks import Callback, Checkpoint, EarlyStopping, GradientMonitor, LRScheduler
+from fcnet.train.callbacks import Callback, Checkpoint, CSVLogger, EarlyStopping, GradientMonitor, LRScheduler
 from fcnet.train.monitor import diagnose
 from fcnet.train.trainer import Trainer
 
@@ -154,6 +154,7 @@ def run(opts: dict[str, Any], run_dir: str | Path, resume: bool = False, progres
         ckpt = Checkpoint(run_dir / "checkpoint", every=opts.get("checkpoint_every", 1))
         if checkpoint:
             callbacks.append(ckpt)
+        callbacks.append(CSVLogger(run_dir / "history.csv"))  # last: after the callbacks that add metrics
         trainer = Trainer(model, opt, loss, l2=opts["l2"], l1=opts["l1"], clip_norm=opts.get("clip_norm"),
                           clip_value=opts.get("clip_value"), callbacks=callbacks, seed=opts["seed"],
                           progress=progress, log=log)

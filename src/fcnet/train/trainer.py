@@ -61,11 +61,18 @@ class Trainer:
         self.sync_every = 50  # GPU: steps between host synchronisations of loss and accuracy
 
     def log(self, msg: str) -> None:
-        """Report a message (above the progress bar)."""
+        """Report a message (above the progress bar), flushed at once.
+
+        A stream redirected to a file is block-buffered: without the flush, ``tail -f`` of the
+        log would show nothing until training ends.
+        """
         if self.progress:
             tqdm.write(msg, file=sys.stderr)
         else:
             self._log(msg)
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
 
     # --- one epoch ---------------------------------------------------------------------------
     def train_epoch(self, x: np.ndarray, y: np.ndarray, batch_size: int, desc: str = "") -> dict[str, float]:
