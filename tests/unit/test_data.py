@@ -271,3 +271,18 @@ def test_standardiser_keeps_the_variance_of_features_with_a_large_offset():
     pre = Preprocess(scale=16.0).fit(y)
     np.testing.assert_allclose(pre.std, (y / 16).std(axis=0), rtol=1e-6)
     np.testing.assert_allclose(pre.mean, (y / 16).mean(axis=0), rtol=1e-6)
+
+
+def test_a_download_with_a_wrong_checksum_leaves_nothing_in_the_cache(tmp_path, monkeypatch):
+    mirror = make_idx_set(tmp_path / "mirror")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("FCNET_MIRROR", mirror.as_uri())
+    monkeypatch.setenv("FCNET_OFFLINE", "0")
+    name = IDX_NAMES[0]
+    bad = sources.Source("fake", [sources.RemoteFile(name, "", "0" * 32)])
+    with pytest.raises(DataError, match=f"checksum mismatch for {name}"):
+        sources.locate(bad, download=True)
+    assert not any((tmp_path / "cache").rglob(name))
+    good = sources.Source("fake", [sources.RemoteFile(name, "", hashlib.md5((mirror / name).read_bytes()).hexdigest())])
+    path = sources.locate(good, download=True)[name]
+    assert path.read_bytes() == (mirror / name).read_bytes()

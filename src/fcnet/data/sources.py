@@ -2,21 +2,24 @@
 
 1. an explicit directory (``--data-dir``); 2. ``$FCNET_DATA``; 3. the user cache
 (``~/.cache/fcnet``, or ``$XDG_CACHE_HOME/fcnet``); 4. known system locations (Debian's
-``dataset-fashion-mnist``); 5. a download from the official address into the cache, with
-MD5 verification.  ``$FCNET_MIRROR`` replaces the official base address (an internal
-mirror, or a ``file://`` directory).  With ``$FCNET_OFFLINE=1`` or no network, the error
+``dataset-fashion-mnist``); 5. a download from the official address into the cache through
+``pooch`` (MD5 verification; a file is moved into the cache only when its checksum is right).
+``$FCNET_MIRROR`` replaces the official base address (an internal mirror, or a ``file://``
+directory).  With ``$FCNET_OFFLINE=1`` or no network, the error
 says which files to place where.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
+import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from fcnet.errors import DataError
 
@@ -70,15 +73,6 @@ def _find(directory: Path, f: RemoteFile, source: Source) -> Path | None:
     return None
 
 
-def md5(path: Path) -> str:
-    """MD5 of a file, hex."""
-    h = hashlib.md5()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def find_local(source: Source, data_dir: str | Path | None = None) -> dict[str, Path] | None:
     """Paths of every file of ``source`` from the first directory that holds them all, or None."""
     for d in candidate_dirs(source, data_dir):
@@ -112,26 +106,43 @@ def _missing_message(source: Source, dataset: str, dirs: list[Path], why: str) -
 
 
 def _download(source: Source, dataset: str) -> dict[str, Path]:
+    """Fetch the missing files into the cache with pooch: MD5-verified, moved into place only when right."""
+    import pooch
+
     target = cache_dir() / source.folder
     target.mkdir(parents=True, exist_ok=True)
     mirror = os.environ.get("FCNET_MIRROR")
     out: dict[str, Path] = {}
     for f in source.files:
-        dest = target / f.name
-        if not dest.is_file():
-            url = f"{mirror.rstrip('/')}/{f.name}" if mirror else f.url
-            tmp = dest.with_name(f".{dest.name}.part")
-            with urllib.request.urlopen(url, timeout=60) as resp, tmp.open("wb") as fh:
-                while chunk := resp.read(1 << 20):
-                    fh.write(chunk)
-            got = md5(tmp)
-            if got != f.md5:
-                tmp.unlink(missing_ok=True)
-                raise DataError(
-                    f"checksum mismatch for {f.name} from {url}: MD5 {got}, expected {f.md5}; "
-                    "the download is corrupted or the mirror serves another file: try again, or "
-                    f"place the official file in {target}"
-                )
-            tmp.replace(dest)
-        out[f.name] = dest
+        url = f"{mirror.rstrip('/')}/{f.name}" if mirror else f.url
+        # pooch has no file:// downloader; a local mirror is copied, and checked the same way
+        downloader = _copy_file if url.startswith("file:") else pooch.HTTPDownloader(progressbar=sys.stderr.isatty())
+        logger = pooch.get_logger()
+        level = logger.level
+        logger.setLevel("WARNING")  # its "Downloading data from ..." line would precede a one-line error
+        try:
+            got = pooch.retrieve(url, known_hash=f"md5:{f.md5}", fname=f.name, path=target,
+                                 downloader=downloader)
+        except ValueError as exc:  # pooch's hash mismatch; the bad file was not kept
+            if "hash" not in str(exc):
+                raise
+            raise DataError(
+                f"checksum mismatch for {f.name} from {url}: the MD5 differs from the expected {f.md5}; "
+                "the download is corrupted or the mirror serves another file: try again, or "
+                f"place the official file in {target}"
+            ) from None
+        finally:
+            logger.setLevel(level)
+        out[f.name] = Path(got)
     return out
+
+
+def _copy_file(url: str, output_file: str | IO[bytes], _pooch: object) -> None:
+    """A pooch downloader for ``file://`` addresses (a mirror directory)."""
+    src = Path(urllib.request.url2pathname(urllib.parse.urlparse(url).path))
+    with src.open("rb") as fh:
+        data = fh.read()
+    if isinstance(output_file, str):
+        Path(output_file).write_bytes(data)
+    else:
+        output_file.write(data)
