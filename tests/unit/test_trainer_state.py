@@ -95,3 +95,15 @@ def test_a_matching_checkpoint_restores_everything():
     dst = _trainer([EarlyStopping("loss"), _schedule], seed=1)
     dst.load_state_dict(arrays, state)
     _assert_unchanged(dst, _snapshot(src))
+
+
+def test_callbacks_without_state_may_differ():
+    from fcnet.train.callbacks import GradientMonitor
+
+    x, y = _data()
+    src = _trainer([GradientMonitor(), EarlyStopping("loss"), _schedule])
+    src.fit(x, y, epochs=2, batch_size=16)
+    arrays, state = src.state_dict()
+    dst = _trainer([EarlyStopping("loss"), _schedule], seed=1)  # --monitor false on resume: nothing lost
+    dst.load_state_dict(arrays, state)
+    _assert_unchanged(dst, _snapshot(src)[:4] + ([cb.state_dict() for cb in src.callbacks[1:]],))

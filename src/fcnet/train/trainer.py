@@ -226,7 +226,7 @@ class Trainer:
         backend.default_generator().bit_generator.state = state["default_rng"]
         for m, s in zip(self._dropout_modules(), state.get("dropout_rngs", []), strict=True):
             m.rng.bit_generator.state = s
-        for cb, s in zip(self.callbacks, state.get("callbacks", []), strict=True):
+        for (cb, _), (_, s) in zip(self._stateful_callbacks(), _saved_callbacks(state), strict=True):
             cb.load_state_dict(s)
         self.history = History(state.get("history", []))
         self.epoch = int(state["epoch"])
@@ -262,12 +262,23 @@ class Trainer:
         n_drop, s_drop = len(self._dropout_modules()), len(state.get("dropout_rngs", []))
         if n_drop != s_drop:
             refuse(f"it holds {s_drop} dropout generators, this model has {n_drop}")
-        types = [type(cb).__name__ for cb in self.callbacks]
-        saved_cbs = state.get("callbacks", [])
-        saved_types = state.get("callback_types")
-        if len(saved_cbs) != len(types) or (saved_types is not None and list(saved_types) != types):
-            names = ", ".join(saved_types) if saved_types is not None else f"{len(saved_cbs)} callbacks"
-            refuse(f"it was saved with callbacks [{names}], this run has [{', '.join(types)}]")
+        # callbacks with state (early stopping, schedules) must match one to one, in order; those
+        # without (checkpoint, CSV log, gradient monitor) have nothing to restore and may differ
+        own_names = [name for _, name in self._stateful_callbacks()]
+        saved_names = [name for name, _ in _saved_callbacks(state)]
+        if saved_names != own_names and (len(saved_names) != len(own_names) or "?" not in saved_names):
+            refuse(f"it was saved with the callbacks [{', '.join(saved_names)}], this run has "
+                   f"[{', '.join(own_names)}]")
+
+    def _stateful_callbacks(self) -> list[tuple[Callback, str]]:
+        return [(cb, type(cb).__name__) for cb in self.callbacks if cb.state_dict()]
+
+
+def _saved_callbacks(state: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(type name, state) of the checkpoint's callbacks that have state ("?": a name not recorded)."""
+    states = state.get("callbacks", [])
+    names = state.get("callback_types") or ["?"] * len(states)
+    return [(name, s) for name, s in zip(names, states, strict=False) if s]
 
 
 def predict_proba(model: Module, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
