@@ -106,4 +106,4 @@ def test_callbacks_without_state_may_differ():
     arrays, state = src.state_dict()
     dst = _trainer([EarlyStopping("loss"), _schedule], seed=1)  # --monitor false on resume: nothing lost
     dst.load_state_dict(arrays, state)
-    _assert_unchanged(dst, _snapshot(src)[:4] + ([cb.state_dict() for cb in src.callbacks[1:]],))
+    _assert_unchanged(dst, (*_snapshot(src)[:4], [cb.state_dict() for cb in src.callbacks[1:]]))
