@@ -57,7 +57,7 @@ def image_to_vector(path: Path, image_shape: tuple[int, int, int], layout: str, 
         img = Image.open(path)
         iw, ih = img.size  # from the header: nothing decoded yet
         if iw * ih > MAX_PIXELS:
-            raise DataError(f"image {path} is {iw}×{ih} ({iw * ih:,} pixels), more than the {MAX_PIXELS:,} "
+            raise DataError(f"image {path} is too large: {iw}×{ih} ({iw * ih:,} pixels), more than the {MAX_PIXELS:,} "
                             f"fcnet decodes; shrink it to about {w}×{h} first")
         img.load()
     except Image.DecompressionBombError as exc:

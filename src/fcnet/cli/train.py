@@ -36,6 +36,22 @@ def _run_dir(opts: dict[str, Any]) -> Path:
     return Path("runs") / name
 
 
+# what --resume may change: the run's length and how it is run; --data is checked by its fingerprint
+RESUME_MAY_CHANGE = {"epochs", "lr", "threads", "monitor", "checkpoint_every", "early_stopping", "data",
+                     "data_dir", "device", "out", "name"}
+
+
+def _check_resume_options(cli: dict[str, Any], saved: dict[str, Any]) -> None:
+    """A resumed run keeps its model, optimizer and schedule; only RESUME_MAY_CHANGE may differ."""
+    for name, value in cli.items():
+        if name not in RESUME_MAY_CHANGE and value != saved.get(name):
+            shown = ",".join(map(str, value)) if isinstance(value, list) else value
+            was = ",".join(map(str, saved[name])) if isinstance(saved.get(name), list) else saved.get(name)
+            raise ConfigError(f"--{name.replace('_', '-')} {shown} differs from the run's {was}: --resume continues "
+                              "a run with its own model, optimizer and schedule (it may change --epochs, --lr, "
+                              "--early-stopping, --checkpoint-every); start a new run with --out or --overwrite")
+
+
 def run(args: argparse.Namespace) -> int:
     from fcnet.train.recipe import run as run_training
 
@@ -48,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
         if args.overwrite:
             raise ConfigError("--resume continues a run and --overwrite replaces one: give only one of them")
         saved = load_config(run_dir / "config.toml")
+        _check_resume_options(cli, resolve({}, saved))
         # the run keeps its own lr: a new --lr is applied to the restored optimizer (recipe.set_lr)
         opts = resolve({k: v for k, v in cli.items() if k != "lr"}, saved)
         mode = "resume"
