@@ -274,6 +274,11 @@ def test_out_refuses_an_existing_run_or_a_file(run_copy, tmp_path, capsys, monke
     (tmp_path / "f").write_text("not a run")
     code, _, err = fcnet(["train", *FAST, "--out", "f"], capsys, tmp_path, monkeypatch)
     one_line(code, err, 2, "is a file")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    code, _, err = fcnet(["train", *FAST, "--overwrite", "--out", "mine"], capsys, tmp_path, monkeypatch)
+    one_line(code, err, 2, "not an fcnet run")
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
 
 
 def test_overwrite_replaces_a_run_when_it_succeeds(run_copy, tmp_path, capsys, monkeypatch):

@@ -24,9 +24,12 @@ from fcnet.errors import ConfigError, DivergenceError
 __all__ = ["RunWriter", "is_run"]
 
 
+RUN_FILES = ("config.toml", "model.json", "checkpoint")
+
+
 def is_run(path: Path) -> bool:
-    """Whether ``path`` holds a run (a config.toml written by ``fcnet train``) or any file at all."""
-    return path.is_dir() and any(path.iterdir())
+    """Whether ``path`` holds a run written by ``fcnet train``."""
+    return path.is_dir() and any((path / name).exists() for name in RUN_FILES)
 
 
 class RunWriter:
@@ -45,18 +48,22 @@ class RunWriter:
         final = self.final
         if final.exists() and not final.is_dir():
             raise ConfigError(f"--out {final} is a file, not a directory: choose another --out")
-        parent = final.absolute().parent
+        parent, name = final.absolute().parent, final.absolute().name
         try:
             parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ConfigError(f"cannot create the run directory {final}: {exc.strerror or exc}") from None
-        self._lock(parent / f".{final.name}.lock")
+        self._lock(parent / f".{name}.lock")
         try:
+            if final.is_dir() and not is_run(final) and any(final.iterdir()):
+                # never swap away (and delete) a directory that fcnet did not write, e.g. `--out .`
+                raise ConfigError(f"--out {final} is a directory holding other files, not an fcnet run: "
+                                  "choose a new or empty directory")
             if self.mode == "new" and is_run(final):
                 raise ConfigError(f"--out {final} already holds a run: add --overwrite to replace it, "
                                   f"--resume {final} to continue it, or choose another --out")
             if self.mode in ("overwrite", "resume") and is_run(final):
-                self.staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.new-", dir=parent))
+                self.staging = Path(tempfile.mkdtemp(prefix=f".{name}.new-", dir=parent))
                 if self.mode == "resume":
                     shutil.copytree(final, self.staging, symlinks=True, dirs_exist_ok=True)
                 self.work_dir = self.staging
@@ -105,7 +112,7 @@ class RunWriter:
 
     def _swap(self) -> None:
         assert self.staging is not None
-        old = Path(tempfile.mkdtemp(prefix=f".{self.final.name}.old-", dir=self.staging.parent))
+        old = Path(tempfile.mkdtemp(prefix=f".{self.final.absolute().name}.old-", dir=self.staging.parent))
         os.replace(self.final, old)  # both renames are atomic; between them DIR is briefly absent
         os.replace(self.staging, self.final)
         shutil.rmtree(old, ignore_errors=True)
