@@ -380,3 +380,16 @@ def test_resume_with_a_new_lr_wins_over_the_restored_schedule(tmp_path, capsys, 
     lrs = [float(ln.split(",")[col]) for ln in lines[1:]]
     # epochs 1-2 from the first run (0.01, 0.005); the resumed epochs start at 0.2 and keep halving
     assert lrs == pytest.approx([0.01, 0.005, 0.2, 0.1])
+
+
+def test_memory_check_names_the_option_to_lower():
+    from fcnet.errors import ConfigError
+    from fcnet.train.options import resolve
+    from fcnet.train.recipe import check_memory
+
+    opts = resolve({"hidden": [64]})
+    check_memory(opts, 64, 10, 128, available=10**9)  # 5k parameters and a small batch fit
+    with pytest.raises(ConfigError, match="lower --batch-size"):
+        check_memory(opts, 64, 10, 10**7, available=10**9)
+    with pytest.raises(ConfigError, match="lower --hidden"):
+        check_memory(resolve({"hidden": [100_000, 100_000]}), 64, 10, 128, available=10**9)
