@@ -22,7 +22,7 @@ $(TESTSTAMP): $(STAMP)
 ## demo: create .venv, install fcnet, train on the embedded digits data set, print test accuracy
 demo: $(STAMP)
 	$(BIN)/fcnet train --data digits --hidden 128 --epochs 30 --optimizer adam --lr 1e-3 \
-		--batch-size 64 --seed 0 --out runs/demo
+		--batch-size 64 --seed 0 --out runs/demo --overwrite
 
 ## test: install the test extras (PyTorch as the oracle) and run the whole suite
 test: $(TESTSTAMP)

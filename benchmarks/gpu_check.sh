@@ -18,7 +18,7 @@ timeout 180 $py -m pytest -q -p no:cacheprovider --maxfail=40 -rf --tb=line test
   > "$out/pytest_cuda.txt" 2>&1
 echo "pytest exit $? after $(( $(date +%s) - start )) s" >> "$out/pytest_cuda.txt"
 timeout 90 $py -m fcnet train --data fashion-mnist --hidden 512,256 --epochs 10 --optimizer adam --lr 1e-3 \
-  --batch-size 128 --device cuda --out /tmp/fcnet-gpu-run --quiet > "$out/train_cuda.txt" 2>&1
+  --batch-size 128 --device cuda --out /tmp/fcnet-gpu-run --overwrite --quiet > "$out/train_cuda.txt" 2>&1
 echo "train exit $?" >> "$out/train_cuda.txt"
 timeout 150 $py -m fcnet bench --device cuda --nets fashion,cifar --repeats 3 > "$out/bench_cuda.md" 2> "$out/bench_cuda.log"
 echo "bench exit $?" >> "$out/bench_cuda.log"

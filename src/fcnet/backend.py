@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from fcnet.errors import ConfigError
+
 __all__ = [
     "Generator",
     "available_devices",
@@ -62,13 +64,13 @@ def xp_for(device: str | None) -> Any:
     if device in ("cuda", "gpu") or str(device).startswith("cuda:"):
         cp = _load_cupy()
         if cp is None:
-            raise RuntimeError(
+            raise ConfigError(
                 f"device {device!r} needs CuPy and an NVIDIA GPU, and none is usable here; "
                 "install the extra with `pip install fcnet[gpu]` on a machine with a GPU, "
                 "or use device='cpu'"
             )
         return cp
-    raise ValueError(f"unknown device {device!r}: use 'cpu' or 'cuda'")
+    raise ConfigError(f"unknown device {device!r}: use 'cpu' or 'cuda'")
 
 
 def xp_of(array: Any) -> Any:
@@ -148,7 +150,7 @@ def set_num_threads(n: int) -> None:
     """Set the threads for elementwise updates (``fcnet train --threads`` sets BLAS's too)."""
     global _threads, _pool
     if n < 1:
-        raise ValueError(f"thread count must be >= 1, got {n}")
+        raise ConfigError(f"thread count must be an integer ≥ 1, got {n}")
     if n != _threads and _pool is not None:
         _pool.shutdown(wait=True)
         _pool = None

@@ -13,12 +13,13 @@ from pathlib import Path
 import numpy as np
 
 from fcnet import backend
+from fcnet.errors import FcnetError
 from fcnet.tensor import Function, Tensor
 
 __all__ = ["GraphvizMissing", "nodes", "render", "to_dot"]
 
 
-class GraphvizMissing(RuntimeError):
+class GraphvizMissing(FcnetError, RuntimeError):
     """Graphviz's ``dot`` program is not installed."""
 
 

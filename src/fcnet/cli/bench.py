@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from fcnet.errors import ConfigError
+
 
 def add_parser(sub: Any, name: str) -> None:
     p = sub.add_parser(name, help="benchmark training and inference against PyTorch and scikit-learn",
@@ -31,9 +33,11 @@ def run(args: argparse.Namespace) -> int:
     nets = [n.strip() for n in args.nets.split(",") if n.strip()]
     unknown = [n for n in nets if n not in NETS]
     if unknown:
-        raise ValueError(f"unknown net {unknown[0]!r}: choose from {', '.join(NETS)}")
+        raise ConfigError(f"unknown net {unknown[0]!r}: choose from {', '.join(NETS)}")
     if args.repeats < 1:
-        raise ValueError("--repeats must be >= 1")
+        raise ConfigError(f"--repeats must be an integer ≥ 1, got {args.repeats}")
+    if args.threads is not None and args.threads < 1:
+        raise ConfigError(f"--threads must be an integer ≥ 1, got {args.threads}")
     if args.threads:
         backend.set_num_threads(args.threads)
     argv = sys.argv[sys.argv.index("bench") + 1:] if "bench" in sys.argv else []

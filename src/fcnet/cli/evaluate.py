@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 
 def add_parser(sub: Any, name: str) -> None:
     p = sub.add_parser(name, help="evaluate a trained model on a test set")
@@ -28,10 +30,19 @@ def run(args: argparse.Namespace) -> int:
     if ds.num_features != model.in_features:
         raise DataError(f"{ds.name} has {ds.num_features} features per sample but the model expects "
                         f"{model.in_features}: evaluate on the data set it was trained on")
+    y = ds.y_test
+    classes = meta["classes"]
+    if ds.classes != classes:  # another file's labels: match them to the model's classes by name
+        index = {c: i for i, c in enumerate(classes)}
+        unknown = sorted(set(ds.classes) - set(index))
+        if unknown:
+            raise DataError(f"{ds.name} has labels the model does not know ({', '.join(unknown[:5])}); "
+                            f"its classes are {', '.join(classes[:10])}")
+        y = np.array([index[ds.classes[i]] for i in range(len(ds.classes))], dtype=np.int64)[y]
     x = pre.apply(ds.x_test)
-    res, pred = evaluate(model, CrossEntropyLoss(), x, ds.y_test, predictions=True)
+    res, pred = evaluate(model, CrossEntropyLoss(), x, y, predictions=True)
     out = Path(args.run) / "eval_confusion.png"
-    plot_confusion(confusion_matrix(ds.y_test, pred, len(meta["classes"])), meta["classes"], out)
-    print(f"test accuracy: {res['accuracy']:.2%} (cross-entropy {res['loss']:.4f}) on {len(ds.y_test)} "
+    plot_confusion(confusion_matrix(y, pred, len(classes)), classes, out)
+    print(f"test accuracy: {res['accuracy']:.2%} (cross-entropy {res['loss']:.4f}) on {len(y)} "
           f"{ds.name} test samples; confusion matrix: {out}")
     return 0

@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from fcnet.errors import ConfigError
+
 EXAMPLES = {
     "square-sum": ("f = (x + y)²  (slide 67)", "(x + y) ** 2", {"x": 1.0, "y": 2.0}),
     "sigmoid-neuron": ("f = σ(w0·x0 + w1·x1 + w2)  (slides 74-77)",
@@ -36,11 +38,11 @@ def _parse_vars(items: list[str]) -> dict[str, float]:
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name.strip().isidentifier():
-            raise ValueError(f"--var takes NAME=VALUE, got {item!r}")
+            raise ConfigError(f"--var takes NAME=VALUE, got {item!r}")
         try:
             out[name.strip()] = float(value)
         except ValueError:
-            raise ValueError(f"--var {name}: {value!r} is not a number") from None
+            raise ConfigError(f"--var {name}: {value!r} is not a number") from None
     return out
 
 
@@ -66,20 +68,20 @@ def evaluate_expression(expr: str, values: dict[str, float]) -> Any:
             return float(node.value)
         if isinstance(node, ast.Name):
             if node.id not in tensors:
-                raise ValueError(f"variable {node.id!r} has no value: add --var {node.id}=VALUE")
+                raise ConfigError(f"variable {node.id!r} has no value: add --var {node.id}=VALUE")
             return tensors[node.id]
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FUNCS:
             return getattr(fcnet, node.func.id)(*[walk(a) for a in node.args])
-        raise ValueError(f"unsupported syntax in expression: {ast.unparse(node)!r} (use + - * / **, "
+        raise ConfigError(f"unsupported syntax in expression: {ast.unparse(node)!r} (use + - * / **, "
                          f"numbers, variables and {', '.join(FUNCS)})")
 
     try:
         tree = ast.parse(expr, mode="eval")
     except SyntaxError as exc:
-        raise ValueError(f"cannot parse expression {expr!r}: {exc.msg}") from None
+        raise ConfigError(f"cannot parse expression {expr!r}: {exc.msg}") from None
     out = walk(tree)
     if not hasattr(out, "backward"):
-        raise ValueError("the expression must involve at least one variable")
+        raise ConfigError("the expression must involve at least one variable")
     out.name = "f"
     return out
 
@@ -95,14 +97,25 @@ def run(args: argparse.Namespace) -> int:
     f = evaluate_expression(expr, values)
     dot = to_dot(f, title=title)
     fmt = args.format or (Path(args.out).suffix.lstrip(".") if args.out else "dot")
+    if args.out:
+        out = Path(args.out)
+        if out.is_dir():
+            raise ConfigError(f"--out {out} is a directory: give a file name such as {out / 'graph.svg'}")
+        if not out.parent.is_dir():
+            raise ConfigError(f"--out {out}: the directory {out.parent} does not exist; create it first")
+        if fmt not in ("dot", "svg", "png", "pdf"):
+            raise ConfigError(f"--out {out}: cannot tell the format from {out.suffix or 'no suffix'!r}; "
+                              "use a .dot, .svg, .png or .pdf file name, or --format")
     if fmt == "dot":
         if args.out:
-            Path(args.out).write_text(dot)
+            from fcnet.train.io import atomic_write
+
+            atomic_write(args.out, dot.encode())
         else:
             sys.stdout.write(dot)
         return 0
     if not args.out:
-        raise ValueError(f"--format {fmt} needs --out FILE.{fmt}")
+        raise ConfigError(f"--format {fmt} needs --out FILE.{fmt}")
     path = render(dot, Path(args.out).with_suffix(f".{fmt}"))
     print(f"wrote {path}")
     return 0

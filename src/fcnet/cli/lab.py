@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from fcnet.errors import ConfigError
 from fcnet.lab import LABS
 
 
@@ -35,7 +36,12 @@ def run(args: argparse.Namespace) -> int:
     from fcnet.train.recipe import blas_threads
 
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file, not a directory: choose another --out")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create --out {out}: {exc.strerror or exc}") from None
     names = list(LABS) if args.lab == "all" else [args.lab]
     results = []
     with blas_threads(None):

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from fcnet.errors import ConfigError
 from fcnet.train.options import add_training_flags, load_config, resolve
 
 
@@ -33,12 +34,14 @@ def run(args: argparse.Namespace) -> int:
     skip = {"func", "command", "start", "end", "steps", "config", "debug"}
     opts = resolve({k: v for k, v in vars(args).items() if k not in skip},
                    load_config(args.config) if args.config else None)
+    out = Path(opts.get("out") or "lr-find")
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file, not a directory: choose another --out")
     backend.manual_seed(opts["seed"])
     prep = prepare_data(opts)
     model, opt, loss, _ = build(opts, prep.x_train.shape[1], prep.dataset.num_classes, 1)
     res = lr_find(model, opt, loss, prep.x_train, prep.y_train, opts["batch_size"], args.start, args.end,
                   args.steps, seed=opts["seed"])
-    out = Path(opts.get("out") or "lr-find")
     out.mkdir(parents=True, exist_ok=True)
     atomic_write(out / "lr_find.csv", ("lr,smoothed_loss\n" + "".join(
         f"{lr!r},{loss_!r}\n" for lr, loss_ in zip(res.lrs, res.losses, strict=True))).encode())

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import tempfile
+import time
+import traceback
 from collections.abc import Sequence
+from pathlib import Path
 
 from fcnet.errors import FcnetError
 
@@ -23,11 +28,19 @@ COMMANDS = {
 }
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: the usage is shown by --help only."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"{self.prog}: error: {message} (see {self.prog} --help)", file=sys.stderr)
+        sys.exit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full parser with every subcommand."""
     from fcnet import __version__
 
-    parser = argparse.ArgumentParser(prog="fcnet", description="Fully-connected neural networks, "
+    parser = Parser(prog="fcnet", description="Fully-connected neural networks, "
                                      "built from the computation graph up.")
     parser.add_argument("--version", action="version", version=f"fcnet {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
@@ -41,7 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``fcnet``; returns the exit code (2 for bad input, 3 for divergence)."""
+    """Run ``fcnet``; returns the exit code.
+
+    2 for bad input (any ``FcnetError``), 3 for divergence, 1 for anything else: an error fcnet
+    did not expect is a bug, reported as "internal error" with its traceback written to a file.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -54,14 +71,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FcnetError as exc:
         if debug:
             raise
-        print(f"fcnet: error: {exc}", file=sys.stderr)
+        print(f"fcnet: error: {_one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
-    except (ValueError, TypeError, KeyError, FileNotFoundError, NotADirectoryError, RuntimeError) as exc:
+    except KeyboardInterrupt:
         if debug:
             raise
-        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"fcnet: error: {msg}", file=sys.stderr)
-        return 2
+        print("\nfcnet: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if debug:
+            raise
+        path = write_traceback(exc)
+        print(f"fcnet: internal error: {type(exc).__name__}: {_one_line(str(exc))}; traceback written to {path}",
+              file=sys.stderr)
+        return 1
+
+
+def _one_line(msg: str) -> str:
+    return " ".join(msg.split())
+
+
+def write_traceback(exc: BaseException) -> Path:
+    """Write ``exc``'s traceback to a new file in the temp directory; returns its path."""
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    fd, name = tempfile.mkstemp(prefix=f"fcnet-traceback-{time.strftime('%Y%m%d-%H%M%S')}-", suffix=".txt")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(f"fcnet {' '.join(sys.argv[1:])}\n{text}")
+    return Path(name)
 
 
 def entry() -> None:

@@ -22,6 +22,32 @@ def add_parser(sub: Any, name: str) -> None:
     p.set_defaults(func=run)
 
 
+MAX_PIXELS = 50_000_000  # larger images are refused from their header, before decoding
+
+
+def to_8bit(img: Any) -> Any:
+    """An image of any mode as 8-bit L or RGB, as Pillow's ``convert`` would show it.
+
+    Pillow converts 16-bit ("I;16", "I") and float ("F") images to "L" by clipping at 255, which
+    turns a 16-bit picture black and white; here 16-bit values are scaled by 1/257 (65535 → 255)
+    and float images in [0, 1] by 255, so the same picture at any bit depth gives the same pixels.
+    8-bit modes (palette, alpha, CMYK) are left to Pillow's ``convert``.
+    """
+    from PIL import Image
+
+    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        arr = np.asarray(img, dtype=np.float64)
+        scale = 257.0 if img.mode.startswith("I;16") or arr.max(initial=0) > 255 else 1.0
+        return Image.fromarray(np.clip(np.rint(arr / scale), 0, 255).astype(np.uint8), "L")
+    if img.mode == "F":
+        arr = np.asarray(img, dtype=np.float64)
+        arr = np.nan_to_num(arr, nan=0.0, posinf=0.0, neginf=0.0)
+        if arr.max(initial=0) <= 1.0:
+            arr = arr * 255.0
+        return Image.fromarray(np.clip(np.rint(arr), 0, 255).astype(np.uint8), "L")
+    return img  # 8-bit modes (L, RGB, P, LA, RGBA, CMYK...): Pillow's own conversion follows
+
+
 def image_to_vector(path: Path, image_shape: tuple[int, int, int], layout: str, invert: str) -> np.ndarray:
     """Read an image and flatten it the way the training images were (slide 2): raw 0-255 values."""
     from PIL import Image, UnidentifiedImageError
@@ -29,9 +55,16 @@ def image_to_vector(path: Path, image_shape: tuple[int, int, int], layout: str, 
     h, w, c = image_shape
     try:
         img = Image.open(path)
+        iw, ih = img.size  # from the header: nothing decoded yet
+        if iw * ih > MAX_PIXELS:
+            raise DataError(f"image {path} is too large: {iw}×{ih} ({iw * ih:,} pixels), more than the {MAX_PIXELS:,} "
+                            f"fcnet decodes; shrink it to about {w}×{h} first")
         img.load()
-    except (UnidentifiedImageError, OSError) as exc:
+    except Image.DecompressionBombError as exc:
+        raise DataError(f"image {path} is too large to decode safely ({exc}); shrink it first") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise DataError(f"cannot read image {path}: {exc}") from None
+    img = to_8bit(img)
     iw, ih = img.size
     ratio = (iw / ih) / (w / h)
     if not 0.5 <= ratio <= 2.0:
@@ -48,6 +81,27 @@ def image_to_vector(path: Path, image_shape: tuple[int, int, int], layout: str, 
     return arr.reshape(-1)
 
 
+def _feature_rows(path: Path) -> np.ndarray:
+    """Rows of features from a .npy or .csv file, refused when empty, non-numeric or not finite."""
+    try:
+        raw = (np.load(path, allow_pickle=False) if path.suffix == ".npy"
+               else np.loadtxt(path, delimiter=",", ndmin=2, encoding="utf-8"))
+    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"cannot read feature rows from {path}: {' '.join(str(exc).split())}") from None
+    arr = np.asarray(raw)
+    if arr.dtype.kind not in "biuf":
+        raise DataError(f"{path} holds {arr.dtype} values; feature rows must be numbers")
+    if arr.size == 0:
+        raise DataError(f"{path} is empty: give at least one row of features")
+    arr = np.atleast_2d(arr)
+    arr = arr.reshape(len(arr), -1).astype(np.float32)
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        raise DataError(f"{path}: features contain NaN or inf (first at row {int(np.argwhere(bad)[0][0])}); "
+                        "remove or impute those values first")
+    return arr
+
+
 def run(args: argparse.Namespace) -> int:
     from fcnet.train import io
     from fcnet.train.trainer import predict_proba
@@ -60,9 +114,7 @@ def run(args: argparse.Namespace) -> int:
         if not path.is_file():
             raise DataError(f"input {path} does not exist")
         if path.suffix in (".npy", ".csv"):
-            arr = (np.load(path, allow_pickle=False) if path.suffix == ".npy"
-                   else np.loadtxt(path, delimiter=",", ndmin=2))
-            arr = np.atleast_2d(arr).astype(np.float32)
+            arr = _feature_rows(path)
             if arr.shape[1] != model.in_features:
                 raise DataError(f"{path} has {arr.shape[1]} features per row, the model expects "
                                 f"{model.in_features}")

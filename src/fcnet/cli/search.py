@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from fcnet.errors import ConfigError
 from fcnet.train.options import add_training_flags, parse_config, read_toml, resolve
 
 
@@ -45,14 +46,14 @@ def run(args: argparse.Namespace) -> int:
     out = Path(getattr(args, "out", None) or "search")
     if args.action == "worker":
         if not args.storage or (not args.study and args.storage.startswith("postgresql")):
-            raise ValueError("fcnet search worker needs --storage URL and --study NAME")
+            raise ConfigError("fcnet search worker needs --storage URL and --study NAME")
         ran = run_worker(args.storage, args.study or "fcnet-search", out, args.pruner, args.parent)
         print(f"worker ran {ran} trials")
         return 0
     if args.action == "dashboard":
         exe = shutil.which("optuna-dashboard")
         if exe is None:
-            raise ValueError("optuna-dashboard is not installed: pip install optuna-dashboard")
+            raise ConfigError("optuna-dashboard is not installed: pip install optuna-dashboard")
         url = args.storage or f"{(out / 'journal.log').resolve()}"
         return subprocess.call([exe, url])
     config: dict[str, Any] = {}
@@ -70,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         base.pop(k, None)
     unknown = [k for k in space if k not in base and k != "epochs"]
     if unknown:
-        raise ValueError(f"cannot search {unknown[0]!r}: it is not a training option (see `fcnet train --help`)")
+        raise ConfigError(f"cannot search {unknown[0]!r}: it is not a training option (see `fcnet train --help`)")
     cfg = SearchConfig(space=space, base=base, strategy=args.strategy, trials=args.trials, epochs=base["epochs"],
                        coarse_epochs=args.coarse_epochs, seed=base["seed"], workers=args.workers,
                        pruner=args.pruner, storage=args.storage, study=args.study, out=out, resume=args.resume)

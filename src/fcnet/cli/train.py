@@ -8,8 +8,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fcnet.errors import DivergenceError, FcnetError
+from fcnet.errors import ConfigError, DivergenceError, FcnetError
 from fcnet.train.options import add_training_flags, load_config, resolve
+from fcnet.train.rundir import RunWriter
 
 
 def add_parser(sub: Any, name: str) -> None:
@@ -21,6 +22,8 @@ def add_parser(sub: Any, name: str) -> None:
     p.add_argument("--resume", metavar="RUN_DIR",
                    help="continue an interrupted run from its checkpoint (bit-identical to an "
                         "uninterrupted run; --epochs extends it, --lr sets a new learning rate)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the run already in --out (the old one is kept until the new one succeeds)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     add_training_flags(p)
     p.set_defaults(func=run)
@@ -33,29 +36,57 @@ def _run_dir(opts: dict[str, Any]) -> Path:
     return Path("runs") / name
 
 
+# what --resume may change: the run's length and how it is run; --data is checked by its fingerprint
+RESUME_MAY_CHANGE = {"epochs", "lr", "threads", "monitor", "checkpoint_every", "early_stopping", "data",
+                     "data_dir", "device", "out", "name"}
+
+
+def _check_resume_options(cli: dict[str, Any], saved: dict[str, Any]) -> None:
+    """A resumed run keeps its model, optimizer and schedule; only RESUME_MAY_CHANGE may differ."""
+    for name, value in cli.items():
+        if name not in RESUME_MAY_CHANGE and value != saved.get(name):
+            shown = ",".join(map(str, value)) if isinstance(value, list) else value
+            was = ",".join(map(str, saved[name])) if isinstance(saved.get(name), list) else saved.get(name)
+            raise ConfigError(f"--{name.replace('_', '-')} {shown} differs from the run's {was}: --resume continues "
+                              "a run with its own model, optimizer and schedule (it may change --epochs, --lr, "
+                              "--early-stopping, --checkpoint-every); start a new run with --out or --overwrite")
+
+
 def run(args: argparse.Namespace) -> int:
     from fcnet.train.recipe import run as run_training
 
-    cli = {k: v for k, v in vars(args).items() if k not in ("func", "command", "config", "resume", "quiet", "debug")}
+    cli = {k: v for k, v in vars(args).items() if k not in ("func", "command", "config", "resume", "quiet", "debug",
+                                                             "overwrite")}
     if args.resume:
         run_dir = Path(args.resume)
         if not (run_dir / "config.toml").is_file():
             raise FcnetError(f"{run_dir} is not a run directory (no config.toml): nothing to resume")
-        opts = resolve(cli, load_config(run_dir / "config.toml"))
+        if args.overwrite:
+            raise ConfigError("--resume continues a run and --overwrite replaces one: give only one of them")
+        saved = load_config(run_dir / "config.toml")
+        _check_resume_options(cli, resolve({}, saved))
+        # the run keeps its own lr: a new --lr is applied to the restored optimizer (recipe.set_lr)
+        opts = resolve({k: v for k, v in cli.items() if k != "lr"}, saved)
+        mode = "resume"
     else:
         opts = resolve(cli, load_config(args.config) if args.config else None)
         run_dir = _run_dir(opts)
+        mode = "overwrite" if args.overwrite else "new"
     progress = not args.quiet and sys.stderr.isatty()
 
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
+    writer = RunWriter(run_dir, mode)
     try:
-        summary = run_training(opts, run_dir, resume=bool(args.resume), progress=progress, log=log,
-                               lr_override=cli.get("lr") if args.resume else None)
+        with writer:
+            summary = run_training(opts, writer.work_dir, resume=bool(args.resume), progress=progress, log=log,
+                                   lr_override=cli.get("lr") if args.resume else None)
     except KeyboardInterrupt:
         ckpt = run_dir / "checkpoint"
-        if (ckpt / "state.json").is_file():
+        if writer.staging is not None and not writer.keeps_progress(KeyboardInterrupt()):
+            print(f"\ninterrupted: {run_dir} is unchanged", file=sys.stderr)
+        elif (ckpt / "state.json").is_file():
             print(f"\ninterrupted: the checkpoint of the last complete epoch is in {ckpt}; resume with:\n"
                   f"  fcnet train --resume {run_dir}", file=sys.stderr)
         else:
@@ -63,7 +94,10 @@ def run(args: argparse.Namespace) -> int:
                   file=sys.stderr)
         return 130
     except DivergenceError as exc:
-        print(f"fcnet: error: {exc}", file=sys.stderr)
+        msg = str(exc)
+        if writer.staging is not None:
+            msg = msg.replace(str(writer.staging), str(run_dir))
+        print(f"fcnet: error: {msg}", file=sys.stderr)
         return exc.exit_code
     print(f"test accuracy: {summary['test_accuracy']:.2%} (loss {summary['test_loss']:.4f}) on "
           f"{summary['test_samples']} {opts['data']} test samples after {summary['epochs']} epochs "

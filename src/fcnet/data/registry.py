@@ -187,7 +187,10 @@ def load_file(path: str | Path, test_fraction: float = 0.2, seed: int = 0) -> Da
         keys = {k.lower(): k for k in arrays}
         if {"x_train", "y_train", "x_test", "y_test"} <= set(keys):
             xtr, ytr, xte, yte = (arrays[keys[k]] for k in ("x_train", "y_train", "x_test", "y_test"))
+            _same_length(path, xtr, ytr, "x_train", "y_train")
+            _same_length(path, xte, yte, "x_test", "y_test")
         elif {"x", "y"} <= set(keys):
+            _same_length(path, arrays[keys["x"]], arrays[keys["y"]], "x", "y")
             xtr, ytr, xte, yte = _holdout(arrays[keys["x"]], arrays[keys["y"]], test_fraction, seed)
         else:
             raise DataError(f"{path} must hold arrays x and y (or x_train, y_train, x_test, y_test); "
@@ -197,13 +200,54 @@ def load_file(path: str | Path, test_fraction: float = 0.2, seed: int = 0) -> Da
         xtr, ytr, xte, yte = _holdout(x, y, test_fraction, seed)
     else:
         raise DataError(f"unsupported data file {path.name!r}: use a .npz or .csv file")
-    xtr = np.asarray(xtr, dtype=np.float32).reshape(len(xtr), -1)
-    xte = np.asarray(xte, dtype=np.float32).reshape(len(xte), -1)
+    xtr, xte = _features(path, xtr, "train"), _features(path, xte, "test")
+    ytr, yte, classes = _class_indices(path, np.asarray(ytr), np.asarray(yte))
     for x, y, part in ((xtr, ytr, "train"), (xte, yte, "test")):
-        check_arrays(x, np.asarray(y), None, f"{path.name} ({part})")
-    ytr, yte = np.asarray(ytr).astype(np.int64), np.asarray(yte).astype(np.int64)
-    c = int(max(ytr.max(), yte.max())) + 1
-    return Dataset(path.stem, xtr, ytr, xte, yte, [str(i) for i in range(c)], Preprocess(), source=str(path))
+        check_arrays(x, y, len(classes), f"{path.name} ({part})")
+    return Dataset(path.stem, xtr, ytr, xte, yte, classes, Preprocess(), source=str(path))
+
+
+def _same_length(path: Path, x: np.ndarray, y: np.ndarray, xn: str, yn: str) -> None:
+    if np.ndim(x) == 0 or np.ndim(y) != 1 or len(x) != len(y):
+        raise DataError(f"{path}: {xn} has shape {np.shape(x)} and {yn} has shape {np.shape(y)}; "
+                        f"{yn} must be a vector with one label per row of {xn}")
+    if len(x) == 0:
+        raise DataError(f"{path}: {xn} and {yn} are empty; give at least one sample per part")
+
+
+def _features(path: Path, x: Any, part: str) -> np.ndarray:
+    x = np.asarray(x)
+    if x.dtype.kind not in "biuf":
+        raise DataError(f"{path} ({part}): features must be numbers, got dtype {x.dtype}")
+    if x.ndim < 2 or x.shape[0] == 0 or int(np.prod(x.shape[1:])) == 0:
+        raise DataError(f"{path} ({part}): features must have shape (N, D) with N, D ≥ 1, got {x.shape}")
+    return np.asarray(x, dtype=np.float32).reshape(len(x), -1)
+
+
+def _class_indices(path: Path, ytr: np.ndarray, yte: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Labels as indices into the sorted set of labels present (model.json keeps the names).
+
+    Integer labels keep their numeric order (2 < 10) and strings sort as text.  Only the labels
+    present become classes, so one label 1000000000 is one class, not a billion.
+    """
+    if ytr.dtype.kind in "US":
+        ytr, yte = ytr.astype(str), yte.astype(str)
+    elif ytr.dtype.kind in "biuf" and yte.dtype.kind in "biuf":
+        for y, part in ((ytr, "train"), (yte, "test")):
+            if y.dtype.kind == "f" and not np.all(np.isfinite(y) & (y == np.round(y))):
+                raise DataError(f"{path.name} ({part}): labels must be integer class indices or names, "
+                                "found non-integer values")
+            if len(y) and y.min() < 0:
+                raise DataError(f"{path.name} ({part}): labels out of range: found {int(y.min())}..{int(y.max())}, "
+                                "expected class indices 0..C-1 ≥ 0 (or class names)")
+        ytr, yte = ytr.astype(np.int64), yte.astype(np.int64)
+    else:
+        raise DataError(f"{path}: labels must be integers or strings, got {ytr.dtype} and {yte.dtype}")
+    if (ytr.dtype.kind == "U") != (yte.dtype.kind == "U"):
+        raise DataError(f"{path}: the train labels and test labels must both be numbers or both names")
+    values, inverse = np.unique(np.concatenate([ytr, yte]), return_inverse=True)
+    inverse = inverse.reshape(-1).astype(np.int64)
+    return inverse[:len(ytr)], inverse[len(ytr):], [str(v) for v in values]
 
 
 def _holdout(x: np.ndarray, y: np.ndarray, frac: float, seed: int):
@@ -214,8 +258,11 @@ def _holdout(x: np.ndarray, y: np.ndarray, frac: float, seed: int):
 
 
 def _read_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    with path.open(newline="") as fh:
-        rows = list(csv.reader(fh))
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            rows = [r for r in csv.reader(fh) if r]
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8 CSV") from None
     if not rows:
         raise DataError(f"{path} is empty")
     header = None
@@ -223,22 +270,31 @@ def _read_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
         [float(v) for v in rows[0]]
     except ValueError:
         header, rows = [h.strip().lower() for h in rows[0]], rows[1:]
-    label_col = len(rows[0]) - 1 if rows else 0
+    if not rows:
+        raise DataError(f"{path} has a header but no data rows")
+    label_col = len(rows[0]) - 1
     if header:
         for name in ("label", "target", "class", "y"):
             if name in header:
                 label_col = header.index(name)
                 break
+    width = len(rows[0])
+    for i, r in enumerate(rows):
+        if len(r) != width:
+            raise DataError(f"{path}: row {i + 1 + bool(header)} has {len(r)} columns, the first has {width}")
+    if width < 2:
+        raise DataError(f"{path}: need at least one feature column and a label column")
+    labels = [r[label_col].strip() for r in rows]
     try:
-        arr = np.array([[float(v) if v.strip() not in ("", "nan", "NaN") else np.nan for v in r]
-                        for r in rows], dtype=np.float64)
+        arr = np.array([[float(v) if v.strip() not in ("", "nan", "NaN") else np.nan
+                         for j, v in enumerate(r) if j != label_col] for r in rows], dtype=np.float64)
     except ValueError as exc:
-        raise DataError(f"{path}: every value must be a number ({exc})") from None
-    if arr.ndim != 2:
-        raise DataError(f"{path}: rows have different numbers of columns")
-    y = arr[:, label_col]
-    x = np.delete(arr, label_col, axis=1)
-    return x, y
+        raise DataError(f"{path}: every feature value must be a number ({exc})") from None
+    try:
+        y: np.ndarray = np.array([float(v) for v in labels], dtype=np.float64)
+    except ValueError:  # class names ("cat", "dog"): kept as strings
+        y = np.array(labels, dtype=str)
+    return arr, y
 
 
 def load(name: str, data_dir: str | None = None, download: bool = True) -> Dataset:

@@ -87,3 +87,16 @@ class WarmupLR(LRSchedule):
         if self.after is None:
             return self.base_lr
         return self.after.lr_at(t - self.warmup_steps)
+
+    def state_dict(self) -> dict[str, Any]:
+        """``{"t", "base_lr", "after"}``: the following schedule's ε₀ may differ (``recipe.set_lr``)."""
+        sd = super().state_dict()
+        if self.after is not None:
+            sd["after"] = self.after.state_dict()
+        return sd
+
+    def load_state_dict(self, sd: dict[str, Any]) -> None:
+        """Restore ``state_dict`` (the following schedule's part too)."""
+        if self.after is not None and "after" in sd:
+            self.after.load_state_dict(sd["after"])
+        super().load_state_dict(sd)

@@ -150,6 +150,7 @@ class Checkpoint(Callback):
 
     def __init__(self, directory: str | Path, every: int = 1) -> None:
         self.directory, self.every = Path(directory), every
+        self.extra: dict[str, Any] = {}  # recorded in state.json as is (e.g. the data fingerprint)
         self.last_epoch: int | None = None
         self._pending: tuple[int, dict[str, Any], dict[str, Any]] | None = None
 
@@ -173,7 +174,7 @@ class Checkpoint(Callback):
         return self._write(arrays, state, epoch)
 
     def _write(self, arrays: dict[str, Any], state: dict[str, Any], epoch: int) -> Path:
-        state = dict(state)
+        state = {**state, **self.extra}
         state["epoch"] = epoch
         self.directory.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{self.directory.name}.", dir=self.directory.parent))

@@ -114,8 +114,33 @@ def load_model(directory: str | Path) -> tuple[FullyConnectedNet, Preprocess, di
     except (KeyError, ValueError) as exc:
         raise ModelFileError(f"{directory / 'model.safetensors'} does not match model.json: {exc}") from None
     model.eval()
-    pre = Preprocess.from_json(meta.get("preprocess", {}), mean, std)
+    try:
+        pre = Preprocess.from_json(meta.get("preprocess") or {}, mean, std)
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ModelFileError(f"{meta_path}: its preprocess entry is corrupted ({exc})") from None
+    _check_model(directory, model, pre, meta)
     return model, pre, meta
+
+
+def _check_model(directory: Path, model: FullyConnectedNet, pre: Preprocess, meta: dict[str, Any]) -> None:
+    """Refuse a model whose files disagree or hold values that would print meaningless scores."""
+    classes = meta.get("classes")
+    if not isinstance(classes, list) or len(classes) != model.classes:
+        n = len(classes) if isinstance(classes, list) else "no"
+        raise ModelFileError(f"{directory / 'model.json'} lists {n} class names but the network has "
+                             f"{model.classes} outputs; the run is corrupted: retrain it")
+    meta["classes"] = [str(c) for c in classes]
+    if not (np.isfinite(pre.scale) and pre.scale > 0):
+        raise ModelFileError(f"{directory / 'model.json'}: preprocess scale must be a finite number > 0, "
+                             f"got {pre.scale}; the run is corrupted: retrain it")
+    if pre.mean is not None and (pre.mean.shape != (model.in_features,) or pre.std is None
+                                 or pre.std.shape != (model.in_features,) or not np.all(pre.std > 0)):
+        raise ModelFileError(f"{directory / 'model.safetensors'}: the standardisation arrays do not fit "
+                             f"{model.in_features} features; the run is corrupted: retrain it")
+    for name, value in model.state_dict().items():
+        if not np.all(np.isfinite(np.asarray(value))):
+            raise ModelFileError(f"{directory / 'model.safetensors'}: {name} holds NaN or infinite values; "
+                                 "retrain, or restore the run from its checkpoint/ directory")
 
 
 def replace_dir(tmp: Path, final: Path) -> None:

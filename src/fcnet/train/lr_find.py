@@ -14,6 +14,7 @@ import numpy as np
 
 import fcnet
 from fcnet.data.loader import batches
+from fcnet.errors import ConfigError
 from fcnet.nn.module import Module
 from fcnet.optim.optimizer import Optimizer
 
@@ -35,9 +36,9 @@ def lr_find(model: Module, optimizer: Optimizer, loss_fn: Module, x: np.ndarray,
             beta: float = 0.9, seed: int = 0) -> LRFinderResult:
     """Run the range test for ``steps`` mini-batches (cycling through the data)."""
     if not 0 < start < end:
-        raise ValueError(f"need 0 < start < end, got {start}, {end}")
+        raise ConfigError(f"--start and --end need 0 < start < end < end, got {start}, {end}")
     if steps < 10:
-        raise ValueError(f"need at least 10 steps, got {steps}")
+        raise ConfigError(f"--steps must be at least 10, got {steps}")
     rng = np.random.default_rng(seed)
     lrs, losses = [], []
     avg, best = 0.0, math.inf
@@ -66,7 +67,7 @@ def lr_find(model: Module, optimizer: Optimizer, loss_fn: Module, x: np.ndarray,
         if smoothed > 4 * best and i > 5:
             break
     if len(losses) < 3:
-        raise ValueError("the loss diverged at once: lower --start")
+        raise ConfigError("the loss diverged at once: lower --start")
     k = int(np.argmin(losses))
     slope = np.gradient(np.array(losses[: k + 1]), np.log10(lrs[: k + 1])) if k >= 2 else np.array([0.0])
     steep = int(np.argmin(slope)) if k >= 2 else 0

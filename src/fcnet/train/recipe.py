@@ -7,10 +7,12 @@ This is where option strings become classes (through the registries ``ACTIVATION
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import itertools
 import math
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,13 +21,30 @@ import numpy as np
 
 from fcnet import backend, data, nn, optim
 from fcnet.data.dataset import Dataset, split
-from fcnet.errors import ConfigError
+from fcnet.errors import ConfigError, DataError
 from fcnet.train import io
 from fcnet.train.callbacks import Callback, Checkpoint, CSVLogger, EarlyStopping, GradientMonitor, LRScheduler
 from fcnet.train.monitor import diagnose
+from fcnet.train.options import TrainConfig, coerce, validate
 from fcnet.train.trainer import Trainer
 
-__all__ = ["Prepared", "blas_threads", "build", "prepare_data", "run"]
+__all__ = ["OPTIMIZERS", "Prepared", "blas_threads", "build", "check_memory", "fingerprint", "prepare_data", "run"]
+
+OptimizerFactory = Callable[[list[Any], Mapping[str, Any]], optim.Optimizer]
+
+# --optimizer NAME → the optimizer built from the validated options (δ defaults differ per optimizer)
+OPTIMIZERS: dict[str, OptimizerFactory] = {
+    "sgd": lambda p, o: optim.SGD(p, lr=o["lr"], weight_decay=o["weight_decay"]),
+    "momentum": lambda p, o: optim.Momentum(p, lr=o["lr"], momentum=o["momentum"], weight_decay=o["weight_decay"],
+                                            form=o["momentum_form"]),
+    "rmsprop": lambda p, o: optim.RMSProp(p, lr=o["lr"], rho=o["rho"], eps=1e-5 if o["eps"] is None else o["eps"],
+                                          weight_decay=o["weight_decay"]),
+    "adam": lambda p, o: optim.Adam(p, lr=o["lr"], betas=(o["momentum"], o["rho"]),
+                                    eps=1e-5 if o["eps"] is None else o["eps"], weight_decay=o["weight_decay"],
+                                    eps_inside=o["eps_inside"]),
+    "adamw": lambda p, o: optim.AdamW(p, lr=o["lr"], betas=(o["momentum"], o["rho"]),
+                                      eps=1e-8 if o["eps"] is None else o["eps"], weight_decay=o["weight_decay"]),
+}
 
 
 @dataclass
@@ -41,12 +60,19 @@ class Prepared:
     y_test: np.ndarray
 
 
-def prepare_data(opts: dict[str, Any]) -> Prepared:
+def prepare_data(opts: Mapping[str, Any]) -> Prepared:
     """Load, subset, split (seeded) and standardise with training-split statistics."""
     ds = data.load(opts["data"], data_dir=opts.get("data_dir"))
     ds = ds.subset(opts.get("subset"), seed=opts["seed"])
     data.check_arrays(ds.x_train, ds.y_train, ds.num_classes, f"{ds.name} training data")
     data.check_arrays(ds.x_test, ds.y_test, ds.num_classes, f"{ds.name} test data")
+    if len(ds.y_train) < 2 or len(ds.y_test) < 1:
+        raise DataError(f"{ds.name} has {len(ds.y_train)} training and {len(ds.y_test)} test samples: "
+                        "a run needs at least 2 and 1; give more data (or a larger --subset)")
+    present = np.unique(ds.y_train)
+    if len(present) < 2:
+        raise DataError(f"{ds.name}: every training sample has the class {ds.classes[int(present[0])]!r}; "
+                        "a classifier needs at least two classes (an accuracy of 100% would mean nothing)")
     xtr, ytr, xva, yva = ds.x_train, ds.y_train, None, None
     if opts.get("val_split"):
         xtr, ytr, xva, yva = split(ds.x_train, ds.y_train, opts["val_split"], opts["seed"])
@@ -59,39 +85,70 @@ def prepare_data(opts: dict[str, Any]) -> Prepared:
                     pre.apply(ds.x_test), ds.y_test)
 
 
-def build(opts: dict[str, Any], in_features: int, classes: int, steps_per_epoch: int
+def fingerprint(ds: Dataset) -> dict[str, Any]:
+    """What identifies the data a run trains on: its name, array shapes and a SHA-256 of every array.
+
+    Hashing all bytes takes ~0.1 s per 50 MB; it makes ``--resume`` on other data of the same
+    shape detectable.
+    """
+    h = hashlib.sha256()
+    for a in (ds.x_train, ds.y_train, ds.x_test, ds.y_test):
+        h.update(str((a.dtype.str, a.shape)).encode())
+        h.update(np.ascontiguousarray(a).data)
+    return {"name": ds.name, "x_train": list(ds.x_train.shape), "x_test": list(ds.x_test.shape),
+            "classes": len(ds.classes), "sha256": h.hexdigest()}
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux ``MemAvailable``), or None if unknown.
+
+    Read from /proc/meminfo rather than through psutil: one number does not justify a dependency.
+    """
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(opts: Mapping[str, Any], in_features: int, classes: int, batch_size: int,
+                 available: int | None = None) -> None:
+    """Refuse, before allocating, a model or batch larger than the memory the machine has.
+
+    Parameters count 4 float32 copies (weights, gradients, two optimizer moments); a batch
+    counts 4 float32 values per unit (pre-activation, activation and their gradients).
+    """
+    widths = [in_features, *opts["hidden"], classes]
+    params = sum(a * b + b for a, b in itertools.pairwise(widths))
+    model_bytes = 4 * 4 * params
+    batch_bytes = 4 * 4 * batch_size * sum(widths)
+    need = model_bytes + batch_bytes
+    available = available_memory() if available is None else available
+    if available is None or need <= 0.8 * available:
+        return
+    what = "--hidden (the layer widths)" if model_bytes >= batch_bytes else "--batch-size"
+    raise ConfigError(f"this model ({params:,} parameters) and a batch of {batch_size} need about "
+                      f"{need / 1e9:.1f} GB of memory, but {available / 1e9:.1f} GB is available: lower {what}")
+
+
+def build(opts: Mapping[str, Any], in_features: int, classes: int, steps_per_epoch: int
           ) -> tuple[nn.FullyConnectedNet, optim.Optimizer, nn.Module, list[Callback]]:
     """Model, optimizer, loss and callbacks (schedules, early stopping, monitor) from options."""
-    for key in ("lr", "batch_size", "epochs"):
-        if not opts[key] > 0:
-            raise ConfigError(f"{key} must be positive, got {opts[key]}")
-    if not 0.0 <= opts["dropout"] < 1.0:
-        raise ConfigError(f"dropout must be in [0, 1), got {opts['dropout']}")
-    backend.xp_for(opts.get("device", "cpu"))  # a clear error when CUDA is asked for but absent
+    opts = validate(opts)
+    backend.xp_for(opts["device"])  # a clear error when CUDA is asked for but absent
     model = nn.FullyConnectedNet(
         in_features, opts["hidden"], classes, activation=opts["activation"], batchnorm=opts["batchnorm"],
         dropout=opts["dropout"], init=opts["init"], std=opts.get("init_std"),
         negative_slope=opts["negative_slope"], rng=backend.default_generator(),
     )
-    if opts.get("device", "cpu") != "cpu":
+    if opts["device"] != "cpu":
         model.to(opts["device"])
-    name = opts["optimizer"]
-    params, lr, wd = model.parameters(), opts["lr"], opts["weight_decay"]
-    eps = opts.get("eps")
-    if name == "sgd":
-        opt: optim.Optimizer = optim.SGD(params, lr=lr, weight_decay=wd)
-    elif name == "momentum":
-        opt = optim.Momentum(params, lr=lr, momentum=opts["momentum"], weight_decay=wd, form=opts["momentum_form"])
-    elif name == "rmsprop":
-        opt = optim.RMSProp(params, lr=lr, rho=opts["rho"], eps=1e-5 if eps is None else eps, weight_decay=wd)
-    elif name == "adam":
-        opt = optim.Adam(params, lr=lr, betas=(opts["momentum"], opts["rho"]), eps=1e-5 if eps is None else eps,
-                         weight_decay=wd, eps_inside=opts["eps_inside"])
-    elif name == "adamw":
-        opt = optim.AdamW(params, lr=lr, betas=(opts["momentum"], opts["rho"]), eps=1e-8 if eps is None else eps,
-                          weight_decay=wd)
-    else:
-        raise ConfigError(f"unknown optimizer {name!r}: choose one of sgd, momentum, rmsprop, adam, adamw")
+    opt = OPTIMIZERS[opts["optimizer"]](model.parameters(), opts)
     loss: nn.Module = (nn.MulticlassHingeLoss(opts["margin"]) if opts["loss"] == "hinge"
                        else nn.CrossEntropyLoss(label_smoothing=opts["label_smoothing"]))
     callbacks: list[Callback] = [GradientMonitor()] if opts.get("monitor", True) else []
@@ -123,7 +180,7 @@ def blas_threads(n: int | None) -> Iterator[None]:
         yield
 
 
-def write_config(path: Path, opts: dict[str, Any]) -> None:
+def write_config(path: Path, opts: Mapping[str, Any]) -> None:
     """The effective configuration as TOML (None values are left out)."""
     import tomli_w
 
@@ -131,50 +188,85 @@ def write_config(path: Path, opts: dict[str, Any]) -> None:
     io.atomic_write(path, tomli_w.dumps(clean).encode())
 
 
-def run(opts: dict[str, Any], run_dir: str | Path, resume: bool = False, progress: bool = True,
+def set_lr(schedule: optim.LRSchedule | None, opt: optim.Optimizer, lr: float) -> None:
+    """Make ``lr`` the learning rate from now on, keeping the schedule's remaining shape.
+
+    A schedule sets ε_t = ε₀ f(t) at every step; a resumed run with a new ``--lr`` ε' at step t₀
+    continues with ε₀ ← ε' / f(t₀), so its next learning rate is ε' and later decays still apply.
+    """
+    if schedule is None:
+        opt.lr = lr
+        return
+    now = schedule.lr_at(schedule.t)
+    if not now > 0:
+        raise ConfigError(f"the {type(schedule).__name__} schedule has reached a learning rate of 0 at step "
+                          f"{schedule.t}, so --lr {lr} cannot rescale it: raise --epochs or use --schedule none")
+    factor = lr / now
+    s: optim.LRSchedule | None = schedule
+    while s is not None:  # WarmupLR hands over to the schedule in ``after``, which has its own ε₀
+        s.base_lr *= factor
+        s = getattr(s, "after", None)
+    opt.lr = schedule.lr_at(schedule.t)
+
+
+def run(opts: Mapping[str, Any], run_dir: str | Path, resume: bool = False, progress: bool = True,
         log: Callable[[str], None] = print, on_trainer: Callable[[Trainer], None] | None = None,
         lr_override: float | None = None, checkpoint: bool = True, plots: bool = True) -> dict[str, Any]:
     """Train as the options say, writing the run directory; returns the summary.
 
     On ``resume`` the optimizer continues with its saved state, learning rate included,
-    unless ``lr_override`` sets a new one (``fcnet train --resume RUN --lr 1e-4``).
+    unless ``lr_override`` sets a new one (``fcnet train --resume RUN --lr 1e-4``; see ``set_lr``).
+    A resume on data other than the checkpoint's (by ``fingerprint``) is refused.
     ``checkpoint=False`` and ``plots=False`` skip per-epoch checkpoints and PNGs (search trials).
 
     Raises KeyboardInterrupt (after the last epoch-boundary checkpoint is on disk) and
     DivergenceError (leaving the last good checkpoint intact).
     """
+    cfg: TrainConfig = validate(opts)
+    if lr_override is not None:
+        lr_override = coerce("lr", lr_override)
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
-    with blas_threads(opts.get("threads")):
-        backend.manual_seed(opts["seed"])
-        prep = prepare_data(opts)
-        steps = math.ceil(len(prep.y_train) / opts["batch_size"])
-        model, opt, loss, callbacks = build(opts, prep.x_train.shape[1], prep.dataset.num_classes, steps)
-        ckpt = Checkpoint(run_dir / "checkpoint", every=opts.get("checkpoint_every", 1))
+    with blas_threads(cfg["threads"]):
+        backend.manual_seed(cfg["seed"])
+        prep = prepare_data(cfg)
+        n = len(prep.y_train)
+        batch_size = cfg["batch_size"]
+        if batch_size > n:
+            log(f"note: --batch-size {batch_size} is larger than the {n} training samples; using {n}")
+            batch_size = n
+        check_memory(cfg, prep.x_train.shape[1], prep.dataset.num_classes, batch_size)
+        steps = math.ceil(n / batch_size)
+        model, opt, loss, callbacks = build(cfg, prep.x_train.shape[1], prep.dataset.num_classes, steps)
+        schedule = next((cb.schedule for cb in callbacks if isinstance(cb, LRScheduler)), None)
+        ckpt = Checkpoint(run_dir / "checkpoint", every=cfg["checkpoint_every"])
+        data_id = fingerprint(prep.dataset)
+        ckpt.extra = {"data": data_id}
         if checkpoint:
             callbacks.append(ckpt)
         callbacks.append(CSVLogger(run_dir / "history.csv"))  # last: after the callbacks that add metrics
-        trainer = Trainer(model, opt, loss, l2=opts["l2"], l1=opts["l1"], clip_norm=opts.get("clip_norm"),
-                          clip_value=opts.get("clip_value"), callbacks=callbacks, seed=opts["seed"],
+        trainer = Trainer(model, opt, loss, l2=cfg["l2"], l1=cfg["l1"], clip_norm=cfg["clip_norm"],
+                          clip_value=cfg["clip_value"], callbacks=callbacks, seed=cfg["seed"],
                           progress=progress, log=log)
         if on_trainer is not None:
             on_trainer(trainer)
         if resume:
             arrays, state = Checkpoint.load(ckpt.directory)
+            _check_same_data(state.get("data"), data_id, run_dir, log)
             trainer.load_state_dict(arrays, state)
             ckpt.last_epoch = trainer.epoch
             if lr_override is not None:
-                opt.lr = lr_override
+                set_lr(schedule, opt, lr_override)
             log(f"resuming {run_dir} after epoch {trainer.epoch}")
         else:
-            write_config(run_dir / "config.toml", opts)
-            if opts.get("monitor", True):
-                n = min(len(prep.y_train), max(opts["batch_size"], 2))
-                for msg in diagnose(model, loss, prep.x_train[:n], prep.y_train[:n], prep.dataset.num_classes):
+            write_config(run_dir / "config.toml", cfg)
+            if cfg["monitor"]:
+                k = min(n, max(batch_size, 2))
+                for msg in diagnose(model, loss, prep.x_train[:k], prep.y_train[:k], prep.dataset.num_classes):
                     log(f"warning: {msg}")
         try:
-            trainer.fit(prep.x_train, prep.y_train, opts["epochs"], opts["batch_size"],
+            trainer.fit(prep.x_train, prep.y_train, cfg["epochs"], batch_size,
                         None if prep.x_val is None else (prep.x_val, prep.y_val))
         except KeyboardInterrupt:
             if checkpoint:
@@ -184,13 +276,26 @@ def run(opts: dict[str, Any], run_dir: str | Path, resume: bool = False, progres
             trainer.history.to_csv(run_dir / "history.csv")
         test, pred = trainer.evaluate(prep.x_test, prep.y_test, predictions=True)
         io.save_model(run_dir, model, prep.dataset.preprocess, prep.dataset.classes,
-                      {"data": opts["data"], "epochs": trainer.epoch})
-        summary = _finish(run_dir, trainer, prep, test, pred, time.perf_counter() - t_start, opts, plots)
+                      {"data": cfg["data"], "epochs": trainer.epoch})
+        summary = _finish(run_dir, trainer, prep, test, pred, time.perf_counter() - t_start, cfg, plots)
     return summary
 
 
+def _check_same_data(saved: dict[str, Any] | None, now: dict[str, Any], run_dir: Path,
+                     log: Callable[[str], None]) -> None:
+    if saved is None:
+        log(f"warning: the checkpoint in {run_dir} does not record its data, so it cannot be checked")
+        return
+    if saved != now:
+        def show(d: dict[str, Any]) -> str:
+            shape = "×".join(map(str, d.get("x_train", [])))
+            return f"{d.get('name')} (x_train {shape}, sha256 {str(d.get('sha256'))[:12]})"
+        raise DataError(f"--resume {run_dir}: its checkpoint was trained on {show(saved)}, but the data now is "
+                        f"{show(now)}; resume with the same --data, --subset and --seed, or start a new run")
+
+
 def _finish(run_dir: Path, trainer: Trainer, prep: Prepared, test: dict[str, float], pred: np.ndarray,
-            secs: float, opts: dict[str, Any], plots: bool = True) -> dict[str, Any]:
+            secs: float, opts: Mapping[str, Any], plots: bool = True) -> dict[str, Any]:
     from fcnet.viz import confusion_matrix, plot_confusion, plot_curves, plot_grad_norms
 
     rows = trainer.history.rows
