@@ -1,0 +1,265 @@
+"""What a search promises: checked spaces and budgets, settings that travel with the study, no
+password in any message, a planner that reports stalls, bounded restarts, honest exit codes."""
+
+from __future__ import annotations
+
+import csv
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from fcnet.errors import ConfigError
+from fcnet.search import parse_space
+from tests.conftest import fcnet_cmd
+
+pytest.importorskip("optuna")
+
+
+def search(args, cwd, timeout=300, env=None):
+    return subprocess.run([*fcnet_cmd(), "search", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+def rows(path):
+    with open(path) as fh:
+        return list(csv.DictReader(fh))
+
+
+def one_line(err: str) -> str:
+    lines = [x for x in err.splitlines() if x.strip()]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+@pytest.mark.parametrize(("item", "says"), [
+    ("lr=uniform:1e-3:1e-2:7", "takes LOW:HIGH, got 3 fields"),
+    ("lr=uniform:1e-2:1e-3", "low 1e-2 is above high 1e-3"),
+    ("lr=loguniform:1e-1:1e-4", "low 1e-1 is above high 1e-4"),
+    ("lr=loguniform:-1:1", "needs low > 0"),
+    ("lr=uniform:a:1", "low 'a' of a uniform range is not a number"),
+    ("lr=uniform:nan:1", "must be finite"),
+    ("batch_size=int:64:16", "low 64 is above high 16"),
+    ("batch_size=int:16:64:lgo", "takes LOW:HIGH or LOW:HIGH:log, got 3 fields"),
+    ("batch_size=int:1.5:8", "not an integer"),
+    ("activation=choice:relu|swish", "swish"),
+    ("hidden=choice:", "a choice needs values"),
+    ("learning_rate=uniform:0:1", "not a training option"),
+])
+def test_malformed_space_says_what_is_wrong(item, says):
+    with pytest.raises(ConfigError) as exc:
+        parse_space([item])
+    msg = str(exc.value)
+    assert says in msg and msg.startswith(f"--space {item.split('=')[0]}") and "\n" not in msg
+
+
+def test_range_ends_and_choices_are_checked_through_the_option_table(monkeypatch):
+    import fcnet.train.options as options
+
+    seen = []
+    real = options.coerce
+
+    def coerce(name, value):
+        seen.append((name, value))
+        if name == "dropout" and not 0 <= float(value) < 1:
+            raise ConfigError(f"--dropout must be in [0, 1), got {value}")
+        return real(name, value)
+
+    monkeypatch.setattr(options, "coerce", coerce)
+    with pytest.raises(ConfigError, match=r"--space dropout=uniform:0:2: --dropout must be in \[0, 1\), got 2"):
+        parse_space(["dropout=uniform:0:2"])
+    assert ("dropout", 0.0) in seen and ("dropout", 2.0) in seen
+    seen.clear()
+    parse_space(["hidden=choice:64,32|128", "lr=loguniform:1e-4:1e-1"])
+    assert seen == [("hidden", [64, 32]), ("hidden", 128), ("lr", 1e-4), ("lr", 1e-1)]
+
+
+def test_bad_space_budget_or_workers_is_refused_before_any_trial(tmp_path):
+    for args, says in [(["--space", "lr=uniform:1e-3:1e-2:7"], "got 3 fields"),
+                       (["--space", "activation=choice:relu|swish"], "swish"),
+                       (["--space", "lr=uniform:1e-3:1e-2", "--trials", "0"], "--trials must be at least 1"),
+                       (["--space", "lr=uniform:1e-3:1e-2", "--workers", "-1"], "--workers must be at least 0"),
+                       (["--space", "lr=uniform:1e-3:1e-2", "--strategy", "coarse-to-fine", "--trials", "1"],
+                        "--trials 2 or more")]:
+        res = search(["--data", "digits", "--epochs", "1", "--out", "x", *args], cwd=tmp_path, timeout=60)
+        assert res.returncode == 2, (args, res.stderr)
+        assert says in res.stderr and "Traceback" not in res.stderr, res.stderr
+        assert not (tmp_path / "x" / "trials").exists()
+
+
+def test_search_whose_every_trial_fails_exits_2(tmp_path):
+    res = search(["--data", "digits", "--strategy", "grid", "--trials", "2", "--epochs", "1", "--optimizer", "sgd",
+                  "--hidden", "16", "--space", "lr=choice:100000|1000000", "--out", "f", "--quiet"], cwd=tmp_path)
+    assert res.returncode == 2, res.stderr
+    assert "no trial completed (2 failed, 0 pruned)" in res.stderr and "diverged" in res.stderr, res.stderr
+    assert {r["state"] for r in rows(tmp_path / "f" / "results.csv")} == {"fail"}
+
+
+def test_crashing_local_workers_are_restarted_a_bounded_number_of_times(tmp_path, monkeypatch):
+    from fcnet.search import runners
+    from fcnet.search.space import parse_space as ps
+    from fcnet.train.options import resolve
+
+    spawned = []
+
+    def crashing(cfg, url, name):
+        spawned.append(1)
+        return subprocess.Popen([sys.executable, "-c", "raise SystemExit(7)"])
+
+    monkeypatch.setattr(runners, "_spawn_worker", crashing)
+    cfg = runners.SearchConfig(space=ps(["lr=loguniform:1e-3:1e-2"]), base=resolve({"epochs": 1}), trials=2,
+                               epochs=1, workers=2, out=tmp_path / "c")
+    logged = []
+    t0 = time.monotonic()
+    with pytest.raises(runners.SearchError, match="exited 4 times with trials left \\(last exit code 7") as exc:
+        runners.run_search(cfg, log=logged.append, progress=False)
+    assert exc.value.exit_code == 1 and time.monotonic() - t0 < 30
+    assert len(spawned) == 2 + runners.MAX_RESPAWN
+    assert sum("restarting it" in m for m in logged) == runners.MAX_RESPAWN
+
+
+def test_masked_urls_and_password_from_environment(monkeypatch):
+    from fcnet.search.storage import _with_env_password, mask_url, scrub, split_password
+
+    url = "postgresql://u:s3cret@db.example:5432/fcnet"
+    assert mask_url(url) == "postgresql://u:***@db.example:5432/fcnet"
+    assert split_password(url) == ("postgresql://u@db.example:5432/fcnet", "s3cret")
+    assert "s3cret" not in scrub(f"cannot reach {url}: password s3cret refused", url)
+    monkeypatch.setenv("FCNET_STORAGE_PASSWORD", "fr0m-env")
+    assert _with_env_password("postgresql://u@db:5432/fcnet") == "postgresql://u:fr0m-env@db:5432/fcnet"
+    assert _with_env_password(url) == url  # a password in the URL wins
+
+
+def test_failing_storage_url_message_hides_the_password(tmp_path):
+    pytest.importorskip("psycopg")
+    url = "postgresql://u:s3cret@127.0.0.1:1/db"
+    res = search(["--data", "digits", "--storage", url, "--study", "s", "--space", "lr=uniform:1e-3:1e-2",
+                  "--out", "o"], cwd=tmp_path, timeout=60)
+    line = one_line(res.stderr)
+    assert res.returncode == 2 and "cannot open storage postgresql://u:***@127.0.0.1:1/db" in line, line
+    assert "s3cret" not in res.stderr + res.stdout
+    w = search(["worker", "--storage", url, "--study", "s"], cwd=tmp_path, timeout=60)
+    assert w.returncode == 2 and "s3cret" not in w.stderr + w.stdout and "***" in one_line(w.stderr)
+
+
+def test_worker_has_its_own_help_and_refuses_planner_flags(tmp_path):
+    res = subprocess.run([*fcnet_cmd(), "search", "worker", "--help"], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0
+    for flag in ("--storage", "--study", "--out", "--threads", "--device", "default ./search"):
+        assert flag in res.stdout
+    assert "--lr" not in res.stdout and "--space" not in res.stdout
+    res = search(["--lr", "0.1", "worker", "--storage", "journal:j.log"], cwd=tmp_path, timeout=60)
+    assert res.returncode == 2 and "--lr is a planner option" in one_line(res.stderr)
+
+
+class _Lines:
+    """A child's stderr, line by line, with the time each line arrived."""
+
+    def __init__(self, proc: subprocess.Popen) -> None:
+        self.q: queue.Queue = queue.Queue()
+        self.all: list[str] = []
+        threading.Thread(target=self._read, args=(proc,), daemon=True).start()
+
+    def _read(self, proc):
+        for line in proc.stderr:
+            self.q.put((time.monotonic(), line))
+
+    def wait_for(self, text: str, timeout: float) -> float:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            try:
+                t, line = self.q.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            self.all.append(line)
+            if text in line:
+                return t
+        raise AssertionError(f"no line with {text!r} in {timeout} s; got {self.all}")
+
+
+def test_planner_reports_a_stall_recovers_and_fails_a_trial_nobody_runs(tmp_path):
+    """--workers 0: the stall message comes within the grace period plus a few seconds; a trial
+    taken from the queue by a worker that died before its first heartbeat is failed and re-run."""
+    import optuna
+
+    from fcnet.search.runners import _claim
+
+    grace = 3
+    env = {**os.environ, "FCNET_SEARCH_GRACE_PERIOD": str(grace)}
+    t0 = time.monotonic()
+    plan = subprocess.Popen([*fcnet_cmd(), "search", "--data", "digits", "--trials", "3", "--workers", "0",
+                             "--epochs", "1", "--hidden", "16", "--space", "lr=loguniform:1e-3:1e-2", "--out", "p",
+                             "--pruner", "none", "--quiet"], cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    lines = _Lines(plan)
+    try:
+        journal = tmp_path / "p" / "journal.log"
+        while not journal.exists() and time.monotonic() - t0 < 30:
+            time.sleep(0.1)
+        storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(journal)))
+        while True:  # a "worker" that takes a trial and dies before its first heartbeat
+            study = optuna.load_study(study_name="fcnet-search", storage=storage)
+            if study.user_attrs.get("planned"):
+                break
+            time.sleep(0.1)
+        orphan = _claim(study)
+        assert orphan is not None
+        stalled = lines.wait_for("no worker has sent a heartbeat", timeout=grace + 10)
+        assert stalled - t0 <= grace + 5  # process start included
+        assert f"fcnet search worker --storage journal:{journal.resolve()} --study fcnet-search" in lines.all[-1]
+        worker = subprocess.Popen([*fcnet_cmd(), "search", "worker", "--storage", f"journal:{journal}", "--out",
+                                   "w"], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                  text=True)
+        lines.wait_for("a worker joined", timeout=30)
+        assert plan.wait(timeout=120) == 0, lines.all
+        assert worker.wait(timeout=30) == 0, worker.stderr.read()
+    finally:
+        plan.kill()
+    table = rows(tmp_path / "p" / "results.csv")
+    assert sorted(int(r["plan"]) for r in table) == [0, 1, 2] and {r["state"] for r in table} == {"complete"}
+    trials = optuna.load_study(study_name="fcnet-search", storage=storage).get_trials()
+    dead = [t for t in trials if t.state.name == "FAIL"]
+    assert [t.number for t in dead] == [orphan.number]  # marked failed, then run again and completed
+    assert len(trials) == 4 and all("plan" in t.user_attrs for t in trials)  # no unplanned trial
+
+
+def test_postgres_planner_settings_reach_workers(postgres, tmp_path):
+    """The planner says --pruner none; workers started without it prune nothing, as the study says."""
+    import optuna
+
+    plan = subprocess.Popen([*fcnet_cmd(), "search", "--data", "digits", "--trials", "8", "--workers", "0",
+                             "--epochs", "4", "--hidden", "16", "--space", "lr=loguniform:1e-5:1", "--optimizer",
+                             "sgd", "--storage", postgres, "--study", "nopr", "--out", "planner", "--quiet",
+                             "--pruner", "none"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    worker = [*fcnet_cmd(), "search", "worker", "--storage", postgres, "--study", "nopr"]
+    logs = [tmp_path / f"w{i}.log" for i in range(2)]
+    ws = [subprocess.Popen([*worker, "--out", f"w{i}"], cwd=tmp_path, stdout=subprocess.DEVNULL,
+                           stderr=log.open("w")) for i, log in enumerate(logs)]
+    try:
+        _out, err = plan.communicate(timeout=int(os.environ.get('T', 240)))
+    finally:
+        plan.kill()
+        for w in ws:
+            w.kill() if w.poll() is None else None
+    assert plan.returncode == 0, err + "".join(log.read_text() for log in logs)
+    for w, log in zip(ws, logs, strict=True):
+        assert w.wait(timeout=60) == 0, log.read_text()
+    study = optuna.load_study(study_name="nopr", storage=postgres)
+    assert study.user_attrs["pruner"] == "none" and study.user_attrs["base"]["optimizer"] == "sgd"
+    states = [t.state.name for t in study.get_trials()]
+    assert states == ["COMPLETE"] * 8, states
+    assert {r["state"] for r in rows(tmp_path / "planner" / "results.csv")} == {"complete"}
+    from fcnet.search.runners import open_study
+
+    assert isinstance(open_study(postgres, "nopr").pruner, optuna.pruners.NopPruner)
+    clash = search(["worker", "--storage", postgres, "--study", "nopr", "--pruner", "median"], cwd=tmp_path,
+                   timeout=60)
+    assert clash.returncode == 2 and "--pruner median conflicts with the study's pruner none" in one_line(
+        clash.stderr)
+    assert not Path(tmp_path / "search").exists()
