@@ -263,3 +263,35 @@ def test_postgres_planner_settings_reach_workers(postgres, tmp_path):
     assert clash.returncode == 2 and "--pruner median conflicts with the study's pruner none" in one_line(
         clash.stderr)
     assert not Path(tmp_path / "search").exists()
+
+
+def test_password_from_environment_or_pgpass_reaches_a_checking_server(postgres, tmp_path, monkeypatch):
+    """The server checks fcauth's password: it may come from the URL, FCNET_STORAGE_PASSWORD,
+    PGPASSWORD or a .pgpass file (the last two read by libpq itself); a wrong one is refused
+    with a message that does not contain it."""
+    from fcnet.search.storage import make_storage
+    from tests.search.conftest import AUTH_PASSWORD, AUTH_USER
+
+    port = postgres.rsplit(":", 1)[1].split("/")[0]
+    bare = f"postgresql://{AUTH_USER}@127.0.0.1:{port}/fcauth"
+    for var in ("PGPASSWORD", "PGPASSFILE", "FCNET_STORAGE_PASSWORD"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.pgpass of the machine's
+    with pytest.raises(ConfigError, match="cannot open storage"):
+        make_storage(bare)
+    wrong = f"postgresql://{AUTH_USER}:not-it-42@127.0.0.1:{port}/fcauth"
+    with pytest.raises(ConfigError) as exc:
+        make_storage(wrong)
+    assert "not-it-42" not in str(exc.value) and "password authentication failed" in str(exc.value)
+    make_storage(f"postgresql://{AUTH_USER}:{AUTH_PASSWORD}@127.0.0.1:{port}/fcauth")
+    monkeypatch.setenv("FCNET_STORAGE_PASSWORD", AUTH_PASSWORD)
+    make_storage(bare)
+    monkeypatch.delenv("FCNET_STORAGE_PASSWORD")
+    monkeypatch.setenv("PGPASSWORD", AUTH_PASSWORD)
+    make_storage(bare)
+    monkeypatch.delenv("PGPASSWORD")
+    pgpass = tmp_path / "pgpass"
+    pgpass.write_text(f"127.0.0.1:{port}:fcauth:{AUTH_USER}:{AUTH_PASSWORD}\n")
+    pgpass.chmod(0o600)
+    monkeypatch.setenv("PGPASSFILE", str(pgpass))
+    make_storage(bare)
