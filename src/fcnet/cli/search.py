@@ -50,8 +50,9 @@ def add_parser(sub: Any, name: str) -> None:
                    help="local worker processes (0: only plan and watch; default 1)")
     p.add_argument("--coarse-epochs", type=_positive("--coarse-epochs", 1),
                    help="epochs of the coarse stage (default epochs // 3)")
-    p.add_argument("--pruner", choices=("median", "halving", "none"), default="median",
-                   help="stops hopeless trials early; stored in the study, so every worker uses it (default median)")
+    p.add_argument("--pruner", choices=("median", "halving", "none"),
+                   help="stops hopeless trials early; stored in the study, so every worker uses it "
+                        "(default median; on --resume, the search's own)")
     p.add_argument("--storage", help="postgresql://user@host:port/db to share the study across machines "
                                      "(default: a journal file in --out); the password may come from "
                                      "FCNET_STORAGE_PASSWORD, PGPASSWORD or ~/.pgpass instead")

@@ -79,7 +79,7 @@ class SearchConfig:
     coarse_epochs: int | None = None
     seed: int = 0
     workers: int = 1
-    pruner: str = "median"
+    pruner: str | None = None  # None: median for a new search, the study's on --resume
     storage: str | None = None
     study: str | None = None
     out: Path = field(default_factory=lambda: Path("search"))
@@ -171,9 +171,10 @@ def _requeue_dead(study: Any, attempts: dict[int, list[Any]], log: Any) -> int:
     for p, tries in attempts.items():
         t = _latest(tries)
         if _died(t) and not _finished(t, tries):
-            study.enqueue_trial(t.params, user_attrs={k: v for k, v in t.user_attrs.items()
-                                                      if k in ("plan", "stage", "epochs")})
-            log(f"trial {p}: its worker died; queued again (attempt {sum(map(_died, tries)) + 1})")
+            attempt = sum(map(_died, tries)) + 1
+            study.enqueue_trial(t.params, user_attrs={**{k: v for k, v in t.user_attrs.items()
+                                                         if k in ("plan", "stage", "epochs")}, "attempt": attempt})
+            log(f"trial {p}: its worker died; queued again (attempt {attempt})")
             n += 1
     return n
 
@@ -413,7 +414,7 @@ def run_search(cfg: SearchConfig, log: Any = print, progress: bool = True, repor
 
     if cfg.strategy not in STRATEGIES:
         raise ConfigError(f"unknown strategy {cfg.strategy!r}: choose {', '.join(STRATEGIES)}")
-    if cfg.pruner not in PRUNERS:
+    if cfg.pruner is not None and cfg.pruner not in PRUNERS:
         raise ConfigError(f"unknown pruner {cfg.pruner!r}: choose {', '.join(PRUNERS)}")
     if cfg.trials < 1 or cfg.workers < 0:
         raise ConfigError(f"a search needs --trials 1 or more and --workers 0 or more, got {cfg.trials} and "
@@ -434,6 +435,7 @@ def run_search(cfg: SearchConfig, log: Any = print, progress: bool = True, repor
     n1 = math.ceil(cfg.trials / 2) if coarse else cfg.trials
     e1 = (cfg.coarse_epochs or max(1, cfg.epochs // 3)) if coarse else cfg.epochs
     if "planned" not in study.user_attrs:
+        cfg.pruner = cfg.pruner or "median"
         # everything a worker needs travels with the study
         for k, v in {"base": cfg.base, "strategy": cfg.strategy, "pruner": cfg.pruner, "epochs": cfg.epochs,
                      "coarse_epochs": e1, "trials": cfg.trials, "seed": cfg.seed, "finished": False}.items():
@@ -443,6 +445,11 @@ def run_search(cfg: SearchConfig, log: Any = print, progress: bool = True, repor
         if not cfg.resume:
             raise ConfigError(f"study {name!r} in {mask_url(url)} already holds a search: pass --resume to "
                               "continue it, or another --study")
+        stored = study.user_attrs.get("pruner", "median")
+        if cfg.pruner is not None and cfg.pruner != stored:
+            raise ConfigError(f"--pruner {cfg.pruner} conflicts with the pruner {stored} of the search being "
+                              "resumed: drop --pruner")
+        cfg.pruner = stored
         study.set_user_attr("finished", False)
         by_plan = _trials_by_plan(study)
         left = sum(not _finished(t) for t in by_plan.values())

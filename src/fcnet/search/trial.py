@@ -77,7 +77,9 @@ def objective(trial: Any, out: Path, parent: int | None = None, threads: int = 1
         params = {name: coerce(name, suggest(trial, name, p)) for name, p in space.items()}
         local = {"threads": threads, "monitor": False, **({"device": device} if device else {})}
         opts = resolve({**study_attrs["base"], **params, "epochs": attrs["epochs"], **local})
-        run_dir = out / "trials" / f"{attrs['plan']:04d}"
+        # a re-run of a dead worker's trial gets a directory of its own: the dead one's may be half written
+        attempt = f"-attempt{attrs['attempt']}" if attrs.get("attempt") else ""
+        run_dir = out / "trials" / f"{attrs['plan']:04d}{attempt}"
         summary = run(opts, run_dir, progress=False, log=lambda m: None, checkpoint=False, plots=False,
                       on_trainer=lambda t: t.callbacks.append(_Report(trial, parent)))
     except optuna.TrialPruned:
