@@ -10,7 +10,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -226,43 +225,6 @@ def test_planner_reports_a_stall_recovers_and_fails_a_trial_nobody_runs(tmp_path
     dead = [t for t in trials if t.state.name == "FAIL"]
     assert [t.number for t in dead] == [orphan.number]  # marked failed, then run again and completed
     assert len(trials) == 4 and all("plan" in t.user_attrs for t in trials)  # no unplanned trial
-
-
-def test_postgres_planner_settings_reach_workers(postgres, tmp_path):
-    """The planner says --pruner none; workers started without it prune nothing, as the study says."""
-    import optuna
-
-    plan = subprocess.Popen([*fcnet_cmd(), "search", "--data", "digits", "--trials", "8", "--workers", "0",
-                             "--epochs", "4", "--hidden", "16", "--space", "lr=loguniform:1e-5:1", "--optimizer",
-                             "sgd", "--storage", postgres, "--study", "nopr", "--out", "planner", "--quiet",
-                             "--pruner", "none"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    worker = [*fcnet_cmd(), "search", "worker", "--storage", postgres, "--study", "nopr"]
-    logs = [tmp_path / f"w{i}.log" for i in range(2)]
-    ws = [subprocess.Popen([*worker, "--out", f"w{i}"], cwd=tmp_path, stdout=subprocess.DEVNULL,
-                           stderr=log.open("w")) for i, log in enumerate(logs)]
-    try:
-        _out, err = plan.communicate(timeout=int(os.environ.get('T', 240)))
-    finally:
-        plan.kill()
-        for w in ws:
-            w.kill() if w.poll() is None else None
-    assert plan.returncode == 0, err + "".join(log.read_text() for log in logs)
-    for w, log in zip(ws, logs, strict=True):
-        assert w.wait(timeout=60) == 0, log.read_text()
-    study = optuna.load_study(study_name="nopr", storage=postgres)
-    assert study.user_attrs["pruner"] == "none" and study.user_attrs["base"]["optimizer"] == "sgd"
-    states = [t.state.name for t in study.get_trials()]
-    assert states == ["COMPLETE"] * 8, states
-    assert {r["state"] for r in rows(tmp_path / "planner" / "results.csv")} == {"complete"}
-    from fcnet.search.runners import open_study
-
-    assert isinstance(open_study(postgres, "nopr").pruner, optuna.pruners.NopPruner)
-    clash = search(["worker", "--storage", postgres, "--study", "nopr", "--pruner", "median"], cwd=tmp_path,
-                   timeout=60)
-    assert clash.returncode == 2 and "--pruner median conflicts with the study's pruner none" in one_line(
-        clash.stderr)
-    assert not Path(tmp_path / "search").exists()
 
 
 def test_password_from_environment_or_pgpass_reaches_a_checking_server(postgres, tmp_path, monkeypatch):

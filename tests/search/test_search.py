@@ -187,7 +187,7 @@ def test_postgres_workers_share_one_study_and_survive_sigkill(postgres, tmp_path
                              "--pruner", "none"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     time.sleep(3)
-    worker = [*fcnet_cmd(), "search", "worker", "--storage", postgres, "--study", "pg1", "--pruner", "none"]
+    worker = [*fcnet_cmd(), "search", "worker", "--storage", postgres, "--study", "pg1"]  # the pruner: the study's
     w1 = subprocess.Popen([*worker, "--out", "w1"], cwd=tmp_path, stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL)
     w2 = subprocess.Popen([*worker, "--out", "w2"], cwd=tmp_path, stdout=subprocess.DEVNULL,
@@ -208,9 +208,20 @@ def test_postgres_workers_share_one_study_and_survive_sigkill(postgres, tmp_path
     study = optuna.load_study(study_name="pg1", storage=postgres)
     stale = [t for t in study.get_trials() if t.state.name == "FAIL"]
     assert stale, "the killed worker's trial was never marked failed"
-    # the stale trial was queued again and finished by the surviving worker: every trial once, complete
+    # the stale trial was queued again and finished by the surviving worker: every trial once, complete;
+    # nothing pruned, though the workers were started without --pruner (the study's is none)
     assert all(r["state"] == "complete" for r in table)
+    assert not [t for t in study.get_trials() if t.state.name == "PRUNED"]
+    assert study.user_attrs["pruner"] == "none" and study.user_attrs["base"]["hidden"] == [1024, 1024]
+    assert all("plan" in t.user_attrs for t in study.get_trials())  # no unplanned trial
     assert all(math.isfinite(float(r["val_accuracy"])) for r in table if r["state"] == "complete")
+    from fcnet.search.runners import open_study
+
+    assert isinstance(open_study(postgres, "pg1").pruner, optuna.pruners.NopPruner)
+    clash = search(["worker", "--storage", postgres, "--study", "pg1", "--pruner", "median"], cwd=tmp_path,
+                   timeout=60)
+    assert clash.returncode == 2 and "--pruner median conflicts with the study's pruner none" in clash.stderr
+    assert len(clash.stderr.strip().splitlines()) == 1 and not (tmp_path / "search").exists()
 
 
 def test_space_from_toml_over_any_option(tmp_path):
