@@ -206,12 +206,12 @@ def test_postgres_workers_share_one_study_and_survive_sigkill(postgres, tmp_path
     import optuna
 
     study = optuna.load_study(study_name="pg1", storage=postgres)
+    # nothing pruned, though the workers were started without --pruner (the study's is none)
+    assert not [t for t in study.get_trials() if t.state.name == "PRUNED"]
     stale = [t for t in study.get_trials() if t.state.name == "FAIL"]
     assert stale, "the killed worker's trial was never marked failed"
-    # the stale trial was queued again and finished by the surviving worker: every trial once, complete;
-    # nothing pruned, though the workers were started without --pruner (the study's is none)
+    # the stale trial was queued again and finished by the surviving worker: every trial once, complete
     assert all(r["state"] == "complete" for r in table)
-    assert not [t for t in study.get_trials() if t.state.name == "PRUNED"]
     assert study.user_attrs["pruner"] == "none" and study.user_attrs["base"]["hidden"] == [1024, 1024]
     assert all("plan" in t.user_attrs for t in study.get_trials())  # no unplanned trial
     assert all(math.isfinite(float(r["val_accuracy"])) for r in table if r["state"] == "complete")
