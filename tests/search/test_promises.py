@@ -257,3 +257,28 @@ def test_password_from_environment_or_pgpass_reaches_a_checking_server(postgres,
     pgpass.chmod(0o600)
     monkeypatch.setenv("PGPASSFILE", str(pgpass))
     make_storage(bare)
+
+
+PRUNABLE = ["--data", "digits", "--strategy", "grid", "--trials", "6", "--epochs", "2", "--hidden", "16",
+            "--space", "lr=choice:0.01|0.011|0.012|0.013|1e-7|2e-7", "--quiet"]  # 4 good trials, then 2 hopeless
+
+
+def test_pruner_none_reaches_a_postgres_worker_started_without_it(postgres, tmp_path):
+    """One worker runs the grid in order: under the median pruner the two hopeless trials after the
+    four good ones are pruned (checked first); under the planner's --pruner none, with the worker
+    given no --pruner, none is."""
+    import optuna
+
+    median = search([*PRUNABLE, "--workers", "1", "--pruner", "median", "--out", "m"], cwd=tmp_path)
+    assert median.returncode == 0, median.stderr
+    assert [r["state"] for r in rows(tmp_path / "m" / "results.csv")][4:] == ["pruned", "pruned"]
+    plan = subprocess.Popen([*fcnet_cmd(), "search", *PRUNABLE, "--workers", "0", "--pruner", "none",
+                             "--storage", postgres, "--study", "nopr", "--out", "p"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    worker = subprocess.run([*fcnet_cmd(), "search", "worker", "--storage", postgres, "--study", "nopr", "--out",
+                             "w"], cwd=tmp_path, capture_output=True, text=True, timeout=240)
+    _out, err = plan.communicate(timeout=120)
+    assert plan.returncode == 0 and worker.returncode == 0, err + worker.stderr
+    assert [r["state"] for r in rows(tmp_path / "p" / "results.csv")] == ["complete"] * 6
+    study = optuna.load_study(study_name="nopr", storage=postgres)
+    assert [t.state.name for t in study.get_trials()] == ["COMPLETE"] * 6
