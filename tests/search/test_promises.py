@@ -100,7 +100,7 @@ def test_search_whose_every_trial_fails_exits_2(tmp_path):
 
 
 def test_crashing_local_workers_are_restarted_a_bounded_number_of_times(tmp_path, monkeypatch):
-    from fcnet.search import runners
+    from fcnet.search import runners, watch
     from fcnet.search.space import parse_space as ps
     from fcnet.train.options import resolve
 
@@ -110,7 +110,7 @@ def test_crashing_local_workers_are_restarted_a_bounded_number_of_times(tmp_path
         spawned.append(1)
         return subprocess.Popen([sys.executable, "-c", "raise SystemExit(7)"])
 
-    monkeypatch.setattr(runners, "_spawn_worker", crashing)
+    monkeypatch.setattr(watch, "_spawn_worker", crashing)
     cfg = runners.SearchConfig(space=ps(["lr=loguniform:1e-3:1e-2"]), base=resolve({"epochs": 1}), trials=2,
                                epochs=1, workers=2, out=tmp_path / "c")
     logged = []
@@ -186,7 +186,7 @@ def test_planner_reports_a_stall_recovers_and_fails_a_trial_nobody_runs(tmp_path
     taken from the queue by a worker that died before its first heartbeat is failed and re-run."""
     import optuna
 
-    from fcnet.search.runners import _claim
+    from fcnet.search.worker import _claim
 
     grace = 3
     env = {**os.environ, "FCNET_SEARCH_GRACE_PERIOD": str(grace)}
