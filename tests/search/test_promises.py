@@ -282,3 +282,33 @@ def test_pruner_none_reaches_a_postgres_worker_started_without_it(postgres, tmp_
     assert [r["state"] for r in rows(tmp_path / "p" / "results.csv")] == ["complete"] * 6
     study = optuna.load_study(study_name="nopr", storage=postgres)
     assert [t.state.name for t in study.get_trials()] == ["COMPLETE"] * 6
+
+
+def test_worker_drops_a_trial_given_up_under_it_and_goes_on(tmp_path, monkeypatch, capsys):
+    """The planner failed a trial whose worker was silent too long; the worker, still alive, drops
+    its late result instead of crashing, runs the next queued trial, and exits once the planner is
+    silent for the grace period (2 s here), creating no trial of its own."""
+    import optuna
+    from optuna.trial import TrialState
+
+    from fcnet.search import worker
+    from fcnet.search.storage import make_storage
+
+    monkeypatch.setenv("FCNET_SEARCH_GRACE_PERIOD", "2")
+    url = f"journal:{tmp_path / 'j.log'}"
+    study = optuna.create_study(study_name="s", storage=make_storage(url))
+    for k, v in {"planned": 2, "finished": False, "pruner": "none", "planner_beat": 1}.items():
+        study.set_user_attr(k, v)
+    for p in range(2):
+        study.enqueue_trial({}, user_attrs={"plan": p, "stage": 0, "epochs": 1})
+
+    def objective(trial, out, parent, threads, device):
+        if trial.user_attrs["plan"] == 0:  # the planner gives this one up meanwhile
+            trial.study._storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)
+        return 0.5
+
+    monkeypatch.setattr(worker, "objective", objective)
+    assert worker.run_worker(url, "s", tmp_path / "w") == 2
+    assert "trial 0 was given up while this worker ran it" in capsys.readouterr().err
+    states = [t.state.name for t in optuna.load_study(study_name="s", storage=make_storage(url)).trials]
+    assert states == ["FAIL", "COMPLETE"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import threading
 import time
 from pathlib import Path
@@ -154,6 +155,14 @@ def run_worker(storage_url: str, study_name: str, out: Path, pruner: str | None 
             try:
                 study.optimize(lambda tr: objective(tr, out, parent, threads=threads, device=device), n_trials=1,
                                catch=(Exception,), gc_after_trial=False)
+            except Exception:
+                if not study._storage.get_trial(t._trial_id).state.is_finished():
+                    _fail(study, t._trial_id)
+                    raise
+                # the planner failed this trial (no heartbeat within the grace period) and queued it
+                # again, so Optuna could not record this worker's late result: drop it, go on
+                print(f"trial {t.number} was given up while this worker ran it (no heartbeat for the grace "
+                      "period); its result is dropped", file=sys.stderr)
             except BaseException:  # stopped mid-trial (the search is gone, Ctrl-C): the trial died with us
                 _fail(study, t._trial_id)
                 raise
