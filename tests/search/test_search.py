@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import csv
-import glob
 import json
 import math
 import os
-import shutil
 import signal
-import socket
 import subprocess
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -60,10 +55,10 @@ def test_grid_and_random_budget_of_nine():
 
 
 def test_parse_space_and_narrowing():
-    space = parse_space(["lr=loguniform:1e-4:1e-1", "hidden=choice:64,128|256", "bs=int:16:256",
+    space = parse_space(["lr=loguniform:1e-4:1e-1", "hidden=choice:64,128|256", "batch_size=int:16:256",
                          "dropout=uniform:0:0.5"])
-    assert space["hidden"] == Choice(((64, 128), 256)) and space["bs"] == Int(16, 256)
-    best = [{"lr": 1e-3, "hidden": 256, "bs": 64, "dropout": 0.1}]
+    assert space["hidden"] == Choice(((64, 128), 256)) and space["batch_size"] == Int(16, 256)
+    best = [{"lr": 1e-3, "hidden": 256, "batch_size": 64, "dropout": 0.1}]
     fine = narrow_space(space, best, 0.3)
     assert space["lr"].low <= fine["lr"].low <= 1e-3 <= fine["lr"].high <= space["lr"].high
     assert fine["lr"].high / fine["lr"].low < space["lr"].high / space["lr"].low
@@ -185,38 +180,6 @@ def test_sigkill_parent_then_resume(tmp_path):
     assert sorted(complete) == list(range(8))  # no finished trial ran again
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
-    if not bins:
-        pytest.skip("PostgreSQL server binaries are not installed (Debian: apt-get install postgresql)")
-    pytest.importorskip("psycopg")
-    b = Path(bins[-1])
-    root = os.geteuid() == 0
-    d = Path(tempfile.mkdtemp(prefix="fcnet-pg-"))
-    as_user = []
-    if root:
-        shutil.chown(d, "postgres", "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    port = _free_port()
-    data = d / "data"
-    subprocess.run([*as_user, str(b / "initdb"), "-D", str(data), "--auth=trust", "-U", "postgres"], check=True,
-                   capture_output=True)
-    subprocess.run([*as_user, str(b / "pg_ctl"), "-D", str(data), "-l", str(d / "log"), "-w", "-o",
-                    f"-p {port} -k {d} -c listen_addresses=127.0.0.1", "start"], check=True, capture_output=True)
-    subprocess.run([*as_user, str(b / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "fcnet"],
-                   check=True, capture_output=True)
-    yield f"postgresql://postgres@127.0.0.1:{port}/fcnet"
-    subprocess.run([*as_user, str(b / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
-    shutil.rmtree(d, ignore_errors=True)
-
-
 def test_postgres_workers_share_one_study_and_survive_sigkill(postgres, tmp_path):
     plan = subprocess.Popen([*fcnet_cmd(), "search", "--data", "digits", "--trials", "6", "--workers", "0",
                              "--epochs", "6", "--hidden", "1024,1024", "--space", "lr=loguniform:1e-4:1e-2",
@@ -224,7 +187,7 @@ def test_postgres_workers_share_one_study_and_survive_sigkill(postgres, tmp_path
                              "--pruner", "none"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     time.sleep(3)
-    worker = [*fcnet_cmd(), "search", "worker", "--storage", postgres, "--study", "pg1", "--pruner", "none"]
+    worker = [*fcnet_cmd(), "search", "worker", "--storage", postgres, "--study", "pg1"]  # the pruner: the study's
     w1 = subprocess.Popen([*worker, "--out", "w1"], cwd=tmp_path, stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL)
     w2 = subprocess.Popen([*worker, "--out", "w2"], cwd=tmp_path, stdout=subprocess.DEVNULL,
@@ -243,11 +206,22 @@ def test_postgres_workers_share_one_study_and_survive_sigkill(postgres, tmp_path
     import optuna
 
     study = optuna.load_study(study_name="pg1", storage=postgres)
+    # nothing pruned, though the workers were started without --pruner (the study's is none)
+    assert not [t for t in study.get_trials() if t.state.name == "PRUNED"]
     stale = [t for t in study.get_trials() if t.state.name == "FAIL"]
     assert stale, "the killed worker's trial was never marked failed"
     # the stale trial was queued again and finished by the surviving worker: every trial once, complete
     assert all(r["state"] == "complete" for r in table)
+    assert study.user_attrs["pruner"] == "none" and study.user_attrs["base"]["hidden"] == [1024, 1024]
+    assert all("plan" in t.user_attrs for t in study.get_trials())  # no unplanned trial
     assert all(math.isfinite(float(r["val_accuracy"])) for r in table if r["state"] == "complete")
+    from fcnet.search.runners import open_study
+
+    assert isinstance(open_study(postgres, "pg1").pruner, optuna.pruners.NopPruner)
+    clash = search(["worker", "--storage", postgres, "--study", "pg1", "--pruner", "median"], cwd=tmp_path,
+                   timeout=60)
+    assert clash.returncode == 2 and "--pruner median conflicts with the study's pruner none" in clash.stderr
+    assert len(clash.stderr.strip().splitlines()) == 1 and not (tmp_path / "search").exists()
 
 
 def test_space_from_toml_over_any_option(tmp_path):

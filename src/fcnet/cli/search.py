@@ -1,4 +1,10 @@
-"""``fcnet search``: grid, random and coarse-to-fine hyperparameter search (slides 170-178)."""
+"""``fcnet search``: grid, random and coarse-to-fine hyperparameter search (slides 170-178).
+
+``fcnet search [options]`` plans a search and runs it with local workers; ``fcnet search
+worker`` (its own parser: storage, study, out, threads, device) runs trials of a study planned
+elsewhere and takes every training setting from the study; ``fcnet search dashboard`` opens
+optuna-dashboard.
+"""
 
 from __future__ import annotations
 
@@ -10,76 +16,130 @@ from pathlib import Path
 from typing import Any
 
 from fcnet.errors import ConfigError
-from fcnet.train.options import add_training_flags, parse_config, read_toml, resolve
+from fcnet.train.options import OPTIONS, add_training_flags, coerce, parse_config, read_toml, resolve
+
+WORKER_OUT = "search"  # a worker's default --out: trials go to ./search/trials/NNNN, as the planner's do
+
+
+def _positive(what: str, minimum: int) -> Any:
+    def conv(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} takes a whole number, got {text!r}") from None
+        if v < minimum:
+            raise argparse.ArgumentTypeError(f"{what} must be at least {minimum}, got {v}")
+        return v
+
+    return conv
 
 
 def add_parser(sub: Any, name: str) -> None:
     p = sub.add_parser(name, help="hyperparameter search (grid, random, coarse-to-fine) on Optuna",
                        description="Search training options. `fcnet search [options]` plans and runs a search "
                                    "with local workers; `fcnet search worker --storage URL --study NAME` runs "
-                                   "trials of a shared study (any machine); `fcnet search dashboard` opens "
-                                   "optuna-dashboard. Any `fcnet train` flag not searched is passed through.")
-    p.add_argument("action", nargs="?", choices=("run", "worker", "dashboard"), default="run")
+                                   "trials of a shared study (any machine; see `fcnet search worker --help`); "
+                                   "`fcnet search dashboard` opens optuna-dashboard. Any `fcnet train` flag not "
+                                   "searched is passed through.")
     p.add_argument("--space", action="append", default=[], metavar="NAME=KIND:ARGS",
                    help="a searched option: lr=loguniform:1e-4:1e-1, dropout=uniform:0:0.5, "
                         "batch_size=int:32:256, hidden=choice:64,128|256")
     p.add_argument("--strategy", choices=("grid", "random", "coarse-to-fine"), default="random")
-    p.add_argument("--trials", type=int, default=12, help="trials in all (default 12)")
-    p.add_argument("--workers", type=int, default=1, help="local worker processes (0: only plan and watch)")
-    p.add_argument("--coarse-epochs", type=int, help="epochs of the coarse stage (default epochs // 3)")
-    p.add_argument("--pruner", choices=("median", "halving", "none"), default="median")
+    p.add_argument("--trials", type=_positive("--trials", 1), default=12, help="trials in all (default 12)")
+    p.add_argument("--workers", type=_positive("--workers", 0), default=1,
+                   help="local worker processes (0: only plan and watch; default 1)")
+    p.add_argument("--coarse-epochs", type=_positive("--coarse-epochs", 1),
+                   help="epochs of the coarse stage (default epochs // 3)")
+    p.add_argument("--pruner", choices=("median", "halving", "none"),
+                   help="stops hopeless trials early; stored in the study, so every worker uses it "
+                        "(default median; on --resume, the search's own)")
     p.add_argument("--storage", help="postgresql://user@host:port/db to share the study across machines "
-                                     "(default: a journal file in --out)")
+                                     "(default: a journal file in --out); the password may come from "
+                                     "FCNET_STORAGE_PASSWORD, PGPASSWORD or ~/.pgpass instead")
     p.add_argument("--study", help="study name (default fcnet-search)")
     p.add_argument("--resume", action="store_true", help="continue the search in --out")
-    p.add_argument("--parent", type=int, help=argparse.SUPPRESS)
     p.add_argument("--config", help="TOML with training options and a [space] table")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_training_flags(p)
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, action="run")
+    actions = p.add_subparsers(dest="action", metavar="{worker,dashboard}")
+    w = actions.add_parser("worker", help="run trials of a study planned by `fcnet search --storage ...`",
+                           description="Run queued trials of a study until the planner has finished. Every "
+                                       "training setting (options, space, epochs, pruner) comes from the "
+                                       "study; these flags only say how this machine runs them.")
+    w.add_argument("--storage", required=True, help="the planner's storage URL (journal:PATH or "
+                                                   "postgresql://user@host:port/db; password from the URL, "
+                                                   "FCNET_STORAGE_PASSWORD, PGPASSWORD or ~/.pgpass)")
+    w.add_argument("--study", default="fcnet-search", help="study name (default fcnet-search)")
+    w.add_argument("--out", default=WORKER_OUT,
+                   help=f"directory for this machine's trial runs, written to OUT/trials/NNNN (default ./{WORKER_OUT})")
+    w.add_argument("--threads", type=_positive("--threads", 1), default=1,
+                   help="BLAS threads per trial (default 1)")
+    w.add_argument("--device", help="cpu or cuda (default: the planner's --device)")
+    w.add_argument("--pruner", choices=("median", "halving", "none"),
+                   help="only checked: it must match the pruner stored in the study")
+    w.add_argument("--parent", type=int, help=argparse.SUPPRESS)
+    w.set_defaults(func=run_worker_cmd)
+    d = actions.add_parser("dashboard", help="open optuna-dashboard on a search's storage")
+    d.add_argument("--storage", help="storage URL (default: the journal file in --out)")
+    d.add_argument("--out", default="search", help="the search's directory (default ./search)")
+    d.set_defaults(func=dashboard)
+
+
+def run_worker_cmd(args: argparse.Namespace) -> int:
+    from fcnet.search.runners import run_worker
+
+    given = sorted(k for k in vars(args) if k in OPTIONS and k not in ("out", "threads", "device"))
+    if given:
+        flag = "--" + given[0].replace("_", "-")
+        raise ConfigError(f"{flag} is a planner option: a worker takes every training setting from the study; "
+                          "give it to `fcnet search` instead")
+    device = coerce("device", args.device) if args.device else None
+    ran = run_worker(args.storage, args.study, Path(args.out), pruner=args.pruner, parent=args.parent,
+                     threads=args.threads, device=device)
+    print(f"worker ran {ran} trials")
+    return 0
+
+
+def dashboard(args: argparse.Namespace) -> int:
+    exe = shutil.which("optuna-dashboard")
+    if exe is None:
+        raise ConfigError("optuna-dashboard is not installed: pip install optuna-dashboard")
+    url = args.storage or f"{(Path(args.out) / 'journal.log').resolve()}"
+    return subprocess.call([exe, url])
 
 
 def run(args: argparse.Namespace) -> int:
-    from fcnet.search.runners import SearchConfig, run_search, run_worker
+    from fcnet.search.runners import SearchConfig, check_completed, run_search
     from fcnet.search.space import parse_space, space_from_dict
 
     out = Path(getattr(args, "out", None) or "search")
-    if args.action == "worker":
-        if not args.storage or (not args.study and args.storage.startswith("postgresql")):
-            raise ConfigError("fcnet search worker needs --storage URL and --study NAME")
-        ran = run_worker(args.storage, args.study or "fcnet-search", out, args.pruner, args.parent)
-        print(f"worker ran {ran} trials")
-        return 0
-    if args.action == "dashboard":
-        exe = shutil.which("optuna-dashboard")
-        if exe is None:
-            raise ConfigError("optuna-dashboard is not installed: pip install optuna-dashboard")
-        url = args.storage or f"{(out / 'journal.log').resolve()}"
-        return subprocess.call([exe, url])
     config: dict[str, Any] = {}
     space = {}
     if args.config:
         raw = read_toml(args.config)
-        space = space_from_dict(raw.pop("space", {}))
+        space = space_from_dict(raw.pop("space", {}), f"{args.config} [space]")
         config = parse_config(raw, args.config)
     space.update(parse_space(args.space))
     skip = {"func", "command", "action", "space", "strategy", "trials", "workers", "coarse_epochs", "pruner",
-            "storage", "study", "resume", "parent", "config", "quiet", "debug"}
+            "storage", "study", "resume", "config", "quiet", "debug"}
     cli = {k: v for k, v in vars(args).items() if k not in skip}
     base = resolve(cli, config)
     for k in ("out", "name", "threads"):
         base.pop(k, None)
-    unknown = [k for k in space if k not in base and k != "epochs"]
-    if unknown:
-        raise ConfigError(f"cannot search {unknown[0]!r}: it is not a training option (see `fcnet train --help`)")
+    if args.strategy == "coarse-to-fine" and args.trials < 2:
+        raise ConfigError(f"--strategy coarse-to-fine runs two stages: give --trials 2 or more, got {args.trials}")
     cfg = SearchConfig(space=space, base=base, strategy=args.strategy, trials=args.trials, epochs=base["epochs"],
                        coarse_epochs=args.coarse_epochs, seed=base["seed"], workers=args.workers,
                        pruner=args.pruner, storage=args.storage, study=args.study, out=out, resume=args.resume)
-    summary = run_search(cfg, log=lambda m: print(m, file=sys.stderr), progress=not args.quiet and sys.stderr.isatty())
+    bar = not args.quiet and sys.stderr.isatty()
+    summary = run_search(cfg, log=lambda m: print(m, file=sys.stderr, flush=True), progress=bar,
+                         report=not args.quiet and not bar)
     s = summary["states"]
     print(f"{summary['trials']} trials ({s['complete']} complete, {s['pruned']} pruned, {s['fail']} failed); "
           f"results: {out / 'results.csv'}")
     if "best_params" in summary:
         print(f"best validation accuracy {summary['best_val_accuracy']:.4f} with {summary['best_params']}; "
               f"retrain with: fcnet train --config {out / 'best.toml'}")
+    check_completed(summary)  # no trial completed: exit 2 if every failure was a user error, else 1
     return 0

@@ -18,7 +18,8 @@ import numpy as np
 
 from fcnet.errors import ConfigError
 
-__all__ = ["Choice", "Int", "LogUniform", "Param", "Uniform", "parse_param", "parse_space", "space_from_dict"]
+__all__ = ["Choice", "Int", "LogUniform", "Param", "Uniform", "check_param", "parse_param", "parse_space",
+           "space_from_dict"]
 
 
 class Param(abc.ABC):
@@ -165,37 +166,103 @@ def _value(text: str) -> Any:
     return {"true": True, "false": False}.get(text.lower(), text)
 
 
-def parse_param(text: str) -> Param:
-    """``loguniform:1e-4:1e-1``, ``uniform:0:0.5``, ``int:32:256[:log]``, ``choice:a|b|c``."""
-    kind, _, rest = text.partition(":")
+_ARGS = {"uniform": "LOW:HIGH", "loguniform": "LOW:HIGH", "int": "LOW:HIGH or LOW:HIGH:log"}
+
+
+def _number(kind: str, text: str, what: str, where: str) -> float:
+    conv = int if kind == "int" else float
     try:
-        if kind == "choice":
-            return Choice(tuple(_value(v) for v in rest.split("|")))
+        v = conv(text)
+    except ValueError:
+        noun = "an integer" if conv is int else "a number"
+        raise ConfigError(f"{where}: {what} {text!r} of a {kind} range is not {noun}: use {kind}:{_ARGS[kind]}"
+                          ) from None
+    if not math.isfinite(v):
+        raise ConfigError(f"{where}: {what} {text!r} of a {kind} range must be finite")
+    return v
+
+
+def parse_param(text: str, name: str | None = None) -> Param:
+    """``loguniform:1e-4:1e-1``, ``uniform:0:0.5``, ``int:32:256[:log]``, ``choice:a|b|c``.
+
+    Every malformed range is a one-line ``ConfigError`` saying what is wrong: a wrong number
+    of fields, a field that is not a number, low above high, a log range that is not positive.
+    With ``name`` (the option searched), each end of a range and each choice is checked through
+    ``fcnet.train.options.coerce``, so a value the option refuses is refused before any trial runs.
+    """
+    where = f"--space {name}={text}" if name else f"search range {text!r}"
+    kind, _, rest = text.partition(":")
+    if kind == "choice":
+        values = [v for v in rest.split("|")]
+        if not rest or any(v == "" for v in values):
+            raise ConfigError(f"{where}: a choice needs values separated by |, e.g. choice:64|128|256")
+        param: Param = Choice(tuple(_value(v) for v in values))
+    elif kind in _ARGS:
         parts = rest.split(":")
-        if kind == "uniform":
-            return Uniform(float(parts[0]), float(parts[1]))
-        if kind == "loguniform":
-            return LogUniform(float(parts[0]), float(parts[1]))
-        if kind == "int":
-            return Int(int(parts[0]), int(parts[1]), len(parts) > 2 and parts[2] == "log")
-    except (ValueError, IndexError):
-        raise ConfigError(f"cannot read search range {text!r}: use e.g. loguniform:1e-4:1e-1, uniform:0:0.5, "
-                          "int:32:256 or choice:a|b") from None
-    raise ConfigError(f"unknown search range kind {kind!r} in {text!r}: use choice, uniform, loguniform or int")
+        allowed = (2, 3) if kind == "int" else (2,)
+        if len(parts) not in allowed or (len(parts) == 3 and parts[2] != "log"):
+            raise ConfigError(f"{where}: a {kind} range takes {_ARGS[kind]}, got {len(parts)} field"
+                              f"{'s' if len(parts) != 1 else ''} ({rest!r})")
+        low, high = (_number(kind, parts[0], "low", where), _number(kind, parts[1], "high", where))
+        if low > high or (low == high and kind != "int"):
+            raise ConfigError(f"{where}: low {parts[0]} is {'above' if low > high else 'equal to'} high {parts[1]}:"
+                              f" write the range as {kind}:LOW:HIGH with LOW < HIGH")
+        if (kind == "loguniform" or len(parts) == 3) and low <= 0:
+            raise ConfigError(f"{where}: a log-scale range needs low > 0, got {parts[0]}: use uniform:"
+                              f"{parts[0]}:{parts[1]} or a positive low")
+        param = (Uniform(low, high) if kind == "uniform" else LogUniform(low, high) if kind == "loguniform"
+                 else Int(int(low), int(high), len(parts) == 3))
+    else:
+        raise ConfigError(f"{where}: unknown search range kind {kind!r}: use choice, uniform, loguniform or int")
+    if name is not None:
+        check_param(name, param, where)
+    return param
+
+
+def check_param(name: str, param: Param, where: str | None = None) -> None:
+    """Check every value ``param`` can produce against option ``name`` (its ends, or each choice)."""
+    from fcnet.train.options import coerce
+
+    where = where or f"--space {name}={param.to_text()}"
+    values = list(param.values) if isinstance(param, Choice) else [param.low, param.high]  # type: ignore[attr-defined]
+    for v in values:
+        try:
+            coerce(name, list(v) if isinstance(v, tuple) else v)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
 
 
 def parse_space(items: list[str]) -> dict[str, Param]:
-    """``["lr=loguniform:1e-4:1e-1", ...]`` → a space."""
+    """``["lr=loguniform:1e-4:1e-1", ...]`` → a space, every range checked against its option."""
     space = {}
     for item in items:
         name, sep, spec = item.partition("=")
-        if not sep:
-            raise ConfigError(f"--space takes NAME=KIND:..., got {item!r}")
-        space[name.strip().replace("-", "_")] = parse_param(spec.strip())
+        if not sep or not name.strip():
+            raise ConfigError(f"--space takes NAME=KIND:ARGS (e.g. lr=loguniform:1e-4:1e-1), got {item!r}")
+        name = name.strip().replace("-", "_")
+        space[name] = parse_param(spec.strip(), _option(name, f"--space {item}"))
     return space
 
 
-def space_from_dict(d: dict[str, Any]) -> dict[str, Param]:
+def _option(name: str, where: str) -> str:
+    from fcnet.train.options import OPTIONS
+
+    if name not in OPTIONS:
+        raise ConfigError(f"{where}: cannot search {name!r}: it is not a training option (see `fcnet train --help`)")
+    return name
+
+
+def space_from_dict(d: dict[str, Any], source: str = "[space]") -> dict[str, Param]:
     """A space from TOML: values are strings like "loguniform:1e-4:1e-1" or lists (choices)."""
-    return {k.replace("-", "_"): (Choice(tuple(tuple(x) if isinstance(x, list) else x for x in v))
-                                  if isinstance(v, list) else parse_param(str(v))) for k, v in d.items()}
+    space: dict[str, Param] = {}
+    for k, v in d.items():
+        name = _option(k.replace("-", "_"), f"{source}: {k}")
+        if isinstance(v, list):
+            if not v:
+                raise ConfigError(f"{source}: {k} = [] has no choices: list at least one value")
+            param: Param = Choice(tuple(tuple(x) if isinstance(x, list) else x for x in v))
+            check_param(name, param, f"{source}: {k}")
+        else:
+            param = parse_param(str(v), name)
+        space[name] = param
+    return space

@@ -56,29 +56,37 @@ class _Report(Callback):
             raise optuna.TrialPruned(f"pruned after epoch {epoch} (val_accuracy {logs['val_accuracy']:.4f})")
 
 
-def objective(trial: Any, out: Path, parent: int | None = None) -> float:
-    """Train the trial's configuration; its score is the last epoch's validation accuracy."""
+def objective(trial: Any, out: Path, parent: int | None = None, threads: int = 1, device: str | None = None) -> float:
+    """Train the trial's configuration; its score is the last epoch's validation accuracy.
+
+    Every setting comes from the study (the planner's options, the stage's space, the trial's
+    epochs); ``threads`` and ``device`` are the worker's machine-local choices.  An exception is
+    recorded on the trial (``error``; ``user_error`` when it is an ``FcnetError``), so a failed
+    trial is told apart from one whose worker died.
+    """
     import optuna
 
+    from fcnet.errors import FcnetError
     from fcnet.train.options import coerce, resolve
     from fcnet.train.recipe import run
 
     attrs = trial.user_attrs
-    if "plan" not in attrs:  # the queue was empty when this worker asked: nothing to run
-        trial.set_user_attr("surplus", True)
-        raise optuna.TrialPruned("no planned trial left")
-    study_attrs = trial.study.user_attrs
-    space = {k: parse_param(v) for k, v in study_attrs["spaces"][str(attrs["stage"])].items()}
-    params = {name: coerce(name, suggest(trial, name, p)) for name, p in space.items()}
-    opts = resolve({**study_attrs["base"], **params, "epochs": attrs["epochs"], "threads": 1, "monitor": False})
-    run_dir = out / "trials" / f"{attrs['plan']:04d}"
     try:
+        study_attrs = trial.study.user_attrs
+        space = {k: parse_param(v) for k, v in study_attrs["spaces"][str(attrs["stage"])].items()}
+        params = {name: coerce(name, suggest(trial, name, p)) for name, p in space.items()}
+        local = {"threads": threads, "monitor": False, **({"device": device} if device else {})}
+        opts = resolve({**study_attrs["base"], **params, "epochs": attrs["epochs"], **local})
+        # a re-run of a dead worker's trial gets a directory of its own: the dead one's may be half written
+        attempt = f"-attempt{attrs['attempt']}" if attrs.get("attempt") else ""
+        run_dir = out / "trials" / f"{attrs['plan']:04d}{attempt}"
         summary = run(opts, run_dir, progress=False, log=lambda m: None, checkpoint=False, plots=False,
                       on_trainer=lambda t: t.callbacks.append(_Report(trial, parent)))
     except optuna.TrialPruned:
         raise
     except Exception as exc:
         trial.set_user_attr("error", f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+        trial.set_user_attr("user_error", isinstance(exc, FcnetError))
         raise
     trial.set_user_attr("test_accuracy", summary["test_accuracy"])
     trial.set_user_attr("seconds", summary["seconds"])
