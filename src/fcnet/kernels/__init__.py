@@ -18,7 +18,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PATHS", "active", "compiled", "warm_up"]
+from fcnet.errors import ConfigError
+
+__all__ = ["PATHS", "active", "compiled", "use", "warm_up"]
 
 PATHS = ("numba", "numpy")
 
@@ -26,11 +28,13 @@ _module: Any = None
 _path: str | None = None
 
 
-def _choose() -> None:
+def _choose(want: str | None = None) -> None:
     global _module, _path
-    want = os.environ.get("FCNET_KERNELS", "numba").strip().lower() or "numba"
-    if want not in PATHS:
-        raise ValueError(f"FCNET_KERNELS={want!r} is not a kernel path: use 'numba' or 'numpy'")
+    if want is None:
+        want = os.environ.get("FCNET_KERNELS", "numba").strip().lower() or "numba"
+        if want not in PATHS:
+            raise ConfigError(f"FCNET_KERNELS={want!r} is not a kernel path: set it to 'numba' or 'numpy'")
+    _module = None
     if want == "numpy":
         _path = "numpy"
         return
@@ -52,6 +56,17 @@ def _cache_dir() -> None:
         return
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     os.environ["NUMBA_CACHE_DIR"] = str(base / "fcnet" / "numba")
+
+
+def use(path: str | None) -> str:
+    """Switch this process to kernel path ``"numba"`` or ``"numpy"``; return the path now active.
+
+    None reads ``FCNET_KERNELS`` again; the answer is ``"numpy"`` when Numba is unusable.
+    """
+    if path is not None and path not in PATHS:
+        raise ValueError(f"unknown kernel path {path!r}: use 'numba' or 'numpy'")
+    _choose(path)
+    return active()
 
 
 def active() -> str:

@@ -24,7 +24,7 @@ _JIT = {"cache": True, "nogil": True, "error_model": "numpy", "boundscheck": Fal
 
 @njit(**_JIT)
 def sgd(p, g, lr, wd):  # pragma: no cover - compiled
-    """θ ← θ − ε G, G = g + λθ when λ ≠ 0."""
+    """SGD: θ ← θ − ε G, G = g + λθ when λ ≠ 0."""
     for i in range(p.size):
         gi = g[i]
         if wd != 0:
@@ -34,7 +34,7 @@ def sgd(p, g, lr, wd):  # pragma: no cover - compiled
 
 @njit(**_JIT)
 def momentum(p, g, v, lr, mu, wd, lecture):  # pragma: no cover - compiled
-    """Lecture: v ← μ(v − G) + G; PyTorch: v ← μ v + G; then θ ← θ − ε v."""
+    """Momentum: v ← μ(v − G) + G (the lecture's) or v ← μ v + G (PyTorch's); θ ← θ − ε v."""
     for i in range(p.size):
         gi = g[i]
         if wd != 0:
@@ -49,7 +49,7 @@ def momentum(p, g, v, lr, mu, wd, lecture):  # pragma: no cover - compiled
 
 @njit(**_JIT)
 def rmsprop(p, g, r, lr, rho, eps, wd):  # pragma: no cover - compiled
-    """r ← ρ(r − G²) + G²; θ ← θ − ε G / (√r + δ)."""
+    """RMSProp: r ← ρ(r − G²) + G²; θ ← θ − ε G / (√r + δ)."""
     for i in range(p.size):
         gi = g[i]
         if wd != 0:
@@ -62,7 +62,7 @@ def rmsprop(p, g, r, lr, rho, eps, wd):  # pragma: no cover - compiled
 
 @njit(**_JIT)
 def adam(p, g, v, r, mu, rho, shrink, wd, add, step, inside):  # pragma: no cover - compiled
-    """v ← μ(v − G) + G; r ← ρ(r − G²) + G²; θ ← θ − s v / √(r + a) (inside) or / (√r + a).
+    """Adam: v ← μ(v − G) + G; r ← ρ(r − G²) + G²; θ ← θ − s v / √(r + a) (inside) or / (√r + a).
 
     ``s``, ``a`` are the folded scalars of the reference (ε √c2 / c1 and δ c2 or δ √c2);
     ``shrink`` is 1 − ελ for decoupled decay (1 when none), ``wd`` λ for coupled decay (0 when none).
@@ -91,7 +91,7 @@ def adam(p, g, v, r, mu, rho, shrink, wd, add, step, inside):  # pragma: no cove
 
 @njit(**_JIT)
 def relu_backward(g, out, gx):  # pragma: no cover - compiled
-    """gx = g where out > 0, else 0 (one pass, no boolean temporary)."""
+    """ReLU backward: gx = g where out > 0, else 0 (one pass, no boolean temporary)."""
     zero = g.dtype.type(0)
     for i in range(g.size):
         gx[i] = g[i] if out[i] > 0 else zero
@@ -99,7 +99,7 @@ def relu_backward(g, out, gx):  # pragma: no cover - compiled
 
 @njit(**_JIT)
 def relu_forward(a, out):  # pragma: no cover - compiled
-    """out = max(a, 0)."""
+    """ReLU forward: out = max(a, 0)."""
     zero = a.dtype.type(0)
     for i in range(a.size):
         out[i] = a[i] if a[i] > zero else zero
@@ -107,8 +107,11 @@ def relu_forward(a, out):  # pragma: no cover - compiled
 
 @njit(**_JIT)
 def softmax_ce_forward(s, t, ls, losses, p):  # pragma: no cover - compiled
-    """Per row: m = max s, rest = Σ_{j≠argmax} e^(s_j − m), p = e^(s − m)/(1 + rest),
-    L = (m − s_y) + log1p(rest), mixed with the uniform target when ``ls`` ≠ 0."""
+    """Softmax-cross-entropy forward, per row: L = (m − s_y) + log1p(rest), p = e^(s − m) / (1 + rest).
+
+    m = max_j s_j, rest = Σ_{j≠argmax} e^(s_j − m); L is mixed with the uniform target's loss
+    when the label smoothing ``ls`` ≠ 0.
+    """
     n, c = s.shape
     one = s.dtype.type(1)
     for i in range(n):
@@ -139,7 +142,10 @@ def softmax_ce_forward(s, t, ls, losses, p):  # pragma: no cover - compiled
 
 @njit(**_JIT)
 def softmax_ce_backward(p, t, off, hit, scale, grad):  # pragma: no cover - compiled
-    """grad = (p − q) · scale with q = (1 − ls) onehot(y) + ls / C (``off`` = ls / C, ``hit`` = 1 − ls)."""
+    """Softmax-cross-entropy backward: grad = (p − q) · scale, q = (1 − ls) onehot(y) + ls / C.
+
+    ``off`` is ls / C and ``hit`` 1 − ls, in the arrays' dtype.
+    """
     n, c = p.shape
     for i in range(n):
         y = t[i]
