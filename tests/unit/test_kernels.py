@@ -172,3 +172,16 @@ def test_warm_up_compiles_and_reports_seconds(path_switch):
     assert kernels.warm_up() > 0.0
     kernels.use("numpy")
     assert kernels.warm_up() == 0.0
+
+
+def test_disk_cache_moves_to_the_user_cache_when_the_package_is_read_only(monkeypatch, tmp_path):
+    monkeypatch.setenv("NUMBA_CACHE_DIR", "placeholder")  # restored after the test
+    monkeypatch.delenv("NUMBA_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(kernels.os, "access", lambda path, mode: False)
+    kernels._cache_dir()
+    assert kernels.os.environ["NUMBA_CACHE_DIR"] == str(tmp_path / "fcnet" / "numba")
+    monkeypatch.setattr(kernels.os, "access", lambda path, mode: True)
+    monkeypatch.delenv("NUMBA_CACHE_DIR")
+    kernels._cache_dir()
+    assert "NUMBA_CACHE_DIR" not in kernels.os.environ  # a writable package keeps its own __pycache__
