@@ -18,6 +18,7 @@ from fcnet.errors import ConfigError
 __all__ = [
     "Generator",
     "available_devices",
+    "cpu_kernels",
     "default_generator",
     "device_of",
     "fused_kernel",
@@ -214,6 +215,16 @@ def fused_kernel(array: Any, in_params: str, out_params: str, body: str, name: s
     if key not in _kernels:
         _kernels[key] = _cupy.ElementwiseKernel(in_params, out_params, body, name)
     return _kernels[key]
+
+
+def cpu_kernels() -> Any:
+    """The compiled CPU kernels (``fcnet.kernels.jitted``), or None on the NumPy path.
+
+    Chosen once per process from ``FCNET_KERNELS`` (``numba``, the default, or ``numpy``).
+    """
+    from fcnet import kernels
+
+    return kernels.compiled()
 
 
 def synchronize(array: Any) -> None:

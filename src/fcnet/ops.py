@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from fcnet.backend import fused_kernel, scatter_add, xp_of
+from fcnet.backend import cpu_kernels, fused_kernel, scatter_add, xp_of
 from fcnet.tensor import Function
 
 # --- arithmetic -------------------------------------------------------------------------
@@ -354,6 +354,11 @@ class ReLU(Function):
         kernel = fused_kernel(g, *self.CUDA_BACKWARD)  # one launch on a GPU instead of two
         if kernel is not None:
             return kernel(g, self.out)
+        k = cpu_kernels()
+        if k is not None and g.shape == self.out.shape and g.dtype == self.out.dtype and g.flags.c_contiguous:
+            gx = np.empty_like(g)  # one compiled pass instead of a comparison and a product
+            k.relu_backward(g.reshape(-1), self.out.reshape(-1), gx.reshape(-1))
+            return gx
         return g * (self.out > 0)
 
 
@@ -457,10 +462,20 @@ class SoftmaxCrossEntropy(Function):
         self.reduction, self.targets, self.eps = reduction, targets, label_smoothing
         self.n, self.c = n, c
         kernel = fused_kernel(s, *self.CUDA_FORWARD)
+        k = None
+        if kernel is None and s.dtype.kind == "f" and getattr(targets, "dtype", np.dtype(float)).kind in "iu":
+            # out-of-range targets take the reference path, which indexes (and errs) as NumPy does
+            k = cpu_kernels() if n and 0 <= targets.min() and targets.max() < c else None
         if kernel is not None:
             s = xp.ascontiguousarray(s)
             losses, p = xp.empty(n, dtype=s.dtype), xp.empty_like(s)
             kernel(s, xp.ascontiguousarray(targets), c, float(label_smoothing), losses, p)
+            self.p = p
+        elif k is not None:  # the CPU's compiled twin: one pass per row, the same formulas
+            s = np.ascontiguousarray(s)
+            losses, p = np.empty(n, dtype=s.dtype), np.empty_like(s)
+            self.targets = targets = np.ascontiguousarray(targets, dtype=np.int64)
+            k.softmax_ce_forward(s, targets, s.dtype.type(label_smoothing), losses, p)
             self.p = p
         else:
             rows = xp.arange(n)
@@ -493,6 +508,14 @@ class SoftmaxCrossEntropy(Function):
             gs = xp.ascontiguousarray(g.reshape(-1))
             scale = 1.0 / self.n if self.reduction == "mean" else 1.0
             return kernel(self.p, self.targets, self.c, float(self.eps), gs, int(per_row), scale), None
+        k = cpu_kernels()
+        if k is not None and self.reduction in ("mean", "sum") and self.p.dtype.kind == "f":
+            f = self.p.dtype.type
+            # the reference's scalars: g / n (or g) in the array's dtype, ls / C and 1 − ls
+            scale = f(g / self.n) if self.reduction == "mean" else f(g)
+            grad = np.empty_like(self.p)
+            k.softmax_ce_backward(self.p, self.targets, f(self.eps / self.c), f(1.0 - self.eps), scale, grad)
+            return grad, None
         grad = self.p.copy()
         rows = xp.arange(self.n)
         if self.eps:

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 
 from tests.conftest import fcnet_cmd
 
 
 def test_bench_tiny_reports_every_implementation(tmp_path):
-    res = subprocess.run([*fcnet_cmd(), "bench", "--nets", "tiny", "--repeats", "1", "--results", "R.md"],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    res = subprocess.run([*fcnet_cmd(), "bench", "--nets", "tiny", "--repeats", "1", "--samples", "500",
+                          "--results", "R.md"], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "FCNET_KERNELS": "numba"})
     assert res.returncode == 0, res.stderr
-    for name in ["fcnet", "fcnet-train-loop", "matmuls-only", "scikit-learn"]:
+    for name in ["fcnet", "fcnet-train-loop", "fcnet-numpy-kernels", "matmuls-only", "scikit-learn"]:
         assert f"| {name} |" in res.stdout
+    assert "| pytorch-fused-adam |" in res.stdout or "| pytorch |" not in res.stdout
     assert "sgemm peak" in res.stdout and "Inference" in res.stdout
+    kernels_line = next(line for line in res.stdout.splitlines() if line.startswith("Kernels: "))
+    assert re.match(r"Kernels: numba; first use in this process \d+\.\d\d s, compiling in a fresh process "
+                    r"with an empty cache \d+\.\d\d s\. Load average", kernels_line), kernels_line
+    assert "Threads: " in res.stdout
     report = (tmp_path / "R.md").read_text()
-    assert "`fcnet bench --nets tiny --repeats 1 --results R.md`" in report
+    assert "`fcnet bench --nets tiny --repeats 1 --samples 500 --results R.md`" in report
+    assert "500 samples" in report
     assert "peak RSS MiB" in report
 
 

@@ -5,13 +5,17 @@ outside the root, so the arithmetic is the same) on the same float32 data and ba
 Epochs are interleaved (fcnet, PyTorch, scikit-learn, fcnet's matmuls alone, ...) after a
 warm-up, so machine noise hits all alike; min and median of ``repeats`` epochs are
 reported.  Peak memory is measured in a fresh process per implementation.
+
+fcnet runs on the kernel path this process chose (``FCNET_KERNELS``, compiled Numba kernels by
+default); ``fcnet-numpy-kernels`` is the same loop on the NumPy reference kernels, and
+``pytorch-fused-adam`` PyTorch with ``Adam(fused=True)``.  The kernels' first-use compile time
+is measured twice: in a fresh process with an empty disk cache, and in this one (from the cache).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
-import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -24,10 +28,11 @@ from typing import Any
 import numpy as np
 
 import fcnet
-from fcnet import backend, nn, optim
+from fcnet import backend, kernels, nn, optim
+from fcnet.bench.report import machine_info, to_markdown
 from fcnet.data.loader import batches
 
-__all__ = ["NETS", "NetSpec", "run_bench", "to_markdown"]
+__all__ = ["NETS", "NetSpec", "compile_seconds_cold", "run_bench", "to_markdown"]
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,23 @@ def fcnet_api(spec: NetSpec, x: np.ndarray, y: np.ndarray) -> tuple[Callable, Ca
     return epoch, infer
 
 
+def fcnet_numpy_kernels(spec: NetSpec, x: np.ndarray, y: np.ndarray) -> tuple[Callable, Callable]:
+    """The API loop on the NumPy reference kernels (``FCNET_KERNELS=numpy``), for before/after in one run."""
+    epoch, infer = fcnet_api(spec, x, y)
+
+    def on_numpy(fn: Callable) -> Callable:
+        def run(*args: Any) -> None:
+            before = kernels.active()
+            kernels.use("numpy")
+            try:
+                fn(*args)
+            finally:
+                kernels.use(before)
+        return run
+
+    return on_numpy(epoch), on_numpy(infer)
+
+
 def fcnet_trainer(spec: NetSpec, x: np.ndarray, y: np.ndarray) -> tuple[Callable, Callable]:
     """``fcnet train``'s loop: the Trainer with its gradient monitor, metrics and divergence check."""
     from fcnet.train import GradientMonitor, Trainer
@@ -145,8 +167,8 @@ def fcnet_matmuls(spec: NetSpec, x: np.ndarray, y: np.ndarray) -> tuple[Callable
     return epoch, lambda xs: None
 
 
-def torch_impl(spec: NetSpec, x: np.ndarray, y: np.ndarray) -> tuple[Callable, Callable]:
-    """PyTorch on the CPU, slicing a permuted tensor (its fastest plain loop here)."""
+def torch_impl(spec: NetSpec, x: np.ndarray, y: np.ndarray, fused: bool = False) -> tuple[Callable, Callable]:
+    """PyTorch on the CPU, slicing a permuted tensor (its fastest plain loop here); ``fused``: Adam(fused=True)."""
     import torch
 
     torch.manual_seed(0)
@@ -155,7 +177,8 @@ def torch_impl(spec: NetSpec, x: np.ndarray, y: np.ndarray) -> tuple[Callable, C
         layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
     layers.append(torch.nn.Linear(spec.widths[-2], spec.widths[-1]))
     model = torch.nn.Sequential(*layers)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True) if fused else torch.optim.Adam(
+        model.parameters(), lr=1e-3)
     xt, yt = torch.from_numpy(x), torch.from_numpy(np.asarray(y, np.int64))
     loss_fn = torch.nn.CrossEntropyLoss()
     gen = torch.Generator().manual_seed(0)
@@ -194,13 +217,14 @@ def sklearn_impl(spec: NetSpec, x: np.ndarray, y: np.ndarray) -> tuple[Callable,
 
 
 IMPLS: dict[str, Callable[..., tuple[Callable, Callable]]] = {
-    "fcnet": fcnet_api, "fcnet-train-loop": fcnet_trainer, "matmuls-only": fcnet_matmuls,
-    "pytorch": torch_impl, "scikit-learn": sklearn_impl,
+    "fcnet": fcnet_api, "fcnet-train-loop": fcnet_trainer, "fcnet-numpy-kernels": fcnet_numpy_kernels,
+    "matmuls-only": fcnet_matmuls, "pytorch": torch_impl,
+    "pytorch-fused-adam": lambda spec, x, y: torch_impl(spec, x, y, fused=True), "scikit-learn": sklearn_impl,
 }
 
 
 def _available(name: str) -> bool:
-    mod = {"pytorch": "torch", "scikit-learn": "sklearn"}.get(name)
+    mod = {"pytorch": "torch", "pytorch-fused-adam": "torch", "scikit-learn": "sklearn"}.get(name)
     if mod is None:
         return True
     try:
@@ -210,9 +234,10 @@ def _available(name: str) -> bool:
         return False
 
 
-def peak_rss_mib(impl: str, net: str, threads: int) -> float | None:
+def peak_rss_mib(impl: str, net: str, threads: int, samples: int | None = None) -> float | None:
     """Peak RSS (MiB) of a fresh process that loads the data and trains one epoch with ``impl``."""
-    code = (f"import fcnet.bench as b; s=b.NETS[{net!r}]; x,y,_=b._data(s); "
+    code = (f"import dataclasses, fcnet.bench as b; s=b.NETS[{net!r}]; "
+            f"s=dataclasses.replace(s, samples={samples or NETS[net].samples}); x,y,_=b._data(s); "
             f"e,_=b.IMPLS[{impl!r}](s,x,y); e(); "
             "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])")
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
@@ -224,10 +249,31 @@ def peak_rss_mib(impl: str, net: str, threads: int) -> float | None:
     return int(res.stdout.strip().splitlines()[-1]) / 1024
 
 
+def compile_seconds_cold() -> float | None:
+    """Seconds a fresh process with an empty Numba disk cache takes to compile the float32 kernels."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache, "FCNET_KERNELS": "numba"}
+        code = "import fcnet.kernels as k; print(k.warm_up() if k.active() == 'numba' else -1)"
+        res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
+    if res.returncode != 0 or float(res.stdout.split()[-1]) < 0:
+        return None
+    return float(res.stdout.split()[-1])
+
+
 def run_bench(nets: list[str], repeats: int = 3, impls: list[str] | None = None, memory: bool = True,
-              log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Interleaved epochs of every implementation on every net; returns the results."""
+              log: Callable[[str], None] = print, samples: int | None = None) -> dict[str, Any]:
+    """Interleaved epochs of every implementation on every net; returns the results.
+
+    ``samples`` caps each net's training set (default: the net's full size).
+    """
     threads = backend.num_threads()
+    path = kernels.active()
+    warm = kernels.warm_up()  # this process's first use: from the disk cache when it is filled
+    cold = compile_seconds_cold() if path == "numba" else None
+    log(f"kernels: {path}; first use here {warm:.2f} s, fresh process with an empty cache "
+        f"{'-' if cold is None else f'{cold:.2f} s'}")
     impls = [i for i in (impls or list(IMPLS)) if _available(i)]
     try:
         import torch
@@ -239,9 +285,12 @@ def run_bench(nets: list[str], repeats: int = 3, impls: list[str] | None = None,
     peak = measure_peak_gflops()
     log(f"sgemm peak (NumPy, 2048²): {peak:.1f} GFLOP/s; threads {threads}")
     results: dict[str, Any] = {"machine": machine_info(), "threads": threads, "peak_gflops": peak,
-                               "torch": torch_version, "nets": {}}
+                               "torch": torch_version, "kernels": path, "compile_s_cached": warm,
+                               "compile_s_cold": cold, "load_before": os.getloadavg(), "nets": {}}
     for key in nets:
         spec = NETS[key]
+        if samples:
+            spec = dataclasses.replace(spec, samples=min(spec.samples, int(samples)))
         x, y, source = _data(spec)
         fns = {name: IMPLS[name](spec, x, y) for name in impls}
         for name, (epoch, _) in fns.items():  # warm-up: one epoch each (allocations, caches, JIT-free)
@@ -255,7 +304,7 @@ def run_bench(nets: list[str], repeats: int = 3, impls: list[str] | None = None,
                 log(f"[{key}] repeat {r + 1}/{repeats} {name}: {times[name][-1]:.2f} s")
         xs = x[:10240]
         infer = {}
-        for name in ("fcnet", "pytorch"):
+        for name in ("fcnet", "fcnet-numpy-kernels", "pytorch"):
             if name in fns:
                 fns[name][1](xs)
                 infer[name] = len(xs) / min(_timeit(lambda f=fns[name][1], xs=xs: f(xs)) for _ in range(3))
@@ -270,57 +319,7 @@ def run_bench(nets: list[str], repeats: int = 3, impls: list[str] | None = None,
             for name in ("fcnet", "pytorch", "scikit-learn"):
                 if name in fns:
                     log(f"[{key}] peak memory of {name} (fresh process)")
-                    row["impls"][name]["peak_rss_mib"] = peak_rss_mib(name, key, threads)
+                    row["impls"][name]["peak_rss_mib"] = peak_rss_mib(name, key, threads, spec.samples)
         results["nets"][key] = row
+    results["load_after"] = os.getloadavg()
     return results
-
-
-def machine_info() -> dict[str, Any]:
-    """CPU model, cores, library versions and the BLAS threadpoolctl reports."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in open("/proc/cpuinfo").read().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    from threadpoolctl import threadpool_info
-
-    blas = [f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')}, {i.get('num_threads')} threads)"
-            for i in threadpool_info()]
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
-            "fcnet": fcnet.__version__, "blas": blas,
-            "max_rss_mib_so_far": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
-
-
-def to_markdown(res: dict[str, Any], command: str) -> str:
-    """The results as a Markdown section."""
-    m = res["machine"]
-    lines = [f"## {time.strftime('%Y-%m-%d')}: `{command}`", "",
-             f"Machine: {m['cpu']}, {m['cores']} cores; Python {m['python']}, NumPy {m['numpy']}, "
-             f"PyTorch {res['torch']}; BLAS: {'; '.join(m['blas'])}. Threads: {res['threads']}. "
-             f"Measured sgemm peak: {res['peak_gflops']:.1f} GFLOP/s.", ""]
-    for _key, row in res["nets"].items():
-        imps = row["impls"]
-        torch_t = imps.get("pytorch", {}).get("min")
-        mm = imps.get("matmuls-only", {}).get("min")
-        lines += [f"### {row['spec']} ({row['data']}, {row['samples']:,} samples, "
-                  f"{row['matmul_gflop']:.0f} GFLOP of matmuls per epoch)", "",
-                  "| implementation | s/epoch min | median | vs PyTorch | vs its matmuls | samples/s "
-                  "| share of sgemm peak | peak RSS MiB |", "|---|---|---|---|---|---|---|---|"]
-        for name, r in imps.items():
-            vs_t = f"{r['min'] / torch_t:.2f}x" if torch_t else "-"
-            vs_mm = f"{r['min'] / mm:.2f}x" if mm and name.startswith("fcnet") else "-"
-            rss = r.get("peak_rss_mib")
-            lines.append(f"| {name} | {r['min']:.2f} | {r['median']:.2f} | {vs_t} | {vs_mm} | "
-                         f"{r['samples_per_s']:,.0f} | {r['peak_share']:.0%} | {f'{rss:.0f}' if rss else '-'} |")
-        api, loop = imps.get("fcnet", {}).get("min"), imps.get("fcnet-train-loop", {}).get("min")
-        if api and loop:
-            lines += ["", f"`fcnet train`'s loop costs {100 * (loop / api - 1):+.1f}% over the bare API loop."]
-        inf = row["inference_samples_per_s"]
-        if inf:
-            lines += ["", "Inference (batch 1024, no graph): " + ", ".join(
-                f"{k} {v:,.0f} samples/s" for k, v in inf.items())]
-        lines.append("")
-    return "\n".join(lines)

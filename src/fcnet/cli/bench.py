@@ -18,6 +18,7 @@ def add_parser(sub: Any, name: str) -> None:
     p.add_argument("--nets", default="fashion,cifar", help="comma-separated: fashion, cifar, tiny")
     p.add_argument("--repeats", type=int, default=3, help="timed epochs per implementation (>= 3 for a report)")
     p.add_argument("--threads", type=int, help="threads for BLAS and elementwise work (default: all cores)")
+    p.add_argument("--samples", type=int, help="cap each net's training samples (default: the net's full size)")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes")
     p.add_argument("--results", help="append the Markdown report to this file (e.g. benchmarks/RESULTS.md)")
     p.add_argument("--device", default="cpu", help="cpu (against PyTorch CPU and scikit-learn) or cuda "
@@ -38,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--repeats must be an integer ≥ 1, got {args.repeats}")
     if args.threads is not None and args.threads < 1:
         raise ConfigError(f"--threads must be an integer ≥ 1, got {args.threads}")
+    if args.samples is not None and args.samples < 1:
+        raise ConfigError(f"--samples must be an integer ≥ 1, got {args.samples}")
     if args.threads:
         backend.set_num_threads(args.threads)
     argv = sys.argv[sys.argv.index("bench") + 1:] if "bench" in sys.argv else []
@@ -50,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
                                         log=lambda m: print(m, file=sys.stderr, flush=True)), command)
     else:
         with blas_threads(args.threads):
-            res = run_bench(nets, args.repeats, memory=not args.no_memory,
+            res = run_bench(nets, args.repeats, memory=not args.no_memory, samples=args.samples,
                             log=lambda m: print(m, file=sys.stderr, flush=True))
         md = to_markdown(res, command)
     print(md)

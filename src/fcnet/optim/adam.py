@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
+
+import numpy as np
 
 from fcnet.backend import xp_of
 from fcnet.optim.optimizer import Optimizer
@@ -64,6 +66,19 @@ class Adam(Optimizer):
         h = self.param_groups[0]
         return (h["lr"], *h["betas"], h["eps"], self._c1, self._c2, h["weight_decay"], int(h["eps_inside"]),
                 int(h["decoupled_weight_decay"]))
+
+    def compiled_kernel(self, kernels: Any, dtype: Any) -> Callable[..., None]:
+        h, f = self.param_groups[0], np.dtype(dtype).type
+        mu, rho = h["betas"]
+        lr, eps, wd = h["lr"], h["eps"], h["weight_decay"]
+        decoupled = bool(h["decoupled_weight_decay"] and wd)
+        shrink = f(1.0 - lr * wd) if decoupled else f(1.0)
+        coupled = f(0.0) if decoupled else f(wd)
+        root = math.sqrt(self._c2)  # the same folded scalars as ``kernel`` below, so the same bits
+        add = f(eps * self._c2) if h["eps_inside"] else f(eps * root)
+        step, inside = f(lr * root / self._c1), bool(h["eps_inside"])
+        fmu, frho = f(mu), f(rho)
+        return lambda p, g, v, r: kernels.adam(p, g, v, r, fmu, frho, shrink, coupled, add, step, inside)
 
     def kernel(self, p: Any, g: Any, tmp: Any, v: Any, r: Any) -> None:
         h = self.param_groups[0]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
+
+import numpy as np
 
 from fcnet.backend import xp_of
 from fcnet.optim.optimizer import Optimizer
@@ -34,6 +36,11 @@ class Momentum(Optimizer):
             raise ValueError(f"form must be one of {FORMS}, got {form!r}")
         super().__init__(params, {"lr": lr, "momentum": momentum, "weight_decay": weight_decay,
                                   "form": form})
+
+    def compiled_kernel(self, kernels: Any, dtype: Any) -> Callable[..., None]:
+        h, f = self.param_groups[0], np.dtype(dtype).type
+        lr, mu, wd, lecture = f(h["lr"]), f(h["momentum"]), f(h["weight_decay"]), h["form"] == "lecture"
+        return lambda p, g, v: kernels.momentum(p, g, v, lr, mu, wd, lecture)
 
     def kernel(self, p: Any, g: Any, tmp: Any, v: Any) -> None:
         h = self.param_groups[0]

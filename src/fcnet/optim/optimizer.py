@@ -2,8 +2,10 @@
 
 Parameters are updated in place.  Each optimizer keeps, per parameter, the state its
 formula needs (v, r) plus one scratch buffer, allocated on the first step and reused, so
-a step allocates no parameter-sized temporaries.  A subclass writes only its elementwise
-``kernel``; the base class runs it over large parameters in per-thread chunks
+a step allocates no parameter-sized temporaries.  A subclass writes its elementwise
+``kernel`` in NumPy (the reference) and, in ``compiled_kernel``, binds its scalars to the
+one-pass compiled twin from ``fcnet.kernels`` (used on the CPU unless ``FCNET_KERNELS=numpy``);
+the base class runs either over large parameters in per-thread chunks
 (``backend.parallel_elementwise``).  ``state_dict`` holds plain arrays and numbers (no
 pickle needed to save it).
 """
@@ -11,10 +13,12 @@ pickle needed to save it).
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from fcnet import backend
+import numpy as np
+
+from fcnet import backend, kernels
 from fcnet.tensor import Tensor
 
 __all__ = ["Optimizer"]
@@ -94,6 +98,14 @@ class Optimizer(abc.ABC):
     def kernel(self, p: Any, g: Any, tmp: Any, *state: Any) -> None:
         """Update ``p`` in place from gradient ``g`` (``tmp`` is scratch; ``state`` the buffers)."""
 
+    def compiled_kernel(self, kernels: Any, dtype: Any) -> Callable[..., None] | None:
+        """``f(p, g, *state)`` updating flat arrays in one compiled pass, or None (NumPy only).
+
+        ``kernels`` is ``fcnet.kernels.jitted``; scalars are cast to ``dtype`` here, once per
+        step, the way NumPy casts a Python float beside an array of that dtype.
+        """
+        return None
+
     def _decayed_kernel(self, p: Any, g: Any, tmp: Any, dec: Any, *state: Any) -> None:
         """G ← g + λθ (L2 weight decay in PyTorch's form) into ``dec``, then the kernel."""
         backend.xp_of(p).multiply(p, self.param_groups[0]["weight_decay"], out=dec)
@@ -116,6 +128,8 @@ class Optimizer(abc.ABC):
                 if p.grad is not None:
                     kernel(p.grad, *scalars, p.data, *[self._buffer(i, n) for n in self.state_names])
             return
+        if self._compiled_step():
+            return
         coupled = bool(h.get("weight_decay", 0.0)) and not h.get("decoupled_weight_decay", False)
         jobs = []
         for i, p in enumerate(self.params):
@@ -129,6 +143,29 @@ class Optimizer(abc.ABC):
                 arrays.append(self._tmp(i, "decayed"))
             jobs.append(arrays + [self._buffer(i, n) for n in self.state_names])
         backend.parallel_elementwise(self._decayed_kernel if coupled else self.kernel, jobs)
+
+    def _compiled_step(self) -> bool:
+        """The step through the compiled kernels; False (nothing done) where they do not apply."""
+        k = kernels.compiled()
+        if k is None or backend.xp_of(self.params[0].data) is not np:
+            return False
+        live = [(i, p) for i, p in enumerate(self.params) if p.grad is not None]
+        if any(p.grad.shape != p.data.shape or not p.data.flags.c_contiguous for _, p in live):
+            return False  # the reference path raises the shape error or handles the odd layout
+        fns: dict[Any, Any] = {}
+        by_fn: dict[Any, list[list[Any]]] = {}
+        for i, p in live:
+            fn = fns.get(p.dtype)
+            if fn is None:
+                fn = fns[p.dtype] = self.compiled_kernel(k, p.dtype)
+                if fn is None:
+                    return False
+            g = np.ascontiguousarray(p.grad, dtype=p.dtype)
+            arrays = [p.data, g, *[self._buffer(i, n) for n in self.state_names]]
+            by_fn.setdefault(fn, []).append([a.reshape(-1) for a in arrays])
+        for fn, jobs in by_fn.items():
+            backend.parallel_elementwise(fn, jobs)
+        return True
 
     # --- state -----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
+
+import numpy as np
 
 from fcnet.backend import xp_of
 from fcnet.optim.optimizer import Optimizer
@@ -30,6 +32,11 @@ class RMSProp(Optimizer):
         if not eps >= 0.0:
             raise ValueError(f"Invalid epsilon value: {eps}")
         super().__init__(params, {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay})
+
+    def compiled_kernel(self, kernels: Any, dtype: Any) -> Callable[..., None]:
+        h, f = self.param_groups[0], np.dtype(dtype).type
+        lr, rho, eps, wd = f(h["lr"]), f(h["rho"]), f(h["eps"]), f(h["weight_decay"])
+        return lambda p, g, r: kernels.rmsprop(p, g, r, lr, rho, eps, wd)
 
     def kernel(self, p: Any, g: Any, tmp: Any, r: Any) -> None:
         h = self.param_groups[0]

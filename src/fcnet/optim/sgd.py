@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
+
+import numpy as np
 
 from fcnet.backend import xp_of
 from fcnet.optim.optimizer import Optimizer
@@ -18,6 +20,11 @@ class SGD(Optimizer):
 
     def __init__(self, params: Iterable[Tensor], lr: float = 0.01, weight_decay: float = 0.0) -> None:
         super().__init__(params, {"lr": lr, "weight_decay": weight_decay})
+
+    def compiled_kernel(self, kernels: Any, dtype: Any) -> Callable[..., None]:
+        f = np.dtype(dtype).type
+        lr, wd = f(self.lr), f(self.param_groups[0]["weight_decay"])
+        return lambda p, g: kernels.sgd(p, g, lr, wd)
 
     def kernel(self, p: Any, g: Any, tmp: Any) -> None:
         xp_of(tmp).multiply(g, self.lr, out=tmp)  # ε g

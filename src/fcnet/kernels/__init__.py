@@ -1,0 +1,107 @@
+"""CPU kernels for the work around the matrix products, chosen once per process.
+
+``FCNET_KERNELS=numba`` (the default) runs the optimizer updates, the ReLU backward and the
+softmax-cross-entropy gate as compiled one-pass loops (``jitted.py``); ``FCNET_KERNELS=numpy``
+runs the NumPy code written beside each gate and optimizer, which stays the reference the
+tests compare the compiled path with.  When Numba is missing or fails to load, fcnet warns
+once and runs the NumPy path.
+
+Numba caches what it compiles on disk; when the package directory is not writable (a system
+install), the cache goes to ``$XDG_CACHE_HOME/fcnet/numba`` (``~/.cache/fcnet/numba``).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from fcnet.errors import ConfigError
+
+__all__ = ["PATHS", "active", "compiled", "use", "warm_up"]
+
+PATHS = ("numba", "numpy")
+
+_module: Any = None
+_path: str | None = None
+
+
+def _choose(want: str | None = None) -> None:
+    global _module, _path
+    if want is None:
+        want = os.environ.get("FCNET_KERNELS", "numba").strip().lower() or "numba"
+        if want not in PATHS:
+            raise ConfigError(f"FCNET_KERNELS={want!r} is not a kernel path: set it to 'numba' or 'numpy'")
+    _module = None
+    if want == "numpy":
+        _path = "numpy"
+        return
+    _cache_dir()
+    try:
+        from fcnet.kernels import jitted as module
+    except Exception as exc:  # ImportError, or a Numba that does not match this NumPy
+        warnings.warn(f"Numba is unusable here ({type(exc).__name__}: {exc}); fcnet runs its NumPy kernels "
+                      "(pip install numba, or set FCNET_KERNELS=numpy to silence this)", RuntimeWarning,
+                      stacklevel=3)
+        _path = "numpy"
+        return
+    _module, _path = module, "numba"
+
+
+def _cache_dir() -> None:
+    """Point Numba's disk cache at a writable directory when the package's own is not."""
+    if "NUMBA_CACHE_DIR" in os.environ or os.access(Path(__file__).parent, os.W_OK):
+        return
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    os.environ["NUMBA_CACHE_DIR"] = str(base / "fcnet" / "numba")
+
+
+def use(path: str | None) -> str:
+    """Switch this process to kernel path ``"numba"`` or ``"numpy"``; return the path now active.
+
+    None reads ``FCNET_KERNELS`` again; the answer is ``"numpy"`` when Numba is unusable.
+    """
+    if path is not None and path not in PATHS:
+        raise ValueError(f"unknown kernel path {path!r}: use 'numba' or 'numpy'")
+    _choose(path)
+    return active()
+
+
+def active() -> str:
+    """The kernel path this process runs: ``"numba"`` or ``"numpy"``."""
+    if _path is None:
+        _choose()
+    return _path  # type: ignore[return-value]
+
+
+def compiled() -> Any:
+    """The compiled kernels module, or None on the NumPy path."""
+    if _path is None:
+        _choose()
+    return _module
+
+
+def warm_up(dtype: Any = "float32") -> float:
+    """Compile (or load from the disk cache) the kernels a float net trains with; return the seconds."""
+    import numpy as np
+
+    module = compiled()
+    if module is None:
+        return 0.0
+    t = time.perf_counter()
+    f = np.dtype(dtype).type
+    a, b, c, d = (np.ones(4, dtype) for _ in range(4))
+    one, zero = f(1), f(0)
+    module.sgd(a, b, one, zero)
+    module.momentum(a, b, c, one, one, zero, True)
+    module.rmsprop(a, b, c, one, one, one, zero)
+    module.adam(a, b, c, d, one, one, one, zero, one, one, True)
+    module.relu_forward(a, b)
+    module.relu_backward(a, b, c)
+    s, p = np.ones((2, 2), dtype), np.empty((2, 2), dtype)
+    t2 = np.zeros(2, np.int64)
+    module.softmax_ce_forward(s, t2, zero, a[:2], p)
+    module.softmax_ce_backward(p, t2, zero, one, one, s)
+    return time.perf_counter() - t

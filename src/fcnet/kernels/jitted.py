@@ -1,0 +1,156 @@
+"""The Numba twins of the reference kernels: one compiled pass over memory each.
+
+Each function repeats, operation for operation and in the same order, the arithmetic of its
+NumPy reference in ``reference.py`` (the scalars arrive already cast to the arrays' dtype, as
+NumPy casts a Python float beside a float32 array), and is compiled without ``fastmath``:
+so the optimizer updates give the same bits as the NumPy path, only in one pass instead of
+five to twelve.  Every loop is serial and releases the GIL (``nogil``): the backend runs large
+ones in chunks on its own thread pool, whose threads sleep between steps instead of spinning
+against OpenBLAS's (see docs/design.md, "Threads").
+
+Compiled lazily on first call and cached on disk (``cache=True``), one specialisation per dtype.
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+_JIT = {"cache": True, "nogil": True, "error_model": "numpy", "boundscheck": False}
+
+# --- optimizer updates (flat, C-contiguous views of one parameter) ---------------------------
+
+
+@njit(**_JIT)
+def sgd(p, g, lr, wd):  # pragma: no cover - compiled
+    """SGD: θ ← θ − ε G, G = g + λθ when λ ≠ 0."""
+    for i in range(p.size):
+        gi = g[i]
+        if wd != 0:
+            gi = p[i] * wd + gi
+        p[i] = p[i] - gi * lr
+
+
+@njit(**_JIT)
+def momentum(p, g, v, lr, mu, wd, lecture):  # pragma: no cover - compiled
+    """Momentum: v ← μ(v − G) + G (the lecture's) or v ← μ v + G (PyTorch's); θ ← θ − ε v."""
+    for i in range(p.size):
+        gi = g[i]
+        if wd != 0:
+            gi = p[i] * wd + gi
+        if lecture:
+            vi = (v[i] - gi) * mu + gi
+        else:
+            vi = v[i] * mu + gi
+        v[i] = vi
+        p[i] = p[i] - vi * lr
+
+
+@njit(**_JIT)
+def rmsprop(p, g, r, lr, rho, eps, wd):  # pragma: no cover - compiled
+    """RMSProp: r ← ρ(r − G²) + G²; θ ← θ − ε G / (√r + δ)."""
+    for i in range(p.size):
+        gi = g[i]
+        if wd != 0:
+            gi = p[i] * wd + gi
+        g2 = gi * gi
+        ri = (r[i] - g2) * rho + g2
+        r[i] = ri
+        p[i] = p[i] - (gi / (math.sqrt(ri) + eps)) * lr
+
+
+@njit(**_JIT)
+def adam(p, g, v, r, mu, rho, shrink, wd, add, step, inside):  # pragma: no cover - compiled
+    """Adam: v ← μ(v − G) + G; r ← ρ(r − G²) + G²; θ ← θ − s v / √(r + a) (inside) or / (√r + a).
+
+    ``s``, ``a`` are the folded scalars of the reference (ε √c2 / c1 and δ c2 or δ √c2);
+    ``shrink`` is 1 − ελ for decoupled decay (1 when none), ``wd`` λ for coupled decay (0 when none).
+    """
+    for i in range(p.size):
+        pi = p[i]
+        if shrink != 1:
+            pi = pi * shrink
+        gi = g[i]
+        if wd != 0:
+            gi = pi * wd + gi
+        vi = (v[i] - gi) * mu + gi
+        g2 = gi * gi
+        ri = (r[i] - g2) * rho + g2
+        v[i] = vi
+        r[i] = ri
+        if inside:
+            d = math.sqrt(ri + add)
+        else:
+            d = math.sqrt(ri) + add
+        p[i] = pi - (vi / d) * step
+
+
+# --- activations and losses ----------------------------------------------------------------
+
+
+@njit(**_JIT)
+def relu_backward(g, out, gx):  # pragma: no cover - compiled
+    """ReLU backward: gx = g where out > 0, else 0 (one pass, no boolean temporary)."""
+    zero = g.dtype.type(0)
+    for i in range(g.size):
+        gx[i] = g[i] if out[i] > 0 else zero
+
+
+@njit(**_JIT)
+def relu_forward(a, out):  # pragma: no cover - compiled
+    """ReLU forward: out = max(a, 0)."""
+    zero = a.dtype.type(0)
+    for i in range(a.size):
+        out[i] = a[i] if a[i] > zero else zero
+
+
+@njit(**_JIT)
+def softmax_ce_forward(s, t, ls, losses, p):  # pragma: no cover - compiled
+    """Softmax-cross-entropy forward, per row: L = (m − s_y) + log1p(rest), p = e^(s − m) / (1 + rest).
+
+    m = max_j s_j, rest = Σ_{j≠argmax} e^(s_j − m); L is mixed with the uniform target's loss
+    when the label smoothing ``ls`` ≠ 0.
+    """
+    n, c = s.shape
+    one = s.dtype.type(1)
+    for i in range(n):
+        arg = 0
+        m = s[i, 0]
+        for j in range(1, c):
+            if s[i, j] > m:
+                m = s[i, j]
+                arg = j
+        rest = s.dtype.type(0)
+        total = s.dtype.type(0)
+        for j in range(c):
+            e = math.exp(s[i, j] - m)
+            p[i, j] = e
+            total += s[i, j]
+            if j != arg:
+                rest += e
+        p[i, arg] = one
+        denom = one + rest
+        for j in range(c):
+            p[i, j] = p[i, j] / denom
+        l1p = math.log1p(rest)
+        loss = (m - s[i, t[i]]) + l1p
+        if ls != 0:
+            loss = (one - ls) * loss + ls * ((m - total / s.dtype.type(c)) + l1p)
+        losses[i] = loss
+
+
+@njit(**_JIT)
+def softmax_ce_backward(p, t, off, hit, scale, grad):  # pragma: no cover - compiled
+    """Softmax-cross-entropy backward: grad = (p − q) · scale, q = (1 − ls) onehot(y) + ls / C.
+
+    ``off`` is ls / C and ``hit`` 1 − ls, in the arrays' dtype.
+    """
+    n, c = p.shape
+    for i in range(n):
+        y = t[i]
+        for j in range(c):
+            d = p[i, j] - off
+            if j == y:
+                d = d - hit
+            grad[i, j] = d * scale

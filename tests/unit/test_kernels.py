@@ -1,0 +1,187 @@
+"""The compiled CPU kernels against the NumPy reference path (``FCNET_KERNELS=numpy``)."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+import fcnet
+from fcnet import backend, kernels, nn, ops, optim
+from fcnet import functional as F
+from fcnet.errors import ConfigError
+
+pytest.importorskip("numba")
+
+OPTIMIZERS = [
+    (optim.SGD, {"lr": 0.1}),
+    (optim.SGD, {"lr": 0.1, "weight_decay": 0.1}),
+    (optim.Momentum, {"lr": 0.1}),
+    (optim.Momentum, {"lr": 0.1, "weight_decay": 0.05}),
+    (optim.Momentum, {"lr": 0.1, "form": "pytorch", "weight_decay": 0.01}),
+    (optim.RMSProp, {"lr": 0.01}),
+    (optim.RMSProp, {"lr": 0.01, "weight_decay": 0.1}),
+    (optim.Adam, {"lr": 0.01}),  # δ inside the root
+    (optim.Adam, {"lr": 0.01, "eps_inside": False, "weight_decay": 0.1}),  # δ outside, coupled decay
+    (optim.Adam, {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True}),
+    (optim.AdamW, {"lr": 0.01}),
+]
+
+
+@pytest.fixture
+def path_switch():
+    """Run the body on a chosen kernel path; restore the path chosen by the environment after."""
+    yield kernels.use
+    kernels.use(None)
+
+
+def _optimizer_run(path, cls, kw, dtype, steps=6):
+    assert kernels.use(path) == path
+    rng = np.random.default_rng(0)
+    ps = [fcnet.Tensor(rng.standard_normal((40, 30)).astype(dtype), requires_grad=True),
+          fcnet.Tensor(rng.standard_normal(30).astype(dtype), requires_grad=True)]
+    opt = cls(ps, **kw)
+    for _ in range(steps):
+        for p in ps:
+            p.grad = rng.standard_normal(p.shape).astype(dtype)
+        opt.step()
+    return [p.data for p in ps] + [v for st in opt.state for v in st.values()]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("cls", "kw"), OPTIMIZERS)
+def test_compiled_optimizer_step_gives_the_reference_bits(path_switch, cls, kw, dtype):
+    ref = _optimizer_run("numpy", cls, kw, dtype)
+    fast = _optimizer_run("numba", cls, kw, dtype)
+    assert len(ref) == len(fast) >= 2
+    for a, b in zip(ref, fast, strict=True):
+        assert a.dtype == b.dtype == dtype
+        np.testing.assert_array_equal(a, b)  # the same operations in the same order: exact
+    moved = _optimizer_run("numba", cls, kw, dtype, steps=0)
+    assert not np.array_equal(moved[0], fast[0])  # the update did something
+
+
+def _ce_run(path, dtype, ls, reduction):
+    kernels.use(path)
+    rng = np.random.default_rng(1)
+    s = fcnet.Tensor((rng.standard_normal((64, 10)) * 5).astype(dtype), requires_grad=True)
+    y = rng.integers(0, 10, 64)
+    loss = F.cross_entropy(s, y, reduction=reduction, label_smoothing=ls)
+    (loss.sum() if reduction == "none" else loss).backward()
+    h = fcnet.Tensor(rng.standard_normal((64, 10)).astype(dtype), requires_grad=True)
+    out = F.relu(h)
+    (out * out).sum().backward()
+    return loss.data, s.grad, out.data, h.grad
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("ls", [0.0, 0.1])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_ce_and_relu_agree_with_the_reference(path_switch, dtype, ls, reduction):
+    ref = _ce_run("numpy", dtype, ls, reduction)
+    fast = _ce_run("numba", dtype, ls, reduction)
+    tol = 1e-6 if dtype == np.float32 else 1e-15
+    for a, b in zip(ref, fast, strict=True):
+        assert a.dtype == b.dtype == dtype and a.shape == b.shape
+        np.testing.assert_allclose(b, a, rtol=tol, atol=tol)
+    np.testing.assert_array_equal(ref[3], fast[3])  # ReLU's backward is a selection: exact
+
+
+def test_compiled_cross_entropy_keeps_tiny_losses_exact(path_switch):
+    kernels.use("numba")
+    s = fcnet.tensor(np.array([[10.0, -100.0, -100.0]]))
+    loss = F.cross_entropy(s, np.array([0]))
+    assert loss.item() == pytest.approx(2 * np.exp(-110.0), rel=1e-12)
+
+
+def test_out_of_range_targets_take_the_reference_path(path_switch):
+    kernels.use("numba")
+    s = fcnet.tensor(np.zeros((2, 3), np.float32), requires_grad=True)
+    with pytest.raises(IndexError):  # the gate alone (F.cross_entropy checks first): NumPy's indexing error
+        ops.SoftmaxCrossEntropy.apply(s, targets=np.array([0, 3]))
+
+
+def _train(path, steps, threads_chunk=None, monkeypatch=None, state=None, start=0):
+    kernels.use(path)
+    if threads_chunk is not None:
+        monkeypatch.setattr(backend, "_MIN_CHUNK", threads_chunk)
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((256, 20)).astype(np.float32)
+    y = rng.integers(0, 4, 256)
+    model = nn.FullyConnectedNet(20, [64, 32], 4, rng=0)
+    opt = optim.Adam(model.parameters(), lr=1e-2, weight_decay=1e-3)
+    if state is not None:
+        model.load_state_dict(state[0])
+        opt.load_state_dict(state[1])
+    loss_fn = nn.CrossEntropyLoss()
+    for i in range(start, start + steps):
+        xb, yb = x[32 * (i % 8):32 * (i % 8 + 1)], y[32 * (i % 8):32 * (i % 8 + 1)]
+        opt.zero_grad()
+        loss_fn(model(fcnet.tensor(xb)), yb).backward()
+        opt.step()
+    return model, opt
+
+
+@pytest.mark.parametrize("path", ["numpy", "numba"])
+def test_resume_is_bit_exact_and_runs_repeat(path_switch, path, monkeypatch):
+    full, _ = _train(path, 8)
+    again, _ = _train(path, 8)
+    half, opt = _train(path, 4)
+    sd = {k: v.copy() for k, v in half.state_dict().items()}
+    resumed, _ = _train(path, 4, state=(sd, opt.state_dict()), start=4)
+    for (k, a), b, c in zip(full.state_dict().items(), again.state_dict().values(),
+                            resumed.state_dict().values(), strict=True):
+        np.testing.assert_array_equal(a, b, err_msg=k)  # two runs, the same bits
+        np.testing.assert_array_equal(a, c, err_msg=k)  # 4 steps + resume + 4 steps = 8 steps
+
+
+def test_chunked_compiled_update_is_deterministic_and_equal_to_serial(path_switch, monkeypatch):
+    serial, _ = _train("numba", 6)
+    chunked, _ = _train("numba", 6, threads_chunk=64, monkeypatch=monkeypatch)  # every layer split on threads
+    chunked2, _ = _train("numba", 6, threads_chunk=64, monkeypatch=monkeypatch)
+    for a, b, c in zip(serial.state_dict().values(), chunked.state_dict().values(),
+                       chunked2.state_dict().values(), strict=True):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(b, c)
+
+
+def test_kernel_path_from_the_environment(path_switch, monkeypatch):
+    monkeypatch.setenv("FCNET_KERNELS", "numpy")
+    assert kernels.use(None) == "numpy" and kernels.compiled() is None and backend.cpu_kernels() is None
+    monkeypatch.setenv("FCNET_KERNELS", "numba")
+    assert kernels.use(None) == "numba" and kernels.compiled() is not None
+    monkeypatch.setenv("FCNET_KERNELS", "fortran")
+    with pytest.raises(ConfigError, match=r"FCNET_KERNELS='fortran'.*'numba' or 'numpy'"):
+        kernels.use(None)
+
+
+def test_missing_numba_falls_back_to_numpy_with_one_warning(path_switch, monkeypatch):
+    monkeypatch.setitem(sys.modules, "numba", None)  # import numba now raises ImportError
+    monkeypatch.delitem(sys.modules, "fcnet.kernels.jitted", raising=False)
+    monkeypatch.delattr(kernels, "jitted", raising=False)
+    with pytest.warns(RuntimeWarning, match="Numba is unusable here"):
+        assert kernels.use("numba") == "numpy"
+    assert kernels.compiled() is None
+    opt_ref = _optimizer_run("numpy", optim.Adam, {"lr": 0.01}, np.float32)
+    assert all(np.isfinite(a).all() for a in opt_ref)
+
+
+def test_warm_up_compiles_and_reports_seconds(path_switch):
+    kernels.use("numba")
+    assert kernels.warm_up() > 0.0
+    kernels.use("numpy")
+    assert kernels.warm_up() == 0.0
+
+
+def test_disk_cache_moves_to_the_user_cache_when_the_package_is_read_only(monkeypatch, tmp_path):
+    monkeypatch.setenv("NUMBA_CACHE_DIR", "placeholder")  # restored after the test
+    monkeypatch.delenv("NUMBA_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(kernels.os, "access", lambda path, mode: False)
+    kernels._cache_dir()
+    assert kernels.os.environ["NUMBA_CACHE_DIR"] == str(tmp_path / "fcnet" / "numba")
+    monkeypatch.setattr(kernels.os, "access", lambda path, mode: True)
+    monkeypatch.delenv("NUMBA_CACHE_DIR")
+    kernels._cache_dir()
+    assert "NUMBA_CACHE_DIR" not in kernels.os.environ  # a writable package keeps its own __pycache__
