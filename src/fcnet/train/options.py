@@ -95,6 +95,7 @@ OPTIONS: dict[str, tuple[Any, Any, tuple[str, ...] | None, str]] = {
     "out": (str, None, None, "run directory (overrides --name)"),
     "checkpoint_every": (int, 1, None, "save a checkpoint every N epochs"),
     "monitor": (_bool, True, None, "warn about initial loss, dead/saturated units, gradients"),
+    "tensorboard": (str, None, None, "write TensorBoard logs (loss, accuracy, lr, gradient norms, weights) here"),
 }
 
 
