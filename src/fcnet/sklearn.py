@@ -43,6 +43,14 @@ _SHARED = ("hidden", "activation", "negative_slope", "init", "init_std", "batchn
            "step_size", "gamma", "warmup", "clip_norm", "clip_value", "standardize", "tensorboard")
 
 
+_ACCEPT: dict[str, Any] = {"accept_sparse": ["csr", "csc"], "dtype": [np.float64, np.float32]}
+
+
+def _dense(X: Any) -> np.ndarray:
+    """The engine multiplies dense arrays: a sparse matrix (accepted as MLPClassifier does) is densified."""
+    return X.toarray() if sp.issparse(X) else X
+
+
 def _silent(msg: str) -> None:
     """Drop a log message (a module-level function, so that estimators stay picklable)."""
 
@@ -92,17 +100,13 @@ class _FCNetBase(BaseEstimator):
                        progress=bool(self.verbose), log=_print if self.verbose else _silent)
 
     # --- data ----------------------------------------------------------------------------
-    def _check_X(self, X: Any, y: Any = None, reset: bool = True) -> Any:
-        kw: dict[str, Any] = {"accept_sparse": ["csr", "csc"], "dtype": [np.float64, np.float32]}
-        if y is None:
-            X = validate_data(self, X, reset=reset, **kw)
-        else:
-            X, y = validate_data(self, X, y, reset=reset, multi_output=not self._is_classifier,
-                                 y_numeric=not self._is_classifier, **kw)
-        if sp.issparse(X):
-            # the engine multiplies dense arrays; a sparse matrix is densified (float32) here
-            X = X.toarray()
-        return X if y is None else (X, y)
+    def _check_X(self, X: Any, reset: bool = False) -> np.ndarray:
+        return _dense(validate_data(self, X, reset=reset, **_ACCEPT))
+
+    def _check_Xy(self, X: Any, y: Any, reset: bool) -> tuple[np.ndarray, np.ndarray]:
+        X, y = validate_data(self, X, y, reset=reset, multi_output=not self._is_classifier,
+                             y_numeric=not self._is_classifier, **_ACCEPT)
+        return _dense(X), y
 
     def _inputs(self, X: np.ndarray) -> np.ndarray:
         """Float32 model inputs: (x − μ) / σ with the training statistics, or x itself."""
@@ -142,7 +146,7 @@ class _FCNetBase(BaseEstimator):
 
     def fit(self, X: Any, y: Any) -> _FCNetBase:
         """Train a new net for ``epochs`` epochs (fewer with early stopping); returns self."""
-        X, y = self._check_X(X, y, reset=True)
+        X, y = self._check_Xy(X, y, reset=True)
         opts = self._resolved()
         t = self._targets(y, reset=True)
         self._start(X, self._n_outputs(t), opts)
@@ -151,7 +155,7 @@ class _FCNetBase(BaseEstimator):
 
     def _partial_fit(self, X: Any, y: Any, classes: Any = None) -> _FCNetBase:
         first = not hasattr(self, "_trainer")
-        X, y = self._check_X(X, y, reset=first)
+        X, y = self._check_Xy(X, y, reset=first)
         if first:
             opts = self._resolved(partial=True)
             t = self._targets(y, reset=True, classes=classes)
@@ -294,6 +298,7 @@ class FCNetClassifier(ClassifierMixin, _FCNetBase):
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class label of each row."""
+        check_is_fitted(self)
         return self.classes_[self._scores(X).argmax(axis=1)]
 
 
