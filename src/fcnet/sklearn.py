@@ -15,7 +15,9 @@ arrays and JSON-able values, never live engine objects; fcnet's own model files 
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -126,8 +128,25 @@ class _FCNetBase(BaseEstimator):
         n_train = len(X) - (max(1, round(len(X) * opts["val_split"])) if opts["val_split"] else 0)
         self._opts = opts
         self._steps = max(math.ceil(n_train / opts["batch_size"]), 1)
-        backend.manual_seed(opts["seed"])
-        self._trainer = self._make_trainer(opts, X.shape[1], n_outputs, self._steps)
+        self._rng_state = np.random.default_rng(opts["seed"]).bit_generator.state
+        with self._own_generator():  # initial weights
+            self._trainer = self._make_trainer(opts, X.shape[1], n_outputs, self._steps)
+
+    @contextlib.contextmanager
+    def _own_generator(self) -> Iterator[None]:
+        """Lend this estimator's generator state to fcnet's default generator (weights, dropout masks).
+
+        Each estimator thus draws from its own stream: fitting or unpickling one leaves the
+        default generator, and every other estimator, as it was.
+        """
+        gen = backend.default_generator()
+        outer = gen.bit_generator.state
+        gen.bit_generator.state = self._rng_state
+        try:
+            yield
+        finally:
+            self._rng_state = gen.bit_generator.state
+            gen.bit_generator.state = outer
 
     def _train(self, X: np.ndarray, t: np.ndarray, epochs: int) -> None:
         opts, trainer = self._opts, self._trainer
@@ -137,7 +156,8 @@ class _FCNetBase(BaseEstimator):
             x, t, xv, tv = split(x, t, opts["val_split"], opts["seed"])
             val = (xv, tv)
         done = len(trainer.history.rows)
-        trainer.fit(x, t, epochs, opts["batch_size"], val)
+        with self._own_generator():
+            trainer.fit(x, t, epochs, opts["batch_size"], val)
         rows = trainer.history.rows[done:]
         self.loss_curve_ += [float(r["loss"]) for r in rows]
         key = "val_accuracy" if self._is_classifier else "val_loss"
@@ -215,12 +235,12 @@ class _FCNetBase(BaseEstimator):
         super().__setstate__(state)
         if arrays is None:
             return
-        gen = backend.default_generator()
-        saved = gen.bit_generator.state  # unpickling leaves fcnet's default generator as it was
         opts = {**self._opts, "tensorboard": None}
-        trainer = self._make_trainer(opts, int(self.n_features_in_), int(self.n_outputs_), self._steps)
-        trainer.load_state_dict(arrays, tstate)
-        backend.default_generator().bit_generator.state = saved
+        rng_state = self._rng_state
+        with self._own_generator():  # load_state_dict sets the default generator: keep it inside
+            trainer = self._make_trainer(opts, int(self.n_features_in_), int(self.n_outputs_), self._steps)
+            trainer.load_state_dict(arrays, tstate)
+        self._rng_state = rng_state
         self._trainer = trainer
 
 
