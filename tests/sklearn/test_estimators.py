@@ -150,3 +150,19 @@ def test_regressor_mse_single_and_multi_output(rng):
     assert mse < np.var(Y[:500], axis=0).mean() / 5
     single = FCNetRegressor(hidden=(16,), epochs=5, random_state=0).fit(X[:500], Y[:500, 0])
     assert single.predict(X[500:]).shape == (100,)
+
+
+def test_to_onnx_reproduces_predictions(digits, tmp_path):
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    X, y = digits
+    clf = FCNetClassifier(hidden=(32,), batchnorm=True, epochs=3, random_state=0).fit(X[:500], y[:500])
+    clf.to_onnx(tmp_path / "clf.onnx")
+    sess = ort.InferenceSession(str(tmp_path / "clf.onnx"), providers=["CPUExecutionProvider"])
+    got = sess.run(["probabilities"], {"x": X[500:].astype(np.float32)})[0]
+    np.testing.assert_allclose(got, clf.predict_proba(X[500:]), atol=1e-5, rtol=0)
+    reg = FCNetRegressor(hidden=(8,), epochs=2, random_state=0).fit(X[:300], X[:300, :2])
+    reg.to_onnx(tmp_path / "reg.onnx")
+    sess = ort.InferenceSession(str(tmp_path / "reg.onnx"), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(sess.run(["scores"], {"x": X[300:].astype(np.float32)})[0], reg.predict(X[300:]),
+                               atol=1e-5, rtol=0)
