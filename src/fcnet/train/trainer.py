@@ -163,9 +163,9 @@ class Trainer:
             self.history.append(logs)  # the same dict: callbacks may still add metrics to it
             for cb in self.callbacks:
                 cb.on_epoch_end(self, e, logs)
-            msg = f"epoch {e}/{epochs}: loss {logs['loss']:.4f}, accuracy {logs['accuracy']:.4f}"
-            if "val_loss" in logs:
-                msg += f", val_loss {logs['val_loss']:.4f}, val_accuracy {logs['val_accuracy']:.4f}"
+            keys = ("loss", "accuracy", "val_loss", "val_accuracy")
+            shown = [f"{k} {logs[k]:.4f}" for k in keys if k in logs and not math.isnan(logs[k])]  # NaN: regression
+            msg = f"epoch {e}/{epochs}: " + ", ".join(shown)
             self.log(msg + f" ({logs['time']:.1f} s)")
         return self.history
 
