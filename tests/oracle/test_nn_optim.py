@@ -109,6 +109,20 @@ def test_cross_entropy_module(device):
 
 
 @pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("shape", [(6, 3), (5,)])
+def test_mse_module(device, reduction, shape):
+    p, pt = _pair(shape, 5, 2.0, device)
+    t = np.random.default_rng(6).standard_normal(shape)
+    loss = nn.MSELoss(reduction)(p, t)
+    ref = TF.mse_loss(pt, torch.tensor(t, device=device), reduction=reduction)
+    _close(loss.numpy(), ref)
+    (loss.sum() if reduction == "none" else loss).backward()
+    (ref.sum() if reduction == "none" else ref).backward()
+    _close(p.grad, pt.grad)
+
+
+@pytest.mark.parametrize("device", DEVICES)
 def test_hinge_is_lecture_sum_not_torch_mean_over_classes(device):
     s, st = _pair((6, 4), 4, 2.0, device)
     y = np.array([0, 3, 1, 2, 2, 0])

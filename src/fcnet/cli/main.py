@@ -25,6 +25,7 @@ COMMANDS = {
     "lab": "lab",
     "search": "search",
     "lr-find": "lr_find",
+    "export": "export",
 }
 
 

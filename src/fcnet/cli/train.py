@@ -38,7 +38,7 @@ def _run_dir(opts: dict[str, Any]) -> Path:
 
 # what --resume may change: the run's length and how it is run; --data is checked by its fingerprint
 RESUME_MAY_CHANGE = {"epochs", "lr", "threads", "monitor", "checkpoint_every", "early_stopping", "data",
-                     "data_dir", "device", "out", "name"}
+                     "data_dir", "device", "out", "name", "tensorboard"}
 
 
 def _check_resume_options(cli: dict[str, Any], saved: dict[str, Any]) -> None:

@@ -4,8 +4,9 @@ from fcnet.train.callbacks import Callback, Checkpoint, EarlyStopping, GradientM
 from fcnet.train.history import History
 from fcnet.train.io import load_model, save_model
 from fcnet.train.monitor import diagnose, grad_norms
+from fcnet.train.tensorboard import TensorBoard
 from fcnet.train.trainer import Trainer, evaluate, fit, predict_proba
 
 __all__ = ["Callback", "Checkpoint", "EarlyStopping", "GradientMonitor", "History", "LRScheduler",
-           "Trainer", "diagnose", "evaluate", "fit", "grad_norms", "load_model", "predict_proba",
+           "TensorBoard", "Trainer", "diagnose", "evaluate", "fit", "grad_norms", "load_model", "predict_proba",
            "save_model"]

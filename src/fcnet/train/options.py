@@ -147,6 +147,8 @@ OPTIONS: dict[str, Option] = dict([
     _row("out", "str", None, "run directory (overrides --name)", optional=True),
     _row("checkpoint_every", "int", 1, "save a checkpoint every N epochs", low=1),
     _row("monitor", "bool", True, "warn about initial loss, dead/saturated units, gradients"),
+    _row("tensorboard", "str", None, "write TensorBoard logs (loss, accuracy, lr, gradient norms, weights) here",
+         optional=True),
 ])
 
 

@@ -165,6 +165,10 @@ def build(opts: Mapping[str, Any], in_features: int, classes: int, steps_per_epo
     if opts.get("early_stopping"):
         callbacks.append(EarlyStopping("val_loss" if opts.get("val_split") else "loss",
                                        patience=opts["early_stopping"]))
+    if opts.get("tensorboard"):
+        from fcnet.train.tensorboard import TensorBoard  # tensorboardX is an optional extra
+
+        callbacks.append(TensorBoard(opts["tensorboard"]))
     return model, opt, loss, callbacks
 
 

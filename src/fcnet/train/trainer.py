@@ -116,7 +116,8 @@ class Trainer:
                     self._diverged(float(loss_sum))
             opt.step()
             self.step_count += 1
-            correct = correct + (scores.data.argmax(axis=1) == yb).sum()
+            if yb.ndim == 1:  # class indices; regression targets (N, K) have no accuracy
+                correct = correct + (scores.data.argmax(axis=1) == yb).sum()
             seen += b
             for cb in self.callbacks:
                 cb.on_batch_end(self, self.step_count)
@@ -130,7 +131,8 @@ class Trainer:
         if not math.isfinite(total):
             self._diverged(total)
         secs = time.perf_counter() - t0
-        return {"loss": total / max(seen, 1), "accuracy": int(correct) / max(seen, 1), "time": secs,
+        acc = int(correct) / max(seen, 1) if y.ndim == 1 else float("nan")
+        return {"loss": total / max(seen, 1), "accuracy": acc, "time": secs,
                 "samples_per_s": seen / secs if secs > 0 else float("nan")}
 
     def _diverged(self, value: float) -> None:
@@ -168,9 +170,9 @@ class Trainer:
             self.history.append(logs)  # the same dict: callbacks may still add metrics to it
             for cb in self.callbacks:
                 cb.on_epoch_end(self, e, logs)
-            msg = f"epoch {e}/{epochs}: loss {logs['loss']:.4f}, accuracy {logs['accuracy']:.4f}"
-            if "val_loss" in logs:
-                msg += f", val_loss {logs['val_loss']:.4f}, val_accuracy {logs['val_accuracy']:.4f}"
+            keys = ("loss", "accuracy", "val_loss", "val_accuracy")
+            shown = [f"{k} {logs[k]:.4f}" for k in keys if k in logs and not math.isnan(logs[k])]  # NaN: regression
+            msg = f"epoch {e}/{epochs}: " + ", ".join(shown)
             self.log(msg + f" ({logs['time']:.1f} s)")
         return self.history
 
@@ -315,7 +317,8 @@ def evaluate(model: Module, loss_fn: Module, x: np.ndarray, y: np.ndarray, batch
     model.train(was)
     pred = np.concatenate(preds) if preds else np.zeros(0, np.int64)
     n = max(len(y), 1)
-    metrics = {"loss": total / n, "accuracy": int((pred == np.asarray(y)).sum()) / n}
+    acc = int((pred == np.asarray(y)).sum()) / n if np.ndim(y) == 1 else float("nan")  # NaN: regression targets
+    metrics = {"loss": total / n, "accuracy": acc}
     return (metrics, pred) if predictions else metrics
 
 
