@@ -20,6 +20,7 @@ COMMANDS = {
     "lab": "lab",
     "search": "search",
     "lr-find": "lr_find",
+    "playground": "playground",
 }
 
 
