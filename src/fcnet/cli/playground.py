@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from fcnet.playground.server import MAX_MESSAGE
 
     config = uvicorn.Config(create_app(args.export_dir), host=args.host, port=args.port, log_level="warning",
-                            ws_max_size=MAX_MESSAGE, ws="websockets")
+                            ws_max_size=MAX_MESSAGE, ws="websockets-sansio")
     server = uvicorn.Server(config)
 
     def announce() -> None:  # once the socket is bound, so that --port 0 prints the port it got
