@@ -15,12 +15,12 @@ _DEEP = [16] * 6
 
 PRESETS: list[dict[str, Any]] = [
     {"id": "width-3", "slides": "45-47", "title": {"en": "width 3", "zh": "3个神经元"},
-     "setup": {"dataset": "circles", "hidden": [3], "activation": "relu", "init": "he", "optimizer": "adam",
+     "setup": {"dataset": "spirals", "hidden": [3], "activation": "relu", "init": "he", "optimizer": "adam",
                "lr": 0.03},
      "claim": {"en": "More neurons, a more complex boundary: 3 units can only cut the plane a few times.",
                "zh": "神经元个数越多，分界面就可以越复杂；3个神经元只能把平面切几刀。"}},
     {"id": "width-6", "slides": "45-47", "title": {"en": "width 6", "zh": "6个神经元"},
-     "setup": {"dataset": "circles", "hidden": [6], "activation": "relu", "init": "he", "optimizer": "adam",
+     "setup": {"dataset": "spirals", "hidden": [6], "activation": "relu", "init": "he", "optimizer": "adam",
                "lr": 0.03},
      "claim": {"en": "More neurons, a more complex boundary, a better fit of this set.",
                "zh": "神经元个数越多，分界面就可以越复杂，在这个集合上的分类能力就越强。"}},
@@ -47,13 +47,17 @@ PRESETS: list[dict[str, Any]] = [
     {"id": "init-large", "slides": "128-129", "title": {"en": "tanh, N(0, 1)", "zh": "tanh，N(0, 1)"},
      "setup": {"dataset": "spirals", "hidden": _DEEP, "activation": "tanh", "init": "normal", "init_std": 1.0,
                "optimizer": "sgd", "lr": 0.03},
-     "claim": {"en": "Weights from N(0, 1): almost every neuron saturates at -1 or 1, local gradients are 0.",
-               "zh": "权值采样自N(0, 1)：几乎所有的神经元都饱和了（不是-1就是1），局部梯度都是零。"}},
+     "claim": {"en": "Weights from N(0, 1): most neurons of the deeper layers saturate near -1 or 1, where "
+                     "tanh's local gradient is almost 0 (the slide's 500-unit layers saturate almost all).",
+               "zh": "权值采样自N(0, 1)：较深各层的多数神经元饱和在-1或1附近，局部梯度几乎为零"
+                     "（幻灯片中每层500个神经元，几乎全部饱和）。"}},
     {"id": "init-xavier", "slides": "132", "title": {"en": "tanh, Xavier", "zh": "tanh，Xavier"},
      "setup": {"dataset": "spirals", "hidden": _DEEP, "activation": "tanh", "init": "xavier", "optimizer": "adam",
                "lr": 0.01},
-     "claim": {"en": "Xavier, N(0, 1/N): the activations keep a similar spread from layer to layer.",
-               "zh": "Xavier初始化N(0, 1/N)：每层神经元激活值的方差基本相同。"}},
+     "claim": {"en": "Xavier, N(0, 1/N): the activations keep a spread of the same order in every layer (here "
+                     "within a factor of 3), neither vanishing as with N(0, 0.01²) nor saturating as with N(0, 1).",
+               "zh": "Xavier初始化N(0, 1/N)：各层激活值的标准差保持同一量级（这里相差不到3倍），"
+                     "既不像N(0, 0.01²)那样消失，也不像N(0, 1)那样饱和。"}},
     {"id": "lr-high", "slides": "167", "title": {"en": "ε too high", "zh": "学习率过大"},
      "setup": {"dataset": "moons", "hidden": [8, 8], "activation": "relu", "init": "he", "optimizer": "sgd",
                "lr": 5.0},
