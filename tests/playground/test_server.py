@@ -122,6 +122,9 @@ def test_export_is_a_config_that_fcnet_train_accepts(server, tmp_path):
     assert run.returncode == 0, run.stderr
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["architecture"].endswith("3 → 8 → 8 → 2")  # three features in, the moons' two classes out
+    ev = subprocess.run([sys.executable, "-m", "fcnet", "eval", str(directory / "model")], capture_output=True,
+                        text=True, timeout=120, cwd=tmp_path)
+    assert ev.returncode == 0 and "test accuracy" in ev.stdout, ev.stderr
     from fcnet.train.io import load_model
 
     model, _, meta = load_model(directory / "model")

@@ -99,7 +99,11 @@ function renderWidths() {
   });
 }
 
-function applySetup() { playing = false; $("play").textContent = t("play"); send({type: "setup", setup: readSetup()}); }
+function applySetup(keepClaim = false) {
+  if (!keepClaim) { claim = null; $("claim").textContent = ""; }  // the claim belongs to the preset's setup
+  playing = false; $("play").textContent = t("play");
+  send({type: "setup", setup: readSetup()});
+}
 
 function renderPresets() {
   if (!info) return;
@@ -113,7 +117,7 @@ function renderPresets() {
       claim = p.claim;
       $("claim").textContent = claim[lang];
       writeControls({...info.default, ...p.setup});
-      applySetup();
+      applySetup(true);
     });
     box.appendChild(b);
   }
@@ -322,13 +326,13 @@ async function main() {
     feats.appendChild(l);
   }
   for (const el of document.querySelectorAll("#controls input, #controls select")) {
-    if (!el.closest("#widths")) el.addEventListener("change", applySetup);
+    if (!el.closest("#widths")) el.addEventListener("change", () => applySetup());
   }
   $("layer_plus").addEventListener("click", () => {
     if (hidden.length < info.limits.layers) { hidden.push(hidden.length ? hidden[hidden.length - 1] : 4); applySetup(); renderWidths(); }
   });
   $("layer_minus").addEventListener("click", () => { if (hidden.length) { hidden.pop(); applySetup(); renderWidths(); } });
-  $("apply").addEventListener("click", applySetup);
+  $("apply").addEventListener("click", () => applySetup());
   $("play").addEventListener("click", () => {
     playing = !playing;
     $("play").textContent = playing ? t("pause") : t("play");
