@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import math
-import threading
 import time
 from typing import Any
 
@@ -29,7 +28,6 @@ UNIT_GRID = 20  # per-unit heatmaps
 EXTENT = 3.0
 HIST_BINS = 20
 MAX_CURVE = 600  # loss-curve points kept (halved by dropping every other point when full)
-_BUILD_LOCK = threading.Lock()
 
 
 def _grid(n: int) -> np.ndarray:
@@ -55,10 +53,15 @@ class Session:
         self.grid = features(_grid(GRID), setup["features"])
         self.unit_grid = features(_grid(UNIT_GRID), setup["features"])
         opts = options.resolve({**{k: setup[k] for k in setup if k in options.OPTIONS}, "monitor": False, "epochs": 1})
-        with _BUILD_LOCK:  # recipe.build draws the initial weights from fcnet's default generator
-            backend.manual_seed(setup["seed"])
-            self.model, self.optimizer, self.loss_fn, _ = recipe.build(
-                opts, self.x_train.shape[1], self.data["classes"], 1)
+        self.model, self.optimizer, self.loss_fn, _ = recipe.build(opts, self.x_train.shape[1], self.data["classes"], 1)
+        # recipe.build draws from fcnet's shared default generator; sessions run side by side in
+        # threads, so each draws its weights again, and its dropout masks, from its own seeded one
+        gen = backend.get_generator(np.random.default_rng([setup["seed"], 3]))
+        for m in self.model:
+            if isinstance(m, Linear):
+                m.reset_parameters(std=setup["init_std"], rng=gen)
+            elif isinstance(m, Dropout):
+                m.rng = gen
         self.l2 = setup["l2"]
         self.rng = np.random.default_rng([setup["seed"], 2])
         self.order = self.rng.permutation(len(self.y_train))
