@@ -82,3 +82,16 @@ def test_sessions_are_reproducible_from_their_seed_alone():
     a, b, c = weights_after(0), weights_after(0), weights_after(1)
     assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
     assert not np.array_equal(a[0], c[0])
+
+
+def test_a_diverging_session_stops_and_its_frame_is_strict_json():
+    import json
+    import warnings
+
+    s = Session(validate({"optimizer": "sgd", "lr": 10.0, "activation": "relu", "init": "he", "hidden": [16] * 6,
+                          "loss": "hinge"}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warnings on the server's console
+        frame = s.advance(0.0, max_steps=200)
+    assert frame["diverged"] and frame["train_loss"] is None and s.steps < 200
+    json.dumps(frame, allow_nan=False)  # what the page's JSON.parse accepts

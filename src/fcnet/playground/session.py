@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 
 import fcnet
-from fcnet import backend
 from fcnet.nn.layers import BatchNorm1d, Dropout, Linear
 from fcnet.nn.losses import regularization
 from fcnet.playground.setup import features, make_data
@@ -56,7 +55,7 @@ class Session:
         self.model, self.optimizer, self.loss_fn, _ = recipe.build(opts, self.x_train.shape[1], self.data["classes"], 1)
         # recipe.build draws from fcnet's shared default generator; sessions run side by side in
         # threads, so each draws its weights again, and its dropout masks, from its own seeded one
-        gen = backend.get_generator(np.random.default_rng([setup["seed"], 3]))
+        gen = np.random.default_rng([setup["seed"], 3])
         for m in self.model:
             if isinstance(m, Linear):
                 m.reset_parameters(std=setup["init_std"], rng=gen)
@@ -69,7 +68,6 @@ class Session:
         self.steps = 0
         self.diverged = False
         self.curve: list[tuple[int, float, float]] = []
-        self.grad_norms: list[float] = [0.0] * len(self._linears())
         self.xbuf = np.empty((setup["batch_size"], self.x_train.shape[1]), dtype=np.float32)
 
     def _linears(self) -> list[Linear]:
@@ -103,14 +101,15 @@ class Session:
         """Train for about ``seconds`` (or ``max_steps`` steps) and return the frame after it."""
         t0 = time.perf_counter()
         done = 0
-        while not self.diverged and (max_steps is None or done < max_steps):
-            value = self.step()
-            done += 1
-            if not math.isfinite(value):
-                self.diverged = True
-            if max_steps is None and time.perf_counter() - t0 >= seconds:
-                break
-        return self.frame()
+        with np.errstate(all="ignore"):  # a diverging net is one of the lessons (slide 167), not a warning
+            while not self.diverged and (max_steps is None or done < max_steps):
+                value = self.step()
+                done += 1
+                if not math.isfinite(value):
+                    self.diverged = True
+                if max_steps is None and time.perf_counter() - t0 >= seconds:
+                    break
+            return self.frame()
 
     # --- views -----------------------------------------------------------------------------
     def _forward(self, x: np.ndarray) -> list[np.ndarray]:
@@ -142,13 +141,13 @@ class Session:
         conf = probs.max(axis=1)
         c = self.data["classes"]
         # confidence 1/C (a guess) → 0, certainty → 255
-        shade = np.clip((conf - 1.0 / c) / (1.0 - 1.0 / c), 0.0, 1.0) * 255
+        shade = np.nan_to_num(np.clip((conf - 1.0 / c) / (1.0 - 1.0 / c), 0.0, 1.0)) * 255
         boundary = np.stack([cls, shade], axis=1)
         outs = self._forward(self.unit_grid)
         acts = self._activations()
         units = []
         for i in acts:
-            a = outs[i]
+            a = np.nan_to_num(outs[i], nan=0.0, posinf=1e30, neginf=-1e30)  # a diverged net is still drawn
             scale = np.maximum(np.abs(a).max(axis=0), 1e-6)
             units.append([_b64((a[:, j] / scale[j] + 1.0) * 127.5) for j in range(a.shape[1])])
         inputs = []
@@ -157,8 +156,10 @@ class Session:
             inputs.append(_b64((v / max(np.abs(v).max(), 1e-6) + 1.0) * 127.5))
         train_outs = self._forward(self.x_train)
         hists = [_histogram(train_outs[i], self.setup["activation"]) for i in acts]
-        grads = [float(np.linalg.norm(m.weight.grad)) if m.weight.grad is not None else 0.0 for m in self._linears()]
-        weights = [np.asarray(m.weight.data).round(4).tolist() for m in self._linears()]
+        grads = [_finite(float(np.linalg.norm(m.weight.grad))) if m.weight.grad is not None else 0.0
+                 for m in self._linears()]
+        weights = [np.nan_to_num(np.asarray(m.weight.data), nan=0.0, posinf=1e30, neginf=-1e30).round(4).tolist()
+                   for m in self._linears()]
         acc = float((self._forward(self.x_test)[-1].argmax(axis=1) == self.y_test).mean()) if len(self.y_test) else 0.0
         return {
             "type": "frame", "step": self.steps, "epoch": self.steps * self.setup["batch_size"] / len(self.y_train),
