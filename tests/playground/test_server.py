@@ -129,3 +129,17 @@ def test_export_is_a_config_that_fcnet_train_accepts(server, tmp_path):
 
     model, _, meta = load_model(directory / "model")
     assert model.config["in_features"] == 3 and meta["playground"]["dataset"] == "moons"
+
+
+def test_other_sites_reach_nothing(server):
+    from websockets.exceptions import InvalidStatus
+
+    req = urllib.request.Request(server.url, headers={"Host": "rebound.example:80"})  # DNS rebinding
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(req, timeout=10)
+    assert err.value.code == 400
+    with pytest.raises(InvalidStatus) as refused:  # a page of another site opening the socket
+        ws_client.connect(server.ws_url, origin="http://evil.example")
+    assert refused.value.response.status_code == 403
+    with ws_client.connect(server.ws_url, origin=f"http://127.0.0.1:{server.port}") as ws:
+        assert recv(ws, "ready")["setup"]

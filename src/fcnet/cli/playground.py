@@ -45,10 +45,11 @@ def run(args: argparse.Namespace) -> int:
     if args.host not in LOCAL_HOSTS:
         print(f"warning: --host {args.host} makes the playground reachable from other machines; anyone who can "
               "reach it can use this machine's CPU (use the default 127.0.0.1 to keep it local)", file=sys.stderr)
-    from fcnet.playground.server import MAX_MESSAGE
+    from fcnet.playground.server import LOCAL_NAMES, MAX_MESSAGE
 
-    config = uvicorn.Config(create_app(args.export_dir), host=args.host, port=args.port, log_level="warning",
-                            ws_max_size=MAX_MESSAGE, ws="websockets-sansio")
+    hosts = LOCAL_NAMES if args.host in LOCAL_HOSTS else ("*",)  # elsewhere the user chose to be reachable
+    config = uvicorn.Config(create_app(args.export_dir, allowed_hosts=hosts), host=args.host, port=args.port,
+                            log_level="warning", ws_max_size=MAX_MESSAGE, ws="websockets-sansio")
     server = uvicorn.Server(config)
 
     def announce() -> None:  # once the socket is bound, so that --port 0 prints the port it got

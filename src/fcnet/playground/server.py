@@ -16,9 +16,12 @@ import json
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
-from starlette.responses import JSONResponse
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -29,10 +32,11 @@ from fcnet.playground.presets import PRESETS
 from fcnet.playground.session import Session
 from fcnet.playground.setup import FEATURES, LIMITS, default_setup, validate
 
-__all__ = ["FRAME_SECONDS", "MAX_MESSAGE", "create_app"]
+__all__ = ["FRAME_SECONDS", "LOCAL_NAMES", "MAX_MESSAGE", "create_app"]
 
 FRAME_SECONDS = 1 / 20  # training time between two frames while playing
 MAX_MESSAGE = 64 * 1024  # bytes of one message from the page
+LOCAL_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 
 class _Registry:
@@ -51,8 +55,15 @@ class _Registry:
         self.open -= 1
 
 
-def create_app(export_dir: str | Path, max_sessions: int = LIMITS["sessions"]) -> Starlette:
-    """The ASGI app: ``/`` the page, ``/static/*`` its files, ``/api/info`` presets and bounds, ``/ws`` sessions."""
+def create_app(export_dir: str | Path, max_sessions: int = LIMITS["sessions"],
+               allowed_hosts: tuple[str, ...] = LOCAL_NAMES) -> Starlette:
+    """The ASGI app: ``/`` the page, ``/static/*`` its files, ``/api/info`` presets and bounds, ``/ws`` sessions.
+
+    Requests must name one of ``allowed_hosts`` in their Host header (so a web site that
+    re-points its own name at 127.0.0.1 reaches nothing), and a WebSocket opened by a page
+    must come from the server's own origin (so another site open in the browser cannot drive
+    the playground).
+    """
     export_dir = Path(export_dir)
     registry = _Registry(max_sessions)
     static = resources.files("fcnet.playground") / "static"
@@ -61,12 +72,14 @@ def create_app(export_dir: str | Path, max_sessions: int = LIMITS["sessions"]) -
         return JSONResponse({"presets": PRESETS, "limits": LIMITS, "features": list(FEATURES),
                              "default": default_setup()})
 
-    async def index(request: Any) -> Any:
-        from starlette.responses import HTMLResponse
-
+    async def index(request: Any) -> HTMLResponse:
         return HTMLResponse((static / "index.html").read_text(encoding="utf-8"))
 
     async def ws_endpoint(ws: WebSocket) -> None:
+        origin = ws.headers.get("origin")
+        if origin is not None and urlsplit(origin).netloc != ws.headers.get("host"):
+            await ws.close(code=1008)  # before accepting: the handshake is refused (HTTP 403)
+            return
         await ws.accept()
         if not registry.acquire():
             await ws.send_json({"type": "error", "message": f"the server already runs {registry.limit} sessions; "
@@ -80,7 +93,7 @@ def create_app(export_dir: str | Path, max_sessions: int = LIMITS["sessions"]) -
 
     routes = [Route("/", index), Route("/api/info", info), WebSocketRoute("/ws", ws_endpoint),
               Mount("/static", StaticFiles(directory=str(static)), name="static")]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))])
     app.state.registry = registry
     return app
 
