@@ -10,9 +10,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("starlette")
-uvicorn = pytest.importorskip("uvicorn")
-
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -22,6 +19,8 @@ def free_port() -> int:
 
 class Server:
     def __init__(self, export_dir: Path, max_sessions: int) -> None:
+        import uvicorn
+
         from fcnet.playground.server import MAX_MESSAGE, create_app
 
         self.port = free_port()
@@ -55,5 +54,7 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    pytest.importorskip("starlette", reason="needs the playground extra: pip install 'fcnet[playground]'")
+    pytest.importorskip("uvicorn", reason="needs the playground extra: pip install 'fcnet[playground]'")
     with Server(tmp_path_factory.mktemp("exports"), max_sessions=2) as s:
         yield s

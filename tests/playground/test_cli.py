@@ -14,6 +14,7 @@ import pytest
 
 def start(*args: str) -> tuple[subprocess.Popen, str, str]:
     """Start the command; return it with its announced URL and what stderr said before it."""
+    pytest.importorskip("uvicorn", reason="needs the playground extra: pip install 'fcnet[playground]'")
     proc = subprocess.Popen([sys.executable, "-m", "fcnet", "playground", "--no-browser", "--port", "0", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
