@@ -143,3 +143,21 @@ def test_other_sites_reach_nothing(server):
     assert refused.value.response.status_code == 403
     with ws_client.connect(server.ws_url, origin=f"http://127.0.0.1:{server.port}") as ws:
         assert recv(ws, "ready")["setup"]
+
+
+def test_training_does_not_block_the_server(server):
+    import time
+
+    with ws_client.connect(server.ws_url) as ws:
+        recv(ws, "ready")
+        ws.send(json.dumps({"type": "setup", "setup": {"hidden": [16] * 6, "points": 2000, "batch_size": 64}}))
+        recv(ws, "ready")
+        ws.send(json.dumps({"type": "play"}))
+        recv(ws, "frame")
+        waits = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            urllib.request.urlopen(server.url + "api/info", timeout=10).read()
+            waits.append(time.perf_counter() - t0)
+        frames = [recv(ws, "frame")["step"] for _ in range(3)]
+    assert min(waits) < 0.5 and frames[-1] > frames[0]  # answered while the other tab keeps training
