@@ -26,6 +26,7 @@ COMMANDS = {
     "search": "search",
     "lr-find": "lr_find",
     "export": "export",
+    "playground": "playground",
 }
 
 

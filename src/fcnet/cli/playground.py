@@ -1,0 +1,69 @@
+"""``fcnet playground``: serve the page that trains nets on the 2-D toys live (127.0.0.1 by default)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import webbrowser
+from typing import Any
+
+from fcnet.errors import ConfigError
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def add_parser(sub: Any, name: str) -> None:
+    p = sub.add_parser(name, help="train nets on 2-D toys live in the browser (boundaries, gradients, presets)",
+                       description="Serve the playground page on HOST:PORT and open it in the browser. "
+                                   "Needs the playground extra: pip install 'fcnet[playground]'.")
+    p.add_argument("--port", type=int, default=8765, help="port to listen on (default: 8765; 0 picks a free one)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default: 127.0.0.1, this machine only; anything else is reachable "
+                        "from other machines)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser tab")
+    p.add_argument("--export-dir", default="playground-exports",
+                   help="where the page's Export writes configs and models (default: playground-exports)")
+    p.set_defaults(func=run)
+
+
+def _import_server() -> Any:
+    try:
+        import uvicorn
+
+        from fcnet.playground.server import create_app
+    except ImportError as exc:
+        raise ConfigError(f"fcnet playground needs {exc.name or 'its extra'}: "
+                          "pip install 'fcnet[playground]'") from None
+    return uvicorn, create_app
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 0 <= args.port <= 65535:
+        raise ConfigError(f"--port must be between 0 and 65535, got {args.port}")
+    uvicorn, create_app = _import_server()
+    if args.host not in LOCAL_HOSTS:
+        print(f"warning: --host {args.host} makes the playground reachable from other machines; anyone who can "
+              "reach it can use this machine's CPU (use the default 127.0.0.1 to keep it local)", file=sys.stderr)
+    from fcnet.playground.server import LOCAL_NAMES, MAX_MESSAGE
+
+    hosts = LOCAL_NAMES if args.host in LOCAL_HOSTS else ("*",)  # elsewhere the user chose to be reachable
+    config = uvicorn.Config(create_app(args.export_dir, allowed_hosts=hosts), host=args.host, port=args.port,
+                            log_level="warning", ws_max_size=MAX_MESSAGE, ws="websockets-sansio")
+    server = uvicorn.Server(config)
+
+    def announce() -> None:  # once the socket is bound, so that --port 0 prints the port it got
+        while not server.started:
+            if server.should_exit:
+                return
+            threading.Event().wait(0.05)
+        port = server.servers[0].sockets[0].getsockname()[1] if server.servers else args.port
+        host = f"[{args.host}]" if ":" in args.host else args.host
+        url = f"http://{host}:{port}/"
+        print(f"fcnet playground on {url} (Ctrl-C stops it)", flush=True)
+        if not args.no_browser:
+            webbrowser.open(url)
+
+    threading.Thread(target=announce, daemon=True).start()
+    server.run()
+    return 0

@@ -1,0 +1,212 @@
+"""One playground session: a net from ``fcnet.train.recipe.build`` trained step by step on a toy.
+
+``advance(seconds)`` runs mini-batch steps for a while and returns a *frame*: everything the page
+draws (boundary, per-unit heatmaps, weights, losses, gradient norms, activation histograms).
+It runs in a worker thread; one session belongs to one page (one WebSocket).
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import time
+from typing import Any
+
+import numpy as np
+
+import fcnet
+from fcnet.nn.layers import BatchNorm1d, Dropout, Linear
+from fcnet.nn.losses import regularization
+from fcnet.playground.setup import features, make_data
+from fcnet.train import options, recipe
+
+__all__ = ["GRID", "UNIT_GRID", "Session"]
+
+GRID = 48  # boundary heatmap: GRID × GRID cells over [-EXTENT, EXTENT]²
+UNIT_GRID = 20  # per-unit heatmaps
+EXTENT = 3.0
+HIST_BINS = 20
+MAX_CURVE = 600  # loss-curve points kept (halved by dropping every other point when full)
+
+
+def _grid(n: int) -> np.ndarray:
+    """Cell centres (n·n, 2), row by row from the top (x₂ = +EXTENT) as a canvas draws them."""
+    c = (np.arange(n) + 0.5) / n * 2 * EXTENT - EXTENT
+    x1, x2 = np.meshgrid(c, c[::-1])
+    return np.stack([x1.ravel(), x2.ravel()], axis=1).astype(np.float32)
+
+
+def _b64(a: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(a, dtype=np.uint8).tobytes()).decode("ascii")
+
+
+class Session:
+    """Data, model, optimizer and loss of one setup (see ``fcnet.playground.setup.validate``)."""
+
+    def __init__(self, setup: dict[str, Any]) -> None:
+        self.setup = setup
+        self.data = make_data(setup)
+        self.x_train = features(self.data["points_train"], setup["features"])
+        self.x_test = features(self.data["points_test"], setup["features"])
+        self.y_train, self.y_test = self.data["y_train"], self.data["y_test"]
+        self.grid = features(_grid(GRID), setup["features"])
+        self.unit_grid = features(_grid(UNIT_GRID), setup["features"])
+        opts = options.resolve({**{k: setup[k] for k in setup if k in options.OPTIONS}, "monitor": False, "epochs": 1})
+        self.model, self.optimizer, self.loss_fn, _ = recipe.build(opts, self.x_train.shape[1], self.data["classes"], 1)
+        # recipe.build draws from fcnet's shared default generator; sessions run side by side in
+        # threads, so each draws its weights again, and its dropout masks, from its own seeded one
+        gen = np.random.default_rng([setup["seed"], 3])
+        for m in self.model:
+            if isinstance(m, Linear):
+                m.reset_parameters(std=setup["init_std"], rng=gen)
+            elif isinstance(m, Dropout):
+                m.rng = gen
+        self.l2 = setup["l2"]
+        self.rng = np.random.default_rng([setup["seed"], 2])
+        self.order = self.rng.permutation(len(self.y_train))
+        self.cursor = 0
+        self.steps = 0
+        self.diverged = False
+        self.curve: list[tuple[int, float, float]] = []
+        self.xbuf = np.empty((setup["batch_size"], self.x_train.shape[1]), dtype=np.float32)
+
+    def _linears(self) -> list[Linear]:
+        return [m for m in self.model if isinstance(m, Linear)]
+
+    def _activations(self) -> list[int]:
+        """Indices (in the Sequential) of the hidden layers' activation modules."""
+        return [i for i, m in enumerate(self.model) if not isinstance(m, Linear | BatchNorm1d | Dropout)]
+
+    # --- training --------------------------------------------------------------------------
+    def step(self) -> float:
+        """One mini-batch step: L = (1/B) Σ L_i + λ R(W), then the optimizer's update; returns L."""
+        b = self.setup["batch_size"]
+        if self.cursor + b > len(self.order):  # a new epoch: a new order, no short last batch
+            self.order = self.rng.permutation(len(self.y_train))
+            self.cursor = 0
+        idx = self.order[self.cursor:self.cursor + b]
+        self.cursor += b
+        np.take(self.x_train, idx, axis=0, out=self.xbuf)
+        self.model.train()
+        self.optimizer.zero_grad()
+        loss = self.loss_fn(self.model(fcnet.Tensor(self.xbuf)), self.y_train[idx])
+        if self.l2:
+            loss = loss + regularization(self.model, self.l2)
+        loss.backward()
+        self.optimizer.step()
+        self.steps += 1
+        return float(loss.data)
+
+    def advance(self, seconds: float, max_steps: int | None = None) -> dict[str, Any]:
+        """Train for about ``seconds`` (or ``max_steps`` steps) and return the frame after it."""
+        t0 = time.perf_counter()
+        done = 0
+        with np.errstate(all="ignore"):  # a diverging net is one of the lessons (slide 167), not a warning
+            while not self.diverged and (max_steps is None or done < max_steps):
+                value = self.step()
+                done += 1
+                if not math.isfinite(value):
+                    self.diverged = True
+                if max_steps is None and time.perf_counter() - t0 >= seconds:
+                    break
+            return self.frame()
+
+    # --- views -----------------------------------------------------------------------------
+    def _forward(self, x: np.ndarray) -> list[np.ndarray]:
+        """The outputs of every module on ``x`` in evaluation mode (no graph kept)."""
+        outs = []
+        self.model.eval()
+        with fcnet.no_grad():
+            h = fcnet.Tensor(x)
+            for m in self.model:
+                h = m(h)
+                outs.append(np.asarray(h.data))
+        return outs
+
+    def _loss(self, x: np.ndarray, y: np.ndarray) -> float:
+        self.model.eval()
+        with fcnet.no_grad():
+            return float(self.loss_fn(self.model(fcnet.Tensor(x)), y).data)
+
+    def frame(self) -> dict[str, Any]:
+        """Everything the page draws, as JSON-ready values (heatmaps as base64 bytes)."""
+        train_loss = self._loss(self.x_train, self.y_train)
+        test_loss = self._loss(self.x_test, self.y_test) if len(self.y_test) else float("nan")
+        if not (math.isfinite(train_loss) and math.isfinite(test_loss)):
+            self.diverged = True
+        self._record(train_loss, test_loss)
+        scores = self._forward(self.grid)[-1]
+        probs = _softmax(scores)
+        cls = probs.argmax(axis=1)
+        conf = probs.max(axis=1)
+        c = self.data["classes"]
+        # confidence 1/C (a guess) → 0, certainty → 255
+        shade = np.nan_to_num(np.clip((conf - 1.0 / c) / (1.0 - 1.0 / c), 0.0, 1.0)) * 255
+        boundary = np.stack([cls, shade], axis=1)
+        outs = self._forward(self.unit_grid)
+        acts = self._activations()
+        units = []
+        for i in acts:
+            a = np.nan_to_num(outs[i], nan=0.0, posinf=1e30, neginf=-1e30)  # a diverged net is still drawn
+            scale = np.maximum(np.abs(a).max(axis=0), 1e-6)
+            units.append([_b64((a[:, j] / scale[j] + 1.0) * 127.5) for j in range(a.shape[1])])
+        inputs = []
+        for j in range(self.unit_grid.shape[1]):
+            v = self.unit_grid[:, j]
+            inputs.append(_b64((v / max(np.abs(v).max(), 1e-6) + 1.0) * 127.5))
+        train_outs = self._forward(self.x_train)
+        hists = [_histogram(train_outs[i], self.setup["activation"]) for i in acts]
+        grads = [_finite(float(np.linalg.norm(m.weight.grad))) if m.weight.grad is not None else 0.0
+                 for m in self._linears()]
+        weights = [np.nan_to_num(np.asarray(m.weight.data), nan=0.0, posinf=1e30, neginf=-1e30).round(4).tolist()
+                   for m in self._linears()]
+        acc = float((self._forward(self.x_test)[-1].argmax(axis=1) == self.y_test).mean()) if len(self.y_test) else 0.0
+        return {
+            "type": "frame", "step": self.steps, "epoch": self.steps * self.setup["batch_size"] / len(self.y_train),
+            "train_loss": _finite(train_loss), "test_loss": _finite(test_loss), "test_accuracy": acc,
+            "diverged": self.diverged, "grid": GRID, "unit_grid": UNIT_GRID, "classes": c,
+            "boundary": _b64(boundary), "inputs": inputs, "units": units, "weights": weights,
+            "grad_norms": grads, "histograms": hists,
+            "curve": [[s, _finite(a), _finite(b)] for s, a, b in self.curve],
+        }
+
+    def points(self) -> dict[str, Any]:
+        """The train and test points (standardised coordinates) and their labels, sent once per setup."""
+        d = self.data
+        return {"type": "points", "extent": EXTENT, "classes": d["classes"],
+                "train": np.round(d["points_train"], 4).tolist(), "train_y": d["y_train"].tolist(),
+                "test": np.round(d["points_test"], 4).tolist(), "test_y": d["y_test"].tolist(),
+                "features": self.setup["features"], "hidden": self.setup["hidden"]}
+
+    def _record(self, train_loss: float, test_loss: float) -> None:
+        if self.curve and self.curve[-1][0] == self.steps:
+            return
+        self.curve.append((self.steps, train_loss, test_loss))
+        if len(self.curve) > MAX_CURVE:
+            self.curve = self.curve[::2]
+
+
+def _softmax(s: np.ndarray) -> np.ndarray:
+    e = np.exp(s - s.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _finite(v: float) -> float | None:
+    return v if math.isfinite(v) else None
+
+
+def _histogram(a: np.ndarray, activation: str) -> dict[str, Any]:
+    """Counts of a layer's outputs in HIST_BINS bins: over (0, 1) for sigmoid, (-1, 1) for tanh, else min..max."""
+    a = a.ravel()
+    a = a[np.isfinite(a)]
+    if activation == "sigmoid":
+        lo, hi = 0.0, 1.0
+    elif activation == "tanh":
+        lo, hi = -1.0, 1.0
+    else:
+        lo, hi = (float(a.min()), float(a.max())) if a.size else (0.0, 1.0)
+        if hi - lo < 1e-6:
+            hi = lo + 1e-6
+    counts, _ = np.histogram(a, bins=HIST_BINS, range=(lo, hi))
+    return {"lo": lo, "hi": hi, "counts": counts.tolist()}
+
