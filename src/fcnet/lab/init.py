@@ -169,8 +169,8 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
     tables = [Table(tr("slides 128-129: std per layer, the slide's value beside fcnet's",
                        "第128-129页：各层标准差，幻灯片数值与 fcnet 计算值"),
                     [layer, f"N(0, 0.01²) {says}", "N(0, 0.01²) fcnet", f"N(0, 1) {says}", "N(0, 1) fcnet"],
-                    [[k + 1, f"{SLIDE_128[k]:.6f}", stats["small"].stds[k], f"{SLIDE_129[k]:.6f}", stats["large"].stds[k]]
-                     for k in range(10)]),
+                    [[k + 1, f"{SLIDE_128[k]:.6f}", stats["small"].stds[k], f"{SLIDE_129[k]:.6f}",
+                      stats["large"].stds[k]] for k in range(10)]),
               Table(tr("slides 133-135: std per layer", "第133-135页：各层标准差"),
                     [layer, *[labels[k] for k in ("xavier_tanh", "xavier_tanh_gain", "xavier_relu", "he_relu")]],
                     [[j + 1, *[stats[k].stds[j] for k in ("xavier_tanh", "xavier_tanh_gain", "xavier_relu",
