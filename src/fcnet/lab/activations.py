@@ -25,10 +25,11 @@ SLIDE_OF = {"sigmoid": "82", "tanh": "84", "relu": "85", "leaky relu 0.1 (slide 
             "leaky relu 0.01 (slide 86)": "86"}
 
 
-def curves(lo: float = -12.0, hi: float = 12.0, n: int = 2400) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def curves(lo: float = -12.0, hi: float = 12.0, n: int = 2401) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """(x, f(x), f'(x)) of each activation, the derivative by backprop through fcnet's gates.
 
-    An even ``n`` keeps x = 0 (where ReLU has no derivative, slide 86) off the grid.
+    The grid holds x = 0, where σ' peaks; ReLU has no derivative there (slide 86), so the
+    tables read ReLU's slopes on x > 0 and x < 0 only.
     """
     out = {}
     for name, f in FUNCS.items():
