@@ -51,7 +51,8 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
         ax.set_ylim(-1.3, 2.0)
         ax.set_xlabel("x")
         ax.set_ylabel(tr("value", "取值"))
-        ax.set_title(tr(f"slide {SLIDE_OF[name]}: {name}", f"第{SLIDE_OF[name]}页: {name}"))
+        short = name.split(" (")[0]
+        ax.set_title(tr(f"slide {SLIDE_OF[name]}: {short}", f"第{SLIDE_OF[name]}页: {short}"))
         ax.grid(alpha=0.3)
         ax.legend(loc="upper left")
     # slide 83: the chain rule multiplies local gradients, each at most 1/4 for sigmoid

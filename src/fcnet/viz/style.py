@@ -39,9 +39,8 @@ def find_cjk_font() -> str | None:
 
 
 def use_cjk_font(family: str) -> None:
-    """Put ``family`` first so Chinese titles and labels render (Latin text and digits included)."""
-    matplotlib.rcParams["font.family"] = "sans-serif"
-    matplotlib.rcParams["font.sans-serif"] = [family, *matplotlib.rcParams["font.sans-serif"]]
+    """Put ``family`` first so Chinese titles and labels render; DejaVu Sans fills in glyphs it lacks (ⁿ, ₁)."""
+    matplotlib.rcParams["font.family"] = [family, "DejaVu Sans"]
     matplotlib.rcParams["axes.unicode_minus"] = False  # CJK fonts often lack U+2212
 
 
