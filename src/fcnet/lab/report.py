@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,7 +99,7 @@ def write_html(results: list[LabResult], path: Path) -> Path:
              f"<title>{html.escape(heading)}</title><style>{_STYLE}</style></head><body>",
              f"<h1>{html.escape(heading)}</h1>",
              f"<nav><h2>{tr('Contents by slide', '按幻灯片页码的目录')}</h2><ol>"]
-    for r in sorted(results, key=lambda r: int(r.slides.split("-")[0].split(",")[0])):
+    for r in sorted(results, key=lambda r: int(m.group()) if (m := re.search(r"\d+", r.slides)) else 0):
         parts.append(f"<li><a href='#{r.name}'>{tr('Slides', '第')} {html.escape(r.slides)}"
                      f"{tr('', ' 页')}: {html.escape(r.title)}</a></li>")
     parts.append("</ol></nav>")
