@@ -1,36 +1,124 @@
-"""`fcnet lab all`: every lab in one HTML report whose figures all exist and are not blank."""
+"""`fcnet lab`: the one-file HTML report (opened in a real Chromium), --lang, --out, file modes."""
 
 from __future__ import annotations
 
+import base64
+import io
+import os
 import re
 import shutil
 import subprocess
-import time
+from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from tests.conftest import fcnet_cmd
 
+CHROMIUM = Path("/usr/bin/chromium")
+FAST_LABS = ["collapse", "activations", "losses", "gates"]
 
-def test_lab_all_writes_report(tmp_path):
-    t = time.time()
+
+def _check_in_browser(page_path: Path) -> dict:
+    """Open the page in headless Chromium; every <img> loaded, none blank, TOC links resolve, MathML present."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync"])
+        try:
+            page = browser.new_page()
+            page.goto(page_path.resolve().as_uri())
+            page.wait_for_load_state("load")
+            imgs = page.eval_on_selector_all(
+                "img", "els => els.map(e => ({src: e.getAttribute('src'), w: e.naturalWidth, ok: e.complete}))")
+            toc = page.eval_on_selector_all("nav a", "els => els.map(e => e.getAttribute('href'))")
+            missing = [h for h in toc if page.query_selector(h) is None]
+            n_math = page.eval_on_selector_all("math", "els => els.length")
+            requests = page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
+        finally:
+            browser.close()
+    assert imgs, "no images in the report"
+    for im in imgs:
+        assert im["ok"] and im["w"] > 0, im["src"][:60]
+        assert im["src"].startswith("data:image/png;base64,")
+        with Image.open(io.BytesIO(base64.b64decode(im["src"].split(",", 1)[1]))) as pil:
+            assert np.asarray(pil.convert("L"), dtype=float).std() > 0
+    assert toc and not missing, missing
+    assert n_math > 0
+    assert not [r for r in requests if not r.startswith("data:")]  # nothing fetched from outside the file
+    return {"images": len(imgs), "toc": len(toc), "math": n_math}
+
+
+def _modes(folder: Path) -> set[str]:
+    return {oct(p.stat().st_mode & 0o777) for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def subset_report(tmp_path_factory):
+    from fcnet.cli.lab import run_lab
+    from fcnet.lab.common import set_lang
+    from fcnet.lab.report import write_html
+
+    out = tmp_path_factory.mktemp("report")
+    set_lang("en")
+    old = os.umask(0o022)
+    try:
+        page = write_html([run_lab(n, out, 0, False) for n in FAST_LABS], out / "index.html")
+    finally:
+        os.umask(old)
+    return page
+
+
+def test_report_is_one_file_with_embedded_figures_toc_and_mathml(subset_report):
+    html = subset_report.read_text()
+    assert "<img src='data:image/png;base64," in html
+    assert not re.search(r"<img src='(?!data:)", html)
+    assert html.count("<math") >= len(FAST_LABS) and "<script" not in html
+    for name in FAST_LABS:
+        assert f"href='#{name}'" in html and f"id='{name}'" in html
+    assert " s</small>" not in html  # no run times in the report
+    assert "<th>slide</th>" in html and "<th>fcnet</th>" in html
+
+
+def test_report_files_are_readable_by_a_web_server(subset_report):
+    assert _modes(subset_report.parent) == {"0o644"}
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (CI installs it)")
+def test_report_opens_in_chromium(subset_report):
+    seen = _check_in_browser(subset_report)
+    assert seen["images"] == 1 + (2 if shutil.which("dot") else 0)  # activations 1, gates 2 (with Graphviz)
+    assert seen["toc"] == len(FAST_LABS)
+
+
+def test_lab_all_writes_one_self_contained_report(tmp_path):
     res = subprocess.run([*fcnet_cmd(), "lab", "all", "--out", "lab"], cwd=tmp_path, capture_output=True,
                          text=True, timeout=900)
     assert res.returncode == 0, res.stderr
-    assert time.time() - t < 600
-    page = (tmp_path / "lab" / "index.html").read_text()
-    for slides in ["12-17", "36-39", "50-64", "65-79", "124-136", "170-178"]:
-        assert f"slides {slides}" in page
-    images = re.findall(r"<img src='([^']+)'", page)
-    assert len(images) >= 11 + (2 if shutil.which("dot") else 0)  # the gates lab draws with Graphviz
-    for rel in images:
-        png = tmp_path / "lab" / rel
-        with Image.open(png) as im:
-            assert im.format == "PNG"
-            a = np.asarray(im.convert("L"), dtype=float)
-        assert a.std() > 5, rel
-    assert "<table>" in page and "1.467e-48" in page
+    page = tmp_path / "lab" / "index.html"
+    html = page.read_text()
+    for slides in ["2, 4, 12-17", "36-39", "50-64", "65-79", "124-136", "137-141", "170-178"]:
+        assert f"{slides}" in html
+    assert "1.467e-48" in html and "0.7311" in html
+    assert _modes(tmp_path / "lab") == {oct(0o666 & ~_umask())}
+    if CHROMIUM.exists():
+        _check_in_browser(page)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_lab_out_must_not_be_a_file(tmp_path):
+    (tmp_path / "f").write_text("x")
+    res = subprocess.run([*fcnet_cmd(), "lab", "collapse", "--out", "f"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 2
+    assert len(res.stderr.strip().splitlines()) == 1 and "--out" in res.stderr
 
 
 def test_lab_single_prints_table(tmp_path):
@@ -38,3 +126,59 @@ def test_lab_single_prints_table(tmp_path):
                          text=True, timeout=120)
     assert res.returncode == 0
     assert "no activations" in res.stdout and "W'x + b'" in res.stdout
+
+
+def test_lang_zh_gives_chinese_titles_and_claims(tmp_path):
+    from fcnet.viz.style import find_cjk_font
+
+    res = subprocess.run([*fcnet_cmd(), "lab", "collapse", "--lang", "zh", "--out", "o"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0
+    if find_cjk_font() is None:
+        assert "no CJK font" in res.stderr and "Why non-linearity" in res.stdout
+    else:
+        assert "为什么需要非线性操作" in res.stdout and "如果网络中缺少了激活函数" in res.stdout
+        assert res.stderr == ""
+
+
+def test_lang_zh_figure_titles(tmp_path):
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    from fcnet.cli.lab import choose_language
+    from fcnet.lab.common import get_lang, set_lang, slide_title
+    from fcnet.viz.style import find_cjk_font
+
+    if find_cjk_font() is None:
+        pytest.skip("no CJK font installed (Debian: fonts-noto-cjk)")
+    saved = dict(matplotlib.rcParams)
+    try:
+        assert choose_language("zh") == "zh" and get_lang() == "zh"
+        title = slide_title("41", "activations", "激活函数")
+        assert title.startswith("第41页")
+        fig, ax = plt.subplots()
+        ax.set_title(title)
+        fig.canvas.draw()  # a missing glyph would warn here
+        plt.close(fig)
+    finally:
+        set_lang("en")
+        matplotlib.rcParams.update(saved)
+
+
+def test_lang_zh_without_cjk_font_warns_once_and_falls_back(monkeypatch, capsys):
+    import matplotlib
+
+    from fcnet.cli.lab import choose_language
+    from fcnet.lab.common import get_lang, set_lang
+    from fcnet.viz import style
+
+    monkeypatch.setattr(style, "find_cjk_font", lambda: None)
+    saved = dict(matplotlib.rcParams)
+    try:
+        assert choose_language("zh") == "en"
+        assert get_lang() == "en"
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and "CJK font" in err
+    finally:
+        set_lang("en")
+        matplotlib.rcParams.update(saved)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -15,16 +16,40 @@ from fcnet.lab import LABS
 def add_parser(sub: Any, name: str) -> None:
     p = sub.add_parser(name, help="run a lecture experiment (tables + figures); 'all' writes an HTML report",
                        description="Labs: " + ", ".join(LABS) + ". `fcnet lab all` runs every lab and writes "
-                                   "index.html.")
+                                   "one self-contained index.html.")
     p.add_argument("lab", choices=[*LABS, "all"])
     p.add_argument("--out", default="lab", help="output directory for figures and the report (default: lab)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--full", action="store_true", help="the lecture's full-size version (slower)")
+    p.add_argument("--lang", choices=["en", "zh"], default="en",
+                   help="language of titles, labels and claims (zh needs a CJK font, e.g. fonts-noto-cjk)")
     p.set_defaults(func=run)
+
+
+def choose_language(lang: str) -> str:
+    """Switch the labs (and matplotlib's font) to ``lang``; Chinese without a CJK font falls back to English."""
+    from fcnet.lab.common import set_lang
+    from fcnet.viz.style import apply_style, find_cjk_font, use_cjk_font
+
+    apply_style()
+    if lang == "zh":
+        family = find_cjk_font()
+        if family is None:
+            print("warning: no CJK font found (install fonts-noto-cjk); writing the labs in English",
+                  file=sys.stderr)
+            lang = "en"
+        else:
+            use_cjk_font(family)
+    set_lang(lang)
+    return lang
 
 
 def run_lab(name: str, out: Path, seed: int, full: bool) -> Any:
     """Run one lab; returns its LabResult."""
+    from fcnet.viz.style import apply_style
+
+    apply_style()
+    Path(out).mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
     res = importlib.import_module(LABS[name]).run(out, seed=seed, full=full)
     res.seconds = time.perf_counter() - t
@@ -42,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"cannot create --out {out}: {exc.strerror or exc}") from None
+    choose_language(args.lang)
     names = list(LABS) if args.lab == "all" else [args.lab]
     results = []
     with blas_threads(None):

@@ -8,20 +8,29 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import fcnet
+from fcnet.lab.common import slide_title, tr
 from fcnet.lab.report import LabResult, Table
 from fcnet.viz.plots import save_figure
 
 SLIDES = "40-44, 81-88"
+# Leaky ReLU appears twice in the lecture: max(0.1x, x) on slide 41 and max(0.01x, x) on slide 86 (fcnet's default)
 FUNCS = {
     "sigmoid": lambda t: t.sigmoid(),
     "tanh": lambda t: t.tanh(),
     "relu": lambda t: t.relu(),
-    "leaky relu (0.1)": lambda t: t.leaky_relu(0.1),
+    "leaky relu 0.1 (slide 41)": lambda t: t.leaky_relu(0.1),
+    "leaky relu 0.01 (slide 86)": lambda t: t.leaky_relu(0.01),
 }
+SLIDE_OF = {"sigmoid": "82", "tanh": "84", "relu": "85", "leaky relu 0.1 (slide 41)": "41",
+            "leaky relu 0.01 (slide 86)": "86"}
 
 
 def curves(lo: float = -12.0, hi: float = 12.0, n: int = 2401) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """(x, f(x), f'(x)) of each activation, the derivative by backprop through fcnet's gates."""
+    """(x, f(x), f'(x)) of each activation, the derivative by backprop through fcnet's gates.
+
+    The grid holds x = 0, where σ' peaks; ReLU has no derivative there (slide 86), so the
+    tables read ReLU's slopes on x > 0 and x < 0 only.
+    """
     out = {}
     for name, f in FUNCS.items():
         x = fcnet.tensor(np.linspace(lo, hi, n), requires_grad=True)
@@ -32,26 +41,71 @@ def curves(lo: float = -12.0, hi: float = 12.0, n: int = 2401) -> dict[str, tupl
 
 
 def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
-    """Plot each activation with its derivative; tabulate the facts the lecture states."""
+    """Plot each activation with its derivative; tabulate each slide's statement beside the computed value."""
     cs = curves()
-    fig, axes = plt.subplots(1, len(cs), figsize=(3.2 * len(cs), 3))
-    rows = []
-    for ax, (name, (x, y, d)) in zip(axes, cs.items(), strict=True):
+    fig, axes = plt.subplots(2, 3, figsize=(13, 7.4))
+    for ax, (name, (x, y, d)) in zip(axes.flat, cs.items(), strict=False):
         ax.plot(x, y, label="f(x)")
         ax.plot(x, d, "--", label="f'(x)")
-        ax.set_xlim(-6, 6)
-        ax.set_title(name)
+        ax.set_xlim(-12, 12)
+        ax.set_ylim(-1.3, 2.0)
+        ax.set_xlabel("x")
+        ax.set_ylabel(tr("value", "取值"))
+        short = name.split(" (")[0]
+        ax.set_title(tr(f"slide {SLIDE_OF[name]}: {short}", f"第{SLIDE_OF[name]}页: {short}"))
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-        far = np.abs(x) > 10
-        rows.append([name, float(d.max()), float(np.abs(d[far]).max()), float(d[x < -1].max())])
-    fig.suptitle("activations and their derivatives (by backprop)")
+        ax.legend(loc="upper left")
+    # slide 83: the chain rule multiplies local gradients, each at most 1/4 for sigmoid
+    ax = axes.flat[5]
+    depth = np.arange(1, 11)
+    sig_max = float(cs["sigmoid"][2].max())
+    tanh_max = float(cs["tanh"][2].max())
+    ax.semilogy(depth, sig_max ** depth, "o-", label=tr("sigmoid: (max σ')ⁿ", "sigmoid：(max σ')ⁿ"))
+    ax.semilogy(depth, tanh_max ** depth, "s-", label=tr("tanh / ReLU (x>0): 1ⁿ", "tanh / ReLU (x>0)：1ⁿ"))
+    ax.set_xlabel(tr("layers n", "层数 n"))
+    ax.set_ylabel(tr("largest product of local gradients", "局部梯度乘积的最大值"))
+    ax.set_title(tr("slide 83: the chain rule multiplies", "第83页：链式法则的乘法特性"))
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(loc="lower left")
+    fig.suptitle(slide_title("41, 82-86", "activations f(x) and their derivatives f'(x), by backprop",
+                             "激活函数及其导数（由反向传播求得）"))
     f = save_figure(fig, out / "activations.png")
-    sig = cs["sigmoid"][2]
-    return LabResult("activations", SLIDES, "Activation functions",
-                     "σ' never exceeds 1/4 and is ≈ 0 for |x| > 10, so deep sigmoid nets pass back ever "
-                     "smaller gradients; ReLU's derivative is 1 for x > 0; Leaky ReLU keeps a slope below 0.",
-                     [Table("derivatives", ["activation", "max f'", "max |f'| for |x|>10", "max f' for x<-1"],
+    x = cs["sigmoid"][0]
+    far, neg, pos = np.abs(x) > 10, x < 0, x > 0
+    sig, th = cs["sigmoid"][2], cs["tanh"][2]
+    relu, l1, l01 = cs["relu"][2], cs["leaky relu 0.1 (slide 41)"][2], cs["leaky relu 0.01 (slide 86)"][2]
+    says = tr("slide says", "幻灯片")
+    rows = [["82", "sigmoid", tr("max σ'(x)", "σ'(x) 最大值"), "1/4", float(sig.max())],
+            ["82", "sigmoid", tr("max |σ'(x)| for |x| > 10", "|x| > 10 时 |σ'(x)| 最大值"), "0", float(sig[far].max())],
+            ["83", "sigmoid", tr("largest σ' product over 10 layers", "10层 σ' 乘积最大值"), "→ 0", sig_max ** 10],
+            ["84", "tanh", tr("max |tanh'(x)| for |x| > 10", "|x| > 10 时 tanh' 最大值"), "≈ 0", float(th[far].max())],
+            ["85", "relu", tr("min f'(x) for x > 0", "x > 0 时 f'(x) 最小值"), tr("never 0", "永远不会为0"),
+             float(relu[pos].min())],
+            ["85", "relu", tr("max f'(x) for x < 0", "x < 0 时 f'(x) 最大值"), tr("0 (dead zone)", "0（死区）"),
+             float(relu[neg].max())],
+            ["41", "leaky relu 0.1", tr("f'(x) for x < 0", "x < 0 时 f'(x)"), "0.1", float(l1[neg].min())],
+            ["86", "leaky relu 0.01", tr("min f'(x) for x < 0", "x < 0 时 f'(x) 最小值"),
+             tr("0.01, never 0", "0.01，基本没有死区"), float(l01[neg].min())]]
+    claim = tr("Slide 82: σ'(x) is 0 when |x| > 10, bad for the gradient flow; slide 83: vanishing gradients come "
+               "from the chain rule's products; slide 84: tanh is like sigmoid; slide 85: ReLU's local gradient "
+               "is never 0 for x > 0; slide 86: Leaky ReLU max(0.01x, x) has (almost) no dead zone; slide 41 "
+               "writes Leaky ReLU with slope 0.1; slide 88: prefer ReLU or Leaky ReLU.",
+               "第82页：当输入值大于10或者小于-10时局部梯度都是0，非常不利于梯度流传递；第83页：梯度消失的本质"
+               "是链式法则的乘法特性；第84页：tanh 与 sigmoid 类似；第85页：当输入大于0时 ReLU 局部梯度永远不会为0；"
+               "第86页：Leaky ReLU max(0.01x, x) 基本没有“死区”；第41页的 Leaky ReLU 斜率为 0.1；"
+               "第88页：尽量选择 ReLU 或 Leaky ReLU。")
+    return LabResult("activations", SLIDES, tr("Activation functions", "激活函数"), claim,
+                     [Table(tr("each slide's statement beside fcnet's computed derivative",
+                               "各页结论与 fcnet 计算的导数"),
+                            [tr("slide", "页"), tr("activation", "激活函数"), tr("quantity", "量"), says, "fcnet"],
                             rows)],
                      [f], {"sigmoid_max_derivative": float(sig.max()),
-                           "sigmoid_derivative_beyond_10": float(np.abs(sig[np.abs(cs["sigmoid"][0]) > 10]).max())})
+                           "sigmoid_derivative_beyond_10": float(sig[far].max()),
+                           "tanh_derivative_beyond_10": float(th[far].max()),
+                           "sigmoid_chain_10": sig_max ** 10,
+                           "relu_min_positive": float(relu[pos].min()), "relu_max_negative": float(relu[neg].max()),
+                           "leaky_0.1_negative": float(l1[neg].min()), "leaky_0.01_negative": float(l01[neg].min()),
+                           "leaky_0.01_negative_max": float(l01[neg].max())},
+                     formulas=[r"\sigma(x)=1/(1+e^{-x})", r"\tanh(x)=\frac{e^x-e^{-x}}{e^x+e^{-x}}",
+                               r"\mathrm{ReLU}(x)=\max(0,x)",
+                               r"\max(0.1x,\,x)\ \text{(41)}\qquad \max(0.01x,\,x)\ \text{(86)}"])

@@ -9,13 +9,14 @@ import numpy as np
 
 import fcnet
 from fcnet import nn
+from fcnet.lab.common import tr
 from fcnet.lab.report import LabResult, Table
 
 SLIDES = "36-39"
 
 
-def run(out: Path, seed: int = 0, full: bool = False, widths: tuple[int, ...] = (10, 50, 40, 30, 3)) -> LabResult:
-    """Stack Linear layers with no activation; compare with the product W' = W_L ... W_1."""
+def run(out: Path, seed: int = 0, full: bool = False, widths: tuple[int, ...] = (10, 50, 40, 3)) -> LabResult:
+    """Slide 39's three-layer net with no activation against W' = W3 W2 W1, b' = W3 W2 b1 + W3 b2 + b3."""
     rng = np.random.default_rng(seed)
     layers = [nn.Linear(a, b, init="xavier", dtype=np.float64, rng=rng) for a, b in itertools.pairwise(widths)]
     for layer in layers:
@@ -26,6 +27,12 @@ def run(out: Path, seed: int = 0, full: bool = False, widths: tuple[int, ...] = 
     for layer in layers:  # x ↦ W x + b composed: W' = W W', b' = W b' + b
         w, b = layer.weight.numpy(), layer.bias.numpy()
         w_eff, b_eff = w @ w_eff, w @ b_eff + b
+    if len(layers) == 3:  # slide 39 written out term by term
+        (_, b1), (w2, b2), (w3, b3) = ((la.weight.numpy(), la.bias.numpy()) for la in layers)
+        slide_b = w3 @ w2 @ b1 + w3 @ b2 + b3
+        b_formula = float(np.abs(slide_b - b_eff).max())
+    else:
+        b_formula = 0.0
     one = nn.Linear(widths[0], widths[-1], dtype=np.float64)
     one.weight.data[...] = w_eff
     one.bias.data[...] = b_eff
@@ -34,9 +41,19 @@ def run(out: Path, seed: int = 0, full: bool = False, widths: tuple[int, ...] = 
         diff = float(np.abs(deep(x).numpy() - one(x).numpy()).max())
         relu_deep = nn.Sequential(*[m for layer in layers for m in (layer, nn.ReLU())][:-1])
         diff_relu = float(np.abs(relu_deep(x).numpy() - one(x).numpy()).max())
-    return LabResult("collapse", SLIDES, "Why non-linearity",
-                     f"A {len(layers)}-layer net without activations equals one linear layer W'x + b' "
-                     "(float64, up to rounding); with ReLU between the layers it does not.",
-                     [Table("max |deep(x) − (W'x + b')| over 1000 inputs", ["net", "max difference"],
-                            [["no activations", diff], ["ReLU between layers", diff_relu]])],
-                     [], {"max_difference": diff, "max_difference_relu": diff_relu})
+    claim = tr(f"Slide 38: without activation functions a fully connected net becomes a linear classifier. Slide 39: "
+               f"the {len(layers)}-layer net equals one linear layer W'x + b' with W' = W3W2W1 and "
+               "b' = W3W2b1 + W3b2 + b3 (float64, up to rounding); with ReLU between the layers it does not.",
+               "第38页：如果网络中缺少了激活函数，全连接神经网络将变成一个线性分类器。第39页：去掉激活函数后"
+               f"{len(layers)}层网络等于一个线性层 W'x + b'，其中 W' = W3W2W1，b' = W3W2b1 + W3b2 + b3"
+               "（float64，仅差舍入误差）；层间加入 ReLU 后则不然。")
+    return LabResult("collapse", SLIDES, tr("Why non-linearity", "为什么需要非线性操作"), claim,
+                     [Table(tr("max |deep(x) − (W'x + b')| over 1000 inputs",
+                               "1000个输入上的 max |deep(x) − (W'x + b')|"),
+                            [tr("net", "网络"), tr("max difference", "最大差")],
+                            [[tr("no activations", "无激活函数"), diff],
+                             [tr("ReLU between layers", "层间有 ReLU"), diff_relu],
+                             [tr("slide 39's b' formula vs composed b'", "第39页 b' 公式与逐层复合的 b'"),
+                              b_formula]])],
+                     [], {"max_difference": diff, "max_difference_relu": diff_relu, "b_formula_difference": b_formula},
+                     formulas=[r"f=W_3(W_2(W_1x+b_1)+b_2)+b_3=W_3W_2W_1x+(W_3W_2b_1+W_3b_2+b_3)=W'x+b'"])

@@ -8,9 +8,14 @@ import numpy as np
 
 import fcnet
 from fcnet import graph
+from fcnet.lab.common import slide_title, tr
 from fcnet.lab.report import LabResult, Table
 
 SLIDES = "65-79"
+# slide 77 prints f and the gradients to two decimals; fcnet's columns show the computed values in full
+SLIDE_77_F = "0.73"
+SLIDE_77_GRADS = {"w0": "-0.20", "x0": "0.39", "w1": "-0.39", "x1": "-0.59", "w2": "0.20"}
+SLIDE_68 = {"f": "9", "df/dx": "6", "df/dy": "6"}
 
 
 def _scalar(v: float, name: str) -> fcnet.Tensor:
@@ -20,48 +25,80 @@ def _scalar(v: float, name: str) -> fcnet.Tensor:
 
 
 def _draw(f: fcnet.Tensor, title: str, path: Path) -> Path | None:
-    dot = graph.to_dot(f, title=title)
-    path.with_suffix(".dot").write_text(dot)
+    """Render top to bottom: drawn left to right the sigmoid neuron is 3000+ px wide and unreadable when shrunk."""
+    dot = graph.to_dot(f, title=title.replace('"', "'"))
+    dot = dot.replace("rankdir=LR;", 'rankdir=TB; dpi=110; size="14,30";')
     try:
         return graph.render(dot, path)
     except graph.GraphvizMissing:
         return None
 
 
+def sigmoid_gate(z: float) -> tuple[float, float]:
+    """Slide 78's coarse gate: σ(z) and its local gradient dσ/dz = (1 − σ(z))σ(z), by fcnet's backward."""
+    t = fcnet.tensor(np.float64(z), requires_grad=True)
+    s = t.sigmoid()
+    s.backward()
+    return s.item(), float(t.grad)
+
+
 def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
-    """Both worked graphs with values and gradients, and each gate's gradient rule."""
+    """Both worked graphs with values and gradients, slide 78's sigmoid gate, and each gate's rule."""
     figs = []
     x, y = _scalar(1.0, "x"), _scalar(2.0, "y")
     f1 = (x + y) ** 2
     f1.name = "f"
-    figs.append(_draw(f1, "f = (x + y)²", out / "graph_square_sum.png"))
-    f1.backward()  # drawing leaves .grad alone: the table's gradients come from here
+    figs.append(_draw(f1, slide_title("67-68", "f = (x + y)², values and gradients",
+                                      "f = (x + y)² 的计算图：前向值与反向梯度"), out / "graph_square_sum.png"))
     w0, x0, w1, x1, w2 = (_scalar(v, n) for v, n in [(2, "w0"), (-1, "x0"), (-3, "w1"), (-2, "x1"), (-3, "w2")])
     f2 = 1 / (1 + (-(w0 * x0 + w1 * x1 + w2)).exp())
     f2.name = "f"
-    figs.append(_draw(f2, "f = σ(w0 x0 + w1 x1 + w2)", out / "graph_sigmoid_neuron.png"))
+    figs.append(_draw(f2, slide_title("70-77", "f = 1/(1 + exp(-(w0 x0 + w1 x1 + w2))), gate by gate",
+                                      "反向传播示例2：逐个门单元计算"), out / "graph_sigmoid_neuron.png"))
+    f1.backward()  # drawing leaves .grad alone: the tables' gradients come from here
     f2.backward()
-    # each gate's rule, with upstream gradient 2
+    leaves = (w0, x0, w1, x1, w2)
+    # slide 78: one coarse sigmoid gate replaces neg, exp, +1 and 1/x; same number reaches w·x
+    z = float(w0.item() * x0.item() + w1.item() * x1.item() + w2.item())
+    sig, local = sigmoid_gate(z)
+    slide_rows = [["f = (x+y)², x=1, y=2 (68)", "f", SLIDE_68["f"], f"{f1.item():.4f}"],
+                  ["", "df/dx", SLIDE_68["df/dx"], f"{float(x.grad):.4f}"],
+                  ["", "df/dy", SLIDE_68["df/dy"], f"{float(y.grad):.4f}"],
+                  ["σ(w0x0 + w1x1 + w2) (77)", "f", SLIDE_77_F, f"{f2.item():.4f}"]]
+    slide_rows += [["", f"df/d{t.name}", SLIDE_77_GRADS[t.name], f"{float(t.grad):.4f}"] for t in leaves]
+    slide_rows += [[tr("coarse sigmoid gate (78)", "粗颗粒 sigmoid 门 (78)"), "σ(1)", "0.73", f"{sig:.4f}"],
+                   ["", "σ(1)(1 − σ(1))", "0.20", f"{local:.4f}"]]
     a, b = _scalar(3.0, "a"), _scalar(-4.0, "b")
     up = np.float64(2.0)
     rows = []
-    for gate, fn, rule in [("add", lambda: a + b, "distributes: both get g"),
-                           ("mul", lambda: a * b, "swaps: a gets g·b, b gets g·a"),
-                           ("max", lambda: fcnet.maximum(a, b), "routes: the larger gets g"),
-                           ("copy", lambda: a * 1.0 + a * 1.0, "sums: a gets g + g")]:
+    for gate, fn, rule in [("add", lambda: a + b, tr("distributes: both get g", "加法门：梯度分发，两者都得 g")),
+                           ("mul", lambda: a * b, tr("swaps: a gets g·b, b gets g·a", "乘法门：互换，a 得 g·b")),
+                           ("max", lambda: fcnet.maximum(a, b), tr("routes: the larger gets g", "max门：路由给较大者")),
+                           ("copy", lambda: a * 1.0 + a * 1.0, tr("sums: a gets g + g", "拷贝门：梯度相加"))]:
         a.grad = b.grad = None
         fn().backward(up)
-        rows.append([gate, rule, float(a.grad) if a.grad is not None else 0.0,
-                     float(b.grad) if b.grad is not None else 0.0])
-    return LabResult("gates", SLIDES, "Computation graphs and gates",
-                     "Backpropagation multiplies the upstream gradient by each gate's local gradient: the add "
-                     "gate distributes, the mul gate swaps, the max gate routes, the copy gate sums.",
-                     [Table("worked graphs", ["graph", "f", "gradients"],
-                            [["(x+y)² at x=1, y=2", f1.item(), f"df/dx = {float(x.grad)}, df/dy = {float(y.grad)}"],
-                             ["σ(w·x) slide 77", round(f2.item(), 2),
-                              ", ".join(f"{t.name}={float(t.grad):.2f}" for t in (w0, x0, w1, x1, w2))]]),
-                      Table("gate rules with upstream g = 2 at a = 3, b = -4", ["gate", "rule", "da", "db"], rows)],
+        da = float(a.grad) if a.grad is not None else 0.0
+        db: float | str = float(b.grad) if b.grad is not None else 0.0
+        if gate == "copy":
+            db = tr("— (b not used)", "—（b 未参与）")
+        rows.append([gate, rule, da, db])
+    claim = tr("Slides 69 and 79: each gate multiplies the gradient coming back by its local gradient (chain rule); "
+               "the add gate distributes, the mul gate swaps, the max gate routes, the copy gate sums. "
+               "Slide 78: a coarse sigmoid gate gives the same gradient as the fine graph, with "
+               "dσ/dx = (1 − σ(x))σ(x).",
+               "第69、79页：利用链式法则，门单元将回传的梯度乘以它对输入的局部梯度；加法门分发梯度，乘法门互换，"
+               "max门路由，拷贝门相加。第78页：计算图的颗粒度——sigmoid 作为一个门，局部梯度为 (1 − σ(x))σ(x)，"
+               "与细颗粒计算图的结果相同。")
+    return LabResult("gates", SLIDES, tr("Computation graphs and gates", "计算图与反向传播"), claim,
+                     [Table(tr("slides 68, 77, 78: the slide's numbers beside fcnet's",
+                               "第68、77、78页：幻灯片数值与 fcnet 计算值"),
+                            [tr("graph", "计算图"), tr("quantity", "量"), tr("slide", "幻灯片"), "fcnet"], slide_rows),
+                      Table(tr("slide 79: gate rules with upstream g = 2 at a = 3, b = -4",
+                               "第79页：门单元规则，回传梯度 g = 2，a = 3，b = -4"),
+                            [tr("gate", "门"), tr("rule", "规则"), "da", "db"], rows)],
                      [p for p in figs if p is not None],
                      {"square_sum_grads": [float(x.grad), float(y.grad)], "neuron_value": f2.item(),
-                      "neuron_grads": [float(t.grad) for t in (w0, x0, w1, x1, w2)],
-                      "gate_rows": rows})
+                      "neuron_grads": [float(t.grad) for t in leaves], "gate_rows": rows,
+                      "coarse_sigmoid_local": local, "fine_grad_into_z": float(w2.grad)},
+                     formulas=[r"f(w,x)=\frac{1}{1+e^{-(w_0x_0+w_1x_1+w_2)}}",
+                               r"\frac{d\sigma(x)}{dx}=\frac{e^{-x}}{(1+e^{-x})^2}=(1-\sigma(x))\,\sigma(x)"])

@@ -2,121 +2,213 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 import fcnet
 from fcnet import nn
+from fcnet.lab.common import slide_title, tr
 from fcnet.lab.report import LabResult, Table
 
-__all__ = ["CASES", "SLIDE_128", "LayerStats", "activation_stats", "run", "zero_init_symmetry"]
+__all__ = ["CASES", "SLIDE_128", "SLIDE_129", "LayerStats", "activation_stats", "run", "zero_init_symmetry"]
 
 SLIDES = "124-136"
-# slide 128: per-layer std with N(0, 0.01²) weights, tanh, 10 layers of 500 units
+# slide 128: per-layer std with N(0, 0.01²) weights, tanh, 10 layers of 500 units; slide 129: N(0, 1)
 SLIDE_128 = [0.214021, 0.047655, 0.010683, 0.002390, 0.000532, 0.000119, 0.000027, 0.000006, 0.000001, 0.0]
+SLIDE_129 = [0.982045, 0.981602, 0.981700, 0.981740, 0.981791, 0.981612, 0.981484, 0.981578, 0.981684, 0.981915]
+WIDTH = 500
+TANH_GAIN = 5.0 / 3.0  # tanh shrinks a unit-variance input to std ≈ 0.63; 5/3 is the factor that undoes it
 
-# (label, init, std, activation): the lecture's cases, in slide order
+# (key, label, init, std, activation): the lecture's cases in slide order, then the setup in which slide 133 holds
 CASES = [
-    ("N(0, 0.01²), tanh (slide 128)", "normal", 0.01, "tanh"),
-    ("N(0, 1), tanh (slide 129-130)", "normal", 1.0, "tanh"),
-    ("Xavier N(0, 1/N), tanh (slide 133)", "xavier", None, "tanh"),
-    ("Xavier N(0, 1/N), ReLU (slide 134)", "xavier", None, "relu"),
-    ("He N(0, 2/N), ReLU (slide 135)", "he", None, "relu"),
+    ("small", "N(0, 0.01²), tanh (slide 128)", "normal", 0.01, "tanh"),
+    ("large", "N(0, 1), tanh (slide 129)", "normal", 1.0, "tanh"),
+    ("xavier_tanh", "Xavier N(0, 1/N), tanh (slide 133)", "xavier", None, "tanh"),
+    ("xavier_tanh_gain", "N(0, (5/3)²/N), tanh (Xavier × tanh gain)", "normal", TANH_GAIN / math.sqrt(WIDTH),
+     "tanh"),
+    ("xavier_relu", "Xavier N(0, 1/N), ReLU (slide 134)", "xavier", None, "relu"),
+    ("he_relu", "He N(0, 2/N), ReLU (slide 135)", "he", None, "relu"),
 ]
+
+SHORT = {"small": "N(0, 0.01²)\ntanh\n(128)", "large": "N(0, 1)\ntanh\n(129)", "xavier_tanh": "Xavier\ntanh\n(133)",
+         "xavier_tanh_gain": "N(0, (5/3)²/N)\ntanh", "xavier_relu": "Xavier\nReLU\n(134)", "he_relu": "He\nReLU\n(135)"}
 
 
 @dataclass
 class LayerStats:
-    """Per-layer mean and standard deviation of the hidden activations, and the activations."""
+    """Per layer: mean and std of the activations, the activations, and slide 132's variance check.
+
+    ``pre_vars[l]`` is the measured Var(Σ w_i z_i) of layer l's weighted sums, ``predicted_vars[l]`` is
+    N·Var(w)·Var(z) from that layer's weights and inputs (slide 132).
+    """
 
     means: list[float]
     stds: list[float]
     activations: list[np.ndarray]
+    pre_vars: list[float] = field(default_factory=list)
+    predicted_vars: list[float] = field(default_factory=list)
 
 
 def activation_stats(init: str, activation: str, std: float | None = None, layers: int = 10,
-                     width: int = 500, samples: int = 1000, seed: int = 0,
+                     width: int = WIDTH, samples: int = 1000, seed: int = 0,
                      keep: bool = False) -> LayerStats:
     """Push N(0, 1) inputs (samples × width) through ``layers`` hidden layers; measure each.
 
-    The lecture's network: 10 hidden layers of 500 units, tanh or ReLU, no biases' effect
-    (they start at 0).  Returns per-layer mean and std of the activations.
+    The lecture's network (slides 128-135): 10 hidden layers of 500 units, tanh or ReLU, biases 0.
     """
     rng = np.random.default_rng(seed)
     x = fcnet.tensor(rng.standard_normal((samples, width)).astype(np.float32))
     act = nn.ACTIVATIONS[activation]()
-    means, stds, kept = [], [], []
+    st = LayerStats([], [], [])
     with fcnet.no_grad():
         h = x
         for _ in range(layers):
             layer = nn.Linear(width, width, init=init, std=std, rng=rng)
-            h = act(layer(h))
+            z = h.numpy()
+            pre = layer(h)
+            st.pre_vars.append(float(pre.numpy().var()))
+            st.predicted_vars.append(width * float(layer.weight.numpy().var()) * float(z.var()))
+            h = act(pre)
             a = h.numpy()
-            means.append(float(a.mean()))
-            stds.append(float(a.std()))
+            st.means.append(float(a.mean()))
+            st.stds.append(float(a.std()))
             if keep:
-                kept.append(a.ravel().copy())
-    return LayerStats(means, stds, kept)
+                st.activations.append(a.ravel().copy())
+    return st
 
 
-def zero_init_symmetry(seed: int = 0, steps: int = 30) -> dict[str, int]:
-    """Distinct hidden units (rows of W1) after training from zero / constant vs random init (slide 126)."""
+def zero_init_symmetry(seed: int = 0, steps: int = 30) -> dict[str, dict[str, float]]:
+    """Slides 125-126: distinct hidden units (rows of W1) after SGD from all-zero, constant and random weights.
+
+    All-zero weights are exact zeros: then the hidden outputs are tanh(0) = 0, so neither W1 nor W2 gets any
+    gradient and only the output bias learns.  A constant (0.05 everywhere) is the other reading of the slide:
+    W1 does learn, but every unit gets the same update and stays a copy of the others.
+    """
     from fcnet import optim
     from fcnet.lab.common import image_data
 
     ds = image_data("digits", seed=seed)
     x, y = fcnet.tensor(ds.xs_train[:500]), ds.y_train[:500]
     out = {}
-    for label, init in [("constant (zero-like)", "zeros"), ("random (He)", "he")]:
+    for label, init, const in [("zeros", "zeros", None), ("constant 0.05", "zeros", 0.05), ("random (He)", "he", None)]:
         net = nn.FullyConnectedNet(ds.num_features, [32], 10, activation="tanh", init=init, rng=seed)
-        if init == "zeros":  # all-zero W2 gives W1 no gradient at all; equal rows show the symmetry
-            net[0].weight.data[...] = 0.05
-            net[2].weight.data[...] = 0.05
+        if const is not None:
+            net[0].weight.data[...] = const
+            net[2].weight.data[...] = const
+        start_abs = float(np.abs(net[0].weight.numpy()).max())
+        w0 = net[0].weight.numpy().copy()
         opt = optim.SGD(net.parameters(), lr=0.5)
         for _ in range(steps):
             opt.zero_grad()
             nn.CrossEntropyLoss()(net(x), y).backward()
             opt.step()
         w1 = net[0].weight.numpy()
-        out[label] = len(np.unique(np.round(w1, 6), axis=0))
+        out[label] = {"distinct": len(np.unique(np.round(w1, 6), axis=0)), "start_max_abs": start_abs,
+                      "w1_change": float(np.abs(w1 - w0).max())}
     return out
 
 
-def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
-    """The per-layer mean/std tables of slides 128-135 with histograms, and zero-init symmetry."""
+def _figures(out: Path, stats: dict[str, LayerStats]) -> list[Path]:
     import matplotlib.pyplot as plt
 
     from fcnet.viz.plots import save_figure
 
-    samples = 1000 if full else 500
-    tables, numbers = [], {}
-    fig, axes = plt.subplots(len(CASES), 10, figsize=(20, 2.0 * len(CASES)))
-    for i, (label, init, std, act) in enumerate(CASES):
-        st = activation_stats(init, act, std=std, samples=samples, seed=seed, keep=True)
-        numbers[label] = st.stds
-        tables.append(Table(label, ["layer", "mean", "std"] + (["slide 128 std"] if i == 0 else []),
-                            [[k + 1, m, s] + ([SLIDE_128[k]] if i == 0 else [])
-                             for k, (m, s) in enumerate(zip(st.means, st.stds, strict=True))]))
-        for k, a in enumerate(st.activations):
-            ax = axes[i, k]
-            lim = 1.0 if act == "tanh" else max(float(np.percentile(a, 99.5)), 1e-6)
-            ax.hist(a, bins=40, range=(-lim, lim) if act == "tanh" else (0, lim), color="C0")
+    labels = {k: lab for k, lab, *_ in CASES}
+    acts = {k: a for k, *_, a in CASES}
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.6))
+    layers = np.arange(1, 11)
+    for k, st in stats.items():
+        axes[0].plot(layers, st.means, "o-", label=labels[k])
+        axes[1].semilogy(layers, np.maximum(st.stds, 1e-9), "o-", label=labels[k])
+    axes[0].set_title(tr("layer mean", "各层激活值的均值"))
+    axes[1].set_title(tr("layer std (log scale)", "各层激活值的标准差（对数坐标）"))
+    for ax in axes:
+        ax.set_xlabel(tr("hidden layer", "隐层"))
+        ax.set_xticks(layers)
+        ax.grid(alpha=0.3, which="both")
+    axes[0].set_ylabel(tr("mean of the activations", "均值"))
+    axes[1].set_ylabel(tr("std of the activations", "标准差"))
+    axes[1].legend(loc="lower left", fontsize=8)
+    fig.suptitle(slide_title("128-135", "per-layer mean and std of the activations, 10 layers of 500 units",
+                             "各层激活值的均值与标准差：10个隐层，每层500个神经元"))
+    line = save_figure(fig, out / "init_layer_stats.png")
+    # 60 small axes: a fixed grid (no constrained layout) and stairs instead of bar patches keep this fast
+    fig, axes = plt.subplots(len(stats), 10, figsize=(14, 1.6 * len(stats) + 1.0), layout="none")
+    fig.subplots_adjust(left=0.11, right=0.99, top=0.92, bottom=0.1, wspace=0.12, hspace=0.35)
+    for i, (k, st) in enumerate(stats.items()):
+        tanh = acts[k] == "tanh"
+        for j, a in enumerate(st.activations):
+            ax = axes[i, j]
+            lim = 1.0 if tanh else max(float(np.percentile(a, 99.5)), 1e-6)
+            counts, edges = np.histogram(a, bins=30, range=(-lim, lim) if tanh else (0, lim))
+            ax.stairs(counts, edges, fill=True, color="C0")
             ax.set_yticks([])
-            ax.tick_params(labelsize=6)
-            if k == 0:
-                ax.set_ylabel(label.split(" (")[0], fontsize=7)
+            ax.set_xticks([-1, 0, 1] if tanh else [0])
+            ax.tick_params(labelsize=8)
             if i == 0:
-                ax.set_title(f"layer {k + 1}", fontsize=8)
-    fig.suptitle("activations per layer: 10 hidden layers of 500 units, N(0, 1) input")
-    f = save_figure(fig, out / "init_histograms.png", dpi=80)
+                ax.set_title(tr(f"layer {j + 1}", f"第{j + 1}层"), fontsize=9)
+        axes[i, 0].set_ylabel(SHORT[k], fontsize=8.5, rotation=0, ha="right", va="center")
+    fig.supxlabel(tr("activation value (ReLU rows: 0 to the 99.5th percentile); bar height: count",
+                     "激活值（ReLU 行：0 到第99.5百分位）；高度：个数"), fontsize=9)
+    fig.suptitle(slide_title("128-135", "histograms of each layer's activations",
+                             "各层激活值的分布直方图"))
+    hist = save_figure(fig, out / "init_histograms.png", dpi=110)
+    return [line, hist]
+
+
+def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
+    """The per-layer mean/std tables of slides 128-135, slide 132's variance check, and zero-init symmetry."""
+    samples = 1000  # slides 128-129 push 1000 samples through the net
+    stats = {k: activation_stats(init, act, std=std, samples=samples, seed=seed, keep=True)
+             for k, _, init, std, act in CASES}
+    labels = {k: lab for k, lab, *_ in CASES}
+    says, layer = tr("slide", "幻灯片"), tr("layer", "层")
+    tables = [Table(tr("slides 128-129: std per layer, the slide's value beside fcnet's",
+                       "第128-129页：各层标准差，幻灯片数值与 fcnet 计算值"),
+                    [layer, f"N(0, 0.01²) {says}", "N(0, 0.01²) fcnet", f"N(0, 1) {says}", "N(0, 1) fcnet"],
+                    [[k + 1, f"{SLIDE_128[k]:.6f}", stats["small"].stds[k], f"{SLIDE_129[k]:.6f}",
+                      stats["large"].stds[k]] for k in range(10)]),
+              Table(tr("slides 133-135: std per layer", "第133-135页：各层标准差"),
+                    [layer, *[labels[k] for k in ("xavier_tanh", "xavier_tanh_gain", "xavier_relu", "he_relu")]],
+                    [[j + 1, *[stats[k].stds[j] for k in ("xavier_tanh", "xavier_tanh_gain", "xavier_relu",
+                                                          "he_relu")]] for j in range(10)])]
+    xs = stats["xavier_tanh"]
+    tables.append(Table(tr("slide 132: Var(Σ w_i z_i) = N·Var(w)·Var(z), Xavier + tanh",
+                           "第132页：Var(y) = n Var(w) Var(z)，Xavier + tanh"),
+                        [layer, tr("measured Var(Σ w z)", "实测 Var(Σ w z)"), "N·Var(w)·Var(z)",
+                         tr("Var(z) of the layer's input", "本层输入 Var(z)"), tr("Var(tanh(·)) out", "tanh 输出方差")],
+                        [[j + 1, xs.pre_vars[j], xs.predicted_vars[j],
+                          (1.0 if j == 0 else xs.stds[j - 1] ** 2), xs.stds[j] ** 2] for j in range(10)]))
     sym = zero_init_symmetry(seed)
-    tables.append(Table("distinct hidden units after 30 SGD steps (32 units)", ["init", "distinct units"],
-                        [[k, v] for k, v in sym.items()]))
-    numbers["symmetry"] = sym
-    return LabResult("init", SLIDES, "Weight initialisation",
-                     "N(0, 0.01²) weights shrink activations layer by layer until nothing reaches the output; "
-                     "N(0, 1) saturates tanh at ±1; Xavier N(0, 1/N) keeps tanh alive; with ReLU Xavier decays "
-                     "and He N(0, 2/N) holds. Equal initial weights stay equal: the units never differ.",
-                     tables, [f], numbers)
+    tables.append(Table(tr("slides 125-126: distinct hidden units after 30 SGD steps (32 units)",
+                           "第125-126页：30步 SGD 后不同隐层神经元的个数（共32个）"),
+                        [tr("init", "初始化"), tr("max |W1| at start", "初始 max |W1|"),
+                         tr("max change of W1", "W1 最大变化"), tr("distinct units", "不同神经元个数")],
+                        [[k, v["start_max_abs"], v["w1_change"], v["distinct"]] for k, v in sym.items()]))
+    numbers = {labels[k]: st.stds for k, st in stats.items()}
+    numbers.update({"means": {labels[k]: st.means for k, st in stats.items()}, "symmetry": sym,
+                    "var_check": {"measured": xs.pre_vars, "predicted": xs.predicted_vars}, "samples": samples})
+    claim = tr(
+        "Slide 125: with all-zero weights every unit computes the same and learns the same: they are one unit. "
+        "Slide 128: N(0, 0.01²) weights: all layers after the first two output ≈ 0; nothing reaches the output. "
+        "Slide 129: N(0, 1): almost every neuron saturates at -1 or 1, local gradients are 0. Slide 132: "
+        "Var(y) = n Var(w) Var(z), so var(w) = 1/N keeps the variance of y equal to that of z. Slide 133 says the "
+        "variance of every layer's activations is then basically the same; lesson: the derivation holds for the "
+        "weighted sum (checked below), but tanh squashes it, so with exactly N(0, 1/N) the std still decays slowly "
+        "(0.63 → 0.23 over 10 layers, against 0.21 → 0 on slide 128); scaling by tanh's gain 5/3 makes it hold. "
+        "Slide 134: Xavier does not suit ReLU; slide 135: He N(0, 2/N) does.",
+        "第125页：全零初始化时网络中不同的神经元有相同的输出，进行同样的参数更新，等价于一个神经元。"
+        "第128页：权值采样自 N(0, 0.01) 时，除了前两层，后续所有层的激活值为0，输入信息传递不到输出层。"
+        "第129页：N(0, 1) 时几乎所有的神经元都饱和了（不是-1就是1），局部梯度都是零。"
+        "第132页：Var(y) = n Var(w) Var(z)，var(w) = 1/N 时 y 的方差与 z 的方差一致。"
+        "第133页说每层神经元激活值的方差基本相同；教训：该推导对加权和成立（见下表核对），但 tanh 会压缩方差，"
+        "所以严格的 N(0, 1/N) 下标准差仍缓慢衰减（10层从0.63到0.23，而第128页是从0.21到0）；"
+        "乘以 tanh 的增益 5/3 后结论成立。第134页：Xavier 初始化方法不太适合 ReLU；第135页：He 初始化 N(0, 2/N) 适合。")
+    return LabResult("init", SLIDES, tr("Weight initialisation", "权值初始化"), claim, tables,
+                     _figures(out, stats), numbers,
+                     formulas=[r"\mathrm{Var}(y)=\sum_{i=1}^{n}\mathrm{Var}(w_i)\mathrm{Var}(z_i)=n\,"
+                               r"\mathrm{Var}(w_i)\,\mathrm{Var}(z_i)",
+                               r"w\sim\mathcal{N}(0,1/N)\ \text{(Xavier)}\qquad w\sim\mathcal{N}(0,2/N)\ \text{(He)}"])

@@ -9,11 +9,22 @@ import numpy as np
 
 import fcnet
 from fcnet import nn
+from fcnet.lab.common import tr
 from fcnet.lab.report import LabResult, Table
 from fcnet.nn import functional as F
 
 SLIDES = "50-64"
 SCORES = [[10.0, -2.0, 3.0], [10.0, 9.0, 9.0], [10.0, -100.0, -100.0]]  # slide 64, class 0 correct
+SLIDE_64 = ["0.0004", "0.2395", "1.5e-48"]
+# Slide 52's worked example is a picture: the lecture's text prints no numbers for it.  These scores are the
+# example fcnet has used throughout (three classes); the table shows each step of softmax on them.
+EXAMPLE_SCORES = [3.2, 5.1, -1.7]
+
+
+def softmax_steps(scores: list[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Slides 51-52 step by step: exp(s_k), then p_k = exp(s_k) / Σ_j exp(s_j); and fcnet's softmax of s."""
+    e = np.exp(np.asarray(scores, dtype=np.float64))
+    return e, e / e.sum(), F.softmax(fcnet.tensor(np.asarray(scores, dtype=np.float64)), axis=0).numpy()
 
 
 def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
@@ -23,8 +34,11 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
     ce = nn.CrossEntropyLoss(reduction="none")(s, target).numpy()
     hinge = nn.MulticlassHingeLoss(reduction="none")(s, target).numpy()
     probs = F.softmax(s, axis=1).numpy()
-    ce_rows = [[str(sc), float(c), float(c / math.log(10)), _as_on_slide(c / math.log(10)), float(h)]
-               for sc, c, h in zip(SCORES, ce, hinge, strict=True)]
+    ce_rows = [[str(sc), float(c), float(c / math.log(10)), sl, _as_on_slide(c / math.log(10)), float(h), "0"]
+               for sc, c, h, sl in zip(SCORES, ce, hinge, SLIDE_64, strict=True)]
+    e, p_steps, p_fcnet = softmax_steps(EXAMPLE_SCORES)
+    step_rows = [[f"{k}", s_k, float(e_k), float(e_k / e.sum()), float(pf)]
+                 for k, (s_k, e_k, pf) in enumerate(zip(EXAMPLE_SCORES, e, p_fcnet, strict=True))]
     # slides 52-57: the classifier's q = [0.21, 0.01, 0.78] (bird, cat, car) against the true p = bird
     q_slide = np.array([0.21, 0.01, 0.78])
     p_bird = np.array([1.0, 0.0, 0.0])
@@ -39,21 +53,48 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
     h_p = F.entropy(p).item()
     kl = F.kl_div(p, q).item()
     h_pq = float(-(p * np.log(q)).sum())
-    return LabResult("losses", SLIDES, "Softmax, cross-entropy and hinge loss",
-                     "Cross-entropy keeps pushing the correct score up even when the hinge loss is already "
-                     "0 (slide 64, values in log10 as on the slide); H(p, q) = H(p) + KL(p‖q).",
-                     [Table("softmax of the scores (correct class first)", ["scores", "p0", "p1", "p2"],
+    claim = tr("Slides 51-52: softmax turns scores into probabilities, exp then normalise. Slide 56: "
+               "H(p, q) = H(p) + KL(p‖q). Slide 58: with a one-hot p the cross-entropy loss is −log q_j. "
+               "Slide 64: for the same scores the multiclass SVM (hinge) loss is already 0 while cross-entropy "
+               "is not and keeps pushing the correct score up (the slide prints the loss in log10).",
+               "第51-52页：Softmax 先取指数再归一化，把分数变成概率。"
+               "第56页：H(p, q) = H(p) + KL(p‖q)。"
+               "第58页：真实分布为 one-hot 形式时，交叉熵损失简化为 −log(q_j)。"
+               "第64页：相同分数下，多类支撑向量机损失已经为0，"
+               "而交叉熵损失不为0，仍会继续提高正确类别的分数（幻灯片以 log10 给出）。")
+    cap_steps = tr("slide 52: softmax step by step on the scores s = [3.2, 5.1, -1.7] (slide 52's own "
+                   "numbers are in a picture, not in the lecture's text)",
+                   "第52页：Softmax 逐步计算，分数 s = [3.2, 5.1, -1.7]"
+                   "（第52页的示例数字在图片中，讲义文本中没有）")
+    cap_probs = tr("softmax of slide 64's scores (correct class first)",
+                   "第64页分数的 softmax（正确类别在前）")
+    cap_bird = tr("slides 53-58: q = softmax(s) against the true p = (bird)",
+                  "第53-58页：预测分布 q 与真实分布 p（bird）")
+    cap_id = tr("slide 56: the identity with a soft p", "第56页：三者之间关系（非 one-hot 的 p）")
+    title = tr("Softmax, cross-entropy and hinge loss", "Softmax、交叉熵损失与多类支撑向量机损失")
+    return LabResult("losses", SLIDES, title, claim,
+                     [Table(cap_steps, ["k", "s_k", "exp(s_k)", tr("exp(s_k)/Σexp (by hand)", "exp(s_k)/Σexp（手算）"),
+                                        "fcnet softmax"], step_rows),
+                      Table(cap_probs, [tr("scores", "分数"), "p0", "p1", "p2"],
                             [[str(sc), *map(float, pr)] for sc, pr in zip(SCORES, probs, strict=True)]),
-                      Table("loss for correct class 0", ["scores", "CE (ln)", "CE (log10)", "as on slide 64", "hinge"],
+                      Table(tr("slide 64: loss for correct class 0", "第64页：正确类别为0时的损失"),
+                            [tr("scores", "分数"), "CE (ln)", "CE (log10)", tr("slide CE", "幻灯片 CE"),
+                             tr("fcnet CE, rounded as the slide", "fcnet CE（按幻灯片的位数）"), "fcnet hinge",
+                             tr("slide hinge", "幻灯片 hinge")],
                             ce_rows),
-                      Table("slides 52-57: q = softmax(s) against the true p = (bird)",
-                            ["q", "softmax(ln q + 2)", "H(p)", "KL(p‖q)", "H(p,q) (ln)", "H(p,q) (log10)"],
+                      Table(cap_bird, ["q", "softmax(ln q + 2)", "H(p)", "KL(p‖q)", "H(p,q) (ln)", "H(p,q) (log10)"],
                             slide_rows),
-                      Table("entropy identity with a soft p", ["H(p)", "KL(p‖q)", "H(p)+KL", "H(p,q)"],
+                      Table(cap_id, ["H(p)", "KL(p‖q)", "H(p)+KL", "H(p,q)"],
                             [[h_p, kl, h_p + kl, h_pq]])],
                      [], {"ce_log10": [float(v) for v in ce / math.log(10)], "hinge": [float(v) for v in hinge],
                           "identity_error": abs(h_p + kl - h_pq), "bird_cross_entropy": ce_bird,
-                          "softmax_recovers_q": float(np.abs(q_back - q_slide).max())})
+                          "softmax_recovers_q": float(np.abs(q_back - q_slide).max()),
+                          "softmax_steps_error": float(np.abs(p_steps - p_fcnet).max()),
+                          "softmax_example": [float(v) for v in p_fcnet]},
+                     formulas=[r"p_k=\frac{e^{s_k}}{\sum_j e^{s_j}}",
+                               r"H(p,q)=-\sum_x p(x)\log q(x)=H(p)+KL(p\|q)",
+                               r"L_i=-\log\left(\frac{e^{s_{y_i}}}{\sum_j e^{s_j}}\right)\qquad "
+                               r"L_i=\sum_{j\neq y_i}\max(0,\,s_j-s_{y_i}+1)"])
 
 
 def _as_on_slide(v: float) -> str:

@@ -1,15 +1,20 @@
-"""A lab's result (tables, figures, numbers) and the HTML report of ``fcnet lab all``."""
+"""A lab's result (tables, figures, numbers) and the one-file HTML report of ``fcnet lab all``."""
 
 from __future__ import annotations
 
+import base64
 import html
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from latex2mathml.converter import convert as latex_to_mathml
+
+from fcnet.lab.common import tr
 from fcnet.train.io import atomic_write
 
-__all__ = ["LabResult", "Table", "format_table", "write_html"]
+__all__ = ["LabResult", "Table", "format_result", "format_table", "mathml", "write_html"]
 
 
 @dataclass
@@ -23,7 +28,10 @@ class Table:
 
 @dataclass
 class LabResult:
-    """What a lab shows: tables to print, PNG figures, and the numbers its claim rests on."""
+    """What a lab shows: tables to print, PNG figures, and the numbers its claim rests on.
+
+    ``formulas`` are the slides' formulas in LaTeX; the report shows them as MathML (no network needed).
+    """
 
     name: str
     slides: str
@@ -33,6 +41,7 @@ class LabResult:
     figures: list[Path] = field(default_factory=list)
     numbers: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    formulas: list[str] = field(default_factory=list)
 
 
 def _cell(v: Any) -> str:
@@ -54,24 +63,51 @@ def format_table(t: Table) -> str:
 
 
 def format_result(r: LabResult) -> str:
-    """The lab's text output: heading, claim, tables, figure paths."""
-    out = [f"== {r.title} (slides {r.slides}) ==", r.claim, ""]
+    """The lab's text output: heading, claim, formulas, tables, figure paths."""
+    out = [f"== {r.title} ({tr('slides', '幻灯片')} {r.slides}) ==", r.claim, ""]
+    out += [f"  {f}" for f in r.formulas] + ([""] if r.formulas else [])
     for t in r.tables:
         out += [format_table(t), ""]
-    out += [f"figure: {p}" for p in r.figures]
+    out += [f"{tr('figure', '图')}: {p}" for p in r.figures]
     return "\n".join(out)
 
 
+def mathml(latex: str) -> str:
+    """A LaTeX formula as display MathML, which browsers render without scripts or fonts from a network."""
+    return latex_to_mathml(latex, display="block")
+
+
+def _png_uri(path: Path) -> str:
+    return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
+
+
+_STYLE = ("body{font-family:'Noto Sans CJK SC','Noto Sans',sans-serif;max-width:1150px;margin:2em auto;"
+          "padding:0 1em;line-height:1.45}table{border-collapse:collapse;margin:1em 0}"
+          "td,th{border:1px solid #bbb;padding:3px 8px;text-align:right}caption{text-align:left;"
+          "font-weight:bold;padding:4px 0}img{max-width:100%;border:1px solid #eee;margin:6px 0;display:block}"
+          ".claim{background:#f4f7fb;border-left:4px solid #4a78b5;padding:.5em 1em}"
+          "math{font-size:1.15em;margin:.4em 0}nav li{margin:2px 0}")
+
+
 def write_html(results: list[LabResult], path: Path) -> Path:
-    """One page with every lab's claim, tables and figures (relative image links)."""
-    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>fcnet lab report</title>",
-             "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;}table{border-collapse:"
-             "collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
-             "img{max-width:100%;border:1px solid #eee;margin:4px}</style></head><body>",
-             "<h1>The lecture, executed: fcnet lab report</h1>"]
+    """One self-contained page: a table of contents by slide, then each lab's claim, formulas, tables
+    and figures (embedded as data: URIs, so the single file can be mailed and opened offline).
+    """
+    lang = tr("en", "zh-Hans")
+    heading = tr("The lecture, executed: fcnet lab report", "全连接神经网络课程的可运行实验：fcnet lab 报告")
+    parts = [f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>",
+             f"<title>{html.escape(heading)}</title><style>{_STYLE}</style></head><body>",
+             f"<h1>{html.escape(heading)}</h1>",
+             f"<nav><h2>{tr('Contents by slide', '按幻灯片页码的目录')}</h2><ol>"]
+    for r in sorted(results, key=lambda r: int(m.group()) if (m := re.search(r"\d+", r.slides)) else 0):
+        parts.append(f"<li><a href='#{r.name}'>{tr('Slides', '第')} {html.escape(r.slides)}"
+                     f"{tr('', ' 页')}: {html.escape(r.title)}</a></li>")
+    parts.append("</ol></nav>")
     for r in results:
-        parts.append(f"<h2 id='{r.name}'>{html.escape(r.title)} — slides {html.escape(r.slides)}</h2>")
-        parts.append(f"<p>{html.escape(r.claim)}</p><p><small>{r.seconds:.1f} s</small></p>")
+        parts.append(f"<section id='{r.name}'><h2>{html.escape(r.title)} — {tr('slides', '第')} "
+                     f"{html.escape(r.slides)}{tr('', ' 页')}</h2>")
+        parts.append(f"<p class='claim'>{html.escape(r.claim)}</p>")
+        parts += [mathml(f) for f in r.formulas]
         for t in r.tables:
             parts.append(f"<table><caption>{html.escape(t.caption)}</caption><tr>"
                          + "".join(f"<th>{html.escape(h)}</th>" for h in t.headers) + "</tr>")
@@ -79,7 +115,7 @@ def write_html(results: list[LabResult], path: Path) -> Path:
                 parts.append("<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row) + "</tr>")
             parts.append("</table>")
         for fig in r.figures:
-            rel = Path(fig).resolve().relative_to(path.parent.resolve())
-            parts.append(f"<img src='{html.escape(str(rel))}' alt='{html.escape(Path(fig).stem)}'>")
+            parts.append(f"<img src='{_png_uri(fig)}' alt='{html.escape(Path(fig).stem)}'>")
+        parts.append("</section>")
     parts.append("</body></html>")
     return atomic_write(path, "\n".join(parts).encode())

@@ -9,84 +9,117 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import fcnet
-from fcnet import nn
+from fcnet import nn, optim
 from fcnet.errors import DivergenceError
-from fcnet.lab.common import accuracy, image_data, train
+from fcnet.lab.common import accuracy, image_data, slide_title, tr
 from fcnet.lab.report import LabResult, Table
-from fcnet.search import LogUniform, Uniform, grid_points, narrow_space, random_points
+from fcnet.search import LogUniform, grid_points, narrow_space, random_points
+from fcnet.train.trainer import Trainer
 from fcnet.viz.plots import save_figure
 
 SLIDES = "170-178"
 
 
 def _trial(ds: Any, cfg: dict[str, Any], epochs: int, seed: int) -> float:
+    """Validation accuracy of RMSProp (slide 119's δ is the parameter slide 174 calls unimportant) on digits."""
     fcnet.manual_seed(seed)
-    net = nn.FullyConnectedNet(ds.num_features, [64], 10, dropout=cfg["dropout"])
+    net = nn.FullyConnectedNet(ds.num_features, [64], 10)
+    opt = optim.RMSProp(net.parameters(), lr=cfg["lr"], eps=cfg["delta"])
+    trainer = Trainer(net, opt, seed=seed, progress=False, log=lambda m: None)
     try:
-        train(net, ds.xs_train, ds.y_train, epochs=epochs, lr=cfg["lr"], opt="sgd", seed=seed, batch_size=64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            trainer.fit(ds.xs_train, ds.y_train, epochs, 64)
     except DivergenceError:
         return 0.0
     return accuracy(net, ds.xs_val, ds.y_val)
 
 
 def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
-    """9 trials of grid and of random search over (lr, dropout) on digits, log vs linear, coarse-to-fine."""
+    """9 trials of grid and of random search over (lr, δ) on digits, log vs linear sampling, coarse-to-fine."""
     ds = image_data("digits", seed=seed)
     n = len(ds.xs_train) * 3 // 4
     ds.xs_val, ds.y_val = ds.xs_train[n:], ds.y_train[n:]
     ds.xs_train, ds.y_train = ds.xs_train[:n], ds.y_train[:n]
-    space = {"lr": LogUniform(1e-4, 1.0), "dropout": Uniform(0.0, 0.6)}
+    space = {"lr": LogUniform(1e-5, 1.0), "delta": LogUniform(1e-7, 1e-5)}
     rng = np.random.default_rng(seed)
-    epochs = 6 if full else 4
+    coarse_epochs, fine_epochs = 1, 5  # slide 175: coarse trials train one epoch; slide 176: fine ones 5-10
     grid = grid_points(space, 9)
     rand = random_points(space, 9, rng)
-    g_scores = [_trial(ds, c, epochs, seed) for c in grid]
-    r_scores = [_trial(ds, c, epochs, seed) for c in rand]
+    g_scores = [_trial(ds, c, coarse_epochs, seed) for c in grid]
+    r_scores = [_trial(ds, c, coarse_epochs, seed) for c in rand]
     # coarse-to-fine: the 3 best random trials define the fine ranges; fine trials train longer
     best3 = [rand[i] for i in np.argsort(r_scores)[::-1][:3]]
     fine_space = narrow_space(space, best3, factor=0.3)
     fine = random_points(fine_space, 9, rng)
-    f_scores = [_trial(ds, c, epochs * 2, seed) for c in fine]
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-    for ax, pts, sc, title in [(axes[0], grid, g_scores, "grid: 3 distinct learning rates"),
-                               (axes[1], rand, r_scores, "random: 9 distinct learning rates")]:
+    f_scores = [_trial(ds, c, fine_epochs, seed) for c in fine]
+    fig, axes = plt.subplots(1, 3, figsize=(14.5, 4.6))
+    t_grid = tr("slide 173, grid: 3 distinct learning rates", "第173页网格搜索：尝试了三个不同的学习率")
+    t_rand = tr("slide 174, random: 9 distinct learning rates", "第174页随机搜索：尝试了九个不同的学习率")
+    for ax, pts, sc, title in [(axes[0], grid, g_scores, t_grid), (axes[1], rand, r_scores, t_rand)]:
         lr = [p["lr"] for p in pts]
-        s = ax.scatter(lr, [p["dropout"] for p in pts], c=sc, cmap="viridis", vmin=0, vmax=1, s=80)
+        s = ax.scatter(lr, [p["delta"] for p in pts], c=sc, cmap="viridis", vmin=0, vmax=1, s=80)
         ax.set_xscale("log")
-        ax.set_xlabel("learning rate (log scale)")
-        ax.set_ylabel("dropout")
+        ax.set_yscale("log")
+        ax.set_xlabel(tr("learning rate (important), log scale", "学习率（重要参数），对数坐标"))
+        ax.set_ylabel(tr("δ (unimportant), log scale", "δ（不重要参数），对数坐标"))
         ax.set_title(title)
         for v in sorted(set(lr)):
             ax.axvline(v, color="grey", lw=0.5, alpha=0.5)
-    fig.colorbar(s, ax=axes[1], label="validation accuracy")
+    fig.colorbar(s, ax=axes[1], label=tr("validation accuracy after 1 epoch", "1个周期后的验证集准确率"))
     draws = np.random.default_rng(seed)
     lin = draws.uniform(1e-4, 1.0, 10000)
     log = np.exp(draws.uniform(np.log(1e-4), np.log(1.0), 10000))
     bins = np.logspace(-4, 0, 17)
-    axes[2].hist(lin, bins=bins, alpha=0.6, label="uniform in [1e-4, 1]")
-    axes[2].hist(log, bins=bins, alpha=0.6, label="log-uniform in [1e-4, 1]")
+    axes[2].hist(lin, bins=bins, alpha=0.6, label=tr("uniform in [1e-4, 1]", "[1e-4, 1] 上均匀采样"))
+    axes[2].hist(log, bins=bins, alpha=0.6, label=tr("log-uniform in [1e-4, 1]", "对数空间均匀采样"))
     axes[2].set_xscale("log")
-    axes[2].set_title("10,000 draws: only log sampling covers every decade")
-    axes[2].legend(fontsize=8)
+    axes[2].set_xlabel(tr("learning rate", "学习率"))
+    axes[2].set_ylabel(tr("draws per bin", "每个区间的样本数"))
+    axes[2].set_title(tr("slide 178: 10,000 draws; only log sampling covers every decade",
+                         "第178页：10000次采样，只有对数采样覆盖每个数量级"))
+    axes[2].legend(loc="upper left")
+    fig.suptitle(slide_title("173-178", "random search tries more values of the important parameter; sample it "
+                             "on a log scale", "随机搜索尝试更多重要参数的取值；学习率应在对数空间上采样"))
     f = save_figure(fig, out / "search.png")
+    # slide 174's "important" vs "unimportant": on the grid, how much accuracy moves along each axis
+    lr_effect = max(np.ptp([sc for p, sc in zip(grid, g_scores, strict=True) if p["delta"] == d])
+                    for d in {p["delta"] for p in grid})
+    delta_effect = max(np.ptp([sc for p, sc in zip(grid, g_scores, strict=True) if p["lr"] == v])
+                       for v in {p["lr"] for p in grid})
     decades = np.floor(np.log10(lin)).astype(int)
     share_top = float((decades == -1).mean())
-    rows = [["grid", len({p['lr'] for p in grid}), max(g_scores)], ["random", len({p['lr'] for p in rand}),
-                                                                    max(r_scores)],
-            ["coarse-to-fine (fine stage)", len({p['lr'] for p in fine}), max(f_scores)]]
+    rows = [[tr("grid", "网格搜索"), len({p["lr"] for p in grid}), coarse_epochs, max(g_scores)],
+            [tr("random (coarse)", "随机搜索（粗搜索）"), len({p["lr"] for p in rand}), coarse_epochs, max(r_scores)],
+            [tr("fine, in the narrowed ranges", "精搜索（缩小后的范围）"), len({p["lr"] for p in fine}), fine_epochs,
+             max(f_scores)]]
     ranges = [[k, space[k].to_text(), fine_space[k].to_text()] for k in space]
-    return LabResult("search", SLIDES, "Hyperparameter search",
-                     "With the same budget of 9 trials, grid search tries only 3 learning rates while random "
-                     "search tries 9; sampling the learning rate on a log scale covers every decade, uniform "
-                     "sampling puts 90% of the trials in the top one; coarse-to-fine narrows the ranges "
-                     "around the best coarse trials and trains longer.",
-                     [Table("9 trials each", ["strategy", "distinct learning rates", "best validation accuracy"],
-                            rows),
-                      Table("coarse-to-fine ranges", ["parameter", "coarse", "fine"], ranges),
-                      Table("uniform sampling of [1e-4, 1]", ["share of draws in [0.1, 1)"], [[share_top]])],
-                     [f], {"grid_distinct_lr": len({p['lr'] for p in grid}),
-                           "random_distinct_lr": len({p['lr'] for p in rand}),
+    claim = tr("Slides 173-174: with a budget of 9 trials, grid search tries only 3 learning rates while random "
+               "search tries 9; the second parameter, δ, barely matters. Slides 175-176: coarse search samples "
+               "randomly in a wide range, trains one epoch and narrows the ranges by validation accuracy; fine "
+               "search samples in the narrowed range and trains 5-10 epochs. Slide 178: sample the learning rate "
+               "on a log scale: uniform sampling puts 90% of the draws in the top decade.",
+               "第173-174页：预算9组实验，网格搜索只尝试了三个不同的学习率，随机搜索尝试了九个；δ 是不重要参数。"
+               "第175-176页：粗搜索利用随机法在较大范围里采样，训练一个周期，依据验证集正确率缩小范围；精搜索在缩小的"
+               "范围内采样，运行五到十个周期。第178页：学习率应在对数空间上进行随机采样；均匀采样使90%的样本落在最大的"
+               "一个数量级。")
+    return LabResult("search", SLIDES, tr("Hyperparameter search", "超参数优化"), claim,
+                     [Table(tr("9 trials each", "各9组实验"),
+                            [tr("strategy", "策略"), tr("distinct learning rates", "不同学习率个数"),
+                             tr("epochs", "周期"), tr("best validation accuracy", "最好验证集准确率")], rows),
+                      Table(tr("slide 174: accuracy range on the grid along each parameter",
+                               "第174页：网格上沿各参数方向准确率的变化幅度"),
+                            [tr("varying", "变化的参数"), tr("largest max − min of validation accuracy",
+                                                           "验证集准确率最大变化")],
+                            [[tr("learning rate (δ fixed)", "学习率（δ 固定）"), float(lr_effect)],
+                             [tr("δ (learning rate fixed)", "δ（学习率固定）"), float(delta_effect)]]),
+                      Table(tr("slides 175-176: coarse and fine ranges", "第175-176页：粗搜索与精搜索的范围"),
+                            [tr("parameter", "参数"), tr("coarse", "粗搜索"), tr("fine", "精搜索")], ranges),
+                      Table(tr("slide 178: uniform sampling of [1e-4, 1]", "第178页：[1e-4, 1] 上均匀采样"),
+                            [tr("share of draws in [0.1, 1)", "落在 [0.1, 1) 的比例")], [[share_top]])],
+                     [f], {"grid_distinct_lr": len({p["lr"] for p in grid}),
+                           "random_distinct_lr": len({p["lr"] for p in rand}),
                            "coarse_best": max(r_scores), "fine_best": max(f_scores),
                            "fine_space": {k: (getattr(v, "low", None), getattr(v, "high", None))
                                           for k, v in fine_space.items()},
-                           "best_coarse": rand[int(np.argmax(r_scores))], "uniform_top_decade_share": share_top})
+                           "best_coarse": rand[int(np.argmax(r_scores))], "uniform_top_decade_share": share_top,
+                           "lr_effect": float(lr_effect), "delta_effect": float(delta_effect)})

@@ -1,64 +1,165 @@
-"""Slides 12-17: the rows of W of a linear classifier are class templates."""
+"""Slides 2, 4 and 12-17: an image is a vector; the rows of W are class templates; W2 combines W1's templates."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 import fcnet
 from fcnet import nn
-from fcnet.lab.common import accuracy, image_data, train
+from fcnet.data import load as load_data
+from fcnet.errors import DataError
+from fcnet.lab.common import accuracy, image_data, slide_title, tr, train
 from fcnet.lab.report import LabResult, Table
 from fcnet.viz.plots import save_figure
 
-SLIDES = "12-17"
+SLIDES = "2, 4, 12-17"
+SLIDE_2_IMAGE = [[76, 32], [4, 157]]  # slide 2: a 2x2 image becomes x = [76, 32, 4, 157]
+SLIDE_2_VECTOR = [76, 32, 4, 157]
+HIDDEN = 20
 
 
-def _draw(rows: np.ndarray, shape: tuple[int, int, int], titles: list[str], path: Path, title: str) -> Path:
+def _image(row: np.ndarray, shape: tuple[int, int, int], layout: str) -> np.ndarray:
     h, w, c = shape
+    if c == 1:
+        img = row.reshape(h, w)
+    elif layout == "chw":
+        img = row.reshape(c, h, w).transpose(1, 2, 0)
+    else:
+        img = row.reshape(h, w, c)
+    return (img - img.min()) / (np.ptp(img) + 1e-12)
+
+
+def _draw(rows: np.ndarray, shape: tuple[int, int, int], layout: str, titles: list[str], path: Path,
+          title: str) -> Path:
     n = len(rows)
     cols = min(n, 10)
-    fig, axes = plt.subplots((n + cols - 1) // cols, cols, figsize=(1.3 * cols, 1.5 * ((n + cols - 1) // cols)))
+    nr = (n + cols - 1) // cols
+    fig, axes = plt.subplots(nr, cols, figsize=(1.35 * cols, 1.45 * nr + 0.7), squeeze=False)
     for ax, row, t in zip(np.ravel(axes), rows, titles, strict=False):
-        img = row.reshape(h, w) if c == 1 else row.reshape(c, h, w).transpose(1, 2, 0)
-        img = (img - img.min()) / (np.ptp(img) + 1e-12)
-        ax.imshow(img, cmap="gray" if c == 1 else None)
-        ax.set_title(t, fontsize=8)
+        ax.imshow(_image(row, shape, layout), cmap="gray" if shape[2] == 1 else None)
+        ax.set_title(t, fontsize=8.5)
     for ax in np.ravel(axes):
         ax.axis("off")
     fig.suptitle(title)
     return save_figure(fig, path)
 
 
-def run(out: Path, seed: int = 0, full: bool = False, data: str = "digits") -> LabResult:
-    """Train f = Wx + b and a 2-layer net; draw rows of W and of W1 as images."""
-    ds = image_data(data, None if full else (None if data == "digits" else 10000), seed)
-    shape = ds.preprocess.image_shape or (1, ds.num_features, 1)
+def image_to_vector() -> list[int]:
+    """Slide 2: the pixels of the 2x2 image read row by row, as fcnet flattens an image."""
+    return [int(v) for v in fcnet.tensor(np.array(SLIDE_2_IMAGE, dtype=np.float64)).reshape(-1).numpy()]
+
+
+def template_scores(w: np.ndarray, x: np.ndarray, y: np.ndarray, num_classes: int) -> tuple[float, np.ndarray]:
+    """Share of rows w_c of W that correlate best with the mean image of their own class c, and the correlations."""
+    means = np.stack([x[y == c].mean(axis=0) for c in range(num_classes)])
+    corr = np.corrcoef(np.vstack([w, means]))[: len(w), len(w):]
+    return float((corr.argmax(axis=1) == np.arange(len(w))).mean()), corr
+
+
+def _linear_and_two_layer(ds: Any, epochs: int, seed: int) -> tuple[nn.Module, nn.Module, np.ndarray, np.ndarray]:
     # raw pixels scaled to [0, 1], not standardised, so that rows of W live in image space
     xtr = (ds.x_train / ds.preprocess.scale).astype(np.float32)
     xte = (ds.x_test / ds.preprocess.scale).astype(np.float32)
     fcnet.manual_seed(seed)
     linear = nn.FullyConnectedNet(ds.num_features, [], ds.num_classes, init="zeros")
-    train(linear, xtr, ds.y_train, epochs=40 if full else 25, lr=3e-3, l2=1e-3, seed=seed)
-    two = nn.FullyConnectedNet(ds.num_features, [20], ds.num_classes)
-    train(two, xtr, ds.y_train, epochs=40 if full else 25, lr=3e-3, l2=1e-3, seed=seed)
+    train(linear, xtr, ds.y_train, epochs=epochs, lr=3e-3, l2=1e-3, seed=seed)
+    two = nn.FullyConnectedNet(ds.num_features, [HIDDEN], ds.num_classes)
+    train(two, xtr, ds.y_train, epochs=epochs, lr=3e-3, l2=1e-3, seed=seed)
+    return linear, two, xtr, xte
+
+
+def run(out: Path, seed: int = 0, full: bool = False, data: str = "digits") -> LabResult:
+    """Slide 2's vector; train f = Wx + b and f = W2 max(0, W1 x + b1) + b2; draw W, W1 and W2's combinations."""
+    ds = image_data(data, None if full else (None if data == "digits" else 10000), seed)
+    shape = ds.preprocess.image_shape or (1, ds.num_features, 1)
+    layout = ds.preprocess.layout
+    linear, two, _, xte = _linear_and_two_layer(ds, 40 if full else 25, seed)
+    w, w1, w2 = linear[0].weight.numpy(), two[0].weight.numpy(), two[2].weight.numpy()
+    figs = [_draw(w, shape, layout, ds.classes, out / "templates_linear.png",
+                  slide_title("12", f"rows of W are templates, one per class ({data})",
+                              f"线性分类器中的 W 可看作模板，模板个数由类别个数决定（{data}）")),
+            _draw(w1, shape, layout, [tr(f"unit {i}", f"模板 {i}") for i in range(len(w1))],
+                  out / "templates_w1.png",
+                  slide_title("13", f"W1 is also a set of templates; {HIDDEN} chosen by us",
+                              f"W1 也可看作模板；模板个数人为指定（{HIDDEN} 个）"))]
+    # slide 14: W2 fuses the match scores of W1's templates; row c of W2·W1 is what class c looks for
+    combined = w2 @ w1
+    top = np.argsort(-w2, axis=1)[:, :3]
+    figs.append(_draw(combined, shape, layout,
+                      [f"{c}: {'+'.join(str(j) for j in top[i][:2])}" for i, c in enumerate(ds.classes)],
+                      out / "templates_w2_combined.png",
+                      slide_title("14-17", "W2 combines W1's templates: rows of W2·W1 (title: strongest units)",
+                                  "W2 融合多个模板的匹配结果：W2·W1 的各行（标题：权重最大的模板）")))
+    acc_lin, acc_two = accuracy(linear, xte, ds.y_test), accuracy(two, xte, ds.y_test)
+    matched, _ = template_scores(w, ds.x_train, ds.y_train, ds.num_classes)
+    matched_two, _ = template_scores(combined, ds.x_train, ds.y_train, ds.num_classes)
+    vec = image_to_vector()
+    tables = [
+        Table(tr("slide 2: a 2x2 image becomes a column vector", "第2页：直接利用原始像素作为特征，展开为列向量"),
+              [tr("image", "图像"), tr("slide x", "幻灯片 x"), "fcnet x"],
+              [[str(SLIDE_2_IMAGE), str(SLIDE_2_VECTOR), str(vec)]]),
+        Table(tr("slides 12-17: test accuracy", "第12-17页：测试集准确率"),
+              [tr("model", "模型"), tr("test accuracy", "准确率")],
+              [[tr("linear f = Wx + b", "线性分类器 f = Wx + b"), acc_lin],
+               [tr(f"2-layer, {HIDDEN} hidden units", f"两层全连接网络，{HIDDEN} 个隐层神经元"), acc_two]]),
+        Table(tr("slide 12: does template c look like class c? (correlation with each class's mean image)",
+                 "第12页：模板 c 是否像类别 c？（与各类平均图像的相关性）"),
+              [tr("templates", "模板"),
+               tr("share whose best-matching class mean is their own class", "与本类均值最相似的比例")],
+              [[tr("rows of W (linear)", "W 的行（线性分类器）"), matched],
+               [tr("rows of W2·W1 (2-layer)", "W2·W1 的行（两层网络）"), matched_two]]),
+        Table(tr("slide 14: the three W1 templates each class's row of W2 weighs most",
+                 "第14页：W2 每一行中权重最大的三个 W1 模板"),
+              [tr("class", "类别"), tr("units (weight)", "模板（权重）")],
+              [[c, ", ".join(f"{j} ({w2[i, j]:+.2f})" for j in top[i])] for i, c in enumerate(ds.classes)]),
+    ]
+    numbers: dict[str, Any] = {"linear_accuracy": acc_lin, "two_layer_accuracy": acc_two,
+                               "templates_matching_class_mean": matched, "combined_matching_class_mean": matched_two,
+                               "slide2_vector": vec}
+    cifar = _cifar(out, seed, full) if data == "digits" else None
+    if cifar is None:
+        tables.append(Table(tr("CIFAR-10 (slide 2's 3072-vectors, slides 15-17's horse templates)",
+                               "CIFAR-10（第2页的3072维向量，第15-17页的马的模板）"),
+                            [tr("note", "说明")],
+                            [[tr("CIFAR-10 not found on this machine: skipped (`fcnet datasets` says where to put it)",
+                                 "本机未找到 CIFAR-10，已跳过（`fcnet datasets` 会说明放在哪里）")]]))
+    else:
+        tables.append(cifar.tables[0])
+        figs += cifar.figures
+        numbers["cifar10"] = cifar.numbers
+    claim = tr("Slide 2: an image's raw pixels, unrolled, are its feature vector. Slide 12: the W of a linear "
+               "classifier can be seen as templates, one per class. Slides 13-14: in a fully connected net W1 is "
+               "also a set of templates, as many as we choose, and W2 fuses their match scores into the class "
+               "scores. Slide 17: the net describes more (more templates), so it classifies better.",
+               "第2页：直接利用原始像素作为特征，展开为列向量。第12页：线性分类器中的 W 可看作模板，"
+               "模板个数由类别个数决定。第13-14页：全连接神经网络中 W1 也可看作模板，模板个数人为指定；"
+               "W2 融合这多个模板的匹配结果来实现最终类别打分。第17页：全连接神经网络的描述能力更强。")
+    return LabResult("templates", SLIDES, tr("Image vectors and templates", "图像表示与权值模板"), claim, tables,
+                     figs, numbers,
+                     formulas=[r"f(x,W)=Wx+b", r"f=W_2\max(0,\,W_1x+b_1)+b_2"])
+
+
+def _cifar(out: Path, seed: int, full: bool) -> LabResult | None:
+    """The linear templates on CIFAR-10 when the user has it (never downloaded by the lab)."""
+    try:
+        ds = load_data("cifar10", download=False)
+    except DataError:
+        return None
+    ds = ds.subset(None if full else 5000, seed=seed)
+    linear, _, _, xte = _linear_and_two_layer(ds, 10 if full else 3, seed)
     w = linear[0].weight.numpy()
-    w1 = two[0].weight.numpy()
-    f1 = _draw(w, shape, ds.classes, out / "templates_linear.png", f"rows of W: one template per class ({data})")
-    f2 = _draw(w1, shape, [f"unit {i}" for i in range(len(w1))], out / "templates_w1.png",
-               "rows of W1 of a 2-layer net: 20 templates shared by all classes")
-    acc_lin = accuracy(linear, xte, ds.y_test)
-    acc_two = accuracy(two, xte, ds.y_test)
-    # a template looks like its class: W's row c correlates best with the mean image of class c
-    means = np.stack([ds.x_train[ds.y_train == c].mean(axis=0) for c in range(ds.num_classes)])
-    corr = np.corrcoef(np.vstack([w, means]))[: len(w), len(w):]
-    matched = float((corr.argmax(axis=1) == np.arange(len(w))).mean())
-    return LabResult("templates", SLIDES, "Linear classifier templates",
-                     "Each row of W is a template matched against the image (slides 12-17); a hidden "
-                     "layer learns more, shared templates (W1) and classifies better.",
-                     [Table("test accuracy", ["model", "test accuracy"],
-                            [["linear f = Wx + b", acc_lin], ["2-layer, 20 hidden units", acc_two]])],
-                     [f1, f2], {"linear_accuracy": acc_lin, "two_layer_accuracy": acc_two,
-                                "templates_matching_class_mean": matched})
+    fig = _draw(w, ds.preprocess.image_shape, ds.preprocess.layout, ds.classes, out / "templates_cifar10.png",
+                slide_title("12, 15", "rows of W on CIFAR-10: one template per class",
+                            "CIFAR-10 上线性分类器 W 的模板"))
+    matched, _ = template_scores(w, ds.x_train, ds.y_train, ds.num_classes)
+    acc = accuracy(linear, xte, ds.y_test)
+    return LabResult("templates-cifar10", SLIDES, "", "",
+                     [Table(tr("CIFAR-10, linear classifier", "CIFAR-10，线性分类器"),
+                           [tr("images", "图像数"), tr("test accuracy", "准确率"),
+                            tr("templates matching their class mean", "与本类均值最相似的模板比例")],
+                           [[len(ds.x_train), acc, matched]])], [fig],
+                     {"accuracy": acc, "templates_matching_class_mean": matched})

@@ -26,12 +26,23 @@ __all__ = ["atomic_write", "load_arrays", "load_model", "save_arrays", "save_mod
 FORMAT = "fcnet-model/1"
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: str | Path, data: bytes) -> Path:
-    """Write bytes to ``path`` through a temporary file in the same directory and a rename."""
+    """Write bytes to ``path`` through a temporary file in the same directory and a rename.
+
+    The file gets the mode a plain ``open(path, "wb")`` would give it (0666 less the umask, so 0644
+    usually): mkstemp creates its temporary file 0600, which a web server could not serve.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

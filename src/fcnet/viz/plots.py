@@ -12,16 +12,30 @@ import matplotlib
 matplotlib.use("Agg")  # files only; never needs a display
 import matplotlib.pyplot as plt
 import numpy as np
+from PIL import Image
 
 from fcnet.train.io import atomic_write
+from fcnet.viz.style import DPI, MAX_WIDTH_PX
 
 __all__ = ["confusion_matrix", "plot_confusion", "plot_curves", "plot_grad_norms", "save_figure"]
 
 
-def save_figure(fig: Any, path: str | Path, dpi: int = 110) -> Path:
-    """Save a figure as PNG atomically and close it."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+def save_figure(fig: Any, path: str | Path, dpi: int = DPI) -> Path:
+    """Save a figure as PNG atomically and close it: at least 100 dpi, at most 1600 px wide.
+
+    A figure that would come out wider than :data:`~fcnet.viz.style.MAX_WIDTH_PX` is shrunk in inches
+    (the text keeps its point size, so it stays readable) rather than in dots per inch.
+    """
+    dpi = max(dpi, 100)
+    for _ in range(3):
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+        width = Image.open(io.BytesIO(buf.getvalue())).width
+        if width <= MAX_WIDTH_PX:
+            break
+        w, h = fig.get_size_inches()
+        shrink = MAX_WIDTH_PX / width * 0.98
+        fig.set_size_inches(w * shrink, h * max(shrink, 0.8))
     plt.close(fig)
     return atomic_write(path, buf.getvalue())
 
