@@ -53,14 +53,22 @@ def local_gradient(activation: str, z: np.ndarray, slope: float) -> np.ndarray:
 
 
 CASES: dict[str, dict[str, Any]] = {
-    "sigmoid, Xavier": {"activation": "sigmoid", "init": "xavier"},
-    "tanh, Xavier": {"activation": "tanh", "init": "xavier"},
-    "tanh, off-centre (b ~ N(0,1), W ~ N(0, 0.5/N))": {"activation": "tanh", "init": "normal",
-                                                        "std": math.sqrt(0.5 / WIDTH), "bias_std": 1.0},
-    "ReLU, He": {"activation": "relu", "init": "he"},
-    "Leaky ReLU 0.01 (slide 86), He": {"activation": "leaky_relu", "init": "he", "slope": 0.01},
-    "Leaky ReLU 0.1 (slide 41), He": {"activation": "leaky_relu", "init": "he", "slope": 0.1},
+    "sigmoid, Xavier": {"activation": "sigmoid", "init": "xavier", "zh": "sigmoid, Xavier"},
+    "tanh, Xavier": {"activation": "tanh", "init": "xavier", "zh": "tanh, Xavier"},
+    "tanh, off-centre (b ~ N(0,1), W ~ N(0, 0.5/N))": {
+        "activation": "tanh", "init": "normal", "std": math.sqrt(0.5 / WIDTH), "bias_std": 1.0,
+        "zh": "tanh, 偏离中心 (b ~ N(0,1), W ~ N(0, 0.5/N))"},
+    "ReLU, He": {"activation": "relu", "init": "he", "zh": "ReLU, He"},
+    "Leaky ReLU 0.01 (slide 86), He": {"activation": "leaky_relu", "init": "he", "slope": 0.01,
+                                       "zh": "Leaky ReLU 0.01 (第86页), He"},
+    "Leaky ReLU 0.1 (slide 41), He": {"activation": "leaky_relu", "init": "he", "slope": 0.1,
+                                      "zh": "Leaky ReLU 0.1 (第41页), He"},
 }
+
+
+def show(case: str) -> str:
+    """A case's label in the chosen language."""
+    return tr(case, CASES[case]["zh"])
 
 
 def at_init(case: dict[str, Any], x: np.ndarray, y: np.ndarray, seed: int, depth: int = DEPTH,
@@ -121,7 +129,7 @@ def _figure(out: Path, cases: dict[str, dict[str, list[float]]], explode_init: d
             he_init: dict[str, list[float]], runs: dict[str, dict[str, Any]], steps_per_epoch: int) -> Path:
     fig, (a1, a2, a3) = plt.subplots(1, 3, figsize=(14, 4.6))
     for name, c in cases.items():
-        a1.semilogy(range(1, len(c["norms"]) + 1), c["norms"], "o-", ms=3, label=name)
+        a1.semilogy(range(1, len(c["norms"]) + 1), c["norms"], "o-", ms=3, label=show(name))
     a1.set_xlabel(tr("layer l (1 = nearest the input)", "层 l (1 = 最靠近输入)"))
     a1.set_ylabel(tr("‖∂L/∂W_l‖ at initialisation", "初始化时的 ‖∂L/∂W_l‖"))
     a1.set_title(slide_title("83-86", "vanishing gradients", "梯度消失"), fontsize=10)
@@ -177,7 +185,7 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         [tr("activation, init", "激活函数, 初始化"), tr("‖∂L/∂W₁‖", "‖∂L/∂W₁‖"),
          tr(f"‖∂L/∂W_{DEPTH + 1}‖", f"‖∂L/∂W_{DEPTH + 1}‖"), tr("first / last", "首层/末层"),
          tr("mean f'(z)", "平均局部梯度 f'(z)"), tr("share f'(z) = 0", "f'(z) = 0 的比例")],
-        [[k, c["norms"][0], c["norms"][-1], c["norms"][0] / c["norms"][-1], float(np.mean(c["mean_fp"])),
+        [[show(k), c["norms"][0], c["norms"][-1], c["norms"][0] / c["norms"][-1], float(np.mean(c["mean_fp"])),
           float(np.mean(c["zero_fp"]))] for k, c in cases.items()])
     n_show = min(len(unclipped["loss"]), 6)
     t_explode_init = Table(

@@ -46,6 +46,21 @@ EPS_LOCAL = 0.05
 ZIGZAG_STEPS = 50
 
 
+NAMES_ZH = {"sgd": "梯度下降", "momentum": "动量法", "rmsprop": "RMSProp", "adam": "Adam",
+            "adam (no correction)": "Adam (无修正偏差)"}
+
+
+def show(name: str) -> str:
+    """A rule's name in the chosen language."""
+    return tr(name, NAMES_ZH.get(name, name))
+
+
+def valley_names() -> dict[str, str]:
+    """Labels of the valley runs (in the chosen language)."""
+    return {"sgd": f"{show('sgd')} ε={EPS_VALLEY}", "sgd_big": f"{show('sgd')} ε={EPS_BIG}",
+            "sgd_diverge": f"{show('sgd')} ε={EPS_DIVERGE}", "momentum": f"{show('momentum')} ε={EPS_VALLEY} μ={MU}"}
+
+
 class AdamNoCorrection(optim.Adam):
     """Adam without step 5 of slide 117 (ṽ = v, r̃ = r): the cold start of v₀ = r₀ = 0 left in."""
 
@@ -105,10 +120,11 @@ RULES: dict[str, Callable[[float], Callable[[list[fcnet.Tensor]], optim.Optimize
 
 
 def _valley_runs() -> dict[str, Any]:
-    runs = {f"SGD ε={EPS_VALLEY}": trajectory(RULES["sgd"](EPS_VALLEY), valley, START, 400),
-            f"SGD ε={EPS_BIG}": trajectory(RULES["sgd"](EPS_BIG), valley, START, 400),
-            f"SGD ε={EPS_DIVERGE}": trajectory(RULES["sgd"](EPS_DIVERGE), valley, START, 400),
-            f"momentum ε={EPS_VALLEY} μ={MU}": trajectory(RULES["momentum"](EPS_VALLEY), valley, START, 400)}
+    names = valley_names()
+    runs = {names["sgd"]: trajectory(RULES["sgd"](EPS_VALLEY), valley, START, 400),
+            names["sgd_big"]: trajectory(RULES["sgd"](EPS_BIG), valley, START, 400),
+            names["sgd_diverge"]: trajectory(RULES["sgd"](EPS_DIVERGE), valley, START, 400),
+            names["momentum"]: trajectory(RULES["momentum"](EPS_VALLEY), valley, START, 400)}
     stats = {}
     for name, path in runs.items():
         y = path[: ZIGZAG_STEPS + 1, 1]
@@ -178,7 +194,7 @@ def _digits(seed: int, epochs: int) -> dict[str, list[float]]:
         fcnet.manual_seed(seed)
         net = nn.FullyConnectedNet(ds.num_features, [64], 10)
         rows = train(net, ds.xs_train, ds.y_train, epochs=epochs, lr=lr, opt=opt, batch_size=64, seed=seed)
-        curves[f"{name} ε={lr:g}"] = [r["loss"] for r in rows]
+        curves[f"{show(name)} ε={lr:g}"] = [r["loss"] for r in rows]
     return curves
 
 
@@ -211,7 +227,7 @@ def _figure_valley(out: Path, valley_res: dict[str, Any], esc: dict[str, Any]) -
             px = r["path"][:, 0]
             vals = np.array([fx(fcnet.tensor(np.array([v]))).item() for v in px])
             steps = r["steps"] if r["steps"] is not None else tr("never", "未通过")
-            ax.plot(px, vals, ".", ms=3, color=c, label=f"{name}: {steps}")
+            ax.plot(px, vals, ".", ms=3, color=c, label=f"{show(name)}: {steps}")
         ax.set_xlabel("x")
         ax.set_ylabel("f(x)")
         ax.set_title(title, fontsize=10)
@@ -223,7 +239,7 @@ def _figure_valley(out: Path, valley_res: dict[str, Any], esc: dict[str, Any]) -
 def _figure_adaptive(out: Path, cold: dict[str, np.ndarray], curves: dict[str, list[float]]) -> Path:
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(13, 4.2))
     for name, s in cold.items():
-        a1.semilogy(range(1, len(s) + 1), s, "-", label=name)
+        a1.semilogy(range(1, len(s) + 1), s, "-", label=show(name))
     a1.axhline(1.0, color="0.5", ls=":", lw=1)
     a1.set_xlabel(tr("step t", "步数 t"))
     a1.set_ylabel(tr("|Δx| / ε (flat coordinate)", "|Δx| / ε (平坦方向)"))
@@ -290,17 +306,17 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
            f"(x < −1.5, ε = {EPS_LOCAL}) 所需步数"),
         [tr("rule", "算法"), tr("flat point: steps", "鞍点: 步数"), tr("final x", "最终 x"),
          tr("local minimum: steps", "局部最小值: 步数"), tr("final x", "最终 x")],
-        [[k, never(esc["flat"][k]["steps"]), esc["flat"][k]["final"], never(esc["local"][k]["steps"]),
+        [[show(k), never(esc["flat"][k]["steps"]), esc["flat"][k]["final"], never(esc["local"][k]["steps"]),
           esc["local"][k]["final"]] for k in ("sgd", "momentum", "adam")])
     t_rates = Table(
         tr("Slides 110-111: step per unit gradient Δθᵢ/gᵢ after 20 steps on the valley (ε = 0.01)",
            "第110-111页: 谷底上20步后每个方向的步长/梯度 Δθᵢ/gᵢ (ε = 0.01)"),
         [tr("rule", "算法"), tr("flat x", "平坦方向 x"), tr("steep y", "震荡方向 y"), tr("flat / steep", "平坦/震荡")],
-        [[k, v[0], v[1], v[0] / v[1]] for k, v in rates.items()])
+        [[show(k), v[0], v[1], v[0] / v[1]] for k, v in rates.items()])
     t_cold = Table(
         tr("Slide 121: |Δx|/ε at step t (valley, ε = 0.01)", "第121页: 第 t 步的 |Δx|/ε (谷底, ε = 0.01)"),
         [tr("rule", "算法")] + [f"t={t}" for t in (1, 2, 5, 10, 20, 50, 100)],
-        [[k] + [float(s[t - 1]) for t in (1, 2, 5, 10, 20, 50, 100)] for k, s in cold.items()])
+        [[show(k)] + [float(s[t - 1]) for t in (1, 2, 5, 10, 20, 50, 100)] for k, s in cold.items()])
     names = list(curves)
     gap = abs(curves[names[0]][-1] - curves[names[1]][-1]) / curves[names[0]][-1]
     t_digits = Table(
@@ -332,8 +348,7 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         "相同; PyTorch 形式 v = μv + g 的步长大 1/(1−μ) 倍。")
     numbers = {
         "valley": {k: dict(v) for k, v in st.items()},
-        "valley_names": {"sgd": f"SGD ε={EPS_VALLEY}", "sgd_big": f"SGD ε={EPS_BIG}",
-                         "sgd_diverge": f"SGD ε={EPS_DIVERGE}", "momentum": f"momentum ε={EPS_VALLEY} μ={MU}"},
+        "valley_names": valley_names(),
         "mu_zero": mu0,
         "flat_steps": {k: v["steps"] for k, v in esc["flat"].items()},
         "local_steps": {k: v["steps"] for k, v in esc["local"].items()},
