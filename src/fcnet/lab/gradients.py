@@ -1,75 +1,235 @@
-"""Slides 82-88: vanishing gradients in deep sigmoid/tanh nets, exploding gradients and clipping."""
+"""Slides 82-88: vanishing gradients (sigmoid, tanh), ReLU and Leaky ReLU, exploding gradients and clipping.
+
+Setups (why these):
+
+* Vanishing (83-86): 8 hidden layers of 64 on one batch of 256 digits, ‖∂L/∂W_l‖ per layer at
+  initialisation, and the mean local gradient f'(z) of each layer's units.  Sigmoid with Xavier
+  vanishes (f' ≤ 1/4 per layer).  tanh with Xavier does not: Xavier keeps z in tanh's linear
+  centre, where f' ≈ 1 (the lab prints the mean f'), so the product of local gradients stays
+  near 1.  Slide 84's tanh case appears once the units sit off that centre: biases N(0, 1) and
+  weights N(0, 0.5/N) give a mean f' of about 0.6 per layer and a first layer that gets a
+  thousandth of the last layer's gradient.
+* ReLU / Leaky ReLU (85-86): He init; the share of units whose local gradient is exactly 0
+  (ReLU's "dead zone") against Leaky ReLU with slide 86's slope 0.01 and slide 41's 0.1.
+* Exploding (87-88): 6 hidden ReLU layers with weights N(0, 0.35²), about twice He's
+  √(2/64) = 0.18, so every layer multiplies the activations by about 2; plain SGD with ε = 0.05,
+  m = 64 overflows within a few steps (the finite losses and gradient norms before it are
+  printed), and clip_grad_norm to 20 makes the same run train over 5 epochs.
+"""
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 import fcnet
-from fcnet import nn
-from fcnet.errors import DivergenceError
-from fcnet.lab.common import image_data, train
+from fcnet import nn, optim
+from fcnet.data.loader import batches
+from fcnet.lab.common import image_data, slide_title, tr
 from fcnet.lab.report import LabResult, Table
 from fcnet.train.monitor import grad_norms
+from fcnet.train.recipe import blas_threads
 from fcnet.viz.plots import save_figure
 
 SLIDES = "82-88"
 DEPTH, WIDTH = 8, 64
+EXPLODE_STD, EXPLODE_DEPTH, EXPLODE_LR, CLIP, EXPLODE_EPOCHS = 0.35, 6, 0.05, 20.0, 5
 
 
-def norms_at_init(activation: str, x: np.ndarray, y: np.ndarray, seed: int, init: str = "xavier") -> list[float]:
-    """‖∂L/∂W_l‖ for each layer l of a deep net at initialisation, on one batch."""
+def local_gradient(activation: str, z: np.ndarray, slope: float) -> np.ndarray:
+    """f'(z): σ(1 − σ), 1 − tanh², 1[z > 0], or 1 / α for z > 0 / z ≤ 0 (Leaky ReLU)."""
+    if activation == "sigmoid":
+        s = 1.0 / (1.0 + np.exp(-z))
+        return s * (1.0 - s)
+    if activation == "tanh":
+        return 1.0 - np.tanh(z) ** 2
+    if activation == "relu":
+        return (z > 0).astype(z.dtype)
+    return np.where(z > 0, 1.0, slope)
+
+
+CASES: dict[str, dict[str, Any]] = {
+    "sigmoid, Xavier": {"activation": "sigmoid", "init": "xavier", "zh": "sigmoid, Xavier"},
+    "tanh, Xavier": {"activation": "tanh", "init": "xavier", "zh": "tanh, Xavier"},
+    "tanh, off-centre (b ~ N(0,1), W ~ N(0, 0.5/N))": {
+        "activation": "tanh", "init": "normal", "std": math.sqrt(0.5 / WIDTH), "bias_std": 1.0,
+        "zh": "tanh, 偏离中心 (b ~ N(0,1), W ~ N(0, 0.5/N))"},
+    "ReLU, He": {"activation": "relu", "init": "he", "zh": "ReLU, He"},
+    "Leaky ReLU 0.01 (slide 86), He": {"activation": "leaky_relu", "init": "he", "slope": 0.01,
+                                       "zh": "Leaky ReLU 0.01 (第86页), He"},
+    "Leaky ReLU 0.1 (slide 41), He": {"activation": "leaky_relu", "init": "he", "slope": 0.1,
+                                      "zh": "Leaky ReLU 0.1 (第41页), He"},
+}
+
+
+def show(case: str) -> str:
+    """A case's label in the chosen language."""
+    return tr(case, CASES[case]["zh"])
+
+
+def at_init(case: dict[str, Any], x: np.ndarray, y: np.ndarray, seed: int, depth: int = DEPTH,
+            width: int = WIDTH) -> dict[str, list[float]]:
+    """‖∂L/∂W_l‖ per layer, mean f'(z) and share of f'(z) = 0 per hidden layer, activation std per layer."""
     fcnet.manual_seed(seed)
-    net = nn.FullyConnectedNet(x.shape[1], [WIDTH] * DEPTH, 10, activation=activation, init=init)
+    slope = case.get("slope", 0.01)
+    net = nn.FullyConnectedNet(x.shape[1], [width] * depth, 10, activation=case["activation"], init=case["init"],
+                               std=case.get("std"), negative_slope=slope)
+    if case.get("bias_std"):
+        rng = np.random.default_rng(seed)
+        for m in net.modules():
+            if isinstance(m, nn.Linear):
+                m.bias.data[...] = rng.normal(0.0, case["bias_std"], m.bias.data.shape)
+    mean_fp, zero_fp, act_std = [], [], []
+    h = x
+    for m in net:
+        h_next = m(fcnet.tensor(h)).numpy()
+        if isinstance(m, nn.Linear) and len(mean_fp) < depth:
+            fp = local_gradient(case["activation"], h_next, slope)
+            mean_fp.append(float(fp.mean()))
+            zero_fp.append(float((fp == 0).mean()))
+        elif not isinstance(m, nn.Linear):
+            act_std.append(float(h_next.std()))
+        h = h_next
     nn.CrossEntropyLoss()(net(fcnet.tensor(x)), y).backward()
-    return list(grad_norms(net).values())
+    return {"norms": list(grad_norms(net).values()), "mean_fp": mean_fp, "zero_fp": zero_fp, "act_std": act_std}
+
+
+def sgd_run(x: np.ndarray, y: np.ndarray, clip: float | None, seed: int, epochs: int
+            ) -> dict[str, Any]:
+    """The exploding net under plain SGD: mini-batch loss and total ‖g‖ per step, until it stops being finite."""
+    fcnet.manual_seed(seed)
+    net = nn.FullyConnectedNet(x.shape[1], [WIDTH] * EXPLODE_DEPTH, 10, init="normal", std=EXPLODE_STD)
+    opt = optim.SGD(net.parameters(), lr=EXPLODE_LR)
+    loss_fn = nn.CrossEntropyLoss()
+    rng = np.random.default_rng(seed)
+    losses, norms = [], []
+    with np.errstate(over="ignore", invalid="ignore"):  # the overflow is what is shown
+        for _ in range(epochs):
+            for xb, yb in batches(x, y, 64, rng):
+                opt.zero_grad()
+                loss = loss_fn(net(fcnet.Tensor(xb)), yb)
+                value = float(loss.item())
+                if not math.isfinite(value):
+                    return {"loss": losses, "grad_norm": norms, "blew": len(losses) + 1}
+                loss.backward()
+                total = optim.clip_grad_norm(net.parameters(), clip if clip else math.inf)
+                if not math.isfinite(total):
+                    return {"loss": [*losses, value], "grad_norm": norms, "blew": len(losses) + 1}
+                losses.append(value)
+                norms.append(total)
+                opt.step()
+    return {"loss": losses, "grad_norm": norms, "blew": None}
+
+
+def _figure(out: Path, cases: dict[str, dict[str, list[float]]], explode_init: dict[str, list[float]],
+            he_init: dict[str, list[float]], runs: dict[str, dict[str, Any]], steps_per_epoch: int) -> Path:
+    fig, (a1, a2, a3) = plt.subplots(1, 3, figsize=(14, 4.6))
+    for name, c in cases.items():
+        a1.semilogy(range(1, len(c["norms"]) + 1), c["norms"], "o-", ms=3, label=show(name))
+    a1.set_xlabel(tr("layer l (1 = nearest the input)", "层 l (1 = 最靠近输入)"))
+    a1.set_ylabel(tr("‖∂L/∂W_l‖ at initialisation", "初始化时的 ‖∂L/∂W_l‖"))
+    a1.set_title(slide_title("83-86", "vanishing gradients", "梯度消失"), fontsize=10)
+    a1.grid(alpha=0.3, which="both")
+    a1.legend(fontsize=7, loc="lower right")
+    for name, c, col in [(tr(f"N(0, {EXPLODE_STD}²)", f"N(0, {EXPLODE_STD}²)"), explode_init, "tab:red"),
+                         (tr("He N(0, 2/N)", "He N(0, 2/N)"), he_init, "tab:green")]:
+        a2.semilogy(range(1, len(c["act_std"]) + 1), c["act_std"], "o-", color=col, label=name)
+    a2.set_xlabel(tr("hidden layer l", "隐层 l"))
+    a2.set_ylabel(tr("std of the layer's output", "该层输出的标准差"))
+    a2.set_title(slide_title("87", "too large an init: each layer multiplies", "初始化过大: 逐层放大"), fontsize=10)
+    a2.grid(alpha=0.3, which="both")
+    a2.legend(fontsize=8)
+    for label, r in runs.items():
+        t = np.arange(1, len(r["loss"]) + 1) / steps_per_epoch
+        a3.semilogy(t, r["loss"], "-", lw=1, label=label)
+        if r["blew"]:
+            a3.plot(t[-1], r["loss"][-1], "x", color="tab:red", ms=12, mew=3)
+            a3.annotate(tr(f"overflow at step {r['blew']}", f"第{r['blew']}步溢出"), (t[-1], r["loss"][-1]),
+                        textcoords="offset points", xytext=(8, 0), color="tab:red", fontsize=9)
+    a3.set_xlabel(tr("epoch", "轮次 (epoch)"))
+    a3.set_ylabel(tr("mini-batch training loss", "小批量训练损失"))
+    a3.set_title(slide_title("87-88", "gradient clipping keeps it training", "梯度裁剪"), fontsize=10)
+    a3.grid(alpha=0.3, which="both")
+    a3.legend(fontsize=8, loc="upper right")
+    fig.tight_layout()
+    return save_figure(fig, out / "gradients.png")
 
 
 def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
-    """Per-layer gradient norms for sigmoid / tanh / ReLU nets, and an exploding net with and without clipping."""
+    """Per-layer gradient norms and local gradients at init; an exploding net with and without clipping."""
+    with blas_threads(1):  # small matrices: one BLAS thread is fastest and does not fight other processes
+        return _run(out, seed, full)
+
+
+def _run(out: Path, seed: int, full: bool) -> LabResult:
     ds = image_data("digits", seed=seed)
     xb, yb = ds.xs_train[:256], ds.y_train[:256]
-    cases = {"sigmoid": norms_at_init("sigmoid", xb, yb, seed), "tanh": norms_at_init("tanh", xb, yb, seed),
-             "relu (He)": norms_at_init("relu", xb, yb, seed, init="he")}
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 3.8))
-    for name, ns in cases.items():
-        a1.semilogy(range(1, len(ns) + 1), ns, "o-", label=name)
-    a1.set_xlabel("layer (1 = nearest the input)")
-    a1.set_ylabel("‖∂L/∂W‖ at initialisation")
-    a1.set_title(f"{DEPTH + 1}-layer nets: gradient norm per layer")
-    a1.legend()
-    a1.grid(alpha=0.3, which="both")
-    # exploding: too large an init (N(0, 1) instead of He's N(0, 2/64)) and plain SGD
-    curves = {}
-    for label, clip in [("no clipping", None), ("clip_grad_norm 1.0", 1.0)]:
-        fcnet.manual_seed(seed)
-        net = nn.FullyConnectedNet(ds.num_features, [WIDTH] * 4, 10, init="normal", std=1.0)
-        try:
-            with np.errstate(over="ignore", invalid="ignore"):  # the overflow is the point here
-                rows = train(net, ds.xs_train, ds.y_train, epochs=8, lr=0.05, opt="sgd", clip_norm=clip, seed=seed)
-            curves[label] = [r["loss"] for r in rows]
-        except DivergenceError:
-            curves[label] = [math.nan]
-    for label, ls in curves.items():
-        a2.semilogy(range(1, len(ls) + 1), ls, "o-", label=label + (" (diverged: NaN)" if math.isnan(ls[-1]) else ""))
-    a2.set_xlabel("epoch")
-    a2.set_ylabel("training loss")
-    a2.set_title("N(0, 1) init, SGD 0.05: exploding gradients")
-    a2.legend()
-    f = save_figure(fig, out / "gradients.png")
-    rows = [[name, ns[0], ns[-1], ns[0] / ns[-1]] for name, ns in cases.items()]
-    return LabResult("gradients", SLIDES, "Vanishing and exploding gradients",
-                     "Backprop multiplies by σ' ≤ 1/4 per sigmoid layer, so the first layers of a deep sigmoid "
-                     "net get orders of magnitude less gradient than the last; ReLU with He init does not "
-                     "vanish. Too large an init explodes; clipping the gradient norm keeps training finite.",
-                     [Table("gradient norm at initialisation", ["activation", "layer 1", f"layer {DEPTH + 1}",
-                                                                 "ratio first/last"], rows),
-                      Table("exploding case: training loss per epoch", ["run", "first", "last"],
-                            [[k, v[0], v[-1]] for k, v in curves.items()])],
-                     [f], {"ratios": {k: v[0] / v[-1] for k, v in cases.items()},
-                           "unclipped_final_loss": curves["no clipping"][-1],
-                           "clipped_final_loss": curves["clip_grad_norm 1.0"][-1],
-                           "clipped_first_loss": curves["clip_grad_norm 1.0"][0]})
+    cases = {name: at_init(c, xb, yb, seed) for name, c in CASES.items()}
+    explode_case = {"activation": "relu", "init": "normal", "std": EXPLODE_STD}
+    explode_init = at_init(explode_case, xb, yb, seed, depth=EXPLODE_DEPTH)
+    he_init = at_init({"activation": "relu", "init": "he"}, xb, yb, seed, depth=EXPLODE_DEPTH)
+    epochs = 3 * EXPLODE_EPOCHS if full else EXPLODE_EPOCHS
+    runs = {tr("no clipping", "不裁剪"): sgd_run(ds.xs_train, ds.y_train, None, seed, epochs),
+            tr(f"clip_grad_norm {CLIP:g}", f"梯度裁剪 {CLIP:g}"): sgd_run(ds.xs_train, ds.y_train, CLIP, seed, epochs)}
+    unclipped, clipped = runs.values()
+    steps_per_epoch = math.ceil(len(ds.y_train) / 64)
+    f = _figure(out, cases, explode_init, he_init, runs, steps_per_epoch)
+
+    t_vanish = Table(
+        tr(f"{DEPTH} hidden layers of {WIDTH}, one batch of 256 digits, at initialisation",
+           f"{DEPTH}个隐层, 每层{WIDTH}个神经元, 256张 digits 图像的一个批次, 初始化时"),
+        [tr("activation, init", "激活函数, 初始化"), tr("‖∂L/∂W₁‖", "‖∂L/∂W₁‖"),
+         tr(f"‖∂L/∂W_{DEPTH + 1}‖", f"‖∂L/∂W_{DEPTH + 1}‖"), tr("first / last", "首层/末层"),
+         tr("mean f'(z)", "平均局部梯度 f'(z)"), tr("share f'(z) = 0", "f'(z) = 0 的比例")],
+        [[show(k), c["norms"][0], c["norms"][-1], c["norms"][0] / c["norms"][-1], float(np.mean(c["mean_fp"])),
+          float(np.mean(c["zero_fp"]))] for k, c in cases.items()])
+    n_show = min(len(unclipped["loss"]), 6)
+    t_explode_init = Table(
+        tr(f"Slide 87: {EXPLODE_DEPTH} hidden ReLU layers, at initialisation, std of each hidden layer's output",
+           f"第87页: {EXPLODE_DEPTH}个 ReLU 隐层, 初始化时各隐层输出的标准差"),
+        [tr("init", "初始化")] + [f"l={i + 1}" for i in range(EXPLODE_DEPTH)] + ["‖∂L/∂W₁‖"],
+        [[f"N(0, {EXPLODE_STD}²)"] + explode_init["act_std"] + [explode_init["norms"][0]],
+         ["He N(0, 2/N)"] + he_init["act_std"] + [he_init["norms"][0]]])
+    t_explode = Table(
+        tr(f"Slide 88: SGD ε = {EXPLODE_LR}, first steps of the exploding net (mini-batch loss, total ‖g‖)",
+           f"第88页: 随机梯度下降 ε = {EXPLODE_LR}, 梯度爆炸网络的最初几步 (小批量损失, 总梯度范数 ‖g‖)"),
+        [tr("run", "设置")] + [tr(f"step {i + 1}", f"第{i + 1}步") for i in range(n_show)]
+        + [tr("final loss", "最终损失"), tr("overflow at step", "溢出步")],
+        [[name] + [f"{r['loss'][i]:.4g} / {r['grad_norm'][i]:.4g}" if i < len(r["grad_norm"])
+                   else f"{r['loss'][i]:.4g} / inf" if i < len(r["loss"]) else "—" for i in range(n_show)]
+         + [r["loss"][-1] if r["blew"] is None else math.inf, r["blew"] if r["blew"] else tr("none", "无")]
+         for name, r in runs.items()])
+    claim = tr(
+        "Slide 83: vanishing gradients 'come from the multiplicative nature of the chain rule': each sigmoid "
+        "layer multiplies the gradient by f'(z) ≤ 1/4, and the first layer gets orders of magnitude less than "
+        "the last. Slide 84: tanh 'is like sigmoid, its local gradient hinders the backward flow': with Xavier "
+        "init the units stay in tanh's linear centre (mean f'(z) near 1) and nothing vanishes; once they sit "
+        "off it (biases N(0, 1)) the mean f'(z) drops and the first layer's gradient vanishes too. Slides "
+        "85-86: ReLU's local gradient is never 0 for positive inputs and does not vanish; Leaky ReLU "
+        "(0.01, slide 86; 0.1, slide 41) has no dead zone (no unit with f'(z) = 0). Slide 87: too large an init "
+        "makes every layer multiply the signal (finite numbers growing layer by layer) and plain SGD flies "
+        "off until the loss overflows (the table shows inf and the step); slide 88: clipping the gradient "
+        "norm makes the same net train.",
+        "第83页: 梯度消失“本质是由于链式法则的乘法特性导致的”: 每个 sigmoid 层把梯度乘以 f'(z) ≤ 1/4, 第一层的梯度比"
+        "最后一层小几个数量级。第84页: tanh “与sigmoid类似, 局部梯度特性不利于网络梯度流的反向传递”: Xavier 初始化"
+        "让神经元停在 tanh 的线性中心 (平均 f'(z) 接近 1), 梯度不消失; 神经元离开中心时 (偏置 N(0, 1)), 平均 f'(z) "
+        "下降, 第一层的梯度同样消失。第85-86页: ReLU “当输入大于0时, 局部梯度永远不会为0”, 梯度不消失; Leaky ReLU "
+        "(第86页 0.01, 第41页 0.1) 基本没有“死区” (没有 f'(z) = 0 的神经元)。第87页: 初始化过大时每一层都放大信号 "
+        "(逐层增长的有限数值), 梯度下降“飞”出合理区域直到损失溢出 (表中记为 inf 并给出步数); 第88页: 梯度裁剪使同一"
+        "网络能够训练。")
+    numbers = {
+        "ratios": {k: c["norms"][0] / c["norms"][-1] for k, c in cases.items()},
+        "mean_local_gradient": {k: float(np.mean(c["mean_fp"])) for k, c in cases.items()},
+        "zero_local_gradient": {k: float(np.mean(c["zero_fp"])) for k, c in cases.items()},
+        "explode_act_std": explode_init["act_std"], "he_act_std": he_init["act_std"],
+        "unclipped_blew": unclipped["blew"], "unclipped_losses": unclipped["loss"],
+        "unclipped_grad_norms": unclipped["grad_norm"],
+        "clipped_blew": clipped["blew"], "clipped_first_loss": float(np.mean(clipped["loss"][:steps_per_epoch])),
+        "clipped_final_loss": float(np.mean(clipped["loss"][-steps_per_epoch:])),
+    }
+    return LabResult("gradients", SLIDES, tr("Vanishing and exploding gradients", "梯度消失与梯度爆炸"), claim,
+                     [t_vanish, t_explode_init, t_explode], [f], numbers)

@@ -1,0 +1,258 @@
+"""The training labs (lr, overfit, optimizers, gradients): each slide's claim asserted on the computed numbers."""
+
+from __future__ import annotations
+
+import math
+from itertools import pairwise
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from fcnet.cli.lab import run_lab
+from fcnet.lab import lr as lr_lab
+from fcnet.lab import overfit as overfit_lab
+from fcnet.lab.common import image_data, set_lang
+
+_CACHE: dict[str, object] = {}
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory):
+    return tmp_path_factory.mktemp("training_labs")
+
+
+def result(name, out):
+    if name not in _CACHE:
+        _CACHE[name] = run_lab(name, out, 0, False)
+    return _CACHE[name]
+
+
+def _figures_ok(res):
+    assert res.figures
+    for p in res.figures:
+        img = Image.open(p)
+        assert img.width <= 1600, (p, img.width)
+        a = np.asarray(img.convert("L"), dtype=float)
+        assert a.std() > 5, p  # not blank
+
+
+# --- lr (slides 164-169) ---------------------------------------------------------------------
+
+def test_lr_far_too_high_diverges(out):
+    n = result("lr", out).numbers
+    assert n["diverged"] == {"far too high": True, "high": False, "too low": False, "right": False}
+    assert isinstance(n["diverged_step"]["far too high"], int)
+    assert n["final"]["far too high"] == math.inf
+
+
+def test_lr_high_drops_fast_then_plateaus_above_right(out):
+    n = result("lr", out).numbers
+    assert n["first"]["high"] < n["first"]["right"]  # faster at first
+    assert n["final"]["high"] > n["final"]["right"]  # but ends above
+    assert n["best"]["high"] > n["final"]["right"]  # even its lowest point never reaches the right rate's end
+
+
+def test_lr_too_low_is_slow_and_right_is_best(out):
+    n = result("lr", out).numbers
+    finite = {k: v for k, v in n["final"].items() if math.isfinite(v)}
+    assert n["final"]["too low"] > n["final"]["high"] > n["final"]["right"]
+    assert n["first"]["too low"] > 2 * n["first"]["right"]
+    assert min(finite, key=finite.get) == "right"
+
+
+def test_lr_slide_164_hyperparameters_in_both_languages():
+    rows = lr_lab.hyperparameter_table().rows
+    assert [r[2] for r in rows] == ["--hidden", "--hidden", "--activation", "--lr", "--dropout", "--l2"]
+    set_lang("zh")
+    try:
+        zh = lr_lab.hyperparameter_table()
+    finally:
+        set_lang("en")
+    assert zh.caption.startswith("第164页") and [r[1] for r in zh.rows][3] == "学习率"
+
+
+def test_lr_figure(out):
+    _figures_ok(result("lr", out))
+
+
+# --- optimizers (slides 91-123) --------------------------------------------------------------
+
+def test_valley_sgd_zigzags_and_momentum_damps_it(out):
+    n = result("optimizers", out).numbers
+    v, names = n["valley"], n["valley_names"]
+    sgd, mom = v[names["sgd"]], v[names["momentum"]]
+    assert sgd["sign_changes"] >= 3 * mom["sign_changes"]
+    assert mom["path_y"] < sgd["path_y"]
+    assert mom["steps"] < sgd["steps"]
+
+
+def test_valley_bigger_step_does_not_help(out):
+    n = result("optimizers", out).numbers
+    v, names = n["valley"], n["valley_names"]
+    assert v[names["sgd_big"]]["steps"] > v[names["sgd"]]["steps"]
+    assert v[names["sgd_big"]]["path_y"] > v[names["sgd"]]["path_y"]
+    assert v[names["sgd_diverge"]]["diverged"] and not v[names["sgd"]]["diverged"]
+
+
+def test_momentum_mu_zero_is_sgd(out):
+    m = result("optimizers", out).numbers["mu_zero"]
+    assert m["lecture_mu0_vs_sgd"] == 0.0 and m["pytorch_mu0_vs_sgd"] == 0.0
+    assert m["lecture_vs_pytorch_scaled"] < 1e-12
+    assert m["lecture_vs_pytorch_same_eps"] > 1.0  # the two forms differ at equal ε
+
+
+def test_flat_point_and_local_minimum(out):
+    n = result("optimizers", out).numbers
+    assert n["flat_steps"]["sgd"] is None
+    assert n["flat_steps"]["momentum"] is not None and n["flat_steps"]["adam"] is not None
+    assert n["local_steps"]["sgd"] is None and n["local_final"]["sgd"] == pytest.approx(0.3, abs=1e-3)
+    assert n["local_steps"]["momentum"] is not None and n["local_final"]["momentum"] == pytest.approx(-2, abs=1e-3)
+
+
+def test_rmsprop_smaller_step_in_steep_direction(out):
+    r = result("optimizers", out).numbers["rmsprop_rates"]
+    assert r["sgd"][0] == pytest.approx(r["sgd"][1])
+    assert r["rmsprop"][0] > 1.5 * r["rmsprop"][1]
+
+
+def test_adam_bias_correction_removes_cold_start(out):
+    c = result("optimizers", out).numbers["cold_start"]
+    assert max(abs(s - 1.0) for s in c["adam"][:10]) < 0.01
+    assert max(c["adam (no correction)"][:20]) > 3.0
+    assert c["rmsprop"][0] == pytest.approx(1 / math.sqrt(1 - 0.999), rel=1e-3)
+
+
+def test_digits_sgd_and_lecture_momentum_end_close(out):
+    n = result("optimizers", out).numbers
+    assert n["digits_sgd_momentum_gap"] < 0.05
+    assert all(math.isfinite(v) for v in n["digits_final"].values())
+
+
+def test_optimizers_figures(out):
+    _figures_ok(result("optimizers", out))
+
+
+# --- gradients (slides 82-88) ----------------------------------------------------------------
+
+def test_sigmoid_vanishes(out):
+    n = result("gradients", out).numbers
+    assert n["ratios"]["sigmoid, Xavier"] < 1e-3
+    assert n["mean_local_gradient"]["sigmoid, Xavier"] <= 0.25
+
+
+def test_tanh_vanishes_off_centre_not_with_xavier(out):
+    n = result("gradients", out).numbers
+    off = next(k for k in n["ratios"] if k.startswith("tanh, off-centre"))
+    assert n["ratios"][off] < 1e-2
+    assert n["ratios"]["tanh, Xavier"] > 0.3 and n["mean_local_gradient"]["tanh, Xavier"] > 0.7
+    assert n["mean_local_gradient"][off] < n["mean_local_gradient"]["tanh, Xavier"]
+
+
+def test_relu_and_leaky_relu(out):
+    n = result("gradients", out).numbers
+    relu = "ReLU, He"
+    leaky = [k for k in n["ratios"] if k.startswith("Leaky ReLU")]
+    assert len(leaky) == 2
+    assert n["ratios"][relu] > 100 * n["ratios"]["sigmoid, Xavier"] and n["ratios"][relu] > 0.1
+    assert n["zero_local_gradient"][relu] > 0.3
+    assert all(n["zero_local_gradient"][k] == 0.0 for k in leaky)
+
+
+def test_exploding_grows_layer_by_layer_and_overflows(out):
+    n = result("gradients", out).numbers
+    s = n["explode_act_std"]
+    assert all(b > 1.5 * a for a, b in pairwise(s)) and all(map(math.isfinite, s))
+    assert max(n["he_act_std"]) / min(n["he_act_std"]) < 2
+    assert n["unclipped_blew"] is not None
+    losses = n["unclipped_losses"]
+    assert len(losses) >= 3 and all(map(math.isfinite, losses)) and losses[2] > 100 * losses[0]
+
+
+def test_clipping_makes_it_train(out):
+    n = result("gradients", out).numbers
+    assert n["clipped_blew"] is None
+    assert n["clipped_final_loss"] < 0.1 * n["clipped_first_loss"]
+    assert n["clipped_final_loss"] < 1.0
+
+
+def test_gradients_figure(out):
+    _figures_ok(result("gradients", out))
+
+
+# --- overfit (slides 142-162) ----------------------------------------------------------------
+
+def test_validation_is_carved_from_training_set():
+    d = overfit_lab.carve(0)
+    ds = image_data("digits", seed=0)
+    train_rows = {r.tobytes() for r in ds.xs_train}
+    test_rows = {r.tobytes() for r in ds.xs_test}
+    val_rows = {r.tobytes() for r in d["x_val"]}
+    assert val_rows <= train_rows and not val_rows & test_rows
+    assert not val_rows & {r.tobytes() for r in d["x_pool"]}
+
+
+def test_slide_146_validation_error_turns_up(out):
+    none = result("overfit", out).numbers["none"]
+    ve, te = none["curve_val_err"], none["curve_train_err"]
+    best = int(np.argmin(ve))
+    assert best < len(ve) - 10
+    assert ve[-1] > ve[best] + 0.02
+    assert te[-1] < te[best]  # training error keeps falling
+
+
+def test_early_stopping_stops_at_the_minimum_with_a_smaller_gap(out):
+    n = result("overfit", out).numbers
+    assert n["early"]["stopped_at"] == n["best_val_err_epoch"]
+    assert n["early"]["epochs"] < n["none"]["epochs"]
+    assert n["early"]["gap"] < n["none"]["gap"]
+
+
+def test_l2_and_dropout_reduce_the_gap(out):
+    n = result("overfit", out).numbers
+    assert n["l2"]["gap"] < n["none"]["gap"]
+    assert n["dropout"]["gap"] < n["none"]["gap"]
+
+
+def test_underfitting_high_train_and_validation_error(out):
+    n = result("overfit", out).numbers
+    for r in (n["under_l2"], n["models"]["4"]):
+        assert r["train_err"] > 0.3 and r["val_err"] > 0.3
+    assert n["none"]["train_err"] < 0.05
+
+
+def test_more_data_and_smaller_models_shrink_the_gap(out):
+    n = result("overfit", out).numbers
+    gaps = [n["sizes"][k]["gap"] for k in sorted(n["sizes"])]
+    assert gaps[0] > gaps[1] > gaps[2]
+    assert n["models"]["4"]["gap"] < n["models"]["32"]["gap"] < n["models"]["256-256"]["gap"]
+
+
+def test_l2_and_dropout_spread_the_weights(out):
+    n = result("overfit", out).numbers
+    assert n["l2"]["spread"]["max_abs"] < n["none"]["spread"]["max_abs"]
+    toy = n["spread_toy"]
+    assert toy["none"] == pytest.approx([1.0, 0.0, 0.0, 0.0], abs=1e-9)
+    for k in ("l2", "dropout"):
+        w = np.abs(toy[k])
+        assert w.max() / w.sum() < 0.35
+
+
+def test_slide_158_dropout_forms_have_equal_expectations(out):
+    d = result("overfit", out).numbers["dropout_example"]
+    x = np.array([0.2, 0.5, 1.3, 0.8, 1.1])
+    assert d["slide_train_example"] == [0.0, 0.5, 1.3, 0.0, 1.1]
+    np.testing.assert_allclose(d["slide_test"], 0.6 * x)
+    np.testing.assert_allclose(d["slide_train_mean"], d["slide_test"], atol=0.01)
+    np.testing.assert_allclose(d["fcnet_train_example"], [0.0, 0.5 / 0.6, 1.3 / 0.6, 0.0, 1.1 / 0.6])
+    np.testing.assert_allclose(d["fcnet_train_mean"], x, atol=0.01)
+    np.testing.assert_allclose(d["fcnet_test"], x)
+
+
+def test_overfit_figure(out):
+    _figures_ok(result("overfit", out))
+
+
+def test_same_seed_same_numbers(out):
+    again = run_lab("lr", out, 0, False).numbers
+    assert again["final"] == result("lr", out).numbers["final"]
