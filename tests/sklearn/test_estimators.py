@@ -26,13 +26,16 @@ def digits():
 def test_parameters_are_train_options_with_their_defaults(cls):
     defaults = resolve({})
     params = cls().get_params()
-    shared = [name for name in params if name in defaults]
+    # early_stopping is scikit-learn's switch (a bool, with n_iter_no_change as the patience), not fcnet's
+    # patience: it is checked against scikit-learn's meaning below
+    shared = [name for name in params if name in defaults and name != "early_stopping"]
     assert len(shared) >= 25
     for name in shared:
         assert coerce(name, params[name]) == defaults[name], name
     # scikit-learn's names for the early-stopping options map onto fcnet's
     assert {"early_stopping", "validation_fraction", "n_iter_no_change", "random_state", "verbose"} <= set(params)
     assert params["validation_fraction"] == defaults["val_split"]
+    assert params["early_stopping"] is False and defaults["early_stopping"] == 0  # both: off by default
 
 
 def test_bad_parameter_is_a_config_error_in_fit_not_init(digits):

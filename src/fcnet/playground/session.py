@@ -158,8 +158,9 @@ class Session:
         hists = [_histogram(train_outs[i], self.setup["activation"]) for i in acts]
         grads = [_finite(float(np.linalg.norm(m.weight.grad))) if m.weight.grad is not None else 0.0
                  for m in self._linears()]
-        weights = [np.nan_to_num(np.asarray(m.weight.data), nan=0.0, posinf=1e30, neginf=-1e30).round(4).tolist()
-                   for m in self._linears()]
+        # float64 first: rounding a huge finite float32 weight (x 1e4) would overflow to inf
+        weights = [np.clip(np.nan_to_num(np.asarray(m.weight.data, dtype=np.float64), nan=0.0), -1e30, 1e30)
+                   .round(4).tolist() for m in self._linears()]
         acc = float((self._forward(self.x_test)[-1].argmax(axis=1) == self.y_test).mean()) if len(self.y_test) else 0.0
         return {
             "type": "frame", "step": self.steps, "epoch": self.steps * self.setup["batch_size"] / len(self.y_train),
