@@ -36,3 +36,10 @@ def test_bench_cuda_without_gpu_is_one_line(tmp_path):
     res = subprocess.run([*fcnet_cmd(), "bench", "--device", "cuda"], cwd=tmp_path, capture_output=True, text=True,
                          timeout=120)
     assert res.returncode == 2 and "CuPy" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_bench_results_into_a_missing_directory_is_refused_before_running(tmp_path):
+    res = subprocess.run([*fcnet_cmd(), "bench", "--results", str(tmp_path / "missing" / "r.md")],
+                         capture_output=True, text=True, timeout=60)
+    lines = res.stderr.strip().splitlines()
+    assert res.returncode == 2 and len(lines) == 1 and "--results" in lines[0], res.stderr

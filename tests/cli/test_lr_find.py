@@ -31,3 +31,19 @@ def test_lr_find_command(tmp_path):
     lines = (tmp_path / "o" / "lr_find.csv").read_text().splitlines()
     assert lines[0] == "lr,smoothed_loss" and len(lines) > 20
     assert (tmp_path / "o" / "lr_find.png").stat().st_size > 5000
+
+
+def _one_line(res, code=2):
+    lines = res.stderr.strip().splitlines()
+    assert res.returncode == code, res.stderr
+    assert len(lines) == 1 and lines[0].startswith("fcnet: error:"), res.stderr
+    return lines[0]
+
+
+def test_lr_find_refuses_a_range_that_does_not_grow(tmp_path):
+    res = subprocess.run([*fcnet_cmd(), "lr-find", "--data", "digits", "--start", "1", "--end", "0.1"],
+                         cwd=tmp_path, capture_output=True, text=True)
+    assert "0 < start < end" in _one_line(res)
+    res = subprocess.run([*fcnet_cmd(), "lr-find", "--data", "digits", "--steps", "0"],
+                         cwd=tmp_path, capture_output=True, text=True)
+    assert "--steps" in _one_line(res)

@@ -41,6 +41,11 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--threads must be an integer ≥ 1, got {args.threads}")
     if args.samples is not None and args.samples < 1:
         raise ConfigError(f"--samples must be an integer ≥ 1, got {args.samples}")
+    results = Path(args.results) if args.results else None
+    if results is not None and (results.is_dir() or not results.parent.is_dir()):
+        # checked before minutes of benchmarking, not after
+        raise ConfigError(f"--results {results}: not a file in an existing directory; create the directory first "
+                          "or choose another path")
     if args.threads:
         backend.set_num_threads(args.threads)
     argv = sys.argv[sys.argv.index("bench") + 1:] if "bench" in sys.argv else []
@@ -57,8 +62,9 @@ def run(args: argparse.Namespace) -> int:
                             log=lambda m: print(m, file=sys.stderr, flush=True))
         md = to_markdown(res, command)
     print(md)
-    if args.results:
-        path = Path(args.results)
-        old = path.read_text() if path.exists() else "# Benchmark results\n"
-        path.write_text(old.rstrip("\n") + "\n\n" + md)
+    if results is not None:
+        from fcnet.train.io import atomic_write
+
+        old = results.read_text() if results.exists() else "# Benchmark results\n"
+        atomic_write(results, (old.rstrip("\n") + "\n\n" + md).encode())
     return 0

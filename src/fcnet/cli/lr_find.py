@@ -34,6 +34,10 @@ def run(args: argparse.Namespace) -> int:
     skip = {"func", "command", "start", "end", "steps", "config", "debug"}
     opts = resolve({k: v for k, v in vars(args).items() if k not in skip},
                    load_config(args.config) if args.config else None)
+    if not 0 < args.start < args.end < float("inf"):
+        raise ConfigError(f"--start and --end must satisfy 0 < start < end, got {args.start} and {args.end}")
+    if args.steps < 2:
+        raise ConfigError(f"--steps must be an integer ≥ 2, got {args.steps}")
     out = Path(opts.get("out") or "lr-find")
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} is a file, not a directory: choose another --out")
