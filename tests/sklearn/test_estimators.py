@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.datasets import load_digits
-from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, StratifiedKFold, cross_val_score
+from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, cross_val_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -48,10 +48,14 @@ def test_bad_parameter_is_a_config_error_in_fit_not_init(digits):
 
 
 def test_pipeline_cross_val_score_on_digits(digits):
+    # cross_val_score's own 5 folds, unshuffled: digits' folds then hold other writers, which is harder
+    # than a shuffled split (scikit-learn's MLPClassifier scores 0.938 here); dropout and label smoothing
+    # carry fcnet past 0.95
     X, y = digits
     pipe = Pipeline([("scale", StandardScaler()),
-                     ("net", FCNetClassifier(hidden=(128,), epochs=30, batch_size=32, random_state=0))])
-    scores = cross_val_score(pipe, X, y, cv=StratifiedKFold(5, shuffle=True, random_state=0))
+                     ("net", FCNetClassifier(hidden=(512,), epochs=60, batch_size=32, dropout=0.5,
+                                             label_smoothing=0.1, random_state=0))])
+    scores = cross_val_score(pipe, X, y, cv=5)
     assert scores.mean() >= 0.95, scores
 
 
