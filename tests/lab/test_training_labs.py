@@ -176,6 +176,13 @@ def test_clipping_makes_it_train(out):
     assert n["clipped_final_loss"] < 1.0
 
 
+def test_clipping_is_slide_87_and_legend_hides_no_curve(out):
+    res = result("gradients", out)
+    assert res.numbers["clipping_slide"] == "Slide 87"
+    assert "88" not in res.tables[2].caption and "slide 88" not in res.claim.lower()
+    assert res.numbers["points_under_legend"] == 0
+
+
 def test_gradients_figure(out):
     _figures_ok(result("gradients", out))
 
