@@ -72,6 +72,10 @@ def test_lr_slide_164_hyperparameters_in_both_languages():
     assert zh.caption.startswith("第164页") and [r[1] for r in zh.rows][3] == "学习率"
 
 
+def test_lr_four_statements_are_slides_166_to_169(out):
+    assert result("lr", out).claim.startswith("Slides 166-169:")
+
+
 def test_lr_figure(out):
     _figures_ok(result("lr", out))
 
