@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import fcnet
 from fcnet.cli.lab import run_lab
 from fcnet.lab import lr as lr_lab
 from fcnet.lab import overfit as overfit_lab
@@ -89,6 +90,29 @@ def test_valley_sgd_zigzags_and_momentum_damps_it(out):
     assert sgd["sign_changes"] >= 3 * mom["sign_changes"]
     assert mom["path_y"] < sgd["path_y"]
     assert mom["steps"] < sgd["steps"]
+
+
+def test_valley_where_sgd_zigzags_momentum_at_the_same_step_damps_it(out):
+    res = result("optimizers", out)
+    v, names = res.numbers["valley"], res.numbers["valley_names"]
+    sgd, mom = v[names["sgd_big"]], v[names["momentum_big"]]
+    assert sgd["sign_changes"] >= 3 * mom["sign_changes"]
+    assert mom["path_y"] < sgd["path_y"] and mom["steps"] < sgd["steps"]
+    # the figure's pair: late in the run momentum's largest |y| is below SGD's smallest
+    assert max(mom["abs_y"][60:]) < min(sgd["abs_y"][60:])
+    assert sgd["abs_y"][100] == pytest.approx(abs(1 - 25 * 0.079) ** 100, rel=1e-6)
+    # at ε = 0.07 SGD's |y| shrinks faster than momentum's: the claim says so instead of the opposite
+    assert v[names["sgd"]]["abs_y"][40] < v[names["momentum"]]["abs_y"][40]
+    assert "Slide 102: with momentum 'the oscillating directions cancel" in res.claim
+    assert "Slide 101" not in res.claim
+
+
+def test_local_minimum_panel_shows_the_dip():
+    from fcnet.lab import optimizers as opt_lab
+    lo, hi = opt_lab.LOCAL_YLIM
+    f = [opt_lab.local_min(fcnet.tensor(np.array([x]))).item() for x in (-2.0, -0.3, 0.3)]
+    assert all(lo < y < hi for y in f)
+    assert hi - lo < 3  # the dip at x = 0.3 (depth about 0.07) stays visible
 
 
 def test_valley_bigger_step_does_not_help(out):
