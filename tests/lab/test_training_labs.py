@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import fcnet
 from fcnet.cli.lab import run_lab
 from fcnet.lab import lr as lr_lab
 from fcnet.lab import overfit as overfit_lab
@@ -72,6 +73,10 @@ def test_lr_slide_164_hyperparameters_in_both_languages():
     assert zh.caption.startswith("第164页") and [r[1] for r in zh.rows][3] == "学习率"
 
 
+def test_lr_four_statements_are_slides_166_to_169(out):
+    assert result("lr", out).claim.startswith("Slides 166-169:")
+
+
 def test_lr_figure(out):
     _figures_ok(result("lr", out))
 
@@ -85,6 +90,29 @@ def test_valley_sgd_zigzags_and_momentum_damps_it(out):
     assert sgd["sign_changes"] >= 3 * mom["sign_changes"]
     assert mom["path_y"] < sgd["path_y"]
     assert mom["steps"] < sgd["steps"]
+
+
+def test_valley_where_sgd_zigzags_momentum_at_the_same_step_damps_it(out):
+    res = result("optimizers", out)
+    v, names = res.numbers["valley"], res.numbers["valley_names"]
+    sgd, mom = v[names["sgd_big"]], v[names["momentum_big"]]
+    assert sgd["sign_changes"] >= 3 * mom["sign_changes"]
+    assert mom["path_y"] < sgd["path_y"] and mom["steps"] < sgd["steps"]
+    # the figure's pair: late in the run momentum's largest |y| is below SGD's smallest
+    assert max(mom["abs_y"][60:]) < min(sgd["abs_y"][60:])
+    assert sgd["abs_y"][100] == pytest.approx(abs(1 - 25 * 0.079) ** 100, rel=1e-6)
+    # at ε = 0.07 SGD's |y| shrinks faster than momentum's: the claim says so instead of the opposite
+    assert v[names["sgd"]]["abs_y"][40] < v[names["momentum"]]["abs_y"][40]
+    assert "Slide 102: with momentum 'the oscillating directions cancel" in res.claim
+    assert "Slide 101" not in res.claim
+
+
+def test_local_minimum_panel_shows_the_dip():
+    from fcnet.lab import optimizers as opt_lab
+    lo, hi = opt_lab.LOCAL_YLIM
+    f = [opt_lab.local_min(fcnet.tensor(np.array([x]))).item() for x in (-2.0, -0.3, 0.3)]
+    assert all(lo < y < hi for y in f)
+    assert hi - lo < 3  # the dip at x = 0.3 (depth about 0.07) stays visible
 
 
 def test_valley_bigger_step_does_not_help(out):
@@ -176,6 +204,13 @@ def test_clipping_makes_it_train(out):
     assert n["clipped_final_loss"] < 1.0
 
 
+def test_clipping_is_slide_87_and_legend_hides_no_curve(out):
+    res = result("gradients", out)
+    assert res.numbers["clipping_slide"] == "Slide 87"
+    assert "88" not in res.tables[2].caption and "slide 88" not in res.claim.lower()
+    assert res.numbers["points_under_legend"] == 0
+
+
 def test_gradients_figure(out):
     _figures_ok(result("gradients", out))
 
@@ -242,11 +277,57 @@ def test_slide_158_dropout_forms_have_equal_expectations(out):
     d = result("overfit", out).numbers["dropout_example"]
     x = np.array([0.2, 0.5, 1.3, 0.8, 1.1])
     assert d["slide_train_example"] == [0.0, 0.5, 1.3, 0.0, 1.1]
-    np.testing.assert_allclose(d["slide_test"], 0.6 * x)
-    np.testing.assert_allclose(d["slide_train_mean"], d["slide_test"], atol=0.01)
+    np.testing.assert_allclose(d["standard_test"], 0.6 * x)
+    np.testing.assert_allclose(d["standard_train_mean"], d["standard_test"], atol=0.01)
     np.testing.assert_allclose(d["fcnet_train_example"], [0.0, 0.5 / 0.6, 1.3 / 0.6, 0.0, 1.1 / 0.6])
     np.testing.assert_allclose(d["fcnet_train_mean"], x, atol=0.01)
     np.testing.assert_allclose(d["fcnet_test"], x)
+
+
+def test_slide_158_only_x_and_the_dropped_vector_are_the_slides(out):
+    res = result("overfit", out)
+    table = next(t for t in res.tables if t.caption.startswith("Slide 158"))
+    slide_cols = [h for h in table.headers if h.lower().startswith("slide")]
+    assert slide_cols == ["slide: x", "slide: dropped (mask 01101)"]
+    assert all("(1 − p)" not in h and "E[" not in h for h in slide_cols)
+    assert "chosen by the lab" in table.caption
+    assert any(h.startswith("standard (non-inverted) dropout") for h in table.headers)
+    assert any(h.startswith("fcnet (inverted dropout)") for h in table.headers)
+
+
+def test_plotted_training_error_is_the_tables(out):
+    n = result("overfit", out).numbers
+    for k in ("none", "l2", "dropout"):
+        r = n[k]
+        assert r["curve_train_err"][-1] == r["train_err"]
+        assert r["val_err"] - r["curve_train_err"][-1] == pytest.approx(r["gap"])
+    early = n["early"]
+    assert early["curve_train_err"][early["stopped_at"] - 1] == early["train_err"]
+    # with dropout on, the error seen while training is higher than the one measured (the old, wrong curve)
+    assert n["dropout"]["curve_train_err_while_training"][-1] > n["dropout"]["curve_train_err"][-1]
+
+
+def test_every_spread_measure_on_the_net_agrees_with_the_claim(out):
+    res = result("overfit", out)
+    table = next(t for t in res.tables if "largest weight" in t.caption)
+    none, l2 = table.rows[0], table.rows[1]
+    assert all(b < a for a, b in zip(none[1:], l2[1:], strict=True))  # L2 lowers every measure shown
+    assert "spread" not in res.claim.split("On the net")[1].split(";")[0]
+
+
+def test_early_stopping_is_marked_as_fcnets_addition(out):
+    res = result("overfit", out)
+    assert "early stopping" not in res.claim.split("Slides 149-153:")[1].split(";")[0]
+    assert "not in the lecture" in res.claim and "slide 146" in res.claim
+    assert any("fcnet's addition" in row[0] for row in res.tables[1].rows if "early" in row[0])
+
+
+def test_lecture_term_for_mini_batch_gradient_descent():
+    from pathlib import Path
+
+    from fcnet.lab import gradients, optimizers
+    for mod in (gradients, lr_lab, optimizers, overfit_lab):
+        assert "随机梯度下降" not in Path(mod.__file__).read_text(encoding="utf-8"), mod.__name__
 
 
 def test_overfit_figure(out):

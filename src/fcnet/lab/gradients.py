@@ -11,10 +11,10 @@ Setups (why these):
   thousandth of the last layer's gradient.
 * ReLU / Leaky ReLU (85-86): He init; the share of units whose local gradient is exactly 0
   (ReLU's "dead zone") against Leaky ReLU with slide 86's slope 0.01 and slide 41's 0.1.
-* Exploding (87-88): 6 hidden ReLU layers with weights N(0, 0.35²), about twice He's
+* Exploding (87): 6 hidden ReLU layers with weights N(0, 0.35²), about twice He's
   √(2/64) = 0.18, so every layer multiplies the activations by about 2; plain SGD with ε = 0.05,
   m = 64 overflows within a few steps (the finite losses and gradient norms before it are
-  printed), and clip_grad_norm to 20 makes the same run train over 5 epochs.
+  printed), and clip_grad_norm to 20 (slide 87's gradient clipping) makes the same run train over 5 epochs.
 """
 
 from __future__ import annotations
@@ -126,7 +126,8 @@ def sgd_run(x: np.ndarray, y: np.ndarray, clip: float | None, seed: int, epochs:
 
 
 def _figure(out: Path, cases: dict[str, dict[str, list[float]]], explode_init: dict[str, list[float]],
-            he_init: dict[str, list[float]], runs: dict[str, dict[str, Any]], steps_per_epoch: int) -> Path:
+            he_init: dict[str, list[float]], runs: dict[str, dict[str, Any]], steps_per_epoch: int
+            ) -> tuple[Path, int]:
     fig, (a1, a2, a3) = plt.subplots(1, 3, figsize=(14, 4.6))
     for name, c in cases.items():
         a1.semilogy(range(1, len(c["norms"]) + 1), c["norms"], "o-", ms=3, label=show(name))
@@ -134,6 +135,8 @@ def _figure(out: Path, cases: dict[str, dict[str, list[float]]], explode_init: d
     a1.set_ylabel(tr("‖∂L/∂W_l‖ at initialisation", "初始化时的 ‖∂L/∂W_l‖"))
     a1.set_title(slide_title("83-86", "vanishing gradients", "梯度消失"), fontsize=10)
     a1.grid(alpha=0.3, which="both")
+    lowest = min(min(c["norms"]) for c in cases.values())
+    a1.set_ylim(bottom=lowest * 1e-4)  # room under the curves, so the legend covers none of them
     a1.legend(fontsize=7, loc="lower right")
     for name, c, col in [(tr(f"N(0, {EXPLODE_STD}²)", f"N(0, {EXPLODE_STD}²)"), explode_init, "tab:red"),
                          (tr("He N(0, 2/N)", "He N(0, 2/N)"), he_init, "tab:green")]:
@@ -152,11 +155,18 @@ def _figure(out: Path, cases: dict[str, dict[str, list[float]]], explode_init: d
                         textcoords="offset points", xytext=(8, 0), color="tab:red", fontsize=9)
     a3.set_xlabel(tr("epoch", "轮次 (epoch)"))
     a3.set_ylabel(tr("mini-batch training loss", "小批量训练损失"))
-    a3.set_title(slide_title("87-88", "gradient clipping keeps it training", "梯度裁剪"), fontsize=10)
+    a3.set_title(slide_title("87", "gradient clipping keeps it training", "梯度裁剪"), fontsize=10)
     a3.grid(alpha=0.3, which="both")
     a3.legend(fontsize=8, loc="upper right")
     fig.tight_layout()
-    return save_figure(fig, out / "gradients.png")
+    return save_figure(fig, out / "gradients.png"), _points_under_legend(fig, a1)
+
+
+def _points_under_legend(fig: plt.Figure, ax: plt.Axes) -> int:
+    """How many plotted points of ``ax`` the legend box covers (0: the legend hides no curve)."""
+    fig.canvas.draw()
+    box = ax.get_legend().get_window_extent()
+    return sum(int(box.contains(*ax.transData.transform(p))) for line in ax.get_lines() for p in line.get_xydata())
 
 
 def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
@@ -177,7 +187,7 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
             tr(f"clip_grad_norm {CLIP:g}", f"梯度裁剪 {CLIP:g}"): sgd_run(ds.xs_train, ds.y_train, CLIP, seed, epochs)}
     unclipped, clipped = runs.values()
     steps_per_epoch = math.ceil(len(ds.y_train) / 64)
-    f = _figure(out, cases, explode_init, he_init, runs, steps_per_epoch)
+    f, under_legend = _figure(out, cases, explode_init, he_init, runs, steps_per_epoch)
 
     t_vanish = Table(
         tr(f"{DEPTH} hidden layers of {WIDTH}, one batch of 256 digits, at initialisation",
@@ -195,8 +205,9 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         [[f"N(0, {EXPLODE_STD}²)"] + explode_init["act_std"] + [explode_init["norms"][0]],
          ["He N(0, 2/N)"] + he_init["act_std"] + [he_init["norms"][0]]])
     t_explode = Table(
-        tr(f"Slide 88: SGD ε = {EXPLODE_LR}, first steps of the exploding net (mini-batch loss, total ‖g‖)",
-           f"第88页: 随机梯度下降 ε = {EXPLODE_LR}, 梯度爆炸网络的最初几步 (小批量损失, 总梯度范数 ‖g‖)"),
+        tr(f"Slide 87: mini-batch gradient descent ε = {EXPLODE_LR}, first steps of the exploding net "
+           "(mini-batch loss, total ‖g‖)",
+           f"第87页: （小批量）梯度下降 ε = {EXPLODE_LR}, 梯度爆炸网络的最初几步 (小批量损失, 总梯度范数 ‖g‖)"),
         [tr("run", "设置")] + [tr(f"step {i + 1}", f"第{i + 1}步") for i in range(n_show)]
         + [tr("final loss", "最终损失"), tr("overflow at step", "溢出步")],
         [[name] + [f"{r['loss'][i]:.4g} / {r['grad_norm'][i]:.4g}" if i < len(r["grad_norm"])
@@ -212,14 +223,14 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         "85-86: ReLU's local gradient is never 0 for positive inputs and does not vanish; Leaky ReLU "
         "(0.01, slide 86; 0.1, slide 41) has no dead zone (no unit with f'(z) = 0). Slide 87: too large an init "
         "makes every layer multiply the signal (finite numbers growing layer by layer) and plain SGD flies "
-        "off until the loss overflows (the table shows inf and the step); slide 88: clipping the gradient "
-        "norm makes the same net train.",
+        "off until the loss overflows (the table shows inf and the step), and clipping the gradient "
+        "norm (slide 87's 'gradient clipping') makes the same net train.",
         "第83页: 梯度消失“本质是由于链式法则的乘法特性导致的”: 每个 sigmoid 层把梯度乘以 f'(z) ≤ 1/4, 第一层的梯度比"
         "最后一层小几个数量级。第84页: tanh “与sigmoid类似, 局部梯度特性不利于网络梯度流的反向传递”: Xavier 初始化"
         "让神经元停在 tanh 的线性中心 (平均 f'(z) 接近 1), 梯度不消失; 神经元离开中心时 (偏置 N(0, 1)), 平均 f'(z) "
         "下降, 第一层的梯度同样消失。第85-86页: ReLU “当输入大于0时, 局部梯度永远不会为0”, 梯度不消失; Leaky ReLU "
         "(第86页 0.01, 第41页 0.1) 基本没有“死区” (没有 f'(z) = 0 的神经元)。第87页: 初始化过大时每一层都放大信号 "
-        "(逐层增长的有限数值), 梯度下降“飞”出合理区域直到损失溢出 (表中记为 inf 并给出步数); 第88页: 梯度裁剪使同一"
+        "(逐层增长的有限数值), 梯度下降“飞”出合理区域直到损失溢出 (表中记为 inf 并给出步数); 同页的“梯度裁剪”使同一"
         "网络能够训练。")
     numbers = {
         "ratios": {k: c["norms"][0] / c["norms"][-1] for k, c in cases.items()},
@@ -230,6 +241,7 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         "unclipped_grad_norms": unclipped["grad_norm"],
         "clipped_blew": clipped["blew"], "clipped_first_loss": float(np.mean(clipped["loss"][:steps_per_epoch])),
         "clipped_final_loss": float(np.mean(clipped["loss"][-steps_per_epoch:])),
+        "points_under_legend": under_legend, "clipping_slide": t_explode.caption.split(":")[0],
     }
     return LabResult("gradients", SLIDES, tr("Vanishing and exploding gradients", "梯度消失与梯度爆炸"), claim,
                      [t_vanish, t_explode_init, t_explode], [f], numbers)

@@ -117,7 +117,7 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
     ax.set_ylim(0.3, top)
     ax.set_xlabel(tr("epoch", "轮次 (epoch)"))
     ax.set_ylabel(tr("training loss (data loss + λ Σ W²)", "训练损失 (数据损失 + λ Σ W²)"))
-    ax.set_title(slide_title("165-168", "the learning rate decides convergence", "学习率决定能否收敛"), fontsize=11)
+    ax.set_title(slide_title("166-169", "the learning rate decides convergence", "学习率决定能否收敛"), fontsize=11)
     ax.grid(alpha=0.3, which="both")
     ax.legend(loc="upper right", fontsize=9)
     ax2.set_xlabel(tr("epoch", "轮次 (epoch)"))
@@ -132,23 +132,23 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         rows.append([tr(name, NAMES_ZH[name]), RATES[name], first[name], final[name], best[name],
                      tr(f"yes, at step {blew}", f"是, 第{blew}步") if blew else tr("no", "否")])
     claim = tr(
-        "Slides 165-168: 'far too high, training does not converge; high, it oscillates near the minimum and "
+        "Slides 166-169: 'far too high, training does not converge; high, it oscillates near the minimum and "
         "does not reach the optimum; too low, convergence takes long; right, fast convergence and a good "
         "result.' Shown with SGD on the L2-regularised softmax classifier of slide 152 (its loss has a "
         "positive minimum to overshoot): the far-too-high run overflows (the table shows inf as its final "
         "loss and the step at which the loss stopped being finite), the high rate has the lowest loss after "
         "the first epoch but ends above the right rate, the too-low rate is still far above after "
         f"{epochs} epochs, and the right rate ends lowest.",
-        "第165-168页: “学习率过大, 训练过程无法收敛; 学习率偏大, 在最小值附近震荡, 达不到最优; 学习率太小, "
+        "第166-169页: “学习率过大, 训练过程无法收敛; 学习率偏大, 在最小值附近震荡, 达不到最优; 学习率太小, "
         "收敛时间较长; 学习率适中, 收敛快、结果好。” 用第152页的 L2 正则化 softmax 分类器 (其损失有正的最小值) "
-        "和随机梯度下降演示: 过大的学习率溢出 (表中其最终损失记为 inf, 并给出损失不再有限的那一步), "
+        "和（小批量）梯度下降演示: 过大的学习率溢出 (表中其最终损失记为 inf, 并给出损失不再有限的那一步), "
         f"偏大的学习率第一轮后损失最低, 但最终停在适中学习率之上, 太小的学习率{epochs}轮后仍远远落后, "
         "适中的学习率最终损失最低。")
     return LabResult(
         "lr", SLIDES, tr("Choosing the learning rate", "学习率设置"), claim,
         [hyperparameter_table(),
          Table(tr(f"SGD, m = {BATCH}, λ = {LAMBDA}, {epochs} epochs: training loss on all training images",
-                  f"随机梯度下降, m = {BATCH}, λ = {LAMBDA}, {epochs} 轮: 全部训练图像上的训练损失"),
+                  f"（小批量）梯度下降, m = {BATCH}, λ = {LAMBDA}, {epochs} 轮: 全部训练图像上的训练损失"),
                [tr("learning rate", "学习率"), "ε", tr("after epoch 1", "第1轮后"), tr("final", "最终"),
                 tr("lowest", "最低"), tr("diverged", "发散")], rows)],
         [f], {"final": final, "first": first, "best": best,

@@ -2,11 +2,14 @@
 
 Setups (why these):
 
-* Valley (92-95, 101): f(x, y) = ½(0.5 x² + 25 y²) from (−8, 1).  SGD multiplies y by 1 − 25ε
+* Valley (92-95, 102): f(x, y) = ½(0.5 x² + 25 y²) from (−8, 1).  SGD multiplies y by 1 − 25ε
   each step, so for 0.04 < ε < 0.08 it zig-zags between the walls, and ε ≥ 0.08 diverges: the
   lab shows ε = 0.07, a bigger ε = 0.079 (slower: |1 − 25ε| = 0.975) and ε = 0.081 (diverges).
-  Momentum in the lecture's form runs at the same ε = 0.07 with the slide's μ = 0.9, so only
-  the rule differs.  The zig-zag is measured by the sign changes of y in the first 50 steps
+  Momentum in the lecture's form runs at the same ε = 0.07 and 0.079 with the slide's μ = 0.9, so
+  only the rule differs; its |y| shrinks by about √μ ≈ 0.95 per step at both.  At ε = 0.07 SGD's
+  |y| shrinks by 0.75 per step, faster than that, so the figure's paths compare the two at
+  ε = 0.079, where SGD visibly zig-zags, and a log panel shows |y| per step for all four.
+  The zig-zag is measured by the sign changes of y in the first 50 steps
   and by the path length Σ|Δy| in the steep direction.
 * Flat point and local minimum (104-106): 1-D curves as the slides draw them.
   f(x) = x⁴/4 + x³/3 has f'(x) = x²(x + 1): a flat point (f' = 0, not a minimum) at 0 and the
@@ -44,6 +47,8 @@ TOL = 1e-3
 EPS_FLAT = 0.1  # the flat point and the local minimum: every rule at this ε
 EPS_LOCAL = 0.05
 ZIGZAG_STEPS = 50
+ABS_Y_STEPS = 100  # |y| per step, drawn on a log scale
+LOCAL_YLIM = (-1.4, 0.6)  # the local-minimum panel: low enough to see the dip at x = 0.3
 
 
 NAMES_ZH = {"sgd": "梯度下降", "momentum": "动量法", "rmsprop": "RMSProp", "adam": "Adam",
@@ -58,7 +63,8 @@ def show(name: str) -> str:
 def valley_names() -> dict[str, str]:
     """Labels of the valley runs (in the chosen language)."""
     return {"sgd": f"{show('sgd')} ε={EPS_VALLEY}", "sgd_big": f"{show('sgd')} ε={EPS_BIG}",
-            "sgd_diverge": f"{show('sgd')} ε={EPS_DIVERGE}", "momentum": f"{show('momentum')} ε={EPS_VALLEY} μ={MU}"}
+            "sgd_diverge": f"{show('sgd')} ε={EPS_DIVERGE}", "momentum": f"{show('momentum')} ε={EPS_VALLEY} μ={MU}",
+            "momentum_big": f"{show('momentum')} ε={EPS_BIG} μ={MU}"}
 
 
 class AdamNoCorrection(optim.Adam):
@@ -124,14 +130,16 @@ def _valley_runs() -> dict[str, Any]:
     runs = {names["sgd"]: trajectory(RULES["sgd"](EPS_VALLEY), valley, START, 400),
             names["sgd_big"]: trajectory(RULES["sgd"](EPS_BIG), valley, START, 400),
             names["sgd_diverge"]: trajectory(RULES["sgd"](EPS_DIVERGE), valley, START, 400),
-            names["momentum"]: trajectory(RULES["momentum"](EPS_VALLEY), valley, START, 400)}
+            names["momentum"]: trajectory(RULES["momentum"](EPS_VALLEY), valley, START, 400),
+            names["momentum_big"]: trajectory(RULES["momentum"](EPS_BIG), valley, START, 400)}
     stats = {}
     for name, path in runs.items():
         y = path[: ZIGZAG_STEPS + 1, 1]
         diverged = bool(np.abs(path).max() > 1e3)
         stats[name] = {"steps": None if diverged else steps_to(valley_np(path), TOL), "diverged": diverged,
                        "sign_changes": int((np.diff(np.sign(y)) != 0).sum()),
-                       "path_y": float(np.abs(np.diff(path[:, 1])).sum()) if not diverged else float("inf")}
+                       "path_y": float(np.abs(np.diff(path[:, 1])).sum()) if not diverged else float("inf"),
+                       "abs_y": [float(v) for v in np.abs(path[:ABS_Y_STEPS + 1, 1])]}
     return {"runs": runs, "stats": stats}
 
 
@@ -199,28 +207,48 @@ def _digits(seed: int, epochs: int) -> dict[str, list[float]]:
 
 
 def _figure_valley(out: Path, valley_res: dict[str, Any], esc: dict[str, Any]) -> Path:
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.4), gridspec_kw={"width_ratios": [2.2, 1, 1]})
-    ax = axes[0]
+    fig = plt.figure(figsize=(14, 8.6), constrained_layout=True)
+    grid = fig.add_gridspec(2, 2, width_ratios=[1.6, 1])
+    names = valley_names()
+    colours = {names["sgd"]: "tab:blue", names["sgd_big"]: "tab:orange", names["sgd_diverge"]: "tab:red",
+               names["momentum"]: "tab:olive", names["momentum_big"]: "tab:green"}
+    ax = fig.add_subplot(grid[0, 0])
     g0, g1 = np.meshgrid(np.linspace(-9, 2, 200), np.linspace(-1.6, 1.6, 200))
     ax.contour(g0, g1, valley_np(np.stack([g0, g1], -1)), levels=15, cmap="Greys", linewidths=0.6)
-    styles = ["tab:blue", "tab:orange", "tab:red", "tab:green"]
-    for (name, path), c in zip(valley_res["runs"].items(), styles, strict=True):
+    for key in ("sgd_big", "sgd_diverge", "momentum_big"):  # the same ε: only the rule differs
+        name = names[key]
+        path = valley_res["runs"][name]
         p = path[:40]
-        faint = "diverge" if np.abs(path).max() > 1e3 else ""
-        ax.plot(p[:, 0], np.clip(p[:, 1], -1.6, 1.6), ".-", ms=3, lw=0.6 if faint else 1.2, color=c,
+        faint = key == "sgd_diverge"
+        ax.plot(p[:, 0], np.clip(p[:, 1], -1.6, 1.6), ".-", ms=3, lw=0.6 if faint else 1.2, color=colours[name],
                 alpha=0.5 if faint else 1.0, label=name + (tr(" (diverges)", " (发散)") if faint else ""))
     ax.set_xlim(-9, 2)
     ax.set_ylim(-1.6, 1.6)
     ax.set_xlabel("x " + tr("(flat direction)", "(平坦方向)"))
     ax.set_ylabel("y " + tr("(steep direction)", "(震荡方向)"))
-    ax.set_title(slide_title("94-101", "SGD zig-zags; momentum damps it (first 40 steps)",
-                             "梯度下降在山壁间震荡, 动量法减少震荡 (前40步)"), fontsize=10)
+    ax.set_title(slide_title("94-102", f"at ε = {EPS_BIG} SGD zig-zags; momentum at the same ε damps it "
+                             "(first 40 steps)",
+                             f"ε = {EPS_BIG} 时梯度下降在山壁间震荡, 同一 ε 的动量法减少震荡 (前40步)"),
+                 fontsize=10)
     ax.legend(fontsize=8, loc="lower right")
-    for ax, key, fx, xs, title in [
-        (axes[1], "flat", flat_point, np.linspace(-1.6, 1.3, 300),
+    ax = fig.add_subplot(grid[0, 1])
+    for key in ("sgd", "sgd_big", "momentum", "momentum_big"):
+        name = names[key]
+        ay = np.maximum(valley_res["stats"][name]["abs_y"], 1e-16)
+        ax.semilogy(range(len(ay)), ay, "-", lw=1.4 if key.endswith("big") else 1.0, color=colours[name], label=name,
+                    ls="-" if key.startswith("sgd") else "--")
+    ax.set_xlabel(tr("step t", "步数 t"))
+    ax.set_ylabel(tr("|y| (steep direction)", "|y| (震荡方向)"))
+    ax.set_title(slide_title("94-102", "|y| per step: SGD ×|1 − 25ε|, momentum ≈ ×√μ",
+                             "每步的 |y|: 梯度下降 ×|1 − 25ε|, 动量法 ≈ ×√μ"), fontsize=10)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8, loc="lower left")
+    for col, key, fx, xs, title in [
+        (0, "flat", flat_point, np.linspace(-1.6, 1.3, 300),
          slide_title("104-106", f"flat point (f'=0), ε={EPS_FLAT}", f"鞍点 (f'=0), ε={EPS_FLAT}")),
-        (axes[2], "local", local_min, np.linspace(-2.6, 2.1, 300),
-         slide_title("104-106", f"local minimum, ε={EPS_LOCAL}", f"局部最小值, ε={EPS_LOCAL}"))]:
+        (1, "local", local_min, np.linspace(-2.6, 2.1, 300),
+         slide_title("104-106", f"local minimum at x = 0.3, ε={EPS_LOCAL}", f"x = 0.3 处的局部最小值, ε={EPS_LOCAL}"))]:
+        ax = fig.add_subplot(grid[1, col])
         ax.plot(xs, [fx(fcnet.tensor(np.array([v]))).item() for v in xs], color="0.6", lw=1)
         for name, c in zip(("sgd", "momentum", "adam"), ("tab:blue", "tab:green", "tab:purple"), strict=True):
             r = esc[key][name]
@@ -228,11 +256,20 @@ def _figure_valley(out: Path, valley_res: dict[str, Any], esc: dict[str, Any]) -
             vals = np.array([fx(fcnet.tensor(np.array([v]))).item() for v in px])
             steps = r["steps"] if r["steps"] is not None else tr("never", "未通过")
             ax.plot(px, vals, ".", ms=3, color=c, label=f"{show(name)}: {steps}")
+        if key == "local":
+            ax.set_ylim(*LOCAL_YLIM)
+            ax.annotate(tr("local minimum", "局部最小值"), (0.3, local_min(fcnet.tensor(np.array([0.3]))).item()),
+                        textcoords="offset points", xytext=(-10, -40), fontsize=9,
+                        arrowprops={"arrowstyle": "->", "color": "0.3"})
+            f_start = local_min(fcnet.tensor(np.array([2.0]))).item()
+            ax.annotate(tr(f"start x = 2 (f = {f_start:.1f}) ↑", f"起点 x = 2 (f = {f_start:.1f}) ↑"),
+                        (1.45, LOCAL_YLIM[1]),
+                        textcoords="offset points", xytext=(-40, -14), fontsize=8)
         ax.set_xlabel("x")
         ax.set_ylabel("f(x)")
         ax.set_title(title, fontsize=10)
-        ax.legend(fontsize=8, loc="upper center", title=tr("steps to pass", "通过所需步数"), title_fontsize=8)
-    fig.tight_layout()
+        ax.legend(fontsize=8, loc="lower right" if key == "local" else "upper center",
+                  title=tr("steps to pass", "通过所需步数"), title_fontsize=8)
     return save_figure(fig, out / "optimizers.png")
 
 
@@ -282,8 +319,8 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
 
     st = val["stats"]
     t_valley = Table(
-        tr(f"Slides 94-101: valley from {START}; y sign changes in the first {ZIGZAG_STEPS} steps, path "
-           f"length Σ|Δy|, steps to f < {TOL}", f"第94-101页: 从 {START} 出发; 前{ZIGZAG_STEPS}步 y 的变号次数, "
+        tr(f"Slides 94-102: valley from {START}; y sign changes in the first {ZIGZAG_STEPS} steps, path "
+           f"length Σ|Δy|, steps to f < {TOL}", f"第94-102页: 从 {START} 出发; 前{ZIGZAG_STEPS}步 y 的变号次数, "
            f"震荡方向路程 Σ|Δy|, 到 f < {TOL} 的步数"),
         [tr("rule", "算法"), tr("y sign changes", "y 变号次数"), "Σ|Δy|", tr("steps", "步数")],
         [[k, v["sign_changes"], v["path_y"], tr("diverged", "发散") if v["diverged"] else never(v["steps"])]
@@ -323,11 +360,19 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         tr("digits, 64-64-10, training loss per epoch", "digits, 64-64-10, 每轮训练损失"),
         [tr("rule", "算法"), tr("epoch 1", "第1轮"), tr("final", "最终")],
         [[k, v[0], v[-1]] for k, v in curves.items()])
+    names_v = valley_names()
+    sgd07, sgd079 = st[names_v["sgd"]], st[names_v["sgd_big"]]
+    mom07, mom079 = st[names_v["momentum"]], st[names_v["momentum_big"]]
     claim = tr(
         "Slides 94-95: SGD 'oscillates between the walls and advances slowly toward the bottom'; 'only "
-        "increasing the step does not speed it up' (a bigger ε is slower, slightly more diverges). Slide 101: "
+        "increasing the step does not speed it up' (a bigger ε is slower, slightly more diverges). Slide 102: "
         "with momentum 'the oscillating directions cancel, the flat direction is reinforced': at the same ε "
-        "momentum's y changes sign far less often, travels less in y and reaches the bottom sooner. Slide 103: "
+        f"momentum's y changes sign far less often (first {ZIGZAG_STEPS} steps: {mom07['sign_changes']} vs "
+        f"{sgd07['sign_changes']} at ε = {EPS_VALLEY}, {mom079['sign_changes']} vs {sgd079['sign_changes']} at "
+        f"ε = {EPS_BIG}), travels less in y and reaches the bottom sooner. Where SGD visibly zig-zags "
+        f"(ε = {EPS_BIG}, |y| shrinks by |1 − 25ε| = {abs(1 - 25 * EPS_BIG):.3g} per step) momentum at the same "
+        f"ε shrinks |y| by about √μ ≈ {MU ** 0.5:.2f} per step; at ε = {EPS_VALLEY} SGD's |y| shrinks faster "
+        f"(×{abs(1 - 25 * EPS_VALLEY):.2f} per step) and what it loses to momentum is the flat direction. Slide 103: "
         "'μ = 0 is equivalent to gradient descent' (difference exactly 0). Slides 105-106: 'at local minima "
         "and saddle points the gradient is 0 and gradient descent cannot pass; momentum can rush out': SGD "
         "stops at both, momentum passes both, Adam passes the flat point but, its step being about ε, not "
@@ -338,8 +383,13 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         f"(relative difference {gap:.3g}): in the averaged form v = μv + (1−μ)g the steady-state step is εg, "
         "the same as SGD's; PyTorch's form v = μv + g takes ε/(1−μ) times larger steps.",
         "第94-95页: 梯度下降“山壁间震荡, 往谷低方向的行进较慢”; “仅增大步长并不能加快算法收敛速度” (更大的 ε "
-        "更慢, 再大一点就发散)。第101页: 动量法“累加过程中震荡方向相互抵消, 平坦方向得到加强”: 同一 ε 下, 动量法的 "
-        "y 变号次数少得多, y 方向路程更短, 更早到达谷底。第103页: “μ = 0 时等价于梯度下降算法” (差值恰为 0)。"
+        "更慢, 再大一点就发散)。第102页: 动量法“累加过程中震荡方向相互抵消, 平坦方向得到加强”: 同一 ε 下, 动量法的 "
+        f"y 变号次数少得多 (前{ZIGZAG_STEPS}步: ε = {EPS_VALLEY} 时 {mom07['sign_changes']} 对 "
+        f"{sgd07['sign_changes']}, ε = {EPS_BIG} 时 {mom079['sign_changes']} 对 {sgd079['sign_changes']}), "
+        f"y 方向路程更短, 更早到达谷底。在梯度下降明显震荡的 ε = {EPS_BIG} (|y| 每步乘以 |1 − 25ε| = "
+        f"{abs(1 - 25 * EPS_BIG):.3g}), 同一 ε 的动量法每步约乘以 √μ ≈ {MU ** 0.5:.2f}; ε = {EPS_VALLEY} 时梯度下降的 "
+        f"|y| 衰减更快 (每步 ×{abs(1 - 25 * EPS_VALLEY):.2f}), 它输给动量法的是平坦方向。"
+        "第103页: “μ = 0 时等价于梯度下降算法” (差值恰为 0)。"
         "第105-106页: “局部最小处与鞍点处梯度为0, 算法无法通过”, 动量法“可以冲出局部最小点以及鞍点”: 梯度下降停在两处, "
         "动量法都能通过, Adam 通过鞍点, 但其步长约为 ε, 在此 ε 下未能越过局部最小值。第110-111页: RMSProp 在震荡方向上"
         "每单位梯度的步长更小。第121页: “修正偏差步骤可以极大缓解算法初期的冷启动问题”: 没有修正时 Adam 的最初几步是 ε "
