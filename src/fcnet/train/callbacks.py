@@ -47,7 +47,7 @@ class Callback:
 
 
 class EarlyStopping(Callback):
-    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs (slide 161).
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs (not in the lecture; motivated by slide 146).
 
     With ``restore_best=True`` the weights of the best epoch are put back at the end.
     """
