@@ -47,7 +47,9 @@ class Callback:
 
 
 class EarlyStopping(Callback):
-    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs (not in the lecture; motivated by slide 146).
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
+
+    Not in the lecture; motivated by slide 146 (validation error turns up late in training).
 
     With ``restore_best=True`` the weights of the best epoch are put back at the end.
     """
