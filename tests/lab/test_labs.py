@@ -250,34 +250,37 @@ def test_slide125_zero_init_units_stay_one_unit(lab):
     _pngs_ok(r)
 
 
-# batchnorm: slides 137-141
+# batchnorm: slides 138-141
 
 
-def test_slide140_worked_batch(lab):
+def test_slide141_worked_batch(lab):
     w = lab("batchnorm").numbers["worked"]
     assert w["mu"] == pytest.approx(4.0) and w["var"] == pytest.approx(9.5)
     assert np.allclose(w["y"], w["y_fcnet"], atol=1e-9)
     assert np.mean(w["xhat"]) == pytest.approx(0.0, abs=1e-12) and np.var(w["xhat"]) == pytest.approx(1.0, abs=1e-5)
 
 
-def test_slide137_batch_norm_keeps_the_signal(lab):
+def test_slide138_batch_norm_keeps_the_signal(lab):
     s = lab("batchnorm").numbers["stds"]
     assert s["without"][-1] < 0.05 and s["with batch norm"][-1] > 0.3
 
 
-def test_slides_138_139_batch_norm_keeps_gradients_flowing(lab):
+def test_slides_139_140_batch_norm_keeps_gradients_flowing(lab):
     flow = lab("batchnorm").numbers["gradient_flow"]
     without, with_bn = flow["without"], flow["with batch norm"]
     assert without[0] / without[-1] < 1e-3
     assert with_bn[0] / with_bn[-1] > 0.1
 
 
-def test_slide140_gamma_and_beta_are_learned(lab):
+def test_slide141_gamma_and_beta_are_learned(lab):
     assert min(lab("batchnorm").numbers["gamma_beta_moved"]) > 0.5
 
 
 def test_slide141_running_statistics_at_test_time(lab):
     r = lab("batchnorm")
+    assert r.slides == "138-141"
+    captions = " ".join(t.caption for t in r.tables) + r.claim
+    assert "137" not in captions and "slide 140:" not in captions and "slide 141, step by step" in captions
     assert r.numbers["single_vs_batch"] < 1e-5
     assert r.numbers["eval_accuracy"] > r.numbers["pair_batch_accuracy"]
     _pngs_ok(r)
