@@ -200,7 +200,7 @@ def test_slide79_gate_rules(lab):
     _pngs_ok(r)
 
 
-# init: slides 125-135
+# init: slides 126-135
 
 
 def test_init_uses_the_slides_1000_samples(lab):
@@ -241,8 +241,10 @@ def test_slides_134_135_relu_needs_he(lab):
     assert max(he) / min(he) < 1.5
 
 
-def test_slide125_zero_init_units_stay_one_unit(lab):
+def test_slides_126_127_zero_init_units_stay_one_unit(lab):
     r = lab("init")
+    assert r.slides == "126-136" and "125" not in r.claim
+    assert any(t.caption.startswith("slides 126-127: distinct hidden units") for t in r.tables)
     sym = r.numbers["symmetry"]
     assert sym["zeros"]["start_max_abs"] == 0.0 and sym["zeros"]["distinct"] == 1
     assert sym["constant 0.05"]["w1_change"] > 0 and sym["constant 0.05"]["distinct"] == 1

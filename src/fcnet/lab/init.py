@@ -1,4 +1,4 @@
-"""Slides 124-136: how weight initialisation shapes the activations of a deep net."""
+"""Slides 126-136: how weight initialisation shapes the activations of a deep net."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from fcnet.lab.report import LabResult, Table
 
 __all__ = ["CASES", "SLIDE_128", "SLIDE_129", "LayerStats", "activation_stats", "run", "zero_init_symmetry"]
 
-SLIDES = "124-136"
+SLIDES = "126-136"
 # slide 128: per-layer std with N(0, 0.01²) weights, tanh, 10 layers of 500 units; slide 129: N(0, 1)
 SLIDE_128 = [0.214021, 0.047655, 0.010683, 0.002390, 0.000532, 0.000119, 0.000027, 0.000006, 0.000001, 0.0]
 SLIDE_129 = [0.982045, 0.981602, 0.981700, 0.981740, 0.981791, 0.981612, 0.981484, 0.981578, 0.981684, 0.981915]
@@ -81,7 +81,7 @@ def activation_stats(init: str, activation: str, std: float | None = None, layer
 
 
 def zero_init_symmetry(seed: int = 0, steps: int = 30) -> dict[str, dict[str, float]]:
-    """Slides 125-126: distinct hidden units (rows of W1) after SGD from all-zero, constant and random weights.
+    """Slides 126-127: distinct hidden units (rows of W1) after SGD from all-zero, constant and random weights.
 
     All-zero weights are exact zeros: then the hidden outputs are tanh(0) = 0, so neither W1 nor W2 gets any
     gradient and only the output bias learns.  A constant (0.05 everywhere) is the other reading of the slide:
@@ -183,8 +183,8 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                         [[j + 1, xs.pre_vars[j], xs.predicted_vars[j],
                           (1.0 if j == 0 else xs.stds[j - 1] ** 2), xs.stds[j] ** 2] for j in range(10)]))
     sym = zero_init_symmetry(seed)
-    tables.append(Table(tr("slides 125-126: distinct hidden units after 30 SGD steps (32 units)",
-                           "第125-126页：30步 SGD 后不同隐层神经元的个数（共32个）"),
+    tables.append(Table(tr("slides 126-127: distinct hidden units after 30 SGD steps (32 units)",
+                           "第126-127页：30步 SGD 后不同隐层神经元的个数（共32个）"),
                         [tr("init", "初始化"), tr("max |W1| at start", "初始 max |W1|"),
                          tr("max change of W1", "W1 最大变化"), tr("distinct units", "不同神经元个数")],
                         [[k, v["start_max_abs"], v["w1_change"], v["distinct"]] for k, v in sym.items()]))
@@ -192,7 +192,7 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
     numbers.update({"means": {labels[k]: st.means for k, st in stats.items()}, "symmetry": sym,
                     "var_check": {"measured": xs.pre_vars, "predicted": xs.predicted_vars}, "samples": samples})
     claim = tr(
-        "Slide 125: with all-zero weights every unit computes the same and learns the same: they are one unit. "
+        "Slides 126-127: with all-zero weights every unit computes the same and learns the same: they are one unit. "
         "Slide 128: N(0, 0.01²) weights: all layers after the first two output ≈ 0; nothing reaches the output. "
         "Slide 129: N(0, 1): almost every neuron saturates at -1 or 1, local gradients are 0. Slide 132: "
         "Var(y) = n Var(w) Var(z), so var(w) = 1/N keeps the variance of y equal to that of z. Slide 133 says the "
@@ -200,7 +200,7 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
         "weighted sum (checked below), but tanh squashes it, so with exactly N(0, 1/N) the std still decays slowly "
         "(0.63 → 0.23 over 10 layers, against 0.21 → 0 on slide 128); scaling by tanh's gain 5/3 makes it hold. "
         "Slide 134: Xavier does not suit ReLU; slide 135: He N(0, 2/N) does.",
-        "第125页：全零初始化时网络中不同的神经元有相同的输出，进行同样的参数更新，等价于一个神经元。"
+        "第126-127页：全零初始化时网络中不同的神经元有相同的输出，进行同样的参数更新，等价于一个神经元。"
         "第128页：权值采样自 N(0, 0.01) 时，除了前两层，后续所有层的激活值为0，输入信息传递不到输出层。"
         "第129页：N(0, 1) 时几乎所有的神经元都饱和了（不是-1就是1），局部梯度都是零。"
         "第132页：Var(y) = n Var(w) Var(z)，var(w) = 1/N 时 y 的方差与 z 的方差一致。"
