@@ -158,6 +158,12 @@ def test_slide56_cross_entropy_is_entropy_plus_kl(lab):
     assert n["softmax_recovers_q"] < 1e-12
 
 
+def test_slides_53_58_softmax_of_shifted_log_q_column_is_explained(lab):
+    r = lab("losses")
+    (t,) = [t for t in r.tables if "softmax(ln q + 2)" in t.headers]
+    assert "s = ln q + 2" in t.caption and "softmax exactly q" in t.caption
+
+
 def test_slide58_one_hot_cross_entropy_is_minus_log_q(lab):
     assert lab("losses").numbers["bird_cross_entropy"] == pytest.approx(-math.log(0.21))
 
