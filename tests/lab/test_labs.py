@@ -129,6 +129,12 @@ def test_slide84_tanh_gradient_is_zero_far_out_like_sigmoid(lab):
     assert lab("activations").numbers["tanh_derivative_beyond_10"] < 1e-6
 
 
+def test_slides_83_84_tanh_chain_vanishes_unlike_relu(lab):
+    n = lab("activations").numbers
+    assert 0.5 < n["tanh_mean_gradient"] < 0.7 and n["tanh_chain_10"] < 0.01  # not 1ⁿ like ReLU
+    assert n["sigmoid_chain_10"] < n["tanh_chain_10"]
+
+
 def test_slide85_relu_gradient_never_zero_for_positive_inputs(lab):
     n = lab("activations").numbers
     assert n["relu_min_positive"] == 1.0 and n["relu_max_negative"] == 0.0
