@@ -253,6 +253,14 @@ def test_slides_134_135_relu_needs_he(lab):
     assert max(he) / min(he) < 1.5
 
 
+def test_slides_134_135_histograms_share_each_rows_x_axis(lab):
+    n = lab("init").numbers
+    for label, lims in n["histogram_xlims"].items():
+        assert all(lim == lims[0] for lim in lims), label  # one scale per row: the decay is visible
+    xr = n["Xavier N(0, 1/N), ReLU (slide 134)"]
+    assert n["histogram_xlims"]["Xavier N(0, 1/N), ReLU (slide 134)"][0][1] > 20 * xr[-1]
+
+
 def test_slides_126_127_zero_init_units_stay_one_unit(lab):
     r = lab("init")
     assert r.slides == "126-136" and "125" not in r.claim

@@ -111,7 +111,8 @@ def zero_init_symmetry(seed: int = 0, steps: int = 30) -> dict[str, dict[str, fl
     return out
 
 
-def _figures(out: Path, stats: dict[str, LayerStats]) -> list[Path]:
+def _figures(out: Path, stats: dict[str, LayerStats]) -> tuple[list[Path], dict[str, list[list[float]]]]:
+    """The mean/std lines and the histograms; also each histogram's x-limits, row by row (one x-axis per row)."""
     import matplotlib.pyplot as plt
 
     from fcnet.viz.plots import save_figure
@@ -131,32 +132,40 @@ def _figures(out: Path, stats: dict[str, LayerStats]) -> list[Path]:
         ax.grid(alpha=0.3, which="both")
     axes[0].set_ylabel(tr("mean of the activations", "均值"))
     axes[1].set_ylabel(tr("std of the activations", "标准差"))
+    axes[0].legend(loc="best", fontsize=8)
     axes[1].legend(loc="lower left", fontsize=8)
     fig.suptitle(slide_title("128-135", "per-layer mean and std of the activations, 10 layers of 500 units",
                              "各层激活值的均值与标准差：10个隐层，每层500个神经元"))
     line = save_figure(fig, out / "init_layer_stats.png")
     # 60 small axes: a fixed grid (no constrained layout) and stairs instead of bar patches keep this fast
-    fig, axes = plt.subplots(len(stats), 10, figsize=(14, 1.6 * len(stats) + 1.0), layout="none")
-    fig.subplots_adjust(left=0.11, right=0.99, top=0.92, bottom=0.1, wspace=0.12, hspace=0.35)
+    # one x-axis per row: the decay from layer to layer (e.g. Xavier + ReLU, slide 134) shows as the bars
+    # crowding towards 0, and each panel's title prints its std
+    fig, axes = plt.subplots(len(stats), 10, figsize=(14, 1.9 * len(stats) + 1.0), layout="none",
+                             sharex="row")
+    fig.subplots_adjust(left=0.11, right=0.99, top=0.91, bottom=0.08, wspace=0.12, hspace=0.75)
+    xlims = {}
     for i, (k, st) in enumerate(stats.items()):
         tanh = acts[k] == "tanh"
+        lim = 1.0 if tanh else max(max(float(np.percentile(a, 99.5)) for a in st.activations), 1e-6)
         for j, a in enumerate(st.activations):
             ax = axes[i, j]
-            lim = 1.0 if tanh else max(float(np.percentile(a, 99.5)), 1e-6)
             counts, edges = np.histogram(a, bins=30, range=(-lim, lim) if tanh else (0, lim))
             ax.stairs(counts, edges, fill=True, color="C0")
+            ax.set_xlim(-lim if tanh else 0, lim)
             ax.set_yticks([])
-            ax.set_xticks([-1, 0, 1] if tanh else [0])
-            ax.tick_params(labelsize=8)
-            if i == 0:
-                ax.set_title(tr(f"layer {j + 1}", f"第{j + 1}层"), fontsize=9)
+            ax.set_xticks([-1, 0, 1] if tanh else [0, float(np.floor(lim)) if lim >= 1 else round(lim / 2, 2)])
+            ax.tick_params(labelsize=7.5)
+            std = tr(f"std {st.stds[j]:.2g}", f"标准差 {st.stds[j]:.2g}")
+            ax.set_title(tr(f"layer {j + 1}\n", f"第{j + 1}层\n") + std if i == 0 else std, fontsize=8)
+        xlims[labels[k]] = [list(map(float, axes[i, j].get_xlim())) for j in range(len(st.activations))]
         axes[i, 0].set_ylabel(SHORT[k], fontsize=8.5, rotation=0, ha="right", va="center")
-    fig.supxlabel(tr("activation value (ReLU rows: 0 to the 99.5th percentile); bar height: count",
-                     "激活值（ReLU 行：0 到第99.5百分位）；高度：个数"), fontsize=9)
+    fig.supxlabel(tr("activation value, one x-axis per row (ReLU rows: 0 to the row's 99.5th percentile); "
+                     "bar height: count",
+                     "激活值，每行共用横轴（ReLU 行：0 到该行的第99.5百分位）；高度：个数"), fontsize=9)
     fig.suptitle(slide_title("128-135", "histograms of each layer's activations",
                              "各层激活值的分布直方图"))
     hist = save_figure(fig, out / "init_histograms.png", dpi=110)
-    return [line, hist]
+    return [line, hist], xlims
 
 
 def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
@@ -207,8 +216,8 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
         "第133页说每层神经元激活值的方差基本相同；教训：该推导对加权和成立（见下表核对），但 tanh 会压缩方差，"
         "所以严格的 N(0, 1/N) 下标准差仍缓慢衰减（10层从0.63到0.23，而第128页是从0.21到0）；"
         "乘以 tanh 的增益 5/3 后结论成立。第134页：Xavier 初始化方法不太适合 ReLU；第135页：He 初始化 N(0, 2/N) 适合。")
-    return LabResult("init", SLIDES, tr("Weight initialisation", "权值初始化"), claim, tables,
-                     _figures(out, stats), numbers,
+    figs, numbers["histogram_xlims"] = _figures(out, stats)
+    return LabResult("init", SLIDES, tr("Weight initialisation", "权值初始化"), claim, tables, figs, numbers,
                      formulas=[r"\mathrm{Var}(y)=\sum_{i=1}^{n}\mathrm{Var}(w_i)\mathrm{Var}(z_i)=n\,"
                                r"\mathrm{Var}(w_i)\,\mathrm{Var}(z_i)",
                                r"w\sim\mathcal{N}(0,1/N)\ \text{(Xavier)}\qquad w\sim\mathcal{N}(0,2/N)\ \text{(He)}"])
