@@ -102,6 +102,14 @@ def test_slide46_more_neurons_classify_this_set_better(lab):
     _pngs_ok(r)
 
 
+def test_slide46_width_helps_up_to_what_the_set_needs_then_adds_nothing(lab):
+    n = lab("boundaries").numbers
+    need = n["width_needed"]
+    assert need["spirals"] > 3 and n[f"spirals_{need['spirals']}"] > n["spirals_3"] + 0.3  # width helps
+    assert n["accuracy_beyond_needed"][0] >= 0.98
+    assert n["spread_beyond_needed"] <= 0.01  # wider adds nothing beyond the needed width: within one point
+
+
 # collapse: slides 38-39
 
 
