@@ -1,4 +1,4 @@
-"""Slides 138-141: batch normalisation keeps every layer's activations in range and the gradients flowing."""
+"""Slides 137-141: batch normalisation keeps every layer's activations in range and the gradients flowing."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from fcnet.lab.common import accuracy, image_data, slide_title, tr, train
 from fcnet.lab.report import LabResult, Table
 from fcnet.viz.plots import save_figure
 
-SLIDES = "138-141"
+SLIDES = "137-141"
 WORKED_BATCH = [1.0, 2.0, 4.0, 9.0]  # one neuron's outputs over a mini-batch of m = 4
 WORKED_GAMMA, WORKED_BETA = 2.0, 0.5
 

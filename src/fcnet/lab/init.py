@@ -1,4 +1,4 @@
-"""Slides 126-136: how weight initialisation shapes the activations of a deep net."""
+"""Slides 124-136: how weight initialisation shapes the activations of a deep net."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from fcnet.lab.report import LabResult, Table
 
 __all__ = ["CASES", "SLIDE_128", "SLIDE_129", "LayerStats", "activation_stats", "run", "zero_init_symmetry"]
 
-SLIDES = "126-136"
+SLIDES = "124-136"
 # slide 128: per-layer std with N(0, 0.01²) weights, tanh, 10 layers of 500 units; slide 129: N(0, 1)
 SLIDE_128 = [0.214021, 0.047655, 0.010683, 0.002390, 0.000532, 0.000119, 0.000027, 0.000006, 0.000001, 0.0]
 SLIDE_129 = [0.982045, 0.981602, 0.981700, 0.981740, 0.981791, 0.981612, 0.981484, 0.981578, 0.981684, 0.981915]
