@@ -102,6 +102,14 @@ def test_slide46_more_neurons_classify_this_set_better(lab):
     _pngs_ok(r)
 
 
+def test_slide46_width_helps_up_to_what_the_set_needs_then_adds_nothing(lab):
+    n = lab("boundaries").numbers
+    need = n["width_needed"]
+    assert need["spirals"] > 3 and n[f"spirals_{need['spirals']}"] > n["spirals_3"] + 0.3  # width helps
+    assert n["accuracy_beyond_needed"][0] >= 0.98
+    assert n["spread_beyond_needed"] <= 0.01  # wider adds nothing beyond the needed width: within one point
+
+
 # collapse: slides 38-39
 
 
@@ -127,6 +135,12 @@ def test_slide83_chain_of_sigmoid_gradients_vanishes(lab):
 
 def test_slide84_tanh_gradient_is_zero_far_out_like_sigmoid(lab):
     assert lab("activations").numbers["tanh_derivative_beyond_10"] < 1e-6
+
+
+def test_slides_83_84_tanh_chain_vanishes_unlike_relu(lab):
+    n = lab("activations").numbers
+    assert 0.5 < n["tanh_mean_gradient"] < 0.7 and n["tanh_chain_10"] < 0.01  # not 1ⁿ like ReLU
+    assert n["sigmoid_chain_10"] < n["tanh_chain_10"]
 
 
 def test_slide85_relu_gradient_never_zero_for_positive_inputs(lab):
@@ -156,6 +170,12 @@ def test_slide56_cross_entropy_is_entropy_plus_kl(lab):
     n = lab("losses").numbers
     assert n["identity_error"] < 1e-12
     assert n["softmax_recovers_q"] < 1e-12
+
+
+def test_slides_53_58_softmax_of_shifted_log_q_column_is_explained(lab):
+    r = lab("losses")
+    (t,) = [t for t in r.tables if "softmax(ln q + 2)" in t.headers]
+    assert "s = ln q + 2" in t.caption and "softmax exactly q" in t.caption
 
 
 def test_slide58_one_hot_cross_entropy_is_minus_log_q(lab):
@@ -200,7 +220,7 @@ def test_slide79_gate_rules(lab):
     _pngs_ok(r)
 
 
-# init: slides 125-135
+# init: slides 126-135
 
 
 def test_init_uses_the_slides_1000_samples(lab):
@@ -241,8 +261,18 @@ def test_slides_134_135_relu_needs_he(lab):
     assert max(he) / min(he) < 1.5
 
 
-def test_slide125_zero_init_units_stay_one_unit(lab):
+def test_slides_134_135_histograms_share_each_rows_x_axis(lab):
+    n = lab("init").numbers
+    for label, lims in n["histogram_xlims"].items():
+        assert all(lim == lims[0] for lim in lims), label  # one scale per row: the decay is visible
+    xr = n["Xavier N(0, 1/N), ReLU (slide 134)"]
+    assert n["histogram_xlims"]["Xavier N(0, 1/N), ReLU (slide 134)"][0][1] > 20 * xr[-1]
+
+
+def test_slides_126_127_zero_init_units_stay_one_unit(lab):
     r = lab("init")
+    assert "125" not in r.claim
+    assert any(t.caption.startswith("slides 126-127: distinct hidden units") for t in r.tables)
     sym = r.numbers["symmetry"]
     assert sym["zeros"]["start_max_abs"] == 0.0 and sym["zeros"]["distinct"] == 1
     assert sym["constant 0.05"]["w1_change"] > 0 and sym["constant 0.05"]["distinct"] == 1
@@ -250,34 +280,36 @@ def test_slide125_zero_init_units_stay_one_unit(lab):
     _pngs_ok(r)
 
 
-# batchnorm: slides 137-141
+# batchnorm: slides 138-141 (the lab's range keeps 137, a slide without text)
 
 
-def test_slide140_worked_batch(lab):
+def test_slide141_worked_batch(lab):
     w = lab("batchnorm").numbers["worked"]
     assert w["mu"] == pytest.approx(4.0) and w["var"] == pytest.approx(9.5)
     assert np.allclose(w["y"], w["y_fcnet"], atol=1e-9)
     assert np.mean(w["xhat"]) == pytest.approx(0.0, abs=1e-12) and np.var(w["xhat"]) == pytest.approx(1.0, abs=1e-5)
 
 
-def test_slide137_batch_norm_keeps_the_signal(lab):
+def test_slide138_batch_norm_keeps_the_signal(lab):
     s = lab("batchnorm").numbers["stds"]
     assert s["without"][-1] < 0.05 and s["with batch norm"][-1] > 0.3
 
 
-def test_slides_138_139_batch_norm_keeps_gradients_flowing(lab):
+def test_slides_139_140_batch_norm_keeps_gradients_flowing(lab):
     flow = lab("batchnorm").numbers["gradient_flow"]
     without, with_bn = flow["without"], flow["with batch norm"]
     assert without[0] / without[-1] < 1e-3
     assert with_bn[0] / with_bn[-1] > 0.1
 
 
-def test_slide140_gamma_and_beta_are_learned(lab):
+def test_slide141_gamma_and_beta_are_learned(lab):
     assert min(lab("batchnorm").numbers["gamma_beta_moved"]) > 0.5
 
 
 def test_slide141_running_statistics_at_test_time(lab):
     r = lab("batchnorm")
+    captions = " ".join(t.caption for t in r.tables) + r.claim
+    assert "137" not in captions and "slide 140:" not in captions and "slide 141, step by step" in captions
     assert r.numbers["single_vs_batch"] < 1e-5
     assert r.numbers["eval_accuracy"] > r.numbers["pair_batch_accuracy"]
     _pngs_ok(r)

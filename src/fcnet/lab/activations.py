@@ -40,6 +40,13 @@ def curves(lo: float = -12.0, hi: float = 12.0, n: int = 2401) -> dict[str, tupl
     return out
 
 
+def typical_gradient(curve: tuple[np.ndarray, np.ndarray, np.ndarray]) -> float:
+    """E f'(z) for z ~ N(0, 1): the local gradient a unit-variance input typically meets, from (x, f, f') on a grid."""
+    x, _, d = curve
+    w = np.exp(-0.5 * x ** 2)
+    return float((w * d).sum() / w.sum())
+
+
 def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
     """Plot each activation with its derivative; tabulate each slide's statement beside the computed value."""
     cs = curves()
@@ -55,16 +62,22 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
         ax.set_title(tr(f"slide {SLIDE_OF[name]}: {short}", f"第{SLIDE_OF[name]}页: {short}"))
         ax.grid(alpha=0.3)
         ax.legend(loc="upper left")
-    # slide 83: the chain rule multiplies local gradients, each at most 1/4 for sigmoid
+    # slide 83: the chain rule multiplies local gradients; slide 84: tanh's are like sigmoid's, < 1 except at x = 0
     ax = axes.flat[5]
     depth = np.arange(1, 11)
     sig_max = float(cs["sigmoid"][2].max())
-    tanh_max = float(cs["tanh"][2].max())
-    ax.semilogy(depth, sig_max ** depth, "o-", label=tr("sigmoid: (max σ')ⁿ", "sigmoid：(max σ')ⁿ"))
-    ax.semilogy(depth, tanh_max ** depth, "s-", label=tr("tanh / ReLU (x>0): 1ⁿ", "tanh / ReLU (x>0)：1ⁿ"))
-    ax.set_xlabel(tr("layers n", "层数 n"))
-    ax.set_ylabel(tr("largest product of local gradients", "局部梯度乘积的最大值"))
-    ax.set_title(tr("slide 83: the chain rule multiplies", "第83页：链式法则的乘法特性"))
+    sig_mean, tanh_mean = typical_gradient(cs["sigmoid"]), typical_gradient(cs["tanh"])
+    ax.semilogy(depth, sig_max ** depth, "o-", label=tr("sigmoid: (max σ' = 1/4)ⁿ", "sigmoid：(max σ' = 1/4)ⁿ"))
+    ax.semilogy(depth, sig_mean ** depth, "v-", label=tr(f"sigmoid: (E σ'(z) = {sig_mean:.2f})ⁿ",
+                                                        f"sigmoid：(E σ'(z) = {sig_mean:.2f})ⁿ"))
+    ax.semilogy(depth, tanh_mean ** depth, "s-", label=tr(f"tanh: (E tanh'(z) = {tanh_mean:.2f})ⁿ",
+                                                         f"tanh：(E tanh'(z) = {tanh_mean:.2f})ⁿ"))
+    relu_pos = float(cs["relu"][2][cs["relu"][0] > 0].min())
+    ax.semilogy(depth, relu_pos ** depth, "^-", label=tr("ReLU (x>0): 1ⁿ", "ReLU (x>0)：1ⁿ"))
+    ax.set_xlabel(tr("layers n; E over z ~ N(0, 1) (tanh' = 1 only at z = 0)",
+                     "层数 n；E 为 z ~ N(0, 1) 上的均值（tanh' 仅在 z = 0 处为 1）"))
+    ax.set_ylabel(tr("product of local gradients", "局部梯度的乘积"))
+    ax.set_title(tr("slides 83-84: the chain rule multiplies", "第83-84页：链式法则的乘法特性"))
     ax.grid(alpha=0.3, which="both")
     ax.legend(loc="lower left")
     fig.suptitle(slide_title("41, 82-86", "activations f(x) and their derivatives f'(x), by backprop",
@@ -78,6 +91,13 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
     rows = [["82", "sigmoid", tr("max σ'(x)", "σ'(x) 最大值"), "1/4", float(sig.max())],
             ["82", "sigmoid", tr("max |σ'(x)| for |x| > 10", "|x| > 10 时 |σ'(x)| 最大值"), "0", float(sig[far].max())],
             ["83", "sigmoid", tr("largest σ' product over 10 layers", "10层 σ' 乘积最大值"), "→ 0", sig_max ** 10],
+            ["84", "tanh", tr("E tanh'(z), z ~ N(0, 1)", "E tanh'(z)，z ~ N(0, 1)"), tr("like sigmoid, hinders the "
+                                                                                     "gradient flow",
+                                                                                     "与sigmoid类似，不利于梯度流的"
+                                                                                     "反向传递"),
+             tanh_mean],
+            ["83-84", "tanh", tr("typical tanh' product over 10 layers", "10层 tanh' 典型乘积"), "→ 0",
+             tanh_mean ** 10],
             ["84", "tanh", tr("max |tanh'(x)| for |x| > 10", "|x| > 10 时 tanh' 最大值"), "≈ 0", float(th[far].max())],
             ["85", "relu", tr("min f'(x) for x > 0", "x > 0 时 f'(x) 最小值"), tr("never 0", "永远不会为0"),
              float(relu[pos].min())],
@@ -102,7 +122,8 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                      [f], {"sigmoid_max_derivative": float(sig.max()),
                            "sigmoid_derivative_beyond_10": float(sig[far].max()),
                            "tanh_derivative_beyond_10": float(th[far].max()),
-                           "sigmoid_chain_10": sig_max ** 10,
+                           "sigmoid_chain_10": sig_max ** 10, "sigmoid_mean_gradient": sig_mean,
+                           "tanh_mean_gradient": tanh_mean, "tanh_chain_10": tanh_mean ** 10,
                            "relu_min_positive": float(relu[pos].min()), "relu_max_negative": float(relu[neg].max()),
                            "leaky_0.1_negative": float(l1[neg].min()), "leaky_0.01_negative": float(l01[neg].min()),
                            "leaky_0.01_negative_max": float(l01[neg].max())},

@@ -32,7 +32,7 @@ def layer_outputs(net: nn.Sequential, x: np.ndarray) -> list[np.ndarray]:
 
 def worked_batch(xs: list[float] = WORKED_BATCH, gamma: float = WORKED_GAMMA, beta: float = WORKED_BETA,
                  eps: float = 1e-5) -> dict[str, np.ndarray | float]:
-    """Slide 140's four steps by hand, and fcnet's BatchNorm1d (γ, β set) on the same batch.
+    """Slide 141's four steps by hand, and fcnet's BatchNorm1d (γ, β set) on the same batch.
 
     μ_B = (1/m) Σ x_i;  σ_B² = (1/m) Σ (x_i − μ_B)²;  x̂_i = (x_i − μ_B) / √(σ_B² + ε);  y_i = γ x̂_i + β.
     """
@@ -50,7 +50,7 @@ def worked_batch(xs: list[float] = WORKED_BATCH, gamma: float = WORKED_GAMMA, be
 
 def gradient_flow(x: np.ndarray, y: np.ndarray, activation: str = "sigmoid", depth: int = 8,
                   seed: int = 0) -> dict[str, list[float]]:
-    """‖∂L/∂W_l‖ of every Linear layer after one backward pass, without and with batch norm (slides 138-139)."""
+    """‖∂L/∂W_l‖ of every Linear layer after one backward pass, without and with batch norm (slides 139-140)."""
     out = {}
     for bn in (False, True):
         fcnet.manual_seed(seed)
@@ -82,7 +82,7 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
             axes[r, k].set_title(tr(f"layer {k + 1}\nstd {o.std():.3f}", f"第{k + 1}层\n标准差 {o.std():.3f}"))
             axes[r, k].set_xlabel(tr("tanh output", "tanh 输出"))
         axes[r, 0].set_ylabel(tr("with BN", "有批归一化") if bn else tr("without BN", "无批归一化"))
-    fig.suptitle(slide_title("137-138", "tanh activations per layer, N(0, 0.03²) weights: batch norm restores the "
+    fig.suptitle(slide_title("138-139", "tanh activations per layer, N(0, 0.03²) weights: batch norm restores the "
                              "spread", "各层 tanh 激活值，N(0, 0.03²) 权值：批归一化解决信号消失"))
     figs = [save_figure(fig, out / "batchnorm.png")]
     flow = gradient_flow(ds.xs_train[:256], ds.y_train[:256], seed=seed)
@@ -93,10 +93,10 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
     ax.set_ylabel("‖∂L/∂W‖")
     ax.grid(alpha=0.3, which="both")
     ax.legend(loc="lower right")
-    ax.set_title(slide_title("138-139", "gradient per layer, 8 sigmoid layers, one batch",
+    ax.set_title(slide_title("139-140", "gradient per layer, 8 sigmoid layers, one batch",
                              "批归一化与梯度消失：8层 sigmoid 网络各层梯度"))
     figs.append(save_figure(fig, out / "batchnorm_gradient_flow.png"))
-    # learned γ, β (slide 140's question: is mean 0, variance 1 the best distribution?) and test time (slide 141)
+    # learned γ, β (slide 141's question: is mean 0, variance 1 the best distribution?) and test time (slide 141)
     fcnet.manual_seed(seed)
     net = nn.FullyConnectedNet(ds.num_features, [128, 128], 10, batchnorm=True)
     train(net, ds.xs_train, ds.y_train, epochs=8 if full else 5, lr=1e-3, seed=seed)
@@ -119,22 +119,22 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
     acc_pairs = float((np.concatenate(pairs) == ds.y_test[:360]).mean())
     layer = tr("layer", "层")
     tables = [
-        Table(tr(f"slide 140, step by step: one neuron over a batch of m = 4, γ = {WORKED_GAMMA}, β = {WORKED_BETA}, "
+        Table(tr(f"slide 141, step by step: one neuron over a batch of m = 4, γ = {WORKED_GAMMA}, β = {WORKED_BETA}, "
                  f"μ_B = {wb['mu']:.4f}, σ_B² = {wb['var']:.4f}",
-                 f"第140页批归一化算法逐步计算：一个神经元，批量 m = 4，γ = {WORKED_GAMMA}，β = {WORKED_BETA}，"
+                 f"第141页批归一化算法逐步计算：一个神经元，批量 m = 4，γ = {WORKED_GAMMA}，β = {WORKED_BETA}，"
                  f"μ_B = {wb['mu']:.4f}，σ_B² = {wb['var']:.4f}"),
               ["i", "x_i", "x_i − μ_B", "x̂_i", tr("y_i = γx̂_i + β (by hand)", "y_i = γx̂_i + β（手算）"),
                tr("fcnet BatchNorm1d", "fcnet BatchNorm1d")],
               [[i + 1, float(wb["x"][i]), float(wb["x"][i] - wb["mu"]), float(wb["xhat"][i]), float(wb["y"][i]),
                 float(wb["y_fcnet"][i])] for i in range(len(WORKED_BATCH))]),
-        Table(tr("slides 137-138: std of the tanh activations per layer", "第137-138页：各层 tanh 激活值的标准差"),
+        Table(tr("slides 138-139: std of the tanh activations per layer", "第138-139页：各层 tanh 激活值的标准差"),
               [tr("net", "网络"), *[f"{layer} {k}" for k in range(1, 7)]], [[k, *v] for k, v in stds.items()]),
-        Table(tr("slides 138-139: ‖∂L/∂W‖ per layer of an 8-layer sigmoid net (one batch of 256)",
-                 "第138-139页：8层 sigmoid 网络各层 ‖∂L/∂W‖（一个256样本的批量）"),
+        Table(tr("slides 139-140: ‖∂L/∂W‖ per layer of an 8-layer sigmoid net (one batch of 256)",
+                 "第139-140页：8层 sigmoid 网络各层 ‖∂L/∂W‖（一个256样本的批量）"),
               [tr("net", "网络"), *[f"{layer} {k}" for k in range(1, 10)], tr("layer 1 / last", "第1层/最后一层")],
               [[k, *g, g[0] / g[-1]] for k, g in flow.items()]),
-        Table(tr("slide 140: γ and β after training (they start at 1 and 0)",
-                 "第140页：训练后学到的 γ 与 β（初始为 1 和 0）"),
+        Table(tr("slide 141: γ and β after training (they start at 1 and 0)",
+                 "第141页：训练后学到的 γ 与 β（初始为 1 和 0）"),
               ["BN", "min γ", "mean γ", "max γ", "min β", "mean β", "max β",
                tr("share of units moved (|γ−1| or |β| > 0.01)", "偏离 (1, 0) 的神经元比例")], gb_rows),
         Table(tr("slide 141: test time", "第141页：单张样本测试"), [tr("normalisation", "归一化"), tr("test accuracy",
@@ -144,16 +144,16 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
         Table(tr("slide 141: one sample alone vs in a batch of 50 (eval mode)", "第141页：单张样本与50张批量的输出差"),
               ["max |difference|"], [[consistent]]),
     ]
-    claim = tr("Slide 137: normalise each neuron's output over the batch; if every layer's neurons are batch-"
-               "normalised, the signal no longer vanishes in the forward pass. Slides 138-139: subtract the mean, "
-               "divide by the standard deviation: batch norm and vanishing gradients. Slide 140: the algorithm "
+    claim = tr("Slide 138: normalise each neuron's output over the batch; if every layer's neurons are batch-"
+               "normalised, the signal no longer vanishes in the forward pass. Slides 139-140: subtract the mean, "
+               "divide by the standard deviation: batch norm and vanishing gradients. Slide 141: the algorithm "
                "(μ_B, σ_B², x̂_i, y_i = γx̂_i + β, γ and β learned) asks whether mean 0, variance 1 is the best "
-               "distribution: training moves γ and β away from 1 and 0. Slide 141: one test sample needs a mean "
-               "and variance: the running statistics give one sample the same answer alone as in a batch.",
-               "第137页：直接对神经元的输出进行批归一化；如果每一层的每个神经元进行批归一化，就能解决前向传递过程中的"
-               "信号消失问题。第138-139页：减均值、除方差——批归一化与梯度消失。第140页：批归一化算法（μ_B、σ_B²、"
+               "distribution: training moves γ and β away from 1 and 0. Slide 141 also asks: one test sample needs "
+               "a mean and variance: the running statistics give one sample the same answer alone as in a batch.",
+               "第138页：直接对神经元的输出进行批归一化；如果每一层的每个神经元进行批归一化，就能解决前向传递过程中的"
+               "信号消失问题。第139-140页：减均值、除方差——批归一化与梯度消失。第141页：批归一化算法（μ_B、σ_B²、"
                "x̂_i、平移缩放 y_i = γx̂_i + β，γ、β 为学习参数）问：0均值1方差是最有利于分类的分布吗？训练后 γ、β "
-               "偏离 1 和 0。第141页：单张样本测试时均值和方差用训练时的累计值，单张与批量结果相同。")
+               "偏离 1 和 0。第141页还问：单张样本测试时均值和方差用训练时的累计值，单张与批量结果相同。")
     return LabResult("batchnorm", SLIDES, tr("Batch normalisation", "批归一化"), claim, tables, figs,
                      {"stds": stds, "eval_accuracy": acc_eval, "pair_batch_accuracy": acc_pairs,
                       "single_vs_batch": consistent, "worked": {k: (v.tolist() if isinstance(v, np.ndarray) else v)

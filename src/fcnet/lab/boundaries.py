@@ -61,16 +61,36 @@ def run(out: Path, seed: int = 0, full: bool = False, problems: tuple[str, ...] 
     f = save_figure(fig, out / "boundaries.png")
     headers = [tr("problem", "问题")] + [tr("linear", "线性分类器") if not w else tr(f"{w} hidden", f"{w}个神经元")
                                          for w in WIDTHS]
+    # slide 46 measured: the smallest width within one point of each set's best, and the spread above it
+    need = {r[0]: next(w for w, a in zip(WIDTHS[1:], r[2:], strict=True) if a >= max(r[2:]) - 0.01) for r in rows}
+    above = {r[0]: [a for w, a in zip(WIDTHS[1:], r[2:], strict=True) if w >= need[r[0]]] for r in rows}
+    lo, hi = min(min(v) for v in above.values()), max(max(v) for v in above.values())
+    spread = max(max(v) - min(v) for v in above.values())
+    numbers.update({"width_needed": need, "accuracy_beyond_needed": [lo, hi], "spread_beyond_needed": spread})
+    needs = ", ".join(f"{k} {w}" for k, w in need.items())
+    worst = max(above, key=lambda k: max(above[k]) - min(above[k]))
+    worst_accs = ", ".join(f"{w}: {a:.1%}" for w, a in zip([w for w in WIDTHS[1:] if w >= need[worst]],
+                                                              above[worst], strict=True))
+    jump = max(rows, key=lambda r: r[2 + WIDTHS[1:].index(need[r[0]])] - r[2])
+    j0, j1 = jump[2], jump[2 + WIDTHS[1:].index(need[jump[0]])]
     gap = max(a - t for r, tr_ in zip(rows, test_rows, strict=True) for a, t in zip(r[1:], tr_[1:], strict=True))
     numbers["largest_train_test_gap"] = gap
     claim = tr("Slides 18-21: a linear classifier f = Wx + b separates only linearly separable classes; xor, "
                "circles and spirals are not. Slide 46: the more neurons, the more complex the boundary and the "
-               "better the classification of this set. Slide 47 warns that the net most accurate on the training "
+               f"better the classification of this set; measured, it holds up to the width a set needs (within one "
+               f"point of its best: {needs}; {jump[0]} {j0:.0%} with 3 neurons → {j1:.0%} with {need[jump[0]]}); "
+               f"beyond it wider nets gain nothing on these sets: training accuracy stays between {lo:.1%} and "
+               f"{hi:.1%}, within {spread:.1%} for each set ({worst}: {worst_accs}). Slide 47 "
+               "warns that the net most accurate on the training "
                f"set is not necessarily the best in real use (overfitting); on these clean toy sets the gap between "
                f"training and new points stays at most {gap:.1%}, so the warning does not bite here: the overfit lab "
                "(slides 142-162) shows when it does.",
                "第18-21页：线性分类器 f = Wx + b 只能分开线性可分的样本；xor、圆环和螺旋线性不可分。"
-               "第46页：神经元个数越多，分界面就可以越复杂，在这个集合上的分类能力就越强。"
+               "第46页：神经元个数越多，分界面就可以越复杂，在这个集合上的分类能力就越强；"
+               f"实测：这只在达到该集合所需的宽度之前成立（与最好结果相差不到一个百分点的最小宽度：{needs}；"
+               f"{jump[0]} 3个神经元 {j0:.0%} → {need[jump[0]]}个神经元 {j1:.0%}）；"
+               f"超过该宽度后更宽的网络在这些集合上不再有提高：训练集准确率保持在 {lo:.1%} 到 {hi:.1%} 之间，"
+               f"每个集合内相差不超过 {spread:.1%}（{worst}：{worst_accs}）。"
                "第47页提醒：对训练集分类精度最高的模型，在真实场景下识别性能未必是最好的（过拟合）；"
                f"在这些无噪声的玩具数据上，训练集与新样本的准确率差距至多 {gap:.1%}，此处过拟合不明显，"
                "过拟合实验（第142-162页）展示它何时出现。")

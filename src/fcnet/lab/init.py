@@ -81,7 +81,7 @@ def activation_stats(init: str, activation: str, std: float | None = None, layer
 
 
 def zero_init_symmetry(seed: int = 0, steps: int = 30) -> dict[str, dict[str, float]]:
-    """Slides 125-126: distinct hidden units (rows of W1) after SGD from all-zero, constant and random weights.
+    """Slides 126-127: distinct hidden units (rows of W1) after SGD from all-zero, constant and random weights.
 
     All-zero weights are exact zeros: then the hidden outputs are tanh(0) = 0, so neither W1 nor W2 gets any
     gradient and only the output bias learns.  A constant (0.05 everywhere) is the other reading of the slide:
@@ -111,7 +111,8 @@ def zero_init_symmetry(seed: int = 0, steps: int = 30) -> dict[str, dict[str, fl
     return out
 
 
-def _figures(out: Path, stats: dict[str, LayerStats]) -> list[Path]:
+def _figures(out: Path, stats: dict[str, LayerStats]) -> tuple[list[Path], dict[str, list[list[float]]]]:
+    """The mean/std lines and the histograms; also each histogram's x-limits, row by row (one x-axis per row)."""
     import matplotlib.pyplot as plt
 
     from fcnet.viz.plots import save_figure
@@ -131,32 +132,40 @@ def _figures(out: Path, stats: dict[str, LayerStats]) -> list[Path]:
         ax.grid(alpha=0.3, which="both")
     axes[0].set_ylabel(tr("mean of the activations", "均值"))
     axes[1].set_ylabel(tr("std of the activations", "标准差"))
+    axes[0].legend(loc="best", fontsize=8)
     axes[1].legend(loc="lower left", fontsize=8)
     fig.suptitle(slide_title("128-135", "per-layer mean and std of the activations, 10 layers of 500 units",
                              "各层激活值的均值与标准差：10个隐层，每层500个神经元"))
     line = save_figure(fig, out / "init_layer_stats.png")
     # 60 small axes: a fixed grid (no constrained layout) and stairs instead of bar patches keep this fast
-    fig, axes = plt.subplots(len(stats), 10, figsize=(14, 1.6 * len(stats) + 1.0), layout="none")
-    fig.subplots_adjust(left=0.11, right=0.99, top=0.92, bottom=0.1, wspace=0.12, hspace=0.35)
+    # one x-axis per row: the decay from layer to layer (e.g. Xavier + ReLU, slide 134) shows as the bars
+    # crowding towards 0, and each panel's title prints its std
+    fig, axes = plt.subplots(len(stats), 10, figsize=(14, 1.9 * len(stats) + 1.0), layout="none",
+                             sharex="row")
+    fig.subplots_adjust(left=0.11, right=0.99, top=0.91, bottom=0.08, wspace=0.12, hspace=0.75)
+    xlims = {}
     for i, (k, st) in enumerate(stats.items()):
         tanh = acts[k] == "tanh"
+        lim = 1.0 if tanh else max(max(float(np.percentile(a, 99.5)) for a in st.activations), 1e-6)
         for j, a in enumerate(st.activations):
             ax = axes[i, j]
-            lim = 1.0 if tanh else max(float(np.percentile(a, 99.5)), 1e-6)
             counts, edges = np.histogram(a, bins=30, range=(-lim, lim) if tanh else (0, lim))
             ax.stairs(counts, edges, fill=True, color="C0")
+            ax.set_xlim(-lim if tanh else 0, lim)
             ax.set_yticks([])
-            ax.set_xticks([-1, 0, 1] if tanh else [0])
-            ax.tick_params(labelsize=8)
-            if i == 0:
-                ax.set_title(tr(f"layer {j + 1}", f"第{j + 1}层"), fontsize=9)
+            ax.set_xticks([-1, 0, 1] if tanh else [0, float(np.floor(lim)) if lim >= 1 else round(lim / 2, 2)])
+            ax.tick_params(labelsize=7.5)
+            std = tr(f"std {st.stds[j]:.2g}", f"标准差 {st.stds[j]:.2g}")
+            ax.set_title(tr(f"layer {j + 1}\n", f"第{j + 1}层\n") + std if i == 0 else std, fontsize=8)
+        xlims[labels[k]] = [list(map(float, axes[i, j].get_xlim())) for j in range(len(st.activations))]
         axes[i, 0].set_ylabel(SHORT[k], fontsize=8.5, rotation=0, ha="right", va="center")
-    fig.supxlabel(tr("activation value (ReLU rows: 0 to the 99.5th percentile); bar height: count",
-                     "激活值（ReLU 行：0 到第99.5百分位）；高度：个数"), fontsize=9)
+    fig.supxlabel(tr("activation value, one x-axis per row (ReLU rows: 0 to the row's 99.5th percentile); "
+                     "bar height: count",
+                     "激活值，每行共用横轴（ReLU 行：0 到该行的第99.5百分位）；高度：个数"), fontsize=9)
     fig.suptitle(slide_title("128-135", "histograms of each layer's activations",
                              "各层激活值的分布直方图"))
     hist = save_figure(fig, out / "init_histograms.png", dpi=110)
-    return [line, hist]
+    return [line, hist], xlims
 
 
 def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
@@ -183,8 +192,8 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                         [[j + 1, xs.pre_vars[j], xs.predicted_vars[j],
                           (1.0 if j == 0 else xs.stds[j - 1] ** 2), xs.stds[j] ** 2] for j in range(10)]))
     sym = zero_init_symmetry(seed)
-    tables.append(Table(tr("slides 125-126: distinct hidden units after 30 SGD steps (32 units)",
-                           "第125-126页：30步 SGD 后不同隐层神经元的个数（共32个）"),
+    tables.append(Table(tr("slides 126-127: distinct hidden units after 30 SGD steps (32 units)",
+                           "第126-127页：30步 SGD 后不同隐层神经元的个数（共32个）"),
                         [tr("init", "初始化"), tr("max |W1| at start", "初始 max |W1|"),
                          tr("max change of W1", "W1 最大变化"), tr("distinct units", "不同神经元个数")],
                         [[k, v["start_max_abs"], v["w1_change"], v["distinct"]] for k, v in sym.items()]))
@@ -192,7 +201,7 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
     numbers.update({"means": {labels[k]: st.means for k, st in stats.items()}, "symmetry": sym,
                     "var_check": {"measured": xs.pre_vars, "predicted": xs.predicted_vars}, "samples": samples})
     claim = tr(
-        "Slide 125: with all-zero weights every unit computes the same and learns the same: they are one unit. "
+        "Slides 126-127: with all-zero weights every unit computes the same and learns the same: they are one unit. "
         "Slide 128: N(0, 0.01²) weights: all layers after the first two output ≈ 0; nothing reaches the output. "
         "Slide 129: N(0, 1): almost every neuron saturates at -1 or 1, local gradients are 0. Slide 132: "
         "Var(y) = n Var(w) Var(z), so var(w) = 1/N keeps the variance of y equal to that of z. Slide 133 says the "
@@ -200,15 +209,15 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
         "weighted sum (checked below), but tanh squashes it, so with exactly N(0, 1/N) the std still decays slowly "
         "(0.63 → 0.23 over 10 layers, against 0.21 → 0 on slide 128); scaling by tanh's gain 5/3 makes it hold. "
         "Slide 134: Xavier does not suit ReLU; slide 135: He N(0, 2/N) does.",
-        "第125页：全零初始化时网络中不同的神经元有相同的输出，进行同样的参数更新，等价于一个神经元。"
+        "第126-127页：全零初始化时网络中不同的神经元有相同的输出，进行同样的参数更新，等价于一个神经元。"
         "第128页：权值采样自 N(0, 0.01) 时，除了前两层，后续所有层的激活值为0，输入信息传递不到输出层。"
         "第129页：N(0, 1) 时几乎所有的神经元都饱和了（不是-1就是1），局部梯度都是零。"
         "第132页：Var(y) = n Var(w) Var(z)，var(w) = 1/N 时 y 的方差与 z 的方差一致。"
         "第133页说每层神经元激活值的方差基本相同；教训：该推导对加权和成立（见下表核对），但 tanh 会压缩方差，"
         "所以严格的 N(0, 1/N) 下标准差仍缓慢衰减（10层从0.63到0.23，而第128页是从0.21到0）；"
         "乘以 tanh 的增益 5/3 后结论成立。第134页：Xavier 初始化方法不太适合 ReLU；第135页：He 初始化 N(0, 2/N) 适合。")
-    return LabResult("init", SLIDES, tr("Weight initialisation", "权值初始化"), claim, tables,
-                     _figures(out, stats), numbers,
+    figs, numbers["histogram_xlims"] = _figures(out, stats)
+    return LabResult("init", SLIDES, tr("Weight initialisation", "权值初始化"), claim, tables, figs, numbers,
                      formulas=[r"\mathrm{Var}(y)=\sum_{i=1}^{n}\mathrm{Var}(w_i)\mathrm{Var}(z_i)=n\,"
                                r"\mathrm{Var}(w_i)\,\mathrm{Var}(z_i)",
                                r"w\sim\mathcal{N}(0,1/N)\ \text{(Xavier)}\qquad w\sim\mathcal{N}(0,2/N)\ \text{(He)}"])

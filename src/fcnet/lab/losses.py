@@ -68,8 +68,12 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                    "（第52页的示例数字在图片中，讲义文本中没有）")
     cap_probs = tr("softmax of slide 64's scores (correct class first)",
                    "第64页分数的 softmax（正确类别在前）")
-    cap_bird = tr("slides 53-58: q = softmax(s) against the true p = (bird)",
-                  "第53-58页：预测分布 q 与真实分布 p（bird）")
+    cap_bird = tr("slides 53-58: q = softmax(s) against the true p = (bird); the slide gives q, not the scores s: "
+                  "the scores s = ln q + 2 (ln q shifted by any constant) have softmax exactly q, the column "
+                  "softmax(ln q + 2) checks it, so q is a softmax output",
+                  "第53-58页：预测分布 q 与真实分布 p（bird）；幻灯片只给出 q，没有给出分数 s："
+                  "分数 s = ln q + 2（ln q 加任意常数）的 softmax 恰好等于 q，softmax(ln q + 2) 一列即此核对，"
+                  "说明 q 可以是 softmax 的输出")
     cap_id = tr("slide 56: the identity with a soft p", "第56页：三者之间关系（非 one-hot 的 p）")
     title = tr("Softmax, cross-entropy and hinge loss", "Softmax、交叉熵损失与多类支撑向量机损失")
     return LabResult("losses", SLIDES, title, claim,
