@@ -95,3 +95,41 @@ def test_missing_onnx_is_one_line_error_naming_the_extra(monkeypatch, tmp_path, 
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "pip install 'fcnet[export]'" in err
     assert not (tmp_path / "m.onnx").exists()
+
+
+@pytest.fixture
+def small_run(tmp_path):
+    from fcnet.data.dataset import Preprocess
+    from fcnet.nn import FullyConnectedNet
+
+    run_dir = tmp_path / "run"
+    io.save_model(run_dir, FullyConnectedNet(4, [3], 2, rng=0), Preprocess(), ["a", "b"])
+    return run_dir
+
+
+def _snapshot(d):
+    return {p: p.read_bytes() for p in d.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("fmt", ["onnx", "torch"])
+def test_export_never_writes_into_the_run_it_reads(small_run, capsys, fmt):
+    before = _snapshot(small_run)
+    out = small_run if fmt == "torch" else small_run / "model.onnx"
+    assert main(["export", str(small_run), "--format", fmt, "--out", str(out), "--overwrite"]) == 2
+    assert "inside a run directory" in capsys.readouterr().err
+    assert _snapshot(small_run) == before
+
+
+def test_export_refuses_to_replace_a_file_or_fill_a_directory_without_overwrite(small_run, tmp_path, capsys):
+    keep = tmp_path / "keep.txt"
+    keep.write_text("mine")
+    assert main(["export", str(small_run), "--format", "onnx", "--out", str(keep)]) == 2
+    assert "--overwrite" in capsys.readouterr().err and keep.read_text() == "mine"
+    full = tmp_path / "full"
+    full.mkdir()
+    (full / "notes.txt").write_text("mine")
+    assert main(["export", str(small_run), "--format", "torch", "--out", str(full)]) == 2
+    assert "not empty" in capsys.readouterr().err and sorted(p.name for p in full.iterdir()) == ["notes.txt"]
+    for out, msg in [(tmp_path, "is a directory"), (tmp_path / "missing" / "m.onnx", "does not exist"), ("", "empty")]:
+        assert main(["export", str(small_run), "--format", "onnx", "--out", str(out)]) == 2
+        assert msg in capsys.readouterr().err
