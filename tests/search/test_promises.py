@@ -312,3 +312,20 @@ def test_worker_drops_a_trial_given_up_under_it_and_goes_on(tmp_path, monkeypatc
     assert "trial 0 was given up while this worker ran it" in capsys.readouterr().err
     states = [t.state.name for t in optuna.load_study(study_name="s", storage=make_storage(url)).trials]
     assert states == ["FAIL", "COMPLETE"]
+
+
+def test_search_never_writes_into_a_training_run_or_a_file(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "model.json").write_text("{}")
+    (run / "summary.json").write_text('{"mine": 1}')
+    (tmp_path / "afile").write_text("mine")
+    (tmp_path / "bad.toml").write_text("space = 3\n")
+    for args, says in [(["--out", "run"], "is a training run"), (["--out", "afile"], "is a file"),
+                       (["--out", "nope", "--resume"], "no search to continue"),
+                       (["--out", "x", "--config", "bad.toml"], "[space] must be a table")]:
+        res = search(["--data", "digits", "--epochs", "1", "--trials", "2", "--space", "lr=loguniform:1e-4:1e-1",
+                      *args], cwd=tmp_path, timeout=60)
+        assert res.returncode == 2 and says in one_line(res.stderr), (args, res.stderr)
+    assert sorted(p.name for p in run.iterdir()) == ["model.json", "summary.json"]
+    assert (run / "summary.json").read_text() == '{"mine": 1}' and (tmp_path / "afile").read_text() == "mine"

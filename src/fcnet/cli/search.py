@@ -109,16 +109,32 @@ def dashboard(args: argparse.Namespace) -> int:
     return subprocess.call([exe, url])
 
 
+def check_out(out: Path, resume: bool) -> None:
+    """A search writes its own directory: never a file, never a training run's directory."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file, not a directory: choose another --out")
+    if (out / "model.json").exists() or (out / "checkpoint").is_dir():
+        raise ConfigError(f"--out {out} is a training run, not a search directory: choose another --out")
+    if resume and not out.is_dir():
+        raise ConfigError(f"--resume: {out} does not exist, so there is no search to continue; "
+                          "drop --resume to start one or give its --out")
+
+
 def run(args: argparse.Namespace) -> int:
     from fcnet.search.runners import SearchConfig, check_completed, run_search
     from fcnet.search.space import parse_space, space_from_dict
 
     out = Path(getattr(args, "out", None) or "search")
+    check_out(out, args.resume)
     config: dict[str, Any] = {}
     space = {}
     if args.config:
         raw = read_toml(args.config)
-        space = space_from_dict(raw.pop("space", {}), f"{args.config} [space]")
+        raw_space = raw.pop("space", {})
+        if not isinstance(raw_space, dict):
+            raise ConfigError(f"{args.config}: [space] must be a table like lr = \"loguniform:1e-4:1e-1\", "
+                              f"got {raw_space!r}")
+        space = space_from_dict(raw_space, f"{args.config} [space]")
         config = parse_config(raw, args.config)
     space.update(parse_space(args.space))
     skip = {"func", "command", "action", "space", "strategy", "trials", "workers", "coarse_epochs", "pruner",
