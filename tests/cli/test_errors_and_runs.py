@@ -393,3 +393,11 @@ def test_memory_check_names_the_option_to_lower():
         check_memory(opts, 64, 10, 10**7, available=10**9)
     with pytest.raises(ConfigError, match="lower --hidden"):
         check_memory(resolve({"hidden": [100_000, 100_000]}), 64, 10, 128, available=10**9)
+
+
+def test_val_split_that_leaves_no_training_sample(tmp_path, capsys, monkeypatch):
+    code, _, err = fcnet(["train", "--data", "digits", "--subset", "100", "--val-split", "0.999", "--epochs", "1",
+                          "--hidden", "8", "--quiet", "--out", "r"], capsys, tmp_path, monkeypatch)
+    one_line(code, err, 2, "--val-split 0.999")
+    assert "--subset" in err
+    assert not (tmp_path / "r" / "model.json").exists()
