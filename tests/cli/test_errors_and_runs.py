@@ -401,3 +401,12 @@ def test_val_split_that_leaves_no_training_sample(tmp_path, capsys, monkeypatch)
     one_line(code, err, 2, "--val-split 0.999")
     assert "--subset" in err
     assert not (tmp_path / "r" / "model.json").exists()
+
+
+def test_npz_whose_train_and_test_features_disagree(tmp_path, capsys, monkeypatch):
+    np.savez(tmp_path / "bad.npz", x_train=np.ones((30, 5)), y_train=np.arange(30) % 2,
+             x_test=np.ones((10, 3)), y_test=np.arange(10) % 2)
+    code, _, err = fcnet(["train", "--data", "bad.npz", "--epochs", "1", "--quiet", "--out", "r"],
+                         capsys, tmp_path, monkeypatch)
+    one_line(code, err, 2, "bad.npz")
+    assert "(30, 5)" in err and "(10, 3)" in err
