@@ -410,3 +410,16 @@ def test_npz_whose_train_and_test_features_disagree(tmp_path, capsys, monkeypatc
                          capsys, tmp_path, monkeypatch)
     one_line(code, err, 2, "bad.npz")
     assert "(30, 5)" in err and "(10, 3)" in err
+
+
+def test_playground_address_that_cannot_be_bound(tmp_path, capsys, monkeypatch):
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        code, _, err = fcnet(["playground", "--port", str(port), "--no-browser"], capsys, tmp_path, monkeypatch)
+    one_line(code, err, 2, "--port")
+    code, _, err = fcnet(["playground", "--host", "256.1.1.1", "--no-browser"], capsys, tmp_path, monkeypatch)
+    one_line(code, err, 2, "--host 256.1.1.1")
