@@ -423,3 +423,21 @@ def test_playground_address_that_cannot_be_bound(tmp_path, capsys, monkeypatch):
     one_line(code, err, 2, "--port")
     code, _, err = fcnet(["playground", "--host", "256.1.1.1", "--no-browser"], capsys, tmp_path, monkeypatch)
     one_line(code, err, 2, "--host 256.1.1.1")
+
+
+@pytest.mark.parametrize("field,value", [("activation", "bogus"), ("config", "relu"), ("dtype", "int8"),
+                                         ("hidden", [16, -1])])
+def test_hand_edited_model_config_is_refused(saved_run, tmp_path, capsys, monkeypatch, field, value):
+    d = tmp_path / "run"
+    shutil.copytree(saved_run, d)
+    meta = json.loads((d / "model.json").read_text())
+    if field == "config":
+        meta["config"] = value
+    else:
+        meta["config"][field] = value
+    (d / "model.json").write_text(json.dumps(meta))
+    for cmd in (["eval", str(d)], ["predict", str(d), "q.npy"]):
+        np.save(tmp_path / "q.npy", np.zeros((1, 64), dtype=np.float32))
+        code, _, err = fcnet(cmd, capsys, tmp_path, monkeypatch)
+        one_line(code, err, 2, "model.json")
+        assert f"{field!r}" in err or field in err, err
