@@ -393,3 +393,51 @@ def test_memory_check_names_the_option_to_lower():
         check_memory(opts, 64, 10, 10**7, available=10**9)
     with pytest.raises(ConfigError, match="lower --hidden"):
         check_memory(resolve({"hidden": [100_000, 100_000]}), 64, 10, 128, available=10**9)
+
+
+def test_val_split_that_leaves_no_training_sample(tmp_path, capsys, monkeypatch):
+    code, _, err = fcnet(["train", "--data", "digits", "--subset", "100", "--val-split", "0.999", "--epochs", "1",
+                          "--hidden", "8", "--quiet", "--out", "r"], capsys, tmp_path, monkeypatch)
+    one_line(code, err, 2, "--val-split 0.999")
+    assert "--subset" in err
+    assert not (tmp_path / "r" / "model.json").exists()
+
+
+def test_npz_whose_train_and_test_features_disagree(tmp_path, capsys, monkeypatch):
+    np.savez(tmp_path / "bad.npz", x_train=np.ones((30, 5)), y_train=np.arange(30) % 2,
+             x_test=np.ones((10, 3)), y_test=np.arange(10) % 2)
+    code, _, err = fcnet(["train", "--data", "bad.npz", "--epochs", "1", "--quiet", "--out", "r"],
+                         capsys, tmp_path, monkeypatch)
+    one_line(code, err, 2, "bad.npz")
+    assert "(30, 5)" in err and "(10, 3)" in err
+
+
+def test_playground_address_that_cannot_be_bound(tmp_path, capsys, monkeypatch):
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        code, _, err = fcnet(["playground", "--port", str(port), "--no-browser"], capsys, tmp_path, monkeypatch)
+    one_line(code, err, 2, "--port")
+    code, _, err = fcnet(["playground", "--host", "256.1.1.1", "--no-browser"], capsys, tmp_path, monkeypatch)
+    one_line(code, err, 2, "--host 256.1.1.1")
+
+
+@pytest.mark.parametrize("field,value", [("activation", "bogus"), ("config", "relu"), ("dtype", "int8"),
+                                         ("hidden", [16, -1])])
+def test_hand_edited_model_config_is_refused(saved_run, tmp_path, capsys, monkeypatch, field, value):
+    d = tmp_path / "run"
+    shutil.copytree(saved_run, d)
+    meta = json.loads((d / "model.json").read_text())
+    if field == "config":
+        meta["config"] = value
+    else:
+        meta["config"][field] = value
+    (d / "model.json").write_text(json.dumps(meta))
+    for cmd in (["eval", str(d)], ["predict", str(d), "q.npy"]):
+        np.save(tmp_path / "q.npy", np.zeros((1, 64), dtype=np.float32))
+        code, _, err = fcnet(cmd, capsys, tmp_path, monkeypatch)
+        one_line(code, err, 2, "model.json")
+        assert f"{field!r}" in err or field in err, err

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import socket
 import sys
 import threading
 import webbrowser
@@ -38,9 +40,36 @@ def _import_server() -> Any:
     return uvicorn, create_app
 
 
+def _check_bindable(host: str, port: int) -> None:
+    """Refuse in one line, before the server starts, an address this machine cannot listen on."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise ConfigError(f"--host {host} is not an address this machine can listen on ({exc}): "
+                          "use 127.0.0.1 (the default), 0.0.0.0 or one of this machine's addresses") from None
+    for family, kind, proto, _, addr in infos:
+        try:
+            with socket.socket(family, kind, proto) as sock:
+                if sys.platform != "win32":  # as the server's own socket does
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.bind(addr)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            if exc.errno == errno.EADDRINUSE:
+                fix = "another program listens there: pick another --port (0 picks a free one)"
+            elif exc.errno == errno.EADDRNOTAVAIL:
+                fix = "it is not an address of this machine: use --host 127.0.0.1 (the default) or 0.0.0.0"
+            elif exc.errno == errno.EACCES:
+                fix = "ports below 1024 need privileges: pick a --port ≥ 1024 (0 picks a free one)"
+            else:
+                fix = "pick another --host or --port"
+            raise ConfigError(f"cannot listen on --host {host} --port {port} ({reason}); {fix}") from None
+
+
 def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise ConfigError(f"--port must be between 0 and 65535, got {args.port}")
+    _check_bindable(args.host, args.port)
     uvicorn, create_app = _import_server()
     if args.host not in LOCAL_HOSTS:
         print(f"warning: --host {args.host} makes the playground reachable from other machines; anyone who can "

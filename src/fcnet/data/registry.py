@@ -200,7 +200,11 @@ def load_file(path: str | Path, test_fraction: float = 0.2, seed: int = 0) -> Da
         xtr, ytr, xte, yte = _holdout(x, y, test_fraction, seed)
     else:
         raise DataError(f"unsupported data file {path.name!r}: use a .npz or .csv file")
+    shapes = np.shape(xtr), np.shape(xte)
     xtr, xte = _features(path, xtr, "train"), _features(path, xte, "test")
+    if xtr.shape[1] != xte.shape[1]:
+        raise DataError(f"{path}: x_train has shape {shapes[0]} ({xtr.shape[1]} features) but x_test has shape "
+                        f"{shapes[1]} ({xte.shape[1]} features); both parts need the same features per sample")
     ytr, yte, classes = _class_indices(path, np.asarray(ytr), np.asarray(yte))
     for x, y, part in ((xtr, ytr, "train"), (xte, yte, "test")):
         check_arrays(x, y, len(classes), f"{path.name} ({part})")

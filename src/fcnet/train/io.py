@@ -19,6 +19,8 @@ from safetensors.numpy import load_file, save
 
 from fcnet.data.dataset import Preprocess
 from fcnet.errors import ModelFileError
+from fcnet.nn.activations import ACTIVATIONS
+from fcnet.nn.layers import INITS
 from fcnet.nn.network import FullyConnectedNet
 
 __all__ = ["atomic_write", "load_arrays", "load_model", "save_arrays", "save_model", "write_json"]
@@ -119,7 +121,11 @@ def load_model(directory: str | Path) -> tuple[FullyConnectedNet, Preprocess, di
         raise ModelFileError(f"{meta_path} is corrupted ({exc})") from None
     arrays = load_arrays(directory / "model.safetensors")
     mean, std = arrays.pop("preprocess.mean", None), arrays.pop("preprocess.std", None)
-    model = FullyConnectedNet.from_config(config, rng=0)
+    _check_config(meta_path, config)
+    try:
+        model = FullyConnectedNet.from_config(config, rng=0)
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError(f"{meta_path}: its config entry is corrupted ({exc}); retrain the run") from None
     try:
         model.load_state_dict(arrays)
     except (KeyError, ValueError) as exc:
@@ -131,6 +137,56 @@ def load_model(directory: str | Path) -> tuple[FullyConnectedNet, Preprocess, di
         raise ModelFileError(f"{meta_path}: its preprocess entry is corrupted ({exc})") from None
     _check_model(directory, model, pre, meta)
     return model, pre, meta
+
+
+_DTYPES = ("float16", "float32", "float64")
+
+
+def _check_config(meta_path: Path, config: Any) -> None:
+    """Refuse a hand-edited ``config`` entry in one line naming the field, before building the net."""
+    def bad(field: str, want: str, got: Any) -> ModelFileError:
+        return ModelFileError(f"{meta_path}: config field {field!r} must be {want}, got {got!r}; "
+                              "fix model.json or retrain the run")
+
+    def is_int(v: Any) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool)
+
+    def is_num(v: Any) -> bool:
+        return isinstance(v, int | float) and not isinstance(v, bool) and bool(np.isfinite(v))
+
+    if not isinstance(config, dict):
+        raise ModelFileError(f"{meta_path}: its config entry must be an object (a JSON dict), got "
+                             f"{type(config).__name__} {config!r}; fix model.json or retrain the run")
+    known = ("in_features", "hidden", "classes", "activation", "batchnorm", "dropout", "init", "std",
+             "negative_slope", "dtype")
+    for key in config:
+        if key not in known:
+            raise ModelFileError(f"{meta_path}: unknown config field {key!r} (known: {', '.join(known)}); "
+                                 "fix model.json or retrain the run")
+    for key in ("in_features", "classes"):
+        if key not in config:
+            raise ModelFileError(f"{meta_path}: config field {key!r} is missing; fix model.json or retrain the run")
+        if not is_int(config[key]) or config[key] < 1:
+            raise bad(key, "an integer ≥ 1", config[key])
+    hidden = config.get("hidden", [])
+    if not isinstance(hidden, list) or not all(is_int(h) and h >= 1 for h in hidden):
+        raise bad("hidden", "a list of integers ≥ 1", hidden)
+    if config.get("activation", "relu") not in ACTIVATIONS:
+        raise bad("activation", f"one of {', '.join(ACTIVATIONS)}", config.get("activation"))
+    if config.get("init", "he") not in INITS:
+        raise bad("init", f"one of {', '.join(INITS)}", config.get("init"))
+    if config.get("dtype", "float32") not in _DTYPES:
+        raise bad("dtype", f"one of {', '.join(_DTYPES)}", config.get("dtype"))
+    if not isinstance(config.get("batchnorm", False), bool):
+        raise bad("batchnorm", "true or false", config.get("batchnorm"))
+    dropout = config.get("dropout", 0.0)
+    if not is_num(dropout) or not 0 <= dropout < 1:
+        raise bad("dropout", "a number in [0, 1)", dropout)
+    std = config.get("std")
+    if std is not None and (not is_num(std) or std <= 0):
+        raise bad("std", "null or a finite number > 0", std)
+    if not is_num(config.get("negative_slope", 0.01)):
+        raise bad("negative_slope", "a finite number", config.get("negative_slope"))
 
 
 def _check_model(directory: Path, model: FullyConnectedNet, pre: Preprocess, meta: dict[str, Any]) -> None:

@@ -75,7 +75,12 @@ def prepare_data(opts: Mapping[str, Any]) -> Prepared:
                         "a classifier needs at least two classes (an accuracy of 100% would mean nothing)")
     xtr, ytr, xva, yva = ds.x_train, ds.y_train, None, None
     if opts.get("val_split"):
-        xtr, ytr, xva, yva = split(ds.x_train, ds.y_train, opts["val_split"], opts["seed"])
+        frac = opts["val_split"]
+        xtr, ytr, xva, yva = split(ds.x_train, ds.y_train, frac, opts["seed"])
+        if len(ytr) < 1 or len(yva) < 1:
+            raise ConfigError(f"--val-split {frac} of the {len(ds.y_train)} {ds.name} training samples leaves "
+                              f"{len(ytr)} for training and {len(yva)} for validation: lower --val-split "
+                              "or raise --subset (a run needs at least 1 of each)")
     pre = ds.preprocess
     if opts.get("standardize", True):
         pre.fit(xtr)
