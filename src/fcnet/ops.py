@@ -307,6 +307,22 @@ class GetItem(Function):
 # --- activations ------------------------------------------------------------------------
 
 
+def _same_layout(g, saved) -> bool:
+    """Whether g and the saved forward array are C-contiguous NumPy arrays of one shape (kernel-ready)."""
+    return (isinstance(g, np.ndarray) and isinstance(saved, np.ndarray) and g.shape == saved.shape
+            and g.flags.c_contiguous and saved.flags.c_contiguous and g.dtype.kind == "f")
+
+
+def _fused_backward(name, g, out):
+    """The gradient gx from the compiled one-pass kernel ``name``(g, out, gx), or None on the NumPy path."""
+    k = cpu_kernels()
+    if k is None or not _same_layout(g, out) or g.dtype != out.dtype:
+        return None
+    gx = np.empty_like(g)
+    getattr(k, name)(g.reshape(-1), out.reshape(-1), gx.reshape(-1))
+    return gx
+
+
 class Sigmoid(Function):
     """out = σ(a) = 1 / (1 + e^-a); da = g * out * (1 - out) (at most g / 4).
 
@@ -322,7 +338,8 @@ class Sigmoid(Function):
 
     def backward(self, g):
         out = self.out
-        return g * (out * (1.0 - out))
+        gx = _fused_backward("sigmoid_backward", g, out)
+        return gx if gx is not None else g * (out * (1.0 - out))
 
 
 class Tanh(Function):
@@ -333,7 +350,8 @@ class Tanh(Function):
         return self.out
 
     def backward(self, g):
-        return g * (1.0 - self.out * self.out)
+        gx = _fused_backward("tanh_backward", g, self.out)
+        return gx if gx is not None else g * (1.0 - self.out * self.out)
 
 
 class ReLU(Function):
@@ -371,6 +389,11 @@ class LeakyReLU(Function):
         return xp_of(a).where(self.pos, a, a * negative_slope)
 
     def backward(self, g):
+        k = cpu_kernels()
+        if k is not None and _same_layout(g, self.pos) and isinstance(self.slope, (int, float)):
+            gx = np.empty_like(g)
+            k.leaky_relu_backward(g.reshape(-1), self.pos.reshape(-1), g.dtype.type(self.slope), gx.reshape(-1))
+            return gx
         return xp_of(g).where(self.pos, g, g * self.slope)
 
 

@@ -185,3 +185,52 @@ def test_disk_cache_moves_to_the_user_cache_when_the_package_is_read_only(monkey
     monkeypatch.delenv("NUMBA_CACHE_DIR")
     kernels._cache_dir()
     assert "NUMBA_CACHE_DIR" not in kernels.os.environ  # a writable package keeps its own __pycache__
+
+
+def _activation_run(path, name, dtype):
+    kernels.use(path)
+    rng = np.random.default_rng(2)
+    h = fcnet.Tensor((rng.standard_normal((33, 17)) * 3).astype(dtype), requires_grad=True)
+    out = h.leaky_relu(0.1) if name == "leaky_relu" else getattr(h, name)()
+    out.backward(rng.standard_normal((33, 17)).astype(dtype))
+    return out.data, h.grad
+
+
+@pytest.mark.parametrize("name", ["leaky_relu", "sigmoid", "tanh"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_activation_backward_kernels_agree_with_the_reference(path_switch, monkeypatch, name, dtype):
+    ref = _activation_run("numpy", name, dtype)
+    calls = []
+    kernel = f"{name}_backward"
+    real = getattr(kernels.compiled(), kernel) if kernels.use("numba") == "numba" else None
+    monkeypatch.setattr(kernels.compiled(), kernel, lambda *a: (calls.append(1), real(*a))[1])
+    fast = _activation_run("numba", name, dtype)
+    assert calls, f"the compiled {kernel} did not run"
+    for a, b in zip(ref, fast, strict=True):
+        assert a.dtype == b.dtype == dtype
+        np.testing.assert_array_equal(a, b)  # the gate's own operations in its order: exact
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "sigmoid", "tanh"])
+@pytest.mark.parametrize("path", ["numpy", "numba"])
+def test_inference_fuses_bias_and_activation_in_place(path_switch, monkeypatch, path, activation):
+    kernels.use(path)
+    model = nn.FullyConnectedNet(20, [16, 8], 3, activation=activation, negative_slope=0.1, rng=0)
+    model.eval()
+    x = np.random.default_rng(3).standard_normal((50, 20)).astype(np.float32)
+    graph = model(fcnet.tensor(x))  # the parameters require grad: Linear gate then activation gate
+    assert graph.requires_grad
+    fused, passes = [], []
+    real = F.linear_activation
+    monkeypatch.setattr(F, "linear_activation", lambda *a: (fused.append(a[3]), real(*a))[1])
+    if path == "numba":
+        one_pass = kernels.compiled().bias_activation
+        monkeypatch.setattr(kernels.compiled(), "bias_activation", lambda *a: (passes.append(1), one_pass(*a)))
+    with fcnet.no_grad():
+        out = model(fcnet.tensor(x))
+    assert fused == [activation, activation] and not out.requires_grad
+    assert len(passes) == (2 if path == "numba" else 0)
+    if path == "numpy" or activation in ("relu", "leaky_relu"):
+        np.testing.assert_array_equal(out.data, graph.data)  # the same arithmetic, in place
+    else:  # Numba's exp/tanh against NumPy's: within an ulp or two of float32
+        np.testing.assert_allclose(out.data, graph.data, rtol=2e-6, atol=2e-7)

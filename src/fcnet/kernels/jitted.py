@@ -98,6 +98,56 @@ def relu_backward(g, out, gx):  # pragma: no cover - compiled
 
 
 @njit(**_JIT)
+def leaky_relu_backward(g, pos, slope, gx):  # pragma: no cover - compiled
+    """Leaky ReLU backward: gx = g where a > 0, else α g (one pass)."""
+    for i in range(g.size):
+        gx[i] = g[i] if pos[i] else g[i] * slope
+
+
+@njit(**_JIT)
+def sigmoid_backward(g, out, gx):  # pragma: no cover - compiled
+    """Sigmoid backward: gx = g · (σ (1 - σ)) from the saved output σ (one pass)."""
+    one = g.dtype.type(1)
+    for i in range(g.size):
+        o = out[i]
+        gx[i] = g[i] * (o * (one - o))
+
+
+@njit(**_JIT)
+def tanh_backward(g, out, gx):  # pragma: no cover - compiled
+    """Tanh backward: gx = g · (1 - tanh²) from the saved output (one pass)."""
+    one = g.dtype.type(1)
+    for i in range(g.size):
+        o = out[i]
+        gx[i] = g[i] * (one - o * o)
+
+
+@njit(**_JIT)
+def bias_activation(out, b, kind, slope):  # pragma: no cover - compiled
+    """In place on the GEMM output: out = act(out + b), one pass over (N, C).
+
+    ``kind``: 0 none, 1 ReLU, 2 leaky ReLU (slope α), 3 sigmoid, 4 tanh; the arithmetic of
+    each is that of its gate's NumPy forward.
+    """
+    zero = out.dtype.type(0)
+    one = out.dtype.type(1)
+    n, c = out.shape
+    for i in range(n):
+        for j in range(c):
+            v = out[i, j] + b[j]
+            if kind == 1:
+                v = v if v > zero else zero
+            elif kind == 2:
+                v = v if v > zero else v * slope
+            elif kind == 3:
+                e = math.exp(-abs(v))
+                v = one / (one + e) if v >= zero else e / (one + e)
+            elif kind == 4:
+                v = math.tanh(v)
+            out[i, j] = v
+
+
+@njit(**_JIT)
 def relu_forward(a, out):  # pragma: no cover - compiled
     """ReLU forward: out = max(a, 0)."""
     zero = a.dtype.type(0)
