@@ -234,3 +234,32 @@ def test_inference_fuses_bias_and_activation_in_place(path_switch, monkeypatch, 
         np.testing.assert_array_equal(out.data, graph.data)  # the same arithmetic, in place
     else:  # Numba's exp/tanh against NumPy's: within an ulp or two of float32
         np.testing.assert_allclose(out.data, graph.data, rtol=2e-6, atol=2e-7)
+
+
+def _bn_dropout_run(path, dtype):
+    kernels.use(path)
+    rng = np.random.default_rng(4)
+    x = fcnet.Tensor((rng.standard_normal((37, 12)) * 2 + 1).astype(dtype), requires_grad=True)
+    gamma = fcnet.Tensor(rng.standard_normal(12).astype(dtype), requires_grad=True)
+    beta = fcnet.Tensor(rng.standard_normal(12).astype(dtype), requires_grad=True)
+    y = F.batch_norm(x, gamma, beta)
+    z = F.dropout(y, p=0.3, rng=7)
+    z.backward(rng.standard_normal((37, 12)).astype(dtype))
+    return y.data, z.data, x.grad, gamma.grad, beta.grad
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batch_norm_and_dropout_kernels_agree_with_the_reference(path_switch, monkeypatch, dtype):
+    ref = _bn_dropout_run("numpy", dtype)
+    kernels.use("numba")
+    calls = []
+    for name in ("batch_norm_forward", "batch_norm_backward", "dropout_mask"):
+        real = getattr(kernels.compiled(), name)
+        monkeypatch.setattr(kernels.compiled(), name,
+                            lambda *a, _n=name, _f=real: (calls.append(_n), _f(*a))[1])
+    fast = _bn_dropout_run("numba", dtype)
+    assert calls == ["batch_norm_forward", "dropout_mask", "batch_norm_backward"]
+    assert ((ref[1] == 0) == (fast[1] == 0)).all() and (fast[1] == 0).any()  # the same units dropped
+    for a, b in zip(ref, fast, strict=True):
+        assert a.dtype == b.dtype == dtype and a.shape == b.shape
+        np.testing.assert_array_equal(a, b)  # the gate's operations in its order: exact
