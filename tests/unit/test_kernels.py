@@ -225,11 +225,12 @@ def test_inference_fuses_bias_and_activation_in_place(path_switch, monkeypatch, 
     monkeypatch.setattr(F, "linear_activation", lambda *a: (fused.append(a[3]), real(*a))[1])
     if path == "numba":
         one_pass = kernels.compiled().bias_activation
-        monkeypatch.setattr(kernels.compiled(), "bias_activation", lambda *a: (passes.append(1), one_pass(*a)))
+        monkeypatch.setattr(kernels.compiled(), "bias_activation", lambda *a: (passes.append(a[2]), one_pass(*a)))
     with fcnet.no_grad():
         out = model(fcnet.tensor(x))
     assert fused == [activation, activation] and not out.requires_grad
-    assert len(passes) == (2 if path == "numba" else 0)
+    kind = {"relu": 1, "leaky_relu": 2, "sigmoid": 3, "tanh": 4}[activation]
+    assert passes == ([kind, kind, 0] if path == "numba" else [])  # two fused layers, then the output's bias
     if path == "numpy" or activation in ("relu", "leaky_relu"):
         np.testing.assert_array_equal(out.data, graph.data)  # the same arithmetic, in place
     else:  # Numba's exp/tanh against NumPy's: within an ulp or two of float32
@@ -263,3 +264,25 @@ def test_batch_norm_and_dropout_kernels_agree_with_the_reference(path_switch, mo
     for a, b in zip(ref, fast, strict=True):
         assert a.dtype == b.dtype == dtype and a.shape == b.shape
         np.testing.assert_array_equal(a, b)  # the gate's operations in its order: exact
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_linear_bias_and_relu_forward_kernels_are_exact(path_switch, monkeypatch, dtype):
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((9, 5)).astype(dtype)
+    w, b = rng.standard_normal((4, 5)).astype(dtype), rng.standard_normal(4).astype(dtype)
+    h = np.array([[-0.0, np.nan, -1.0, 2.0, 0.0, -np.inf, np.inf]], dtype)
+    outs = {}
+    for path in ("numpy", "numba"):
+        kernels.use(path)
+        calls = []
+        if path == "numba":
+            for name in ("bias_activation", "relu_forward"):
+                real = getattr(kernels.compiled(), name)
+                monkeypatch.setattr(kernels.compiled(), name, lambda *a, _f=real, _n=name: (calls.append(_n), _f(*a)))
+        lin = ops.Linear.apply(fcnet.tensor(x), fcnet.tensor(w), fcnet.tensor(b)).data
+        outs[path] = (lin, F.relu(fcnet.tensor(h)).data)
+        assert calls == ([] if path == "numpy" else ["bias_activation", "relu_forward"])
+    for a, c in zip(outs["numpy"], outs["numba"], strict=True):
+        np.testing.assert_array_equal(a, c)
+        assert (np.signbit(a) == np.signbit(c)).all()  # -0 becomes +0 on both, NaN stays NaN

@@ -136,7 +136,7 @@ def bias_activation(out, b, kind, slope):  # pragma: no cover - compiled
         for j in range(c):
             v = out[i, j] + b[j]
             if kind == 1:
-                v = v if v > zero else zero
+                v = zero if v <= zero else v
             elif kind == 2:
                 v = v if v > zero else v * slope
             elif kind == 3:
@@ -149,10 +149,10 @@ def bias_activation(out, b, kind, slope):  # pragma: no cover - compiled
 
 @njit(**_JIT)
 def relu_forward(a, out):  # pragma: no cover - compiled
-    """ReLU forward: out = max(a, 0)."""
+    """ReLU forward: out = max(a, 0), as NumPy's maximum: NaN stays NaN, -0 becomes +0."""
     zero = a.dtype.type(0)
     for i in range(a.size):
-        out[i] = a[i] if a[i] > zero else zero
+        out[i] = zero if a[i] <= zero else a[i]
 
 
 @njit(**_JIT)
