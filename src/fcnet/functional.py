@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 
 from fcnet import backend, ops
-from fcnet.tensor import Tensor, tensor
+from fcnet.tensor import Tensor, is_grad_enabled, tensor
 
 __all__ = [
     "abs", "batch_norm", "batch_norm_composite", "cross_entropy", "cross_entropy_composite",
-    "dropout", "entropy", "exp", "kl_div", "leaky_relu", "linear", "linear_composite", "log",
+    "dropout", "entropy", "exp", "kl_div", "leaky_relu", "linear", "linear_activation", "linear_composite", "log",
     "log_softmax", "matmul", "max", "maximum", "mean", "mse_loss", "multiclass_hinge", "relu",
     "reshape", "sigmoid", "sigmoid_composite", "softmax", "sum", "tanh", "transpose",
 ]
@@ -117,6 +117,43 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return ops.Linear.apply(*args)
 
 
+_ACTIVATION_KIND = {"relu": 1, "leaky_relu": 2, "sigmoid": 3, "tanh": 4}
+
+
+def linear_activation(x: Any, weight: Tensor, bias: Tensor | None = None, activation: str = "relu",
+                      negative_slope: float = 0.01) -> Tensor:
+    """One hidden layer of slide 22, h = act(x Wᵀ + b) of slide 22 (act: "relu", "leaky_relu", "sigmoid", "tanh").
+
+    With a graph to record it is the linear gate followed by the activation gate.  Without one
+    (inside ``no_grad``, or when nothing requires grad: inference) nothing keeps the
+    pre-activation, so the bias and the activation are applied in place on the matrix product's
+    output, in one compiled pass (NumPy path: the activation gate's own arithmetic, in place
+    where it can be).
+    """
+    if activation not in _ACTIVATION_KIND:
+        raise ValueError(f"unknown activation {activation!r}: choose one of {', '.join(_ACTIVATION_KIND)}")
+    x = _t(x)
+    params = (x, weight) if bias is None else (x, weight, bias)
+    graph = is_grad_enabled() and any(p.requires_grad for p in params)
+    xd, wd = x.data, weight.data
+    if (graph or not isinstance(xd, np.ndarray) or not isinstance(wd, np.ndarray) or xd.ndim != 2
+            or xd.shape[1] != wd.shape[1]):
+        h = linear(x, weight, bias)
+        return h.leaky_relu(negative_slope) if activation == "leaky_relu" else getattr(h, activation)()
+    out = xd @ wd.T  # the Linear gate's product, so the bits are the gate's
+    b = np.zeros(out.shape[1], out.dtype) if bias is None else bias.data
+    k = backend.cpu_kernels()
+    if k is not None and out.dtype.kind == "f" and b.dtype == out.dtype and out.flags.c_contiguous:
+        k.bias_activation(out, b, _ACTIVATION_KIND[activation], out.dtype.type(negative_slope))
+        return Tensor(out, _raw=True)
+    if bias is not None:
+        out += b
+    if activation == "relu":
+        return Tensor(np.maximum(out, 0, out=out), _raw=True)
+    h = Tensor(out, _raw=True)
+    return h.leaky_relu(negative_slope) if activation == "leaky_relu" else getattr(h, activation)()
+
+
 def linear_composite(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """F = x Wᵀ + b from the matmul, transpose and add gates."""
     out = _t(x) @ weight.T
@@ -149,8 +186,14 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True,
         return x
     xp = backend.xp_of(x.data)
     if mask is None:
-        keep = backend.get_generator(rng).random(x.shape, dtype=np.float32) >= p
-        mask = xp.asarray(keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - p)))
+        u = backend.get_generator(rng).random(x.shape, dtype=np.float32)
+        k = backend.cpu_kernels()
+        if k is not None and isinstance(x.data, np.ndarray) and x.dtype.kind == "f":
+            # the mask in one compiled pass instead of a comparison, a cast and a product
+            mask = np.empty(x.shape, x.dtype)
+            k.dropout_mask(u.reshape(-1), np.float32(p), x.dtype.type(1.0 / (1.0 - p)), mask.reshape(-1))
+            return x * Tensor(mask, _raw=True)
+        mask = xp.asarray((u >= p).astype(x.dtype) * x.dtype.type(1.0 / (1.0 - p)))
     else:
         mask = xp.asarray(mask, dtype=x.dtype) / (1.0 - p)
     return x * Tensor(mask, _raw=True)

@@ -307,6 +307,22 @@ class GetItem(Function):
 # --- activations ------------------------------------------------------------------------
 
 
+def _same_layout(g, saved) -> bool:
+    """Whether g and the saved forward array are C-contiguous NumPy arrays of one shape (kernel-ready)."""
+    return (isinstance(g, np.ndarray) and isinstance(saved, np.ndarray) and g.shape == saved.shape
+            and g.flags.c_contiguous and saved.flags.c_contiguous and g.dtype.kind == "f")
+
+
+def _fused_backward(name, g, out):
+    """The gradient gx from the compiled one-pass kernel ``name``(g, out, gx), or None on the NumPy path."""
+    k = cpu_kernels()
+    if k is None or not _same_layout(g, out) or g.dtype != out.dtype:
+        return None
+    gx = np.empty_like(g)
+    getattr(k, name)(g.reshape(-1), out.reshape(-1), gx.reshape(-1))
+    return gx
+
+
 class Sigmoid(Function):
     """out = σ(a) = 1 / (1 + e^-a); da = g * out * (1 - out) (at most g / 4).
 
@@ -322,7 +338,8 @@ class Sigmoid(Function):
 
     def backward(self, g):
         out = self.out
-        return g * (out * (1.0 - out))
+        gx = _fused_backward("sigmoid_backward", g, out)
+        return gx if gx is not None else g * (out * (1.0 - out))
 
 
 class Tanh(Function):
@@ -333,7 +350,8 @@ class Tanh(Function):
         return self.out
 
     def backward(self, g):
-        return g * (1.0 - self.out * self.out)
+        gx = _fused_backward("tanh_backward", g, self.out)
+        return gx if gx is not None else g * (1.0 - self.out * self.out)
 
 
 class ReLU(Function):
@@ -343,7 +361,12 @@ class ReLU(Function):
     """
 
     def forward(self, a):
-        out = xp_of(a).maximum(a, 0)
+        k = cpu_kernels()
+        if k is not None and isinstance(a, np.ndarray) and a.dtype.kind == "f" and a.flags.c_contiguous:
+            out = np.empty_like(a)  # one compiled pass: NumPy's maximum with a Python 0 is a slow loop
+            k.relu_forward(a.reshape(-1), out.reshape(-1))
+        else:
+            out = xp_of(a).maximum(a, 0)
         if self.needs[0]:
             self.out = out
         return out
@@ -371,6 +394,11 @@ class LeakyReLU(Function):
         return xp_of(a).where(self.pos, a, a * negative_slope)
 
     def backward(self, g):
+        k = cpu_kernels()
+        if k is not None and _same_layout(g, self.pos) and isinstance(self.slope, (int, float)):
+            gx = np.empty_like(g)
+            k.leaky_relu_backward(g.reshape(-1), self.pos.reshape(-1), g.dtype.type(self.slope), gx.reshape(-1))
+            return gx
         return xp_of(g).where(self.pos, g, g * self.slope)
 
 
@@ -392,7 +420,12 @@ class Linear(Function):
         self.x, self.w = x, w
         out = x @ w.T
         if b is not None:
-            out += b
+            k = cpu_kernels()
+            if (k is not None and isinstance(out, np.ndarray) and out.ndim == 2 and out.dtype.kind == "f"
+                    and b.dtype == out.dtype and out.flags.c_contiguous):
+                k.bias_activation(out, b, 0, out.dtype.type(0))  # out += b, one compiled pass
+            else:
+                out += b
         return out
 
     def backward(self, g):
@@ -539,6 +572,16 @@ class BatchNorm(Function):
 
     def forward(self, x, gamma, beta, eps=1e-5):
         xp = xp_of(x)
+        k = cpu_kernels()
+        if (k is not None and isinstance(x, np.ndarray) and x.ndim == 2 and x.dtype.kind == "f"
+                and x.dtype == gamma.dtype == beta.dtype and x.flags.c_contiguous):
+            # one compiled kernel instead of ~10 NumPy passes and their temporaries
+            y, self.xhat = np.empty_like(x), np.empty_like(x)
+            self.mean, self.var, self.invstd = (np.empty(x.shape[1], x.dtype) for _ in range(3))
+            k.batch_norm_forward(x, gamma, beta, x.dtype.type(eps), y, self.xhat, self.mean, self.var,
+                                 self.invstd)
+            self.gamma = gamma
+            return y
         self.mean = x.mean(axis=0)
         xc = x - self.mean
         self.var = (xc * xc).mean(axis=0)
@@ -549,6 +592,12 @@ class BatchNorm(Function):
 
     def backward(self, g):
         xhat = self.xhat
+        k = cpu_kernels()
+        if k is not None and _same_layout(g, xhat) and g.ndim == 2 and g.dtype == xhat.dtype == self.gamma.dtype:
+            gx = np.empty_like(g)
+            ggamma, gbeta = np.empty_like(self.gamma), np.empty_like(self.gamma)
+            k.batch_norm_backward(g, xhat, self.gamma, self.invstd, gx, ggamma, gbeta, bool(self.needs[0]))
+            return (gx if self.needs[0] else None), ggamma, gbeta
         gbeta = g.sum(axis=0)
         ggamma = (g * xhat).sum(axis=0)
         gx = None

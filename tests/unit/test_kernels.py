@@ -185,3 +185,104 @@ def test_disk_cache_moves_to_the_user_cache_when_the_package_is_read_only(monkey
     monkeypatch.delenv("NUMBA_CACHE_DIR")
     kernels._cache_dir()
     assert "NUMBA_CACHE_DIR" not in kernels.os.environ  # a writable package keeps its own __pycache__
+
+
+def _activation_run(path, name, dtype):
+    kernels.use(path)
+    rng = np.random.default_rng(2)
+    h = fcnet.Tensor((rng.standard_normal((33, 17)) * 3).astype(dtype), requires_grad=True)
+    out = h.leaky_relu(0.1) if name == "leaky_relu" else getattr(h, name)()
+    out.backward(rng.standard_normal((33, 17)).astype(dtype))
+    return out.data, h.grad
+
+
+@pytest.mark.parametrize("name", ["leaky_relu", "sigmoid", "tanh"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_activation_backward_kernels_agree_with_the_reference(path_switch, monkeypatch, name, dtype):
+    ref = _activation_run("numpy", name, dtype)
+    calls = []
+    kernel = f"{name}_backward"
+    real = getattr(kernels.compiled(), kernel) if kernels.use("numba") == "numba" else None
+    monkeypatch.setattr(kernels.compiled(), kernel, lambda *a: (calls.append(1), real(*a))[1])
+    fast = _activation_run("numba", name, dtype)
+    assert calls, f"the compiled {kernel} did not run"
+    for a, b in zip(ref, fast, strict=True):
+        assert a.dtype == b.dtype == dtype
+        np.testing.assert_array_equal(a, b)  # the gate's own operations in its order: exact
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "sigmoid", "tanh"])
+@pytest.mark.parametrize("path", ["numpy", "numba"])
+def test_inference_fuses_bias_and_activation_in_place(path_switch, monkeypatch, path, activation):
+    kernels.use(path)
+    model = nn.FullyConnectedNet(20, [16, 8], 3, activation=activation, negative_slope=0.1, rng=0)
+    model.eval()
+    x = np.random.default_rng(3).standard_normal((50, 20)).astype(np.float32)
+    graph = model(fcnet.tensor(x))  # the parameters require grad: Linear gate then activation gate
+    assert graph.requires_grad
+    fused, passes = [], []
+    real = F.linear_activation
+    monkeypatch.setattr(F, "linear_activation", lambda *a: (fused.append(a[3]), real(*a))[1])
+    if path == "numba":
+        one_pass = kernels.compiled().bias_activation
+        monkeypatch.setattr(kernels.compiled(), "bias_activation", lambda *a: (passes.append(a[2]), one_pass(*a)))
+    with fcnet.no_grad():
+        out = model(fcnet.tensor(x))
+    assert fused == [activation, activation] and not out.requires_grad
+    kind = {"relu": 1, "leaky_relu": 2, "sigmoid": 3, "tanh": 4}[activation]
+    assert passes == ([kind, kind, 0] if path == "numba" else [])  # two fused layers, then the output's bias
+    if path == "numpy" or activation in ("relu", "leaky_relu"):
+        np.testing.assert_array_equal(out.data, graph.data)  # the same arithmetic, in place
+    else:  # Numba's exp/tanh against NumPy's: within an ulp or two of float32
+        np.testing.assert_allclose(out.data, graph.data, rtol=2e-6, atol=2e-7)
+
+
+def _bn_dropout_run(path, dtype):
+    kernels.use(path)
+    rng = np.random.default_rng(4)
+    x = fcnet.Tensor((rng.standard_normal((37, 12)) * 2 + 1).astype(dtype), requires_grad=True)
+    gamma = fcnet.Tensor(rng.standard_normal(12).astype(dtype), requires_grad=True)
+    beta = fcnet.Tensor(rng.standard_normal(12).astype(dtype), requires_grad=True)
+    y = F.batch_norm(x, gamma, beta)
+    z = F.dropout(y, p=0.3, rng=7)
+    z.backward(rng.standard_normal((37, 12)).astype(dtype))
+    return y.data, z.data, x.grad, gamma.grad, beta.grad
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batch_norm_and_dropout_kernels_agree_with_the_reference(path_switch, monkeypatch, dtype):
+    ref = _bn_dropout_run("numpy", dtype)
+    kernels.use("numba")
+    calls = []
+    for name in ("batch_norm_forward", "batch_norm_backward", "dropout_mask"):
+        real = getattr(kernels.compiled(), name)
+        monkeypatch.setattr(kernels.compiled(), name,
+                            lambda *a, _n=name, _f=real: (calls.append(_n), _f(*a))[1])
+    fast = _bn_dropout_run("numba", dtype)
+    assert calls == ["batch_norm_forward", "dropout_mask", "batch_norm_backward"]
+    assert ((ref[1] == 0) == (fast[1] == 0)).all() and (fast[1] == 0).any()  # the same units dropped
+    for a, b in zip(ref, fast, strict=True):
+        assert a.dtype == b.dtype == dtype and a.shape == b.shape
+        np.testing.assert_array_equal(a, b)  # the gate's operations in its order: exact
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_linear_bias_and_relu_forward_kernels_are_exact(path_switch, monkeypatch, dtype):
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((9, 5)).astype(dtype)
+    w, b = rng.standard_normal((4, 5)).astype(dtype), rng.standard_normal(4).astype(dtype)
+    h = np.array([[-0.0, np.nan, -1.0, 2.0, 0.0, -np.inf, np.inf]], dtype)
+    outs = {}
+    for path in ("numpy", "numba"):
+        kernels.use(path)
+        calls = []
+        if path == "numba":
+            for name in ("bias_activation", "relu_forward"):
+                real = getattr(kernels.compiled(), name)
+                monkeypatch.setattr(kernels.compiled(), name, lambda *a, _f=real, _n=name: (calls.append(_n), _f(*a)))
+        lin = ops.Linear.apply(fcnet.tensor(x), fcnet.tensor(w), fcnet.tensor(b)).data
+        outs[path] = (lin, F.relu(fcnet.tensor(h)).data)
+        assert calls == ([] if path == "numpy" else ["bias_activation", "relu_forward"])
+    for a, c in zip(outs["numpy"], outs["numba"], strict=True):
+        np.testing.assert_array_equal(a, c)
+        assert (np.signbit(a) == np.signbit(c)).all()  # -0 becomes +0 on both, NaN stays NaN

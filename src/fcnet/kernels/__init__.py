@@ -1,10 +1,11 @@
 """CPU kernels for the work around the matrix products, chosen once per process.
 
-``FCNET_KERNELS=numba`` (the default) runs the optimizer updates, the ReLU backward and the
-softmax-cross-entropy gate as compiled one-pass loops (``jitted.py``); ``FCNET_KERNELS=numpy``
-runs the NumPy code written beside each gate and optimizer, which stays the reference the
-tests compare the compiled path with.  When Numba is missing or fails to load, fcnet warns
-once and runs the NumPy path.
+``FCNET_KERNELS=numba`` (the default) runs the optimizer updates, the activation backwards
+(ReLU, leaky ReLU, sigmoid, tanh), bias + activation in place on a layer's product when there
+is no graph (inference), batch norm, dropout's mask and the softmax-cross-entropy gate as
+compiled one-pass loops (``jitted.py``); ``FCNET_KERNELS=numpy`` runs the NumPy code written
+beside each gate and optimizer, which stays the reference the tests compare the compiled path with.  When Numba
+is missing or fails to load, fcnet warns once and runs the NumPy path.
 
 Numba caches what it compiles on disk; when the package directory is not writable (a system
 install), the cache goes to ``$XDG_CACHE_HOME/fcnet/numba`` (``~/.cache/fcnet/numba``).
@@ -100,8 +101,17 @@ def warm_up(dtype: Any = "float32") -> float:
     module.adam(a, b, c, d, one, one, one, zero, one, one, True)
     module.relu_forward(a, b)
     module.relu_backward(a, b, c)
+    module.leaky_relu_backward(a, b > 0, one, c)
+    module.sigmoid_backward(a, b, c)
+    module.tanh_backward(a, b, c)
     s, p = np.ones((2, 2), dtype), np.empty((2, 2), dtype)
     t2 = np.zeros(2, np.int64)
     module.softmax_ce_forward(s, t2, zero, a[:2], p)
     module.softmax_ce_backward(p, t2, zero, one, one, s)
+    for kind in range(5):
+        module.bias_activation(p, a[:2], kind, one)
+    x2, y2 = np.ones((2, 2), dtype), np.empty((2, 2), dtype)
+    module.batch_norm_forward(x2, a[:2], b[:2], one, y2, p, c[:2], d[:2], s[0])
+    module.batch_norm_backward(y2, p, a[:2], d[:2], x2, c[:2], s[1], True)
+    module.dropout_mask(np.ones(4, np.float32), np.float32(0.5), one, a)
     return time.perf_counter() - t

@@ -98,11 +98,61 @@ def relu_backward(g, out, gx):  # pragma: no cover - compiled
 
 
 @njit(**_JIT)
+def leaky_relu_backward(g, pos, slope, gx):  # pragma: no cover - compiled
+    """Leaky ReLU backward: gx = g where a > 0, else α g (one pass)."""
+    for i in range(g.size):
+        gx[i] = g[i] if pos[i] else g[i] * slope
+
+
+@njit(**_JIT)
+def sigmoid_backward(g, out, gx):  # pragma: no cover - compiled
+    """Sigmoid backward: gx = g · (σ (1 - σ)) from the saved output σ (one pass)."""
+    one = g.dtype.type(1)
+    for i in range(g.size):
+        o = out[i]
+        gx[i] = g[i] * (o * (one - o))
+
+
+@njit(**_JIT)
+def tanh_backward(g, out, gx):  # pragma: no cover - compiled
+    """Tanh backward: gx = g · (1 - tanh²) from the saved output (one pass)."""
+    one = g.dtype.type(1)
+    for i in range(g.size):
+        o = out[i]
+        gx[i] = g[i] * (one - o * o)
+
+
+@njit(**_JIT)
+def bias_activation(out, b, kind, slope):  # pragma: no cover - compiled
+    """In place on the GEMM output: out = act(out + b), one pass over (N, C).
+
+    ``kind``: 0 none, 1 ReLU, 2 leaky ReLU (slope α), 3 sigmoid, 4 tanh; the arithmetic of
+    each is that of its gate's NumPy forward.
+    """
+    zero = out.dtype.type(0)
+    one = out.dtype.type(1)
+    n, c = out.shape
+    for i in range(n):
+        for j in range(c):
+            v = out[i, j] + b[j]
+            if kind == 1:
+                v = zero if v <= zero else v
+            elif kind == 2:
+                v = v if v > zero else v * slope
+            elif kind == 3:
+                e = math.exp(-abs(v))
+                v = one / (one + e) if v >= zero else e / (one + e)
+            elif kind == 4:
+                v = math.tanh(v)
+            out[i, j] = v
+
+
+@njit(**_JIT)
 def relu_forward(a, out):  # pragma: no cover - compiled
-    """ReLU forward: out = max(a, 0)."""
+    """ReLU forward: out = max(a, 0), as NumPy's maximum: NaN stays NaN, -0 becomes +0."""
     zero = a.dtype.type(0)
     for i in range(a.size):
-        out[i] = a[i] if a[i] > zero else zero
+        out[i] = zero if a[i] <= zero else a[i]
 
 
 @njit(**_JIT)
@@ -154,3 +204,66 @@ def softmax_ce_backward(p, t, off, hit, scale, grad):  # pragma: no cover - comp
             if j == y:
                 d = d - hit
             grad[i, j] = d * scale
+
+
+# --- batch norm and dropout ----------------------------------------------------------------
+
+
+@njit(**_JIT)
+def batch_norm_forward(x, gamma, beta, eps, y, xhat, mean, var, invstd):  # pragma: no cover - compiled
+    """Batch norm forward over x (N, D), the NumPy gate's arithmetic without its temporaries.
+
+    μ = Σ_N x / N, σ² = Σ_N (x-μ)² / N (sums row after row, as NumPy's axis-0 sum),
+    1/√(σ²+eps), x̂ = (x-μ)/√(σ²+eps), y = γ x̂ + β; writes y, x̂, μ, σ², 1/√(σ²+eps).
+    """
+    n, d = x.shape
+    nf = x.dtype.type(n)
+    one = x.dtype.type(1)
+    for j in range(d):
+        mean[j] = 0
+        var[j] = 0
+    for i in range(n):
+        for j in range(d):
+            mean[j] += x[i, j]
+    for j in range(d):
+        mean[j] = mean[j] / nf
+    for i in range(n):
+        for j in range(d):
+            c = x[i, j] - mean[j]
+            xhat[i, j] = c
+            var[j] += c * c
+    for j in range(d):
+        var[j] = var[j] / nf
+        invstd[j] = one / math.sqrt(var[j] + eps)
+    for i in range(n):
+        for j in range(d):
+            h = xhat[i, j] * invstd[j]
+            xhat[i, j] = h
+            y[i, j] = h * gamma[j] + beta[j]
+
+
+@njit(**_JIT)
+def batch_norm_backward(g, xhat, gamma, invstd, gx, ggamma, gbeta, want_gx):  # pragma: no cover - compiled
+    """Batch norm backward: dβ = Σ_N g, dγ = Σ_N g x̂, dx = (γ/√(σ²+eps)/N) (N g - dβ - x̂ dγ)."""
+    n, d = g.shape
+    nf = g.dtype.type(n)
+    for j in range(d):
+        gbeta[j] = 0
+        ggamma[j] = 0
+    for i in range(n):
+        for j in range(d):
+            gbeta[j] += g[i, j]
+            ggamma[j] += g[i, j] * xhat[i, j]
+    if want_gx:
+        for i in range(n):
+            for j in range(d):
+                c = gamma[j] * invstd[j] / nf
+                gx[i, j] = c * ((nf * g[i, j] - gbeta[j]) - xhat[i, j] * ggamma[j])
+
+
+@njit(**_JIT)
+def dropout_mask(u, p, scale, mask):  # pragma: no cover - compiled
+    """Inverted dropout's mask in one pass: 1/(1-p) where the uniform draw u ≥ p, else 0."""
+    zero = mask.dtype.type(0)
+    for i in range(u.size):
+        mask[i] = scale if u[i] >= p else zero

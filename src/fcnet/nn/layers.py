@@ -11,7 +11,7 @@ from fcnet import backend, ops
 from fcnet import functional as F
 from fcnet.nn import init as init_
 from fcnet.nn.module import Module, Parameter
-from fcnet.tensor import Tensor, tensor
+from fcnet.tensor import Tensor, is_grad_enabled, tensor
 
 __all__ = ["BatchNorm1d", "Dropout", "Flatten", "Identity", "Linear", "Sequential"]
 
@@ -187,9 +187,23 @@ class Sequential(Module):
             setattr(self, str(i), m)
 
     def forward(self, x: Any) -> Any:
-        """Apply each module in turn."""
-        for m in self._modules.values():
-            x = m(x)
+        """Apply each module in turn.
+
+        Without a graph (``no_grad``), a Linear followed by an activation runs as one
+        ``F.linear_activation``: bias and activation in place on the product (same numbers).
+        """
+        mods = list(self._modules.values())
+        fuse = not is_grad_enabled()
+        i = 0
+        while i < len(mods):
+            m = mods[i]
+            act = _activation_of(mods[i + 1]) if fuse and i + 1 < len(mods) and _plain(m, Linear) else None
+            if act is None:
+                x = m(x)
+                i += 1
+            else:
+                x = F.linear_activation(x, m.weight, m.bias, act, getattr(mods[i + 1], "negative_slope", 0.01))
+                i += 2
         return x
 
     def __getitem__(self, i: int) -> Module:
@@ -205,3 +219,17 @@ class Sequential(Module):
         """Add a module at the end."""
         setattr(self, str(len(self)), module)
         return self
+
+
+def _plain(m: Module, cls: type) -> bool:
+    """Whether m is exactly a ``cls`` whose forward nobody replaced (so fusing it changes nothing)."""
+    return type(m) is cls and "forward" not in vars(m)
+
+
+def _activation_of(m: Module) -> str | None:
+    """The activation name ``F.linear_activation`` takes for module m, or None."""
+    from fcnet.nn import activations as A
+
+    names = {A.ReLU: "relu", A.LeakyReLU: "leaky_relu", A.Sigmoid: "sigmoid", A.Tanh: "tanh"}
+    name = names.get(type(m))
+    return name if name is not None and "forward" not in vars(m) else None
