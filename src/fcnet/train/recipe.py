@@ -281,8 +281,6 @@ def run(opts: Mapping[str, Any], run_dir: str | Path, resume: bool = False, prog
             if checkpoint:
                 ckpt.flush()  # the last complete epoch, even between --checkpoint-every saves
             raise
-        finally:
-            trainer.history.to_csv(run_dir / "history.csv")
         test, pred = trainer.evaluate(prep.x_test, prep.y_test, predictions=True)
         io.save_model(run_dir, model, prep.dataset.preprocess, prep.dataset.classes,
                       {"data": cfg["data"], "epochs": trainer.epoch})
