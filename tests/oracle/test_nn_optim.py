@@ -214,6 +214,10 @@ OPT_CASES = {
                                    decoupled_weight_decay=True),
               lambda p: torch.optim.AdamW(p, lr=0.01, eps=1e-8, weight_decay=0.05)),
     "adamw_class": (lambda p: optim.AdamW(p, lr=0.01), lambda p: torch.optim.AdamW(p, lr=0.01)),
+    "adagrad_torch": (lambda p: optim.Adagrad(p, lr=0.1, eps=1e-10, eps_inside=False),
+                      lambda p: torch.optim.Adagrad(p, lr=0.1, eps=1e-10)),
+    "adagrad_wd": (lambda p: optim.Adagrad(p, lr=0.05, eps=1e-6, eps_inside=False, weight_decay=0.1),
+                   lambda p: torch.optim.Adagrad(p, lr=0.05, eps=1e-6, weight_decay=0.1)),
     "rmsprop_alias": (lambda p: optim.RMSprop(p, lr=0.01, rho=0.9, eps=1e-8),
                       lambda p: torch.optim.RMSprop(p, lr=0.01, alpha=0.9, eps=1e-8)),
 }

@@ -22,6 +22,8 @@ OPTIMIZERS = [
     (optim.Momentum, {"lr": 0.1, "form": "pytorch", "weight_decay": 0.01}),
     (optim.RMSProp, {"lr": 0.01}),
     (optim.RMSProp, {"lr": 0.01, "weight_decay": 0.1}),
+    (optim.Adagrad, {"lr": 0.01}),  # NumPy on both paths: checks the dispatch falls back
+    (optim.Adagrad, {"lr": 0.01, "eps_inside": False, "weight_decay": 0.1}),
     (optim.Adam, {"lr": 0.01}),  # δ inside the root
     (optim.Adam, {"lr": 0.01, "eps_inside": False, "weight_decay": 0.1}),  # δ outside, coupled decay
     (optim.Adam, {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True}),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
@@ -68,7 +70,7 @@ def test_zero_init_keeps_hidden_units_identical():
 
 
 @pytest.mark.parametrize("opt_name,lr", [("sgd", 0.5), ("momentum", 0.5), ("rmsprop", 0.01),
-                                         ("adam", 0.01)])
+                                         ("adagrad", 0.05), ("adam", 0.01)])
 def test_two_layer_net_overfits_50_samples(opt_name, lr):
     x, y = _digits(50, seed=1)
     net = nn.FullyConnectedNet(64, [100], 10, rng=0)
@@ -152,3 +154,30 @@ def test_state_dict_roundtrip():
         b.load_state_dict({})
     with pytest.raises(ValueError, match="shape"):
         nn.FullyConnectedNet(4, [5], 2, batchnorm=True).load_state_dict(a.state_dict())
+
+
+def test_adagrad_accumulates_every_squared_gradient():
+    """r ← r + g²: after g = 1, 2, 3 the accumulator is 14 and each step is ε g / √(r + δ)."""
+    p = fcnet.tensor(np.zeros(1), requires_grad=True)
+    opt = optim.Adagrad([p], lr=0.1, eps=0.0)
+    expected, r = 0.0, 0.0
+    for g in (1.0, 2.0, 3.0):
+        p.grad = np.array([g])
+        opt.step()
+        r += g * g
+        expected -= 0.1 * g / np.sqrt(r)
+    assert opt.state[0]["r"][0] == pytest.approx(14.0)
+    assert p.numpy()[0] == pytest.approx(expected, rel=1e-12)
+    # unlike RMSProp's running mean, the effective step ε/√r only shrinks under a constant gradient
+    steps = []
+    for _ in range(5):
+        before = p.numpy()[0]
+        p.grad = np.array([1.0])
+        opt.step()
+        steps.append(before - p.numpy()[0])
+    assert all(a > b for a, b in itertools.pairwise(steps))
+
+
+def test_adagrad_rejects_negative_eps():
+    with pytest.raises(ValueError, match="epsilon"):
+        optim.Adagrad([fcnet.tensor(np.zeros(1), requires_grad=True)], eps=-1.0)

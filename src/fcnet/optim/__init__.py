@@ -1,5 +1,6 @@
 """Optimizers (slides 89-123), gradient clipping and learning-rate schedules."""
 
+from fcnet.optim.adagrad import Adagrad
 from fcnet.optim.adam import Adam, AdamW
 from fcnet.optim.clip import clip_grad_norm, clip_grad_value
 from fcnet.optim.momentum import Momentum
@@ -13,6 +14,7 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
     "momentum": Momentum,
     "rmsprop": RMSProp,
     "adam": Adam,
+    "adagrad": Adagrad,
 }
 
 RMSprop = RMSProp  # PyTorch's spelling
@@ -20,6 +22,7 @@ RMSprop = RMSProp  # PyTorch's spelling
 __all__ = [
     "OPTIMIZERS",
     "SGD",
+    "Adagrad",
     "Adam",
     "AdamW",
     "CosineLR",

@@ -39,6 +39,8 @@ OPTIMIZERS: dict[str, OptimizerFactory] = {
                                             form=o["momentum_form"]),
     "rmsprop": lambda p, o: optim.RMSProp(p, lr=o["lr"], rho=o["rho"], eps=1e-5 if o["eps"] is None else o["eps"],
                                           weight_decay=o["weight_decay"]),
+    "adagrad": lambda p, o: optim.Adagrad(p, lr=o["lr"], eps=1e-5 if o["eps"] is None else o["eps"],
+                                          weight_decay=o["weight_decay"], eps_inside=o["eps_inside"]),
     "adam": lambda p, o: optim.Adam(p, lr=o["lr"], betas=(o["momentum"], o["rho"]),
                                     eps=1e-5 if o["eps"] is None else o["eps"], weight_decay=o["weight_decay"],
                                     eps_inside=o["eps_inside"]),
