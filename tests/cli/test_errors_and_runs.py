@@ -115,7 +115,7 @@ def test_every_door_checks_the_same_way():
     assert coerce("epochs", "3") == coerce("epochs", 3) == coerce("epochs", 3.0) == 3
     for name, bad in [("epochs", 1.7), ("epochs", "1.7"), ("epochs", True), ("hidden", [1.5, 2]),
                       ("lr", float("nan")), ("lr", "inf"), ("batch_size", 0), ("gamma", 0.0),
-                      ("optimizer", "adagrad"), ("threads", 0)]:
+                      ("optimizer", "adadelta"), ("threads", 0)]:
         with pytest.raises(ConfigError):
             coerce(name, bad)
 
