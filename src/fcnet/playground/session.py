@@ -69,6 +69,24 @@ class Session:
         self.diverged = False
         self.curve: list[tuple[int, float, float]] = []
         self.xbuf = np.empty((setup["batch_size"], self.x_train.shape[1]), dtype=np.float32)
+        self.initial = self.layer_stats()  # the step-0 view: what the initialisation presets are judged on
+
+    def layer_stats(self) -> dict[str, Any]:
+        """Per hidden layer on the training points: std of a, share of |a| > 0.99, histogram; ‖∂L/∂W‖ per layer.
+
+        The gradient is the full training set's, L = (1/N) Σ L_i, computed without an update.
+        """
+        outs = self._forward(self.x_train)
+        acts = [outs[i] for i in self._activations()]
+        self.model.eval()  # no dropout mask drawn, no batch-norm running statistics changed
+        self.optimizer.zero_grad()
+        with np.errstate(all="ignore"):
+            self.loss_fn(self.model(fcnet.Tensor(self.x_train)), self.y_train).backward()
+        grads = [_finite(float(np.linalg.norm(m.weight.grad))) for m in self._linears()]
+        self.optimizer.zero_grad()
+        return {"step": self.steps, "std": [float(a.std()) for a in acts],
+                "saturated": [float((np.abs(a) > 0.99).mean()) for a in acts], "grad_norms": grads,
+                "histograms": [_histogram(a, self.setup["activation"]) for a in acts]}
 
     def _linears(self) -> list[Linear]:
         return [m for m in self.model if isinstance(m, Linear)]
@@ -168,7 +186,7 @@ class Session:
             "diverged": self.diverged, "grid": GRID, "unit_grid": UNIT_GRID, "classes": c,
             "boundary": _b64(boundary), "inputs": inputs, "units": units, "weights": weights,
             "grad_norms": grads, "histograms": hists,
-            "curve": [[s, _finite(a), _finite(b)] for s, a, b in self.curve],
+            "curve": [[s, _finite(a), _finite(b)] for s, a, b in self.curve], "initial": self.initial,
         }
 
     def points(self) -> dict[str, Any]:
