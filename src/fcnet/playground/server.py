@@ -248,7 +248,7 @@ class _Connection:
                     replies = await self._handle(msg)
                 except FcnetError as exc:
                     replies = [{"type": "error", "message": str(exc)}]
-                except Exception as exc:  # noqa: BLE001 - one line to the page, the session goes on
+                except Exception as exc:
                     replies = [{"type": "error", "message": f"the server could not do that ({type(exc).__name__}); "
                                 "the session goes on"}]
                 for reply in replies:

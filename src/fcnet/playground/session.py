@@ -124,7 +124,8 @@ class Session:
 
     def advance(self, seconds: float, max_steps: int | None = None) -> dict[str, Any]:
         """Train for about ``seconds`` and at most ``max_steps`` steps (exactly that many when ``seconds`` is 0;
-        at least one step) and return the frame after it."""
+        at least one step) and return the frame after it.
+        """
         t0 = time.perf_counter()
         done = 0
         with np.errstate(all="ignore"):  # a diverging net is one of the lessons (slide 167), not a warning
