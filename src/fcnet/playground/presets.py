@@ -68,10 +68,11 @@ PRESETS: list[dict[str, Any]] = [
              "zh": f"每层16个神经元而非500个：σ = √(500/16) = {INIT_LARGE_STD}，"
                    "使每个神经元的输入幅度σ·√N = √500与幻灯片相同。"},
      "claim": {"en": "At initialisation (step 0) almost every neuron of the deeper layers is saturated at -1 or 1, "
-                     "where tanh's local gradient 1 − a² is 0; training does not get anywhere: the gradient no "
-                     "longer reaches the first layers and the loss stays far above Xavier's.",
+                     "where tanh's local gradient 1 − a² is 0; training does not get anywhere: after its first steps "
+                     "no gradient reaches the first layers, their parameters no longer move, and the loss stays "
+                     "far above Xavier's.",
                "zh": "初始化时（第0步）较深各层几乎所有神经元都饱和（不是-1就是1），局部梯度1 − a²为零；"
-                     "训练没有进展：反向梯度到不了前几层，损失远高于Xavier初始化。"}},
+                     "训练没有进展：最初几步之后反向梯度到不了前几层，其参数不再更新，损失远高于Xavier初始化。"}},
     {"id": "init-xavier", "slides": "133", "title": {"en": "tanh, Xavier", "zh": "tanh，Xavier"},
      "view": "init",
      "setup": {"dataset": "spirals", "hidden": _DEEP, "activation": "tanh", "init": "xavier", "optimizer": "adam",

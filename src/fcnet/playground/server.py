@@ -45,7 +45,6 @@ __all__ = ["EXPORT_SECONDS", "FRAME_SECONDS", "LOCAL_NAMES", "MAX_MESSAGE", "MIN
            "create_app"]
 
 FRAME_SECONDS = 1 / 20  # time between two frames while playing (training plus drawing)
-MIN_SLICE = 0.0  # the shortest training turn: one step (every turn trains at least one)
 MAX_MESSAGE = 64 * 1024  # bytes of one message from the page; longer ones are refused with a message
 WS_MAX_SIZE = 1024 * 1024  # the WebSocket layer closes the connection above this (memory bound per message)
 MIN_SPEED = 0.5  # steps per second, the slowest pace the page offers
@@ -88,7 +87,7 @@ class Scheduler:
     def slice(self, frame_seconds: float) -> float:
         """Training seconds of one turn: this session's share of FRAME_SECONDS less its frame's drawing time."""
         share = FRAME_SECONDS * min(1.0, self.slots / max(1, self.playing))
-        return max(MIN_SLICE, share - frame_seconds)
+        return max(share / 2, share - frame_seconds)  # a slow frame still leaves half the turn for training
 
     @contextlib.asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
