@@ -84,10 +84,12 @@ class Scheduler:
         self.playing = 0
         self.exports: deque[float] = deque()
 
-    def slice(self, frame_seconds: float) -> float:
-        """Training seconds of one turn: this session's share of FRAME_SECONDS less its frame's drawing time."""
+    def slice(self, overhead: float) -> float:
+        """Training seconds of one turn: this session's share of FRAME_SECONDS less the rest of its cycle
+        (drawing the frame, sending it, waiting for threads), as measured on its last turns.
+        """
         share = FRAME_SECONDS * min(1.0, self.slots / max(1, self.playing))
-        return max(share / 2, share - frame_seconds)  # a slow frame still leaves half the turn for training
+        return max(share / 4, share - overhead)  # a slow machine still leaves a quarter of the turn to train
 
     @contextlib.asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
@@ -215,6 +217,8 @@ class _Connection:
         self.tokens = 0.0  # steps owed at this speed
         self.clock = 0.0
         self.last_export = -math.inf
+        self.sending: asyncio.Task[None] | None = None
+        self.overhead = 0.0  # seconds of a playing cycle not spent training (see Scheduler.slice)
 
     def set_playing(self, playing: bool) -> None:
         if playing != self.playing:
@@ -250,16 +254,17 @@ class _Connection:
                 except Exception as exc:
                     replies = [{"type": "error", "message": f"the server could not do that ({type(exc).__name__}); "
                                 "the session goes on"}]
+                await self._flush()
                 for reply in replies:
                     await self.ws.send_json(reply)
         except (WebSocketDisconnect, RuntimeError):
             return
         finally:
             self.set_playing(False)
-            for task in (reader, getter):
+            for task in (reader, getter, self.sending):
                 if task is not None:
                     task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
+                    with contextlib.suppress(asyncio.CancelledError, Exception):  # a send to a closed socket
                         await task
 
     def _due_in(self) -> float:
@@ -273,17 +278,30 @@ class _Connection:
         return 0.0 if self.tokens >= quota else (quota - self.tokens) / self.speed
 
     async def _play_turn(self) -> None:
+        start = time.perf_counter()
         async with self.scheduler.turn():
-            seconds = self.scheduler.slice(self.session.frame_seconds)
+            seconds = self.scheduler.slice(self.overhead)
+            trained = time.perf_counter()
             if self.speed is None:
                 frame = await asyncio.to_thread(self.session.advance, seconds)
             else:
                 before = self.session.steps
                 frame = await asyncio.to_thread(self.session.advance, seconds, int(self.tokens))
                 self.tokens -= self.session.steps - before
+            trained = time.perf_counter() - trained - self.session.frame_seconds  # the training part of the turn
         if frame["diverged"]:
             self.set_playing(False)
-        await self.ws.send_json(frame)
+        await self._flush()
+        # sent while the next turn trains: encoding and writing overlap the training
+        self.sending = asyncio.create_task(self.ws.send_json(frame))
+        if self.speed is None:  # what a cycle costs besides training, smoothed over the last few turns
+            self.overhead = 0.7 * self.overhead + 0.3 * max(0.0, time.perf_counter() - start - trained)
+
+    async def _flush(self) -> None:
+        """Wait for the frame in flight (so that replies keep their order)."""
+        if self.sending is not None:
+            sending, self.sending = self.sending, None
+            await sending
 
     async def _handle(self, msg: Any) -> list[dict[str, Any]]:
         """Apply one message; returns the replies."""
