@@ -1,8 +1,11 @@
 """A class on one server: ``fcnet playground --max-sessions 30`` with 30 pages playing at once for a minute.
 
 The pages are lightweight WebSocket clients (asyncio, one process) that do what the page does
-with each frame: receive it and parse its JSON.  Every one must stay connected and receive
-at least ``MIN_FPS`` boundary frames per second; the server's memory must stay bounded.
+with each frame: receive it and parse its JSON.  Every one must stay connected and get the same
+share; the server's memory must stay bounded; and the server must need at most 1 / (30 · MIN_FPS)
+s of CPU per frame, so that one core serves every page at ``MIN_FPS`` or more.  When the machine
+gave the server a whole core during the run, the frames each page received are checked against
+``MIN_FPS`` directly; on a machine busy with other work that wall-clock figure is printed.
 """
 
 from __future__ import annotations
@@ -65,6 +68,12 @@ async def lesson(url: str) -> tuple[list[float], list[str]]:
     return counts, errors
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds the process has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def test_thirty_students_share_one_server(tmp_path):
     pytest.importorskip("uvicorn", reason="needs the playground extra: pip install 'fcnet[playground]'")
     pytest.importorskip("websockets.asyncio.client", reason="needs websockets >= 13")
@@ -77,9 +86,9 @@ def test_thirty_students_share_one_server(tmp_path):
         assert f"for up to {CLIENTS} pages" in line, line
         url = line.split(" on ")[1].split()[0].replace("http://", "ws://") + "ws"
         load = os.getloadavg()[0]
-        rss0 = rss_mb(proc.pid)
+        rss0, cpu0, mine0 = rss_mb(proc.pid), cpu_seconds(proc.pid), time.process_time()
         fps, errors = asyncio.run(lesson(url))
-        rss1 = rss_mb(proc.pid)
+        rss1, cpu1, mine1 = rss_mb(proc.pid), cpu_seconds(proc.pid), time.process_time()
         assert proc.poll() is None  # the server is still up
     finally:
         proc.send_signal(signal.SIGINT)
@@ -87,10 +96,19 @@ def test_thirty_students_share_one_server(tmp_path):
             proc.communicate(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+    server_cpu = cpu1 - cpu0
+    frames = sum(fps) * SECONDS
+    per_frame = server_cpu / max(1.0, frames)
+    share = server_cpu / SECONDS  # of one core, what the machine gave the server during the run
     print(f"\n{CLIENTS} clients for {SECONDS:.0f} s on {os.cpu_count()} cores (1-min load {load:.1f} before): "
           f"frames/s min {min(fps):.1f}, median {sorted(fps)[CLIENTS // 2]:.1f}, max {max(fps):.1f}; "
-          f"server memory {rss0:.0f} MB idle, {rss1:.0f} MB after")
+          f"server memory {rss0:.0f} MB idle, {rss1:.0f} MB after; server CPU {server_cpu:.1f} s "
+          f"({share:.2f} of a core), {1e3 * per_frame:.2f} ms per frame; clients' CPU {mine1 - mine0:.1f} s")
     assert errors == []  # no session dropped, no refusal
-    assert min(fps) >= MIN_FPS, sorted(fps)
-    assert max(fps) < 3 * min(fps)  # fair: nobody gets three times another's share
-    assert rss1 < rss0 + 40 * CLIENTS  # about a megabyte of state per session, with room; nothing grows
+    assert max(fps) < 1.5 * min(fps)  # fair: every page gets the same share
+    assert rss1 < rss0 + 20 * CLIENTS  # bounded: well under 20 MB per session
+    # >= MIN_FPS each: one core of server time covers 30 pages at MIN_FPS (the server's Python runs on
+    # one core at a time), measured as CPU seconds per frame, which does not depend on other work
+    assert per_frame * CLIENTS * MIN_FPS <= 1.0, f"{1e3 * per_frame:.2f} ms of CPU per frame"
+    if share >= 0.9:  # the machine gave the server a core: the frames must have arrived as fast
+        assert min(fps) >= MIN_FPS, sorted(fps)

@@ -74,7 +74,7 @@ class Session:
         self.cursor = 0
         self.steps = 0
         self.diverged = False
-        self.curve: list[tuple[int, float, float]] = []
+        self.curve: list[list[Any]] = []  # [step, train loss, test loss] (None where not finite), JSON-ready
         self.frame_seconds = 0.0
         self.xbuf = np.empty((setup["batch_size"], self.x_train.shape[1]), dtype=np.float32)
         self.initial = self.layer_stats()  # the step-0 view: what the initialisation presets are judged on
@@ -217,7 +217,7 @@ class Session:
             "regression": self.regression,
             "boundary": _b64(boundary), "inputs": inputs, "units": units, "weights": weights,
             "grad_norms": grads, "histograms": hists,
-            "curve": [[s, _finite(a), _finite(b)] for s, a, b in self.curve], "initial": self.initial,
+            "curve": list(self.curve), "initial": self.initial,
         }
 
     def points(self) -> dict[str, Any]:
@@ -232,7 +232,7 @@ class Session:
     def _record(self, train_loss: float, test_loss: float) -> None:
         if self.curve and self.curve[-1][0] == self.steps:
             return
-        self.curve.append((self.steps, train_loss, test_loss))
+        self.curve.append([self.steps, _finite(train_loss), _finite(test_loss)])
         if len(self.curve) > MAX_CURVE:
             self.curve = self.curve[::2]
 
