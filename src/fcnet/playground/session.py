@@ -186,17 +186,17 @@ class Session:
         unit_outs = self._forward(self.unit_grid)
         c = self.data["classes"]
         if self.regression:  # the predicted value, [-1, 1] → 0..255 as the unit maps
-            boundary = np.nan_to_num(np.clip(scores[:, 0], -1.0, 1.0) + 1.0) * 127.5
+            boundary = _finite_array(np.clip(scores[:, 0], -1.0, 1.0) + 1.0) * 127.5
             acc = None
         else:
             cls, conf = _top_class(scores)
             # confidence 1/C (a guess) → 0, certainty → 255
-            shade = np.nan_to_num(np.clip((conf - 1.0 / c) / (1.0 - 1.0 / c), 0.0, 1.0)) * 255
+            shade = _finite_array(np.clip((conf - 1.0 / c) / (1.0 - 1.0 / c), 0.0, 1.0)) * 255
             boundary = np.stack([cls, shade], axis=1)
             acc = float((test_outs[-1].argmax(axis=1) == self.y_test).mean()) if test_outs is not None else 0.0
         units = []
         for i in acts:
-            a = np.nan_to_num(unit_outs[i], nan=0.0, posinf=1e30, neginf=-1e30)  # a diverged net is still drawn
+            a = _finite_array(unit_outs[i], big=1e30)  # a diverged net is still drawn
             scale = np.maximum(np.abs(a).max(axis=0), 1e-6)
             units.append([_b64((a[:, j] / scale[j] + 1.0) * 127.5) for j in range(a.shape[1])])
         inputs = []
@@ -207,7 +207,7 @@ class Session:
         grads = [_finite(float(np.linalg.norm(m.weight.grad))) if m.weight.grad is not None else 0.0
                  for m in self._linears()]
         # float64 first: rounding a huge finite float32 weight (x 1e4) would overflow to inf
-        weights = [np.clip(np.nan_to_num(np.asarray(m.weight.data, dtype=np.float64), nan=0.0), -1e30, 1e30)
+        weights = [np.clip(_finite_array(np.asarray(m.weight.data, dtype=np.float64)), -1e30, 1e30)
                    .round(3).tolist() for m in self._linears()]
         self.frame_seconds = time.perf_counter() - t0
         return {
@@ -235,6 +235,13 @@ class Session:
         self.curve.append([self.steps, _finite(train_loss), _finite(test_loss)])
         if len(self.curve) > MAX_CURVE:
             self.curve = self.curve[::2]
+
+
+def _finite_array(a: np.ndarray, big: float | None = None) -> np.ndarray:
+    """``a`` itself when all finite (the usual case, checked in one pass); else NaN → 0 and ±inf → ±big."""
+    if np.isfinite(a).all():
+        return a
+    return np.nan_to_num(a, nan=0.0, posinf=big, neginf=None if big is None else -big)
 
 
 def _top_class(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
