@@ -319,12 +319,11 @@ function drawCurves() {
   ctx.strokeStyle = "#888"; ctx.lineWidth = 1; ctx.setLineDash([]);
   ctx.beginPath(); ctx.moveTo(L, T); ctx.lineTo(L, H - B); ctx.lineTo(W - R, H - B); ctx.stroke();
   ctx.fillStyle = "#444"; ctx.font = "10px sans-serif";
-  const yt = log ? niceTicks(Math.floor(lo), Math.ceil(hi), 4).filter((e) => e >= lo - 1e-9 && e <= hi + 1e-9)
-    : niceTicks(lo, hi, 4);
+  const yt = niceTicks(lo, hi, 4);  // on a log scale: ticks on log10(loss), labelled with the loss
   ctx.textAlign = "right";
   for (const v of yt) {
     const y = log ? Y(10 ** v) : Y(v);
-    ctx.fillText(log ? `1e${v}` : String(+v.toPrecision(3)), L - 4, y + 3);
+    ctx.fillText(log ? (10 ** v).toPrecision(2) : String(+v.toPrecision(3)), L - 4, y + 3);
     ctx.beginPath(); ctx.moveTo(L - 3, y); ctx.lineTo(L, y); ctx.stroke();
   }
   ctx.textAlign = "center";
