@@ -107,23 +107,21 @@ def overflow_report(page) -> dict:
     }""")
 
 
-@pytest.mark.parametrize(("width", "height"), SIZES)
-def test_layout_fits_the_screen(server, browser, tmp_path, width, height):
-    page = open_page(browser, server.url, width, height)
+def test_layout_fits_every_screen_and_the_presenter_mode_a_projector(server, browser, tmp_path):
+    page = open_page(browser, server.url, *SIZES[0])
     page.click('#presets button[data-preset="init-xavier"]')  # the largest net: 6 layers of 16
     page.wait_for_function("document.querySelectorAll('#layers .layer').length === 8")
-    report = overflow_report(page)
-    assert report["scroll"] <= report["width"] and report["outside"] == [], report
-    for sel in ("#play", "#speed", "#apply", "#l1", "#regenerate", "#presets button >> nth=-1", "#logscale"):
-        el = page.locator(sel)
-        el.scroll_into_view_if_needed()
-        assert el.is_visible() and el.is_enabled(), sel  # reachable: scrolled to, shown, usable
-    page.screenshot(path=str(tmp_path / f"playground-{width}x{height}.png"), full_page=True)
-    page.close()
-
-
-def test_presenter_mode_on_a_projector(server, browser, tmp_path):
-    page = open_page(browser, server.url, 1280, 720)
+    for width, height in SIZES:
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(100)
+        report = overflow_report(page)
+        assert report["scroll"] <= report["width"] and report["outside"] == [], (width, report)
+        for sel in ("#play", "#speed", "#apply", "#l1", "#regenerate", "#presets button >> nth=-1", "#logscale"):
+            el = page.locator(sel)
+            el.scroll_into_view_if_needed()
+            assert el.is_visible() and el.is_enabled(), (width, sel)  # reachable: scrolled to, shown, usable
+        page.screenshot(path=str(tmp_path / f"playground-{width}x{height}.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 720})
     size = page.evaluate("parseFloat(getComputedStyle(document.querySelector('#claim')).fontSize)")
     page.click("#presenter")
     assert not page.locator("#controls").is_visible()
