@@ -168,7 +168,7 @@ class Session:
         """Everything the page draws, as JSON-ready values (heatmaps as base64 bytes).
 
         One forward pass each over the training points, the test points and the two grids;
-        ``frame_seconds`` keeps how long it took (the server trains that much less per frame).
+        ``frame_seconds`` keeps how long it took.
         """
         t0 = time.perf_counter()
         acts = self._activations()
