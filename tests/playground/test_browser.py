@@ -72,7 +72,11 @@ def test_spirals_train_live_in_the_browser(server, browser, tmp_path):
     curves = page.evaluate("document.querySelector('#curves').toDataURL()")
     page.check("#logscale")
     assert page.evaluate("document.querySelector('#curves').toDataURL()") != curves
-    page.click('#layers canvas[data-layer="1"][data-unit="0"]')  # a unit, enlarged in the big view
+    page.hover('#layers canvas[data-layer="2"][data-unit="1"]')  # hovering shows a unit in the big view
+    assert "layer 2, unit 2" in page.text_content("#bigtitle")
+    page.hover("#curves")
+    assert "Decision boundary" in page.text_content("#bigtitle")
+    page.click('#layers canvas[data-layer="1"][data-unit="0"]')  # clicking keeps it there
     assert "unit 1" in page.text_content("#bigtitle")
     assert page.evaluate("document.querySelector('#boundary').toDataURL()") != after
     page.click("#boundary")

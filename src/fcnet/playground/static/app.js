@@ -50,7 +50,7 @@ const REGRESSIONS = ["reg-plane", "reg-gauss"];
 const CHOICES = ["dataset", "activation", "init", "loss", "optimizer"];
 
 let lang = "en", info = null, ws = null, setup = null, points = null, frame = null, playing = false;
-let hidden = [8, 8], claim = null, dataSeed = null, chosen = null, fromLink = null;
+let hidden = [8, 8], claim = null, dataSeed = null, chosen = null, hovered = null, fromLink = null;
 
 const $ = (id) => document.getElementById(id);
 const t = (key) => T[lang][key] || key;
@@ -78,7 +78,8 @@ function initView() { return !!(claim && claim.view === "init"); }
 
 function updateTitles() {
   $("histtitle").textContent = initView() ? t("init_hists") : t("hists");
-  if (chosen) $("bigtitle").textContent = `${chosen.name}: ${t("unit_view")}`;
+  const u = hovered || chosen;
+  if (u) $("bigtitle").textContent = `${u.name}: ${t("unit_view")}`;
   else $("bigtitle").textContent = points && points.regression ? t("regression") : t("boundary");
 }
 
@@ -189,8 +190,9 @@ function blit(canvas, img) {
 
 function chosenBytes() {
   // the enlarged unit's map from the latest frame (inputs are layer 0)
-  if (!chosen || !frame) return null;
-  const b64 = chosen.layer === 0 ? frame.inputs[chosen.unit] : (frame.units[chosen.layer - 1] || [])[chosen.unit];
+  const u = hovered || chosen;
+  if (!u || !frame) return null;
+  const b64 = u.layer === 0 ? frame.inputs[u.unit] : (frame.units[u.layer - 1] || [])[u.unit];
   return b64 ? decode(b64) : null;
 }
 
@@ -244,7 +246,9 @@ function buildNet() {
         const ctx = c.getContext("2d");
         ctx.fillStyle = `rgb(${CLASS_RGB[j % CLASS_RGB.length]})`; ctx.fillRect(0, 0, 26, 26);
       } else {
-        c.addEventListener("click", () => { chooseUnit(li, j, name); });
+        c.addEventListener("click", () => { hovered = null; chooseUnit(li, j, name); });
+        c.addEventListener("mouseenter", () => { hovered = {layer: li, unit: j, name}; updateTitles(); drawBoundary(); });
+        c.addEventListener("mouseleave", () => { hovered = null; updateTitles(); drawBoundary(); });
         if (chosen && chosen.layer === li && chosen.unit === j) c.classList.add("chosen");
       }
       if (li === 0) {  // TF Playground's input labels: the feature's name beside its map
@@ -402,7 +406,7 @@ function connect() {
   ws.addEventListener("message", (ev) => {
     const m = JSON.parse(ev.data);
     if (m.type === "frame") onFrame(m);
-    else if (m.type === "points") { points = m; chosen = null; buildNet(); updateTitles(); drawBoundary(); }
+    else if (m.type === "points") { points = m; chosen = null; hovered = null; buildNet(); updateTitles(); drawBoundary(); }
     else if (m.type === "ready") { setup = m.setup; writeControls(setup); showMessage(""); writeLink(); }
     else if (m.type === "error") { showMessage(m.message); playing = false; $("play").textContent = t("play"); }
     else if (m.type === "exported") {
