@@ -21,12 +21,12 @@ class Server:
     def __init__(self, export_dir: Path, max_sessions: int) -> None:
         import uvicorn
 
-        from fcnet.playground.server import MAX_MESSAGE, create_app
+        from fcnet.playground.server import WS_MAX_SIZE, create_app
 
         self.port = free_port()
         self.export_dir = export_dir
         config = uvicorn.Config(create_app(export_dir, max_sessions=max_sessions), host="127.0.0.1", port=self.port,
-                                log_level="warning", ws_max_size=MAX_MESSAGE, ws="websockets-sansio")
+                                log_level="warning", ws_max_size=WS_MAX_SIZE, ws="websockets-sansio")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -19,7 +20,7 @@ def start(*args: str) -> tuple[subprocess.Popen, str, str]:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     line = proc.stdout.readline()
-    if "playground on" not in line:
+    if "playground on" not in line or "pages at once" not in line:
         proc.kill()
         raise AssertionError(f"no URL announced: {line!r} {proc.stderr.read()}")
     return proc, line.split(" on ")[1].split()[0], ""
@@ -69,3 +70,24 @@ def test_bad_port(port):
     run = subprocess.run([sys.executable, "-m", "fcnet", "playground", "--no-browser", "--port", port],
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and "--port must be between 0 and 65535" in run.stderr
+
+
+def test_max_sessions_is_announced_and_enforced():
+    from websockets.sync.client import connect
+
+    proc, url, _ = start("--max-sessions", "1")
+    try:
+        ws_url = url.replace("http://", "ws://") + "ws"
+        with connect(ws_url) as a:
+            assert json.loads(a.recv(timeout=30))["type"] == "ready"
+            with connect(ws_url) as b:
+                assert "already runs 1 sessions" in json.loads(b.recv(timeout=30))["message"]
+    finally:
+        stop(proc)
+
+
+@pytest.mark.parametrize("n", ["0", "501"])
+def test_bad_max_sessions(n):
+    run = subprocess.run([sys.executable, "-m", "fcnet", "playground", "--no-browser", "--max-sessions", n],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "--max-sessions must be between 1 and 500" in run.stderr

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import numpy as np
 import pytest
 
@@ -32,6 +34,14 @@ def test_defaults_are_valid_and_complete():
     ({"noise": "lots"}, "noise"),
     ({"seed": -1}, "seed"),
     ({"__class__": 1}, "unknown setting"),
+    ({"points": 10**400}, "points"),
+    ({"lr": 10**400}, "lr"),
+    ({"noise": 10**400}, "noise"),
+    ({"batch_size": 10**400}, "batch_size"),
+    ({"data_seed": -3}, "data_seed"),
+    ({"l1": -1}, "l1"),
+    ({"loss": "mse"}, "regression"),
+    ({"dataset": ["xor"]}, "dataset"),
     ([1, 2], "JSON object"),
 ])
 def test_bad_values_are_refused_with_a_one_line_message(raw, words):
@@ -95,3 +105,37 @@ def test_a_diverging_session_stops_and_its_frame_is_strict_json():
         frame = s.advance(0.0, max_steps=200)
     assert frame["diverged"] and frame["train_loss"] is None and s.steps < 200
     json.dumps(frame, allow_nan=False)  # what the page's JSON.parse accepts
+
+
+def test_regression_tasks_train_with_the_squared_error():
+    for name in ("reg-plane", "reg-gauss"):
+        s = Session(validate({"dataset": name, "hidden": [8, 8]}))
+        assert s.setup["loss"] == "mse" and s.regression and s.data["classes"] == 1
+        first = s.frame()
+        f = s.advance(0.0, max_steps=400)
+        assert f["regression"] and f["test_accuracy"] is None and len(f["weights"][-1]) == 1
+        pred = s._forward(s.x_train)[-1]
+        assert abs(f["train_loss"] - float(((pred - s.y_train) ** 2).mean())) < 1e-6  # L = mean (ŷ - y)²
+        assert f["train_loss"] < 0.3 * first["train_loss"]
+
+
+def test_l1_shrinks_the_weights():
+    def weight_l1(l1):
+        s = Session(validate({"dataset": "moons", "l1": l1}))
+        s.advance(0.0, max_steps=300)
+        return sum(float(abs(m.weight.data).sum()) for m in s._linears())
+
+    assert weight_l1(0.01) < 0.7 * weight_l1(0.0)
+
+
+def test_the_data_seed_regenerates_the_points_and_keeps_the_net():
+    a, b = Session(validate({"data_seed": 5})), Session(validate({"data_seed": 6}))
+    assert not np.array_equal(a.data["points_train"], b.data["points_train"])
+    assert all(np.array_equal(x.data, y.data) for x, y in zip(a.model.parameters(), b.model.parameters(), strict=True))
+    c = Session(validate({"data_seed": 5}))
+    assert np.array_equal(a.data["points_train"], c.data["points_train"])
+
+
+def test_the_boundary_is_at_least_100_by_100():
+    f = Session(validate({})).frame()
+    assert f["grid"] >= 100 and len(base64.b64decode(f["boundary"])) == 2 * f["grid"] ** 2

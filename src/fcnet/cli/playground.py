@@ -23,6 +23,9 @@ def add_parser(sub: Any, name: str) -> None:
     p.add_argument("--host", default="127.0.0.1",
                    help="address to bind (default: 127.0.0.1, this machine only; anything else is reachable "
                         "from other machines)")
+    p.add_argument("--max-sessions", type=int, default=None,
+                   help="how many pages (students) the server trains for at once, sharing the CPU fairly "
+                        "(default: 8; 1 to 500)")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser tab")
     p.add_argument("--export-dir", default="playground-exports",
                    help="where the page's Export writes configs and models (default: playground-exports)")
@@ -69,16 +72,24 @@ def _check_bindable(host: str, port: int) -> None:
 def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise ConfigError(f"--port must be between 0 and 65535, got {args.port}")
+    if args.max_sessions is not None and not 1 <= args.max_sessions <= 500:
+        raise ConfigError(f"--max-sessions must be between 1 and 500, got {args.max_sessions}")
     _check_bindable(args.host, args.port)
     uvicorn, create_app = _import_server()
     if args.host not in LOCAL_HOSTS:
         print(f"warning: --host {args.host} makes the playground reachable from other machines; anyone who can "
               "reach it can use this machine's CPU (use the default 127.0.0.1 to keep it local)", file=sys.stderr)
-    from fcnet.playground.server import LOCAL_NAMES, MAX_MESSAGE
+    from threadpoolctl import threadpool_limits
 
+    from fcnet.playground.server import LOCAL_NAMES, WS_MAX_SIZE
+    from fcnet.playground.setup import LIMITS
+
+    # sessions are many small matrix products side by side: one BLAS thread each is fastest
+    threadpool_limits(limits=1)
     hosts = LOCAL_NAMES if args.host in LOCAL_HOSTS else ("*",)  # elsewhere the user chose to be reachable
-    config = uvicorn.Config(create_app(args.export_dir, allowed_hosts=hosts), host=args.host, port=args.port,
-                            log_level="warning", ws_max_size=MAX_MESSAGE, ws="websockets-sansio")
+    sessions = args.max_sessions or LIMITS["sessions"]
+    config = uvicorn.Config(create_app(args.export_dir, max_sessions=sessions, allowed_hosts=hosts), host=args.host,
+                            port=args.port, log_level="warning", ws_max_size=WS_MAX_SIZE, ws="websockets-sansio")
     server = uvicorn.Server(config)
 
     def announce() -> None:  # once the socket is bound, so that --port 0 prints the port it got
@@ -89,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         port = server.servers[0].sockets[0].getsockname()[1] if server.servers else args.port
         host = f"[{args.host}]" if ":" in args.host else args.host
         url = f"http://{host}:{port}/"
-        print(f"fcnet playground on {url} (Ctrl-C stops it)", flush=True)
+        print(f"fcnet playground on {url} for up to {sessions} pages at once (Ctrl-C stops it)", flush=True)
         if not args.no_browser:
             webbrowser.open(url)
 

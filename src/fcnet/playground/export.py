@@ -16,6 +16,7 @@ import numpy as np
 import tomli_w
 
 from fcnet.data.dataset import Preprocess
+from fcnet.errors import ConfigError
 from fcnet.playground.session import Session
 from fcnet.playground.setup import TRAIN_KEYS
 from fcnet.train import io
@@ -37,8 +38,23 @@ def config_toml(session: Session, data_path: Path) -> str:
 
 
 def export(session: Session, export_dir: str | Path) -> dict[str, Any]:
-    """Write config.toml, data.npz and model/ into a new directory under ``export_dir``; return their names."""
+    """Write config.toml, data.npz and model/ into a new directory under ``export_dir``; return their names.
+
+    Raises ConfigError (one line) for a regression task (``fcnet train`` has no squared-error loss)
+    and when the export directory cannot be written.
+    """
+    if session.regression:
+        raise ConfigError("export writes a config for fcnet train, which trains classifiers: the regression "
+                          "tasks stay in the page")
     root = Path(export_dir).resolve()
+    try:
+        return _export(session, root)
+    except OSError as exc:
+        raise ConfigError(f"cannot write the export under {root} ({exc.strerror or exc}): start fcnet playground "
+                          "with --export-dir set to a folder it may write") from None
+
+
+def _export(session: Session, root: Path) -> dict[str, Any]:
     root.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     for n in range(1000):

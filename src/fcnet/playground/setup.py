@@ -17,13 +17,14 @@ from fcnet.data.toy import TOYS, make_toy
 from fcnet.errors import ConfigError
 from fcnet.train import options
 
-__all__ = ["FEATURES", "LIMITS", "TRAIN_KEYS", "default_setup", "features", "make_data", "validate"]
+__all__ = ["DATASETS", "FEATURES", "LIMITS", "REGRESSIONS", "TRAIN_KEYS", "default_setup", "features", "make_data",
+           "validate"]
 
 LIMITS = {"layers": 6, "units": 16, "points": 2000, "min_points": 20, "sessions": 8}
 """Size bounds of one playground session (and how many sessions a server runs at once)."""
 
 TRAIN_KEYS = ("hidden", "activation", "negative_slope", "init", "init_std", "batchnorm", "dropout", "loss", "margin",
-              "optimizer", "lr", "momentum", "momentum_form", "rho", "eps", "eps_inside", "weight_decay", "l2",
+              "optimizer", "lr", "momentum", "momentum_form", "rho", "eps", "eps_inside", "weight_decay", "l2", "l1",
               "batch_size", "seed")
 """The ``fcnet train`` options the page controls (validated through ``options.coerce``)."""
 
@@ -40,29 +41,34 @@ FEATURES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 }
 """Input features computed from the standardised point (x₁, x₂)."""
 
-_OWN = {"dataset", "noise", "points", "train_ratio", "features"}
+REGRESSIONS = ("reg-plane", "reg-gauss")
+"""Regression tasks (one output, squared-error loss ``"mse"``), as in TF Playground."""
+DATASETS = (*TOYS, *REGRESSIONS)
+
+_OWN = {"dataset", "noise", "points", "train_ratio", "features", "data_seed"}
 
 
 def default_setup() -> dict[str, Any]:
     """The page's first setup: spirals, x₁ and x₂, two tanh layers of 8, Adam."""
     opts = options.resolve({})
     setup = {k: opts[k] for k in TRAIN_KEYS}
-    setup.update({"dataset": "spirals", "noise": 0.0, "points": 400, "train_ratio": 0.5, "features": ["x1", "x2"],
-                  "hidden": [8, 8], "activation": "tanh", "lr": 0.03, "batch_size": 10, "init": "xavier"})
+    setup.update({"dataset": "spirals", "data_seed": None, "noise": 0.0, "points": 400, "train_ratio": 0.5,
+                  "features": ["x1", "x2"], "hidden": [8, 8], "activation": "tanh", "lr": 0.03, "batch_size": 10,
+                  "init": "xavier"})
     return setup
 
 
 def _number(name: str, value: Any, lo: float, hi: float, integer: bool = False) -> Any:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ConfigError(f"{name} must be a number, got {value!r}")
+        raise ConfigError(f"{name} must be a number, got {_short(value)}")
     try:
         num = int(value) if integer else float(value)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, got {value!r}") from None
+    except (ValueError, OverflowError):  # OverflowError: 10**400 as a float, or inf as an int
+        raise ConfigError(f"{name} must be a number between {lo:g} and {hi:g}, got {_short(value)}") from None
     if integer and isinstance(value, float) and value != num:
-        raise ConfigError(f"{name} must be a whole number, got {value!r}")
-    if not (math.isfinite(num) and lo <= num <= hi):
-        raise ConfigError(f"{name} must be between {lo:g} and {hi:g}, got {value!r}")
+        raise ConfigError(f"{name} must be a whole number, got {_short(value)}")
+    if not (lo <= num <= hi and math.isfinite(num)):  # compared first: isfinite(10**400) overflows
+        raise ConfigError(f"{name} must be between {lo:g} and {hi:g}, got {_short(value)}")
     return num
 
 
@@ -75,18 +81,26 @@ def validate(raw: Any) -> dict[str, Any]:
         raise ConfigError("the setup must be a JSON object of option names to values")
     setup = default_setup()
     for key, value in raw.items():
-        if key in _OWN:
+        if key in _OWN or (key == "loss" and value == "mse"):  # mse: checked against the task below
             setup[key] = value
         elif key in TRAIN_KEYS:
-            setup[key] = options.coerce(key, value)
+            try:
+                setup[key] = options.coerce(key, value)
+            except (OverflowError, ValueError, TypeError):  # e.g. 10**400: no float holds it
+                raise ConfigError(f"{key} must be a number in its range, got {_short(value)}") from None
         else:
             raise ConfigError(f"unknown setting {str(key)[:40]!r}: the playground accepts "
                               f"{', '.join(sorted(_OWN | set(TRAIN_KEYS)))}")
     for key in TRAIN_KEYS:
         if isinstance(setup[key], float) and not math.isfinite(setup[key]):
             raise ConfigError(f"{key} must be a finite number, got {setup[key]}")
-    if setup["dataset"] not in TOYS:
-        raise ConfigError(f"dataset must be one of {', '.join(TOYS)}, got {str(setup['dataset'])[:40]!r}")
+    if not isinstance(setup["dataset"], str) or setup["dataset"] not in DATASETS:
+        raise ConfigError(f"dataset must be one of {', '.join(DATASETS)}, got {_short(setup['dataset'])}")
+    if setup["dataset"] in REGRESSIONS:
+        setup["loss"] = "mse"  # a regression task has one output and the squared error
+    elif setup["loss"] == "mse":
+        raise ConfigError(f"loss mse is for the regression tasks ({', '.join(REGRESSIONS)}); "
+                          f"{setup['dataset']} is a classification: use cross-entropy or hinge")
     setup["noise"] = _number("noise", setup["noise"], 0.0, 1.0)
     setup["points"] = _number("points", setup["points"], LIMITS["min_points"], LIMITS["points"], integer=True)
     setup["train_ratio"] = _number("train_ratio", setup["train_ratio"], 0.1, 0.9)
@@ -101,7 +115,7 @@ def validate(raw: Any) -> dict[str, Any]:
                           f"got {hidden}")
     if setup["optimizer"] not in OPTIMIZERS:
         raise ConfigError(f"optimizer must be one of {', '.join(OPTIMIZERS)} here, got {setup['optimizer']!r}")
-    for key, lo, hi in (("lr", 1e-7, 10.0), ("dropout", 0.0, 0.9), ("l2", 0.0, 10.0), ("weight_decay", 0.0, 10.0),
+    for key, lo, hi in (("lr", 1e-7, 10.0), ("dropout", 0.0, 0.9), ("weight_decay", 0.0, 10.0),
                         ("momentum", 0.0, 0.9999), ("rho", 0.0, 0.9999), ("negative_slope", 0.0, 1.0),
                         ("margin", 0.0, 100.0)):
         setup[key] = _number(key, setup[key], lo, hi)
@@ -112,7 +126,17 @@ def validate(raw: Any) -> dict[str, Any]:
     setup["batch_size"] = _number("batch_size", setup["batch_size"], 2 if setup["batchnorm"] else 1, n_train,
                                   integer=True)
     setup["seed"] = _number("seed", setup["seed"], 0, 2**31 - 1, integer=True)
+    if setup["data_seed"] is not None:
+        setup["data_seed"] = _number("data_seed", setup["data_seed"], 0, 2**31 - 1, integer=True)
+    for key in ("l1", "l2"):
+        setup[key] = _number(key, setup[key], 0.0, 10.0)
     return setup
+
+
+def _short(value: Any) -> str:
+    """``repr(value)`` cut to 40 characters, for a one-line message."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def features(points: np.ndarray, names: list[str]) -> np.ndarray:
@@ -126,8 +150,12 @@ def make_data(setup: dict[str, Any]) -> dict[str, Any]:
     The points are standardised with the training split's mean and standard deviation, so the
     view's square [-3, 3]² covers the data of every toy.
     """
-    x, y = make_toy(setup["dataset"], n=setup["points"], seed=setup["seed"])
-    rng = np.random.default_rng([setup["seed"], 1])
+    seed = setup["seed"] if setup.get("data_seed") is None else setup["data_seed"]
+    if setup["dataset"] in REGRESSIONS:
+        x, y = _regression(setup["dataset"], setup["points"], seed)
+    else:
+        x, y = make_toy(setup["dataset"], n=setup["points"], seed=seed)
+    rng = np.random.default_rng([seed, 1])
     order = rng.permutation(len(y))
     x, y = x[order], y[order]
     n_train = max(2, round(len(y) * setup["train_ratio"]))
@@ -135,5 +163,18 @@ def make_data(setup: dict[str, Any]) -> dict[str, Any]:
     x = (x - mean) / std
     x = x + setup["noise"] * rng.standard_normal(x.shape)
     x = x.astype(np.float32)
+    classes = 1 if setup["dataset"] in REGRESSIONS else int(y.max()) + 1
     return {"points_train": x[:n_train], "y_train": y[:n_train], "points_test": x[n_train:], "y_test": y[n_train:],
-            "classes": int(y.max()) + 1, "mean": mean, "std": std}
+            "classes": classes, "mean": mean, "std": std}
+
+
+def _regression(name: str, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Points uniform in [-1, 1]² and a target in [-1, 1] (shape (n, 1)): TF Playground's plane and Gaussians."""
+    rng = np.random.default_rng([seed, 5])
+    x = rng.uniform(-1, 1, (n, 2))
+    if name == "reg-plane":
+        y = (x[:, 0] + x[:, 1]) / 2
+    else:  # two bumps of opposite sign
+        bump = lambda c: np.exp(-((x - c) ** 2).sum(axis=1) / (2 * 0.3**2))  # noqa: E731
+        y = bump(np.array([0.4, 0.4])) - bump(np.array([-0.4, -0.4]))
+    return x.astype(np.float32), y.astype(np.float32)[:, None]

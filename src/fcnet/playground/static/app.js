@@ -16,6 +16,11 @@ const T = {
     grads: "Gradient norm ‖∂L/∂W‖ per layer (log scale)", hists: "Activations per hidden layer",
     presets: "Lecture presets", slides: "slides", diverged: "the loss is no longer finite: training stopped (lower ε)",
     exported: "exported to", layer: "layer", output: "output", input: "input",
+    speed: "speed", epoch_n: "epoch", presenter: "presenter", regenerate: "regenerate data", l1: "L1 λ",
+    log: "log scale", regression: "Regression: the net's output (orange −1 … blue +1; ● train, ○ test)",
+    init_hists: "Activations at step 0 (initialisation): this preset's claim is judged there",
+    unit: "unit", unit_view: "its output over the plane (click here to return to the boundary)",
+    full: "full", loss_axis: "loss",
   },
   zh: {
     reset: "重置", play: "开始", pause: "暂停", step: "单步", export: "导出", step_n: "步数",
@@ -30,16 +35,22 @@ const T = {
     grads: "每层梯度范数 ‖∂L/∂W‖（对数刻度）", hists: "每个隐层的激活值分布",
     presets: "课程实验", slides: "幻灯片", diverged: "损失不再是有限值：训练停止（请降低学习率 ε）",
     exported: "已导出到", layer: "层", output: "输出", input: "输入",
+    speed: "速度", epoch_n: "轮数", presenter: "演示模式", regenerate: "重新生成数据", l1: "L1 正则 λ",
+    log: "对数刻度", regression: "回归：网络的输出（橙 −1 … 蓝 +1；● 训练，○ 测试）",
+    init_hists: "第0步（初始化时）的激活值分布：本实验的结论在此判断",
+    unit: "神经元", unit_view: "在平面上的输出（点击此处返回分界面）",
+    full: "全速", loss_axis: "损失",
   },
 };
 const CLASS_RGB = [[8, 119, 189], [245, 147, 34], [60, 170, 80], [150, 80, 190]];
 const NEG = [245, 147, 34], POS = [8, 119, 189];
 const NUMERIC = ["noise", "points", "train_ratio", "negative_slope", "init_std", "dropout", "lr", "momentum", "rho",
-                 "eps", "batch_size", "l2", "seed"];
+                 "eps", "batch_size", "l2", "l1", "seed"];
+const REGRESSIONS = ["reg-plane", "reg-gauss"];
 const CHOICES = ["dataset", "activation", "init", "loss", "optimizer"];
 
 let lang = "en", info = null, ws = null, setup = null, points = null, frame = null, playing = false;
-let hidden = [8, 8], claim = null;
+let hidden = [8, 8], claim = null, dataSeed = null, chosen = null, hovered = null, fromLink = null;
 
 const $ = (id) => document.getElementById(id);
 const t = (key) => T[lang][key] || key;
@@ -49,7 +60,27 @@ function applyLang() {
   for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
   $("play").textContent = playing ? t("pause") : t("play");
   renderPresets();
-  if (claim) $("claim").textContent = claim[lang];
+  showClaim();
+  const full = document.querySelector('#speed option[value="full"]');
+  if (full) full.textContent = t("full");
+  updateTitles();
+}
+
+function showClaim() {
+  $("claim").textContent = claim ? claim.claim[lang] : "";
+  $("cap").textContent = claim && claim.cap ? claim.cap[lang] : "";
+  for (const b of document.querySelectorAll("#presets button")) {
+    b.classList.toggle("active", !!claim && b.dataset.preset === claim.id);
+  }
+}
+
+function initView() { return !!(claim && claim.view === "init"); }
+
+function updateTitles() {
+  $("histtitle").textContent = initView() ? t("init_hists") : t("hists");
+  const u = hovered || chosen;
+  if (u) $("bigtitle").textContent = `${u.name}: ${t("unit_view")}`;
+  else $("bigtitle").textContent = points && points.regression ? t("regression") : t("boundary");
 }
 
 function showMessage(text) { $("message").textContent = text || ""; }
@@ -74,6 +105,10 @@ function readSetup() {
     if (v !== null || k === "eps" || k === "init_std") s[k] = v;
   }
   s.features = [...document.querySelectorAll("#features input:checked")].map((el) => el.value);
+  const regression = REGRESSIONS.includes(s.dataset);
+  if (regression) s.loss = "mse";
+  else if (s.loss === "mse") s.loss = "cross-entropy";
+  s.data_seed = dataSeed;
   return s;
 }
 
@@ -83,6 +118,7 @@ function writeControls(s) {
   $("batchnorm").checked = !!s.batchnorm;
   for (const el of document.querySelectorAll("#features input")) el.checked = s.features.includes(el.value);
   hidden = s.hidden.slice();
+  dataSeed = s.data_seed === undefined ? null : s.data_seed;
   renderWidths();
 }
 
@@ -100,7 +136,7 @@ function renderWidths() {
 }
 
 function applySetup(keepClaim = false) {
-  if (!keepClaim) { claim = null; $("claim").textContent = ""; }  // the claim belongs to the preset's setup
+  if (!keepClaim) { claim = null; showClaim(); }  // the claim belongs to the preset's setup
   playing = false; $("play").textContent = t("play");
   send({type: "setup", setup: readSetup()});
 }
@@ -114,10 +150,11 @@ function renderPresets() {
     b.textContent = `${t("slides")} ${p.slides}: ${p.title[lang]}`;
     b.dataset.preset = p.id;
     b.addEventListener("click", () => {
-      claim = p.claim;
-      $("claim").textContent = claim[lang];
+      claim = p;
+      showClaim();
       writeControls({...info.default, ...p.setup});
       applySetup(true);
+      updateTitles();
     });
     box.appendChild(b);
   }
@@ -151,9 +188,20 @@ function blit(canvas, img) {
   ctx.drawImage(tmp, 0, 0, canvas.width, canvas.height);
 }
 
+function chosenBytes() {
+  // the enlarged unit's map from the latest frame (inputs are layer 0)
+  const u = hovered || chosen;
+  if (!u || !frame) return null;
+  const b64 = u.layer === 0 ? frame.inputs[u.unit] : (frame.units[u.layer - 1] || [])[u.unit];
+  return b64 ? decode(b64) : null;
+}
+
 function drawBoundary() {
   const cv = $("boundary"), ctx = cv.getContext("2d");
-  if (frame) {
+  const unitMap = chosenBytes();
+  if (unitMap) blit(cv, signedImage(unitMap, frame.unit_grid));
+  else if (frame && frame.regression) blit(cv, signedImage(decode(frame.boundary), frame.grid));
+  else if (frame) {
     const g = frame.grid, b = decode(frame.boundary), img = new ImageData(g, g);
     for (let i = 0; i < g * g; i++) {
       const c = mix(CLASS_RGB[b[2 * i] % CLASS_RGB.length], 0.15 + 0.6 * b[2 * i + 1] / 255);
@@ -164,8 +212,10 @@ function drawBoundary() {
   if (!points) return;
   const e = points.extent, W = cv.width, H = cv.height;
   const px = (p) => [(p[0] + e) / (2 * e) * W, (e - p[1]) / (2 * e) * H];
+  const color = (y) => points.regression ? mix(y < 0 ? NEG : POS, Math.min(1, Math.abs(y))).map(Math.round)
+    : CLASS_RGB[y % CLASS_RGB.length];
   const dot = (p, y, filled) => {
-    const [x, z] = px(p), c = CLASS_RGB[y % CLASS_RGB.length];
+    const [x, z] = px(p), c = color(y);
     ctx.beginPath(); ctx.arc(x, z, 3, 0, 2 * Math.PI);
     if (filled) { ctx.fillStyle = `rgb(${c})`; ctx.fill(); ctx.strokeStyle = "#fff"; ctx.stroke(); }
     else { ctx.strokeStyle = `rgb(${c})`; ctx.lineWidth = 1.5; ctx.stroke(); ctx.lineWidth = 1; }
@@ -190,15 +240,33 @@ function buildNet() {
       const c = document.createElement("canvas");
       c.className = "unit"; c.width = 26; c.height = 26;
       c.dataset.layer = li; c.dataset.unit = j;
-      if (li === 0) c.title = points.features[j];
+      const name = li === 0 ? points.features[j] : `${t("layer")} ${li}, ${t("unit")} ${j + 1}`;
+      c.title = name;
       if (li === cols.length - 1) {
         const ctx = c.getContext("2d");
         ctx.fillStyle = `rgb(${CLASS_RGB[j % CLASS_RGB.length]})`; ctx.fillRect(0, 0, 26, 26);
+      } else {
+        c.addEventListener("click", () => { hovered = null; chooseUnit(li, j, name); });
+        c.addEventListener("mouseenter", () => { hovered = {layer: li, unit: j, name}; updateTitles(); drawBoundary(); });
+        c.addEventListener("mouseleave", () => { hovered = null; updateTitles(); drawBoundary(); });
+        if (chosen && chosen.layer === li && chosen.unit === j) c.classList.add("chosen");
       }
-      col.appendChild(c);
+      if (li === 0) {  // TF Playground's input labels: the feature's name beside its map
+        const row = document.createElement("div"), label = document.createElement("span");
+        row.className = "unitrow"; label.className = "inname"; label.textContent = points.features[j];
+        row.appendChild(label); row.appendChild(c); col.appendChild(row);
+      } else col.appendChild(c);
     }
     box.appendChild(col);
   });
+}
+
+function chooseUnit(li, j, name) {
+  chosen = chosen && chosen.layer === li && chosen.unit === j ? null : {layer: li, unit: j, name};
+  for (const c of document.querySelectorAll("#layers canvas.unit")) {
+    c.classList.toggle("chosen", !!chosen && +c.dataset.layer === chosen.layer && +c.dataset.unit === chosen.unit);
+  }
+  updateTitles(); drawBoundary();
 }
 
 function unitCanvas(li, j) { return document.querySelector(`#layers canvas[data-layer="${li}"][data-unit="${j}"]`); }
@@ -227,26 +295,60 @@ function drawNet() {
   svg.innerHTML = parts.join("");
 }
 
+function niceTicks(lo, hi, n) {
+  const span = hi - lo || 1, step0 = span / n, mag = 10 ** Math.floor(Math.log10(step0));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((v) => v >= step0);
+  const out = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9 * span; v += step) out.push(+v.toPrecision(12));
+  return out;
+}
+
 function drawCurves() {
+  // loss against steps, with labelled axes; log scale on request (the loss spans decades while training)
   const cv = $("curves"), ctx = cv.getContext("2d"), W = cv.width, H = cv.height;
   ctx.clearRect(0, 0, W, H);
   if (!frame || frame.curve.length < 1) return;
-  const c = frame.curve, last = Math.max(1, c[c.length - 1][0]);
-  let top = 1e-6;
-  for (const r of c) for (const v of [r[1], r[2]]) if (v !== null) top = Math.max(top, v);
+  const log = $("logscale").checked, c = frame.curve, last = Math.max(1, c[c.length - 1][0]);
+  const L = 46, R = 8, T = 8, B = 30;  // margins for the axes' labels
+  let lo = Infinity, hi = -Infinity;
+  for (const r of c) for (const v of [r[1], r[2]]) {
+    if (v === null || (log && !(v > 0))) continue;
+    const y = log ? Math.log10(v) : v;
+    lo = Math.min(lo, y); hi = Math.max(hi, y);
+  }
+  if (!Number.isFinite(lo)) return;
+  if (!log) lo = 0;
+  if (hi - lo < 1e-9) hi = lo + (log ? 1 : 1e-6);
+  const X = (s) => L + (W - L - R) * s / last, Y = (v) => H - B - (H - B - T) * ((log ? Math.log10(v) : v) - lo) / (hi - lo);
+  ctx.strokeStyle = "#888"; ctx.lineWidth = 1; ctx.setLineDash([]);
+  ctx.beginPath(); ctx.moveTo(L, T); ctx.lineTo(L, H - B); ctx.lineTo(W - R, H - B); ctx.stroke();
+  ctx.fillStyle = "#444"; ctx.font = "10px sans-serif";
+  const yt = niceTicks(lo, hi, 4);  // on a log scale: ticks on log10(loss), labelled with the loss
+  ctx.textAlign = "right";
+  for (const v of yt) {
+    const y = log ? Y(10 ** v) : Y(v);
+    ctx.fillText(log ? (10 ** v).toPrecision(2) : String(+v.toPrecision(3)), L - 4, y + 3);
+    ctx.beginPath(); ctx.moveTo(L - 3, y); ctx.lineTo(L, y); ctx.stroke();
+  }
+  ctx.textAlign = "center";
+  for (const s of niceTicks(0, last, 4)) {
+    ctx.fillText(String(s), X(s), H - B + 12);
+    ctx.beginPath(); ctx.moveTo(X(s), H - B); ctx.lineTo(X(s), H - B + 3); ctx.stroke();
+  }
+  ctx.fillText(t("step_n"), (L + W - R) / 2, H - 3);
+  ctx.save(); ctx.translate(10, (T + H - B) / 2); ctx.rotate(-Math.PI / 2); ctx.fillText(t("loss_axis"), 0, 0); ctx.restore();
+  ctx.textAlign = "left";
   const line = (k, dash) => {
     ctx.setLineDash(dash); ctx.beginPath();
     let started = false;
     for (const r of c) {
-      if (r[k] === null) continue;
-      const x = 4 + (W - 8) * r[0] / last, y = H - 14 - (H - 20) * r[k] / top;
+      if (r[k] === null || (log && !(r[k] > 0))) continue;
+      const x = X(r[0]), y = Y(r[k]);
       if (started) ctx.lineTo(x, y); else { ctx.moveTo(x, y); started = true; }
     }
-    ctx.strokeStyle = "#183a5a"; ctx.stroke();
+    ctx.strokeStyle = "#183a5a"; ctx.lineWidth = 1.5; ctx.stroke(); ctx.lineWidth = 1;
   };
   line(1, []); line(2, [5, 4]); ctx.setLineDash([]);
-  ctx.fillStyle = "#555"; ctx.font = "10px sans-serif";
-  ctx.fillText(top.toPrecision(3), 4, 10); ctx.fillText(`${t("step_n")} ${last}`, W - 80, H - 2);
 }
 
 function drawGrads() {
@@ -273,7 +375,7 @@ function drawHists() {
   while (box.children.length < frame.histograms.length) {
     const c = document.createElement("canvas"); c.width = 120; c.height = 60; box.appendChild(c);
   }
-  frame.histograms.forEach((h, i) => {
+  (initView() ? frame.initial.histograms : frame.histograms).forEach((h, i) => {
     const cv = box.children[i], ctx = cv.getContext("2d"), W = cv.width, H = cv.height;
     ctx.clearRect(0, 0, W, H);
     const m = Math.max(1, ...h.counts), bw = W / h.counts.length;
@@ -290,6 +392,7 @@ function fmt(v, d = 4) { return v === null || v === undefined ? "–" : Number(v
 function onFrame(f) {
   frame = f;
   $("stepn").textContent = f.step;
+  $("epochn").textContent = f.epoch.toFixed(f.epoch < 10 ? 2 : 1);
   $("testloss").textContent = fmt(f.test_loss);
   $("trainloss").textContent = fmt(f.train_loss);
   $("testacc").textContent = fmt(f.test_accuracy, 3);
@@ -303,8 +406,8 @@ function connect() {
   ws.addEventListener("message", (ev) => {
     const m = JSON.parse(ev.data);
     if (m.type === "frame") onFrame(m);
-    else if (m.type === "points") { points = m; buildNet(); drawBoundary(); }
-    else if (m.type === "ready") { setup = m.setup; writeControls(setup); showMessage(""); }
+    else if (m.type === "points") { points = m; chosen = null; hovered = null; buildNet(); updateTitles(); drawBoundary(); }
+    else if (m.type === "ready") { setup = m.setup; writeControls(setup); showMessage(""); writeLink(); }
     else if (m.type === "error") { showMessage(m.message); playing = false; $("play").textContent = t("play"); }
     else if (m.type === "exported") {
       $("exported").textContent = `${t("exported")} ${m.directory}/ (${m.files.join(", ")})\n\n${m.toml}`;
@@ -313,7 +416,41 @@ function connect() {
       a.download = "config.toml"; a.click();
     }
   });
+  ws.addEventListener("open", () => {
+    sendSpeed();
+    if (fromLink) send({type: "setup", setup: fromLink});  // a shared link: the same net, data and seed
+  });
   ws.addEventListener("close", () => { playing = false; $("play").textContent = t("play"); });
+}
+
+// --- the whole setup in the URL: a link a teacher can hand out ---------------------------------------
+function writeLink() {
+  const changed = {};
+  for (const [k, v] of Object.entries(setup)) {
+    if (JSON.stringify(v) !== JSON.stringify(info.default[k])) changed[k] = v;
+  }
+  if (claim) changed.preset = claim.id;
+  const hash = Object.keys(changed).length ? "#" + new URLSearchParams({setup: JSON.stringify(changed)}) : "";
+  history.replaceState(null, "", location.pathname + location.search + hash);
+}
+
+function readLink() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  if (!params.has("setup")) return null;
+  try {
+    const s = JSON.parse(params.get("setup"));
+    if (s && typeof s === "object" && !Array.isArray(s)) {
+      if (s.preset) { claim = info.presets.find((p) => p.id === s.preset) || null; delete s.preset; }
+      return s;
+    }
+  } catch (e) { /* a broken link: the default setup, and a message */ }
+  showMessage("the link's setup could not be read: the default setup is shown");
+  return null;
+}
+
+function sendSpeed() {
+  const v = $("speed").value;
+  send({type: "speed", steps_per_second: v === "full" ? null : Number(v)});
 }
 
 async function main() {
@@ -341,8 +478,21 @@ async function main() {
   $("step").addEventListener("click", () => { playing = false; $("play").textContent = t("play"); send({type: "step"}); });
   $("reset").addEventListener("click", () => { playing = false; $("play").textContent = t("play"); send({type: "reset"}); });
   $("export").addEventListener("click", () => send({type: "export"}));
+  $("speed").addEventListener("change", sendSpeed);
+  $("logscale").addEventListener("change", drawCurves);
+  $("boundary").addEventListener("click", () => { if (chosen) chooseUnit(chosen.layer, chosen.unit); });
+  $("regenerate").addEventListener("click", () => {
+    dataSeed = Math.floor(Math.random() * 2147483647);  // new points; the net's seed stays
+    applySetup(true);
+  });
+  $("presenter").addEventListener("click", () => {
+    document.body.classList.toggle("presenter");
+    if (points) { buildNet(); drawNet(); }
+  });
   $("lang").addEventListener("change", () => { lang = $("lang").value; applyLang(); if (points) { buildNet(); drawNet(); } });
+  fromLink = readLink();
   applyLang();
+  showClaim();
   connect();
 }
 
