@@ -217,4 +217,5 @@ def student_gradcheck(name: str, forward: Callable[..., Any], backward: Callable
             f"{name}：反向传播与前向函数的有限差分不一致（输入 {w.get('input')}，位置 "
             f"{tuple(int(i) for i in w.get('index', ()))}：解析 {w.get('analytic', float('nan')):.6g}，"
             f"数值 {w.get('numeric', float('nan')):.6g}）"),
-            f"{report.max_rel_error:.1e} ≤ {report.tolerance:.0e}", f"{report.max_rel_error:.2e}")
+            tr(f"relative error ≤ {report.tolerance:.0e}", f"相对误差 ≤ {report.tolerance:.0e}"),
+            f"{report.max_rel_error:.2e}")

@@ -36,11 +36,12 @@ BLOCKED_EVENTS = ("os.system", "subprocess.Popen", "os.exec", "os.posix_spawn", 
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-test wall time (s), memory (bytes of address space) and captured output (bytes)."""
+    """Per-test wall time (s), memory (bytes of address space), captured output (bytes), start-up allowance (s)."""
 
     per_test: float = 10.0
     memory: int = 2 << 30
     output: int = 1 << 20
+    startup: float = 20.0
 
 
 @dataclass
@@ -65,6 +66,9 @@ class Report:
 
 # --- the parent ---------------------------------------------------------------------------------
 
+_CHILD = "import sys; from fcnet.exercise.sandbox import main; sys.exit(main(sys.argv[1:]))"
+
+
 def _child_env() -> dict[str, str]:
     env = dict(os.environ)
     src = str(Path(__file__).resolve().parents[2])
@@ -80,7 +84,7 @@ def _child_env() -> dict[str, str]:
 def _spawn(args: list[str], wall: float, out_limit: int) -> tuple[int | None, str, int, bool]:
     """Run the child; returns (return code or None if killed for time, output (truncated), its size, timed out)."""
     with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen([sys.executable, "-m", "fcnet.exercise.sandbox", *args], stdin=subprocess.DEVNULL,
+        proc = subprocess.Popen([sys.executable, "-c", _CHILD, *args], stdin=subprocess.DEVNULL,
                                 stdout=out, stderr=subprocess.STDOUT, env=_child_env(), start_new_session=True)
         timed_out = False
         try:
@@ -107,7 +111,7 @@ def grade(name: str, paths: list[Path], *, seed: int | None = None, lang: str = 
     tests = TESTS[name]
     with tempfile.TemporaryDirectory(prefix="fcnet-exercise-") as tmp:
         results_path = Path(tmp) / "results.jsonl"
-        wall = 20.0 + len(paths) * (len(tests) + 1) * limits.per_test
+        wall = limits.startup + len(paths) * (len(tests) + 1) * limits.per_test
         args = ["grade", name, lang, str(seed), str(results_path), str(limits.per_test), str(limits.memory),
                 str(limits.output), *[str(Path(p).resolve()) for p in paths]]
         rc, output, size, timed_out = _spawn(args, wall, limits.output)
@@ -168,7 +172,7 @@ def run_student(name: str, path: Path, *, lang: str = "en", epochs: int = 8, see
     """
     args = ["run", name, lang, str(seed), str(epochs), str(limits.per_test), str(limits.memory), str(limits.output),
             str(Path(path).resolve())]
-    rc, output, size, timed_out = _spawn(args, limits.per_test + 20.0, limits.output)
+    rc, output, size, timed_out = _spawn(args, limits.per_test + limits.startup, limits.output)
     if size > len(output.encode()):
         output += f"\n… ({size} bytes in all)"
     return rc, output, timed_out
