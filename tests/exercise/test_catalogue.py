@@ -114,3 +114,13 @@ def test_close_names_the_generic_mistakes():
 def test_close_speaks_chinese():
     set_lang("zh")
     assert "符号错误" in _symptom(-np.ones(3), np.ones(3))[1]
+
+
+def test_docs_list_every_exercise_and_mistake():
+    from tests.conftest import ROOT
+
+    text = (ROOT / "docs" / "exercises.md").read_text(encoding="utf-8")
+    for name, ex in EXERCISES.items():
+        assert f"`{name}`" in text
+        for m in ex.mistakes:
+            assert f"(`{m.name}`) | `{m.symptom}` |" in text, (name, m.name)
