@@ -69,13 +69,15 @@ def test_start_in_chinese_writes_chinese_docstrings_and_a_notebook(tmp_path):
     (["exercise", "run", "gates"], "has no `run`"),
     (["exercise", "check", "gates", "--timeout", "0"], "must be positive"),
 ])
-def test_bad_input_is_one_line_exit_2(args, words, tmp_path):
+def test_bad_input_is_one_line_exit_2(args, words, tmp_path, capsys):
+    from fcnet.cli.main import main
+
     if args[2] == "gates":
         (tmp_path / "gates.py").write_text(solution_source("gates"))
         args = [*args, "--dir", str(tmp_path)]
-    res = fcnet(*args)
-    assert res.returncode == 2, res.stdout + res.stderr
-    assert words in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert words in err and len(err.strip().splitlines()) == 1
 
 
 @pytest.mark.slow

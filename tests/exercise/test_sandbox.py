@@ -43,17 +43,6 @@ def test_hostile_files_get_a_verdict_each(tmp_path):
     assert "hacked" not in "".join(r.output for r in reports)
 
 
-def test_a_student_that_swallows_the_alarm_is_stopped_by_the_wall_clock(tmp_path):
-    body = ("def clip_grad_norm(grads, max_norm):\n    while True:\n        try:\n            while True:\n"
-            "                pass\n        except BaseException:\n            pass\n")
-    path = write(tmp_path, "clipping", body)
-    t = time.perf_counter()
-    rep = grade("clipping", [path], seed=1, limits=Limits(per_test=1.0, startup=3.0))[0]
-    assert time.perf_counter() - t < 3.0 + 4 * 1.0 + 3.0
-    assert rep.results[0]["symptom"] == "timeout"
-    assert {r["symptom"] for r in rep.results[1:]} == {"not_run"}
-
-
 def test_huge_output_is_capped_and_reported(tmp_path):
     body = ("import numpy as np\n\ndef clip_grad_norm(grads, max_norm):\n    for _ in range(100):\n"
             "        print('x' * 100000)\n    return [g.copy() for g in grads], float(np.sqrt(sum((g * g).sum() "
@@ -84,3 +73,16 @@ def test_hard_coding_the_slide_numbers_fails_the_hidden_cases(tmp_path, answer):
     by_id = {r["id"]: r for r in rep.results}
     assert by_id["slide_forward"]["ok"] and by_id["slide_backward"]["ok"]
     assert not by_id["random"]["ok"] and not rep.ok
+
+
+def test_a_crash_while_loading_one_file_does_not_blame_the_others(tmp_path):
+    """A file that swallows the per-test alarm is stopped by the parent's wall clock; only it is blamed."""
+    good = write(tmp_path, "good", "import numpy as np\n\ndef clip_grad_norm(grads, max_norm):\n"
+                 "    raise NotImplementedError\n")
+    bad = write(tmp_path, "bad", "while True:\n    try:\n        while True:\n            pass\n"
+                "    except BaseException:\n        pass\n")
+    after = write(tmp_path, "after", "import numpy as np\n")
+    reports = grade("clipping", [good, bad, after], seed=1, limits=Limits(per_test=0.5, startup=2.0))
+    assert {r["symptom"] for r in reports[0].results} == {"todo"}
+    assert {r["symptom"] for r in reports[1].results} == {"timeout"}
+    assert {r["symptom"] for r in reports[2].results} == {"not_run"}

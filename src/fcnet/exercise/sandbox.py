@@ -117,26 +117,35 @@ def grade(name: str, paths: list[Path], *, seed: int | None = None, lang: str = 
         rc, output, size, timed_out = _spawn(args, wall, limits.output)
         events = _read_events(results_path)
     reports = [Report(name, str(p), seed) for p in paths]
+    ends = {(e.get("file"), e["id"]): e for e in events if e.get("event") == "end"}
+    starts = [(e.get("file"), e["id"]) for e in events if e.get("event") == "start"]
+    # the step the child was in when it ended: a test, or loading file i ("__load__")
+    dead = next((s for s in reversed(starts) if s not in ends), None)
+    if dead is None and not events and paths:
+        dead = (0, "__load__")
     for i, rep in enumerate(reports):
-        done = {e["id"]: e for e in events if e.get("file") == i and e.get("event") == "end"}
-        started = {e["id"] for e in events if e.get("file") == i and e.get("event") == "start"}
         for t in tests:
-            if t.id in done:
-                rep.results.append(done[t.id])
+            if (i, t.id) in ends:
+                rep.results.append(ends[i, t.id])
                 continue
-            if t.id in started or (not started and i == 0 and not done):
-                symptom, msg = _death(rc, timed_out, limits)
+            if dead is not None and dead[0] == i and dead[1] in (t.id, "__load__"):
+                symptom, msg = _death(rc, timed_out, limits, output if not events else "")
             else:
                 symptom, msg = "not_run", tr("not run: an earlier test ended the process",
-                    "未运行：之前的测试终止了进程")
+                                             "未运行：之前的测试终止了进程")
             rep.results.append({"id": t.id, "title": t.title, "slides": t.slides, "ok": False, "symptom": symptom,
                                 "message": msg, "expected": "", "got": ""})
         rep.output, rep.output_bytes = output, size
     return reports
 
 
-def _death(rc: int | None, timed_out: bool, limits: Limits) -> tuple[str, str]:
+def _death(rc: int | None, timed_out: bool, limits: Limits, output: str = "") -> tuple[str, str]:
     from fcnet.exercise.grading import tr
+
+    if output and not timed_out and rc is not None and rc > 0:  # the child died before grading anything
+        last = output.strip().splitlines()[-1] if output.strip() else ""
+        return "crash", tr(f"the grader could not start ({last}): check the installation of fcnet",
+                           f"评分程序无法启动（{last}）：请检查 fcnet 的安装")
 
     if timed_out:
         return "timeout", tr(f"did not finish within the time limit ({limits.per_test:g} s a test): an infinite loop?",
@@ -302,6 +311,7 @@ def _child_grade(argv: list[str]) -> int:
     for i, path in enumerate(paths):
         module = None
         load_error: tuple[str, str] | None = None
+        emit(event="start", file=i, id="__load__")
         signal.setitimer(signal.ITIMER_REAL, per)
         try:
             module = _load(path, str(i))
@@ -310,6 +320,7 @@ def _child_grade(argv: list[str]) -> int:
             load_error = (symptom, tr(f"your file could not be loaded: {msg}", f"无法载入你的文件：{msg}"))
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
+        emit(event="end", file=i, id="__load__")
         for k, t in enumerate(tests):
             base = {"file": i, "id": t.id, "title": t.title, "slides": t.slides}
             if load_error is not None:
