@@ -115,3 +115,19 @@ def test_run_the_reference_trains(tmp_path, capsys):
     assert "✔" in out and "测试准确率" in out and "✘" not in out
     acc = float(out.rsplit("测试准确率", 1)[1].strip().split()[0])
     assert acc >= 0.85
+
+
+def test_a_teacher_hands_out_a_section_and_collects_its_scores(tmp_path, capsys):
+    from fcnet.cli.main import main
+
+    assert main(["exercise", "start", "optimization", "--dir", str(tmp_path)]) == 0
+    assert {p.name for p in tmp_path.glob("*.py")} == {"clipping.py", "optimizers.py"}
+    (tmp_path / "clipping.py").write_text(solution_source("clipping"))
+    capsys.readouterr()
+    assert main(["exercise", "check", "optimization", "--dir", str(tmp_path), "--seed", "5"]) == 1
+    out = capsys.readouterr().out
+    assert "clipping        3/3 (100%)" in out and "optimizers      0/8 (0%)" in out
+    assert "exercises passed: 1/2" in out
+    (tmp_path / "optimizers.py").write_text(solution_source("optimizers"))
+    assert main(["exercise", "check", "optimization", "--dir", str(tmp_path)]) == 0
+    assert "exercises passed: 2/2" in capsys.readouterr().out

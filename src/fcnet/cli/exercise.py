@@ -23,7 +23,8 @@ def add_parser(sub: Any, name: str) -> None:
                              ("check", "grade DIR/NAME.py; exit 0 only when every test passes"),
                              ("run", "train a small net on digits with the functions of DIR/NAME.py")):
         a = acts.add_parser(action, help=helptext)
-        a.add_argument("name", metavar="NAME", help="exercise name (see `fcnet exercise list`)")
+        a.add_argument("name", metavar="NAME", help="exercise name (see `fcnet exercise list`); for start and check "
+                                                    "also a section name or all")
         a.add_argument("--dir", default=".", help="folder of the student's files (default: the current one)")
         a.add_argument("--lang", choices=["en", "zh"], default=argparse.SUPPRESS)
         if action == "start":
@@ -46,12 +47,15 @@ def run(args: argparse.Namespace) -> int:
     set_lang(args.lang or "en")
     if args.action == "list":
         return _list()
-    from fcnet.exercise.templates import exercise
-
-    ex = exercise(args.name)
     folder = Path(args.dir)
+    group = _group(args.name)
     if args.action == "start":
-        return _start(ex, folder, args.force)
+        return _start(group, folder, args.force)
+    if args.action == "check" and len(group) > 1:
+        return _check_many(group, folder, args)
+    ex = group[0]
+    if len(group) > 1:
+        raise ConfigError(f"`run` takes one exercise, not the section {args.name!r}: e.g. {group[0].name}")
     path = folder / f"{ex.name}.py"
     if not path.is_file():
         raise ConfigError(f"no student file {path}: run `fcnet exercise start {ex.name} --dir {folder}` first")
@@ -60,24 +64,39 @@ def run(args: argparse.Namespace) -> int:
     return _run(ex, path, args)
 
 
+def _group(name: str) -> list[Any]:
+    """The exercises NAME stands for: one exercise, every exercise of a section, or ``all``."""
+    from fcnet.exercise import EXERCISES, SECTIONS
+    from fcnet.exercise.templates import exercise
+
+    if name == "all":
+        return sorted(EXERCISES.values(), key=_first_slide)
+    if name in SECTIONS and name not in EXERCISES:
+        return sorted((e for e in EXERCISES.values() if e.section == name), key=_first_slide)
+    return [exercise(name)]
+
+
+def _first_slide(e: Any) -> int:
+    return int(e.slides.replace(",", "-").split("-")[0])
+
+
 def _list() -> int:
     from fcnet.exercise import EXERCISES, SECTIONS
     from fcnet.exercise.graders import TESTS
     from fcnet.exercise.grading import tr
 
-    def first_slide(e: Any) -> int:
-        return int(e.slides.replace(",", "-").split("-")[0])
-
     print(tr("Exercises (by slide); start one with `fcnet exercise start NAME`:",
              "练习（按幻灯片顺序）；用 `fcnet exercise start NAME` 开始："))
-    for e in sorted(EXERCISES.values(), key=first_slide):
+    for e in sorted(EXERCISES.values(), key=_first_slide):
         run_mark = tr("  [run]", "  [可训练]") if e.runnable else ""
         print(f"  {e.name:<15} {tr('slides', '第') + ' ' + e.slides + tr('', ' 页'):<16} "
               f"{tr(*SECTIONS[e.section])}: {tr(*e.title)} ({len(TESTS[e.name])} {tr('tests', '项测试')}){run_mark}")
+    print(tr("Sections (NAME may also be a section, or all, for start and check): ",
+             "章节（start 与 check 的 NAME 也可以是章节名或 all）：") + ", ".join(SECTIONS))
     return 0
 
 
-def _start(ex: Any, folder: Path, force: bool) -> int:
+def _start(group: list[Any], folder: Path, force: bool) -> int:
     from fcnet.exercise.grading import tr
     from fcnet.exercise.templates import notebook, student_module, write_atomic
 
@@ -85,19 +104,24 @@ def _start(ex: Any, folder: Path, force: bool) -> int:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"cannot create --dir {folder}: {exc.strerror or exc}") from None
-    path, nb_path = folder / f"{ex.name}.py", folder / f"{ex.name}.ipynb"
-    if path.exists() and not force:
-        raise ConfigError(f"{path} exists already (your work?): pass --force to overwrite it, or choose another --dir")
-    write_atomic(path, student_module(ex))
-    written = [str(path)]
-    try:
-        write_atomic(nb_path, notebook(ex))
-        written.append(str(nb_path))
-    except ImportError:
-        print(tr("note: no notebook written: install nbformat (pip install 'fcnet[exercise]')",
-                 "提示：未写入笔记本：请安装 nbformat（pip install 'fcnet[exercise]'）"), file=sys.stderr)
-    print(tr(f"wrote {', '.join(written)}; fill in the functions, then: fcnet exercise check {ex.name} --dir {folder}",
-             f"已写入 {', '.join(written)}；完成函数后运行：fcnet exercise check {ex.name} --dir {folder}"))
+    for ex in group:  # refuse before writing anything
+        path = folder / f"{ex.name}.py"
+        if path.exists() and not force:
+            raise ConfigError(f"{path} exists already (your work?): pass --force to overwrite it, or choose another "
+                              "--dir")
+    for ex in group:
+        path, nb_path = folder / f"{ex.name}.py", folder / f"{ex.name}.ipynb"
+        write_atomic(path, student_module(ex))
+        written = [str(path)]
+        try:
+            write_atomic(nb_path, notebook(ex))
+            written.append(str(nb_path))
+        except ImportError:
+            print(tr("note: no notebook written: install nbformat (pip install 'fcnet[exercise]')",
+                     "提示：未写入笔记本：请安装 nbformat（pip install 'fcnet[exercise]'）"), file=sys.stderr)
+        files = ", ".join(written)
+        print(tr(f"wrote {files}; fill in the functions, then: fcnet exercise check {ex.name} --dir {folder}",
+                 f"已写入 {files}；完成函数后运行：fcnet exercise check {ex.name} --dir {folder}"))
     return 0
 
 
@@ -131,7 +155,7 @@ def format_report(ex: Any, rep: Any, limits: Any) -> str:
     return "\n".join(lines)
 
 
-def _check(ex: Any, path: Path, args: argparse.Namespace) -> int:
+def _check(ex: Any, path: Path, args: argparse.Namespace, summary: list[Any] | None = None) -> int:
     from fcnet.exercise.grading import get_lang
     from fcnet.exercise.sandbox import Limits, grade
 
@@ -140,7 +164,35 @@ def _check(ex: Any, path: Path, args: argparse.Namespace) -> int:
     limits = Limits(per_test=float(args.timeout), memory=int(args.memory * (1 << 30)))
     rep = grade(ex.name, [path], seed=args.seed, lang=get_lang(), limits=limits)[0]
     print(format_report(ex, rep, limits))
+    if summary is not None:
+        summary.append((ex.name, rep.passed, len(rep.results), ""))
     return 0 if rep.ok else 1
+
+
+def _check_many(group: list[Any], folder: Path, args: argparse.Namespace) -> int:
+    """Grade every exercise of a section (or all) in ``folder``; each report, then one line per exercise."""
+    from fcnet.exercise.grading import tr
+
+    summary = []
+    for ex in group:
+        path = folder / f"{ex.name}.py"
+        if not path.is_file():
+            summary.append((ex.name, 0, None, tr("no file", "无文件")))
+            continue
+        _check(ex, path, args, summary)
+        print()
+    print(tr(f"summary for {folder}:", f"{folder} 的汇总："))
+    total = done = 0
+    for name, passed, n, note in summary:
+        if n is None:
+            print(f"  {name:<15} {note}")
+            total += 1
+            continue
+        print(f"  {name:<15} {passed}/{n} ({100 * passed // max(n, 1)}%)")
+        total += 1
+        done += passed == n
+    print(tr(f"exercises passed: {done}/{total}", f"通过的练习：{done}/{total}"))
+    return 0 if done == total else 1
 
 
 def _run(ex: Any, path: Path, args: argparse.Namespace) -> int:
