@@ -19,7 +19,9 @@ def fcnet(*args: str, cwd=None) -> subprocess.CompletedProcess:
 def test_list_by_slide_in_both_languages():
     res = fcnet("exercise", "list")
     assert res.returncode == 0, res.stderr
-    order = [line.split()[0] for line in res.stdout.splitlines()[1:]]
+    lines = res.stdout.splitlines()
+    assert lines[-1].startswith("Sections") and "optimization" in lines[-1]
+    order = [line.split()[0] for line in lines[1:-1]]
     assert sorted(order) == sorted(EXERCISES)
     assert order.index("losses") < order.index("sigmoid_neuron") < order.index("optimizers") < order.index("dropout")
     zh = fcnet("exercise", "list", "--lang", "zh")
@@ -131,3 +133,10 @@ def test_a_teacher_hands_out_a_section_and_collects_its_scores(tmp_path, capsys)
     (tmp_path / "optimizers.py").write_text(solution_source("optimizers"))
     assert main(["exercise", "check", "optimization", "--dir", str(tmp_path)]) == 0
     assert "exercises passed: 2/2" in capsys.readouterr().out
+
+
+def test_errors_speak_chinese_too(capsys):
+    from fcnet.cli.main import main
+
+    assert main(["exercise", "check", "nonsense", "--lang", "zh"]) == 2
+    assert "没有练习 'nonsense'" in capsys.readouterr().err

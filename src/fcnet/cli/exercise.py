@@ -42,7 +42,7 @@ def add_parser(sub: Any, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from fcnet.exercise.grading import set_lang
+    from fcnet.exercise.grading import set_lang, tr
 
     set_lang(args.lang or "en")
     if args.action == "list":
@@ -55,10 +55,12 @@ def run(args: argparse.Namespace) -> int:
         return _check_many(group, folder, args)
     ex = group[0]
     if len(group) > 1:
-        raise ConfigError(f"`run` takes one exercise, not the section {args.name!r}: e.g. {group[0].name}")
+        raise ConfigError(tr(f"`run` takes one exercise, not the section {args.name!r}: e.g. {group[0].name}",
+                             f"`run` 只接受一个练习，而不是章节 {args.name!r}：例如 {group[0].name}"))
     path = folder / f"{ex.name}.py"
     if not path.is_file():
-        raise ConfigError(f"no student file {path}: run `fcnet exercise start {ex.name} --dir {folder}` first")
+        raise ConfigError(tr(f"no student file {path}: run `fcnet exercise start {ex.name} --dir {folder}` first",
+                             f"没有学生文件 {path}：请先运行 `fcnet exercise start {ex.name} --dir {folder}`"))
     if args.action == "check":
         return _check(ex, path, args)
     return _run(ex, path, args)
@@ -103,12 +105,13 @@ def _start(group: list[Any], folder: Path, force: bool) -> int:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ConfigError(f"cannot create --dir {folder}: {exc.strerror or exc}") from None
+        raise ConfigError(tr(f"cannot create --dir {folder}: {exc.strerror or exc}",
+                             f"无法创建 --dir {folder}：{exc.strerror or exc}")) from None
     for ex in group:  # refuse before writing anything
         path = folder / f"{ex.name}.py"
         if path.exists() and not force:
-            raise ConfigError(f"{path} exists already (your work?): pass --force to overwrite it, or choose another "
-                              "--dir")
+            raise ConfigError(tr(f"{path} exists already (your work?): pass --force to overwrite it, or choose "
+                                 "another --dir", f"{path} 已存在（是你的作业吗？）：用 --force 覆盖，或换一个 --dir"))
     for ex in group:
         path, nb_path = folder / f"{ex.name}.py", folder / f"{ex.name}.ipynb"
         write_atomic(path, student_module(ex))
@@ -156,11 +159,11 @@ def format_report(ex: Any, rep: Any, limits: Any) -> str:
 
 
 def _check(ex: Any, path: Path, args: argparse.Namespace, summary: list[Any] | None = None) -> int:
-    from fcnet.exercise.grading import get_lang
+    from fcnet.exercise.grading import get_lang, tr
     from fcnet.exercise.sandbox import Limits, grade
 
     if args.timeout <= 0 or args.memory <= 0:
-        raise ConfigError("--timeout and --memory must be positive")
+        raise ConfigError(tr("--timeout and --memory must be positive", "--timeout 与 --memory 必须为正数"))
     limits = Limits(per_test=float(args.timeout), memory=int(args.memory * (1 << 30)))
     rep = grade(ex.name, [path], seed=args.seed, lang=get_lang(), limits=limits)[0]
     print(format_report(ex, rep, limits))
@@ -203,9 +206,11 @@ def _run(ex: Any, path: Path, args: argparse.Namespace) -> int:
         from fcnet.exercise import EXERCISES
 
         can = ", ".join(e.name for e in EXERCISES.values() if e.runnable)
-        raise ConfigError(f"exercise {ex.name} has no `run` (its functions are not a layer of a net): try {can}")
+        raise ConfigError(tr(f"exercise {ex.name} has no `run` (its functions are not a layer of a net): try {can}",
+                             f"练习 {ex.name} 没有 `run`（它的函数不是网络的一层）：可以试试 {can}"))
     if args.epochs < 1:
-        raise ConfigError(f"--epochs must be at least 1, got {args.epochs}")
+        raise ConfigError(tr(f"--epochs must be at least 1, got {args.epochs}",
+                             f"--epochs 至少为 1，实际为 {args.epochs}"))
     rc, out, timed_out = run_student(ex.name, path, lang=get_lang(), epochs=args.epochs, seed=args.seed,
                                      limits=Limits(per_test=float(args.timeout)))
     print(out.rstrip())

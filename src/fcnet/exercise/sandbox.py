@@ -198,12 +198,18 @@ class Forbidden(ImportError):
 
 
 def _limit(memory: int, cpu: float, output: int) -> None:
-    import resource
+    try:
+        import resource
+    except ImportError:  # not POSIX: only the parent's wall-clock limit applies
+        return
 
     def cap(res: int, value: int) -> None:
         _, hard = resource.getrlimit(res)
         value = value if hard == resource.RLIM_INFINITY else min(value, hard)
-        resource.setrlimit(res, (value, hard))
+        try:
+            resource.setrlimit(res, (value, hard))
+        except (ValueError, OSError):  # e.g. RLIMIT_AS on macOS: the other limits still hold
+            pass
 
     cap(resource.RLIMIT_AS, memory)
     cap(resource.RLIMIT_CPU, int(cpu) + 1)
@@ -219,7 +225,10 @@ def _restricted_builtins() -> dict[str, Any]:
 
     def guarded(name: str, globals: Any = None, locals: Any = None, fromlist: Any = (), level: int = 0) -> Any:
         if level == 0 and name.split(".")[0] not in ALLOWED_IMPORTS:
-            raise Forbidden(f"import {name} is not allowed here (use numpy and math)")
+            from fcnet.exercise.grading import tr
+
+            raise Forbidden(tr(f"import {name} is not allowed here (use numpy and math)",
+                               f"此处不允许 import {name}（请只使用 numpy 和 math）"))
         return real(name, globals, locals, fromlist, level)
 
     safe = dict(vars(builtins))
@@ -231,7 +240,9 @@ def _restricted_builtins() -> dict[str, Any]:
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
     if event.startswith(BLOCKED_EVENTS):
-        raise PermissionError(f"{event} is not allowed in an exercise")
+        from fcnet.exercise.grading import tr
+
+        raise PermissionError(tr(f"{event} is not allowed in an exercise", f"练习中不允许调用 {event}"))
 
 
 def _load(path: str, tag: str) -> Any:
@@ -271,7 +282,7 @@ def _verdict(exc: BaseException, path: str, per_test: float) -> tuple[str, str]:
     if isinstance(exc, MemoryError):
         return "memory", tr(f"ran out of memory{where}: an array far too large?", f"内存不足{where}：数组是否过大？")
     if isinstance(exc, Forbidden | PermissionError):
-        return "forbidden", tr(f"{text}{where}", f"不允许的操作：{text}{where}")
+        return "forbidden", tr(f"{text}{where}", f"{text}{where}")
     if isinstance(exc, AttributeError) and "student_" in text:
         missing = text.split("attribute")[-1].strip(" '\"")
         return "missing", tr(f"function {missing} is missing from your file", f"你的文件中缺少函数 {missing}")

@@ -84,5 +84,7 @@ def exercise(name: str) -> Exercise:
     from fcnet.errors import ConfigError
 
     if name not in EXERCISES:
-        raise ConfigError(f"unknown exercise {name!r}: choose one of {', '.join(EXERCISES)} (see fcnet exercise list)")
+        names = ", ".join(EXERCISES)
+        raise ConfigError(tr(f"unknown exercise {name!r}: choose one of {names} (see fcnet exercise list)",
+                             f"没有练习 {name!r}：可选 {names}（见 fcnet exercise list）"))
     return EXERCISES[name]
