@@ -27,6 +27,9 @@ HOSTILE = {  # file body → the symptom every test must report
                "memory"),
     "list_memory": ("def clip_grad_norm(grads, max_norm):\n    return [0.0] * (1 << 36), 0.0\n", "memory"),
     "missing": ("import numpy as np\n", "missing"),
+    "patch_numpy": ("import numpy as np\n\ndef clip_grad_norm(grads, max_norm):\n"
+                    "    np.allclose = lambda *a, **k: True\n    return grads, 0.0\n", "forbidden"),
+    "patch_at_load": ("import numpy as np\nnp.isfinite = lambda a: True\n", "forbidden"),
 }
 
 

@@ -296,6 +296,34 @@ def _verdict(exc: BaseException, path: str, per_test: float) -> tuple[str, str]:
     return "error", tr(f"{type(exc).__name__}: {text}{where}", f"{type(exc).__name__}: {text}{where}")
 
 
+class _Guard:
+    """Snapshots of the modules student code shares with the grader; a test that changes one fails."""
+
+    def __init__(self) -> None:
+        import math
+
+        import numpy as np
+
+        self.modules = [np, np.linalg, np.random, math]
+        self.saved = [dict(vars(m)) for m in self.modules]
+
+    def changed(self) -> str | None:
+        """The first name student code replaced (then everything is put back), or None."""
+        found = None
+        for m, saved in zip(self.modules, self.saved, strict=True):
+            now = vars(m)
+            # names added later are NumPy's lazily imported submodules (numpy.ma, ...): only replacements count
+            diff = [k for k in saved if now.get(k, _MISSING) is not saved[k]]
+            if diff:
+                found = found or f"{m.__name__}.{sorted(diff)[0]}"
+                for k in diff:
+                    setattr(m, k, saved[k])
+        return found
+
+
+_MISSING = object()
+
+
 def _child_grade(argv: list[str]) -> int:
     name, lang, seed, results, per_test, memory, output, *paths = argv
     per, nseed = float(per_test), int(seed)
@@ -308,6 +336,7 @@ def _child_grade(argv: list[str]) -> int:
     set_lang(lang)
     tests = TESTS[name]
     _limit(int(memory), per * (len(tests) + 1) * len(paths) + 10, int(output))
+    guard = _Guard()
     fh = open(results, "a", encoding="utf-8", buffering=1)
     sys.addaudithook(_audit)
 
@@ -331,6 +360,10 @@ def _child_grade(argv: list[str]) -> int:
             load_error = (symptom, tr(f"your file could not be loaded: {msg}", f"无法载入你的文件：{msg}"))
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
+        tampered = guard.changed()
+        if tampered and load_error is None:
+            load_error = ("forbidden", tr(f"your file replaced {tampered}: leave NumPy and math as they are",
+                                          f"你的文件替换了 {tampered}：请不要修改 NumPy 与 math"))
         emit(event="end", file=i, id="__load__")
         for k, t in enumerate(tests):
             base = {"file": i, "id": t.id, "title": t.title, "slides": t.slides}
@@ -352,6 +385,11 @@ def _child_grade(argv: list[str]) -> int:
             except BaseException as exc:
                 symptom, msg = _verdict(exc, path, per)
                 rec = {"ok": False, "symptom": symptom, "message": msg, "expected": "", "got": ""}
+            tampered = guard.changed()
+            if tampered:
+                rec = {"ok": False, "symptom": "forbidden", "expected": "", "got": "",
+                       "message": tr(f"your code replaced {tampered}: leave NumPy and math as they are",
+                                     f"你的代码替换了 {tampered}：请不要修改 NumPy 与 math")}
             emit(event="end", seconds=round(time.perf_counter() - t0, 3), **rec, **base)
     fh.close()
     return 0
