@@ -26,7 +26,8 @@ from fcnet.tensor import Function, Tensor
 __all__ = ["student_gate", "train_with"]
 
 DROP_P = 0.2
-HIDDEN = (64, 32)
+HIDDEN = (64, 48, 32, 24)
+ACTS = ("relu", "leaky_relu", "tanh", "sigmoid")  # one per hidden layer: a wrong one shows where it acts
 
 
 def student_gate(forward: Callable[..., Any], backward: Callable[..., Any]) -> Callable[..., Tensor]:
@@ -71,7 +72,7 @@ class _Pieces:
     def act(self, kind: str, x: Tensor) -> Tensor:
         if self.mine("activations"):
             return student_gate(getattr(self.m, kind), getattr(self.m, f"{kind}_backward"))(x)
-        return F.relu(x) if kind == "relu" else F.tanh(x)
+        return {"relu": F.relu, "leaky_relu": F.leaky_relu, "tanh": F.tanh, "sigmoid": F.sigmoid}[kind](x)
 
     def loss(self, s: Tensor, y: np.ndarray) -> Tensor:
         if self.mine("losses"):
@@ -160,14 +161,16 @@ def _forward(name: str, pc: _Pieces, ps: dict[str, Tensor], x: np.ndarray, y: np
         loss = student_gate(lambda *p: np.asarray(m.two_layer_loss(x, y, *p)[0]).reshape(()), grads)(
             ps["fc1.weight"], ps["fc1.bias"], ps["fc2.weight"], ps["fc2.bias"])
         return s, loss
-    h = pc.linear(fcnet.tensor(x), ps["fc1.weight"], ps["fc1.bias"])
-    if name == "batchnorm":
-        h = pc.batchnorm(h, ps["bn.weight"], ps["bn.bias"], state, training)
-    h = pc.act("relu", h)
-    if name == "dropout":
-        h = pc.dropout(h, training)
-    h = pc.act("tanh", pc.linear(h, ps["fc2.weight"], ps["fc2.bias"]))
-    s = pc.linear(h, ps["fc3.weight"], ps["fc3.bias"])
+    h = fcnet.tensor(x)
+    for i, kind in enumerate(ACTS, start=1):
+        h = pc.linear(h, ps[f"fc{i}.weight"], ps[f"fc{i}.bias"])
+        if i == 1 and name == "batchnorm":
+            h = pc.batchnorm(h, ps["bn.weight"], ps["bn.bias"], state, training)
+        h = pc.act(kind, h)
+        if i == 1 and name == "dropout":
+            h = pc.dropout(h, training)
+    n = len(ACTS) + 1
+    s = pc.linear(h, ps[f"fc{n}.weight"], ps[f"fc{n}.bias"])
     return s, (pc.loss(s, y) if y is not None else None)
 
 
@@ -269,17 +272,29 @@ def _monitor(name: str, m: Any, x: np.ndarray, y: np.ndarray, seed: int) -> tupl
     ok = True
     for layer in _layer_names(results[1]):
         a, b = results[0][f"{layer}.weight"], results[1][f"{layer}.weight"]
-        rel = float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-300)) if a.shape == b.shape else math.inf
+        keys = [k for k in results[1] if k.split(".")[0] == layer or (layer == "fc1" and k.startswith("bn."))]
+        if any(results[0][k].shape != results[1][k].shape for k in keys):
+            rel = math.inf
+        else:  # W, b (and γ, β beside fc1) as one vector: a bias gradient that is 0 up to rounding stays quiet
+            rel = _rel(np.concatenate([results[0][k].ravel() for k in keys]),
+                       np.concatenate([results[1][k].ravel() for k in keys]))
         good = rel < 1e-6
         ok &= good
         rows.append([layer, f"{np.linalg.norm(a):.4g}", f"{np.linalg.norm(b):.4g}", f"{rel:.1e}", good])
     if scores:  # test mode: the scores of the same net in evaluation
         a, b = scores
-        rel = float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-300)) if a.shape == b.shape else math.inf
+        rel = _rel(a, b)
         ok &= rel < 1e-6
         rows.append([tr("test", "测试"), f"{np.linalg.norm(a):.4g}", f"{np.linalg.norm(b):.4g}", f"{rel:.1e}",
                      rel < 1e-6])
     return rows, ok, what
+
+
+def _rel(a: np.ndarray, b: np.ndarray) -> float:
+    """‖a − b‖ / ‖b‖ (inf for different shapes)."""
+    if a.shape != b.shape:
+        return math.inf
+    return float(np.linalg.norm(a - b) / max(float(np.linalg.norm(b)), 1e-300))
 
 
 def _accuracy(name: str, pc: _Pieces, ps: dict[str, Tensor], x: np.ndarray, y: np.ndarray,
@@ -308,8 +323,8 @@ def train_with(name: str, m: Any, epochs: int, seed: int, describe: Callable[[Ba
     for layer, a, b, rel, good in rows:
         mark = "✔" if good else "✘"
         print(f"  {layer:<6} {a:>12} {b:>12} {rel:>10} {mark}")
-        if not good and first_bad is None:
-            first_bad = layer
+        if not good and (first_bad is None or layer.startswith("fc")):
+            first_bad = layer  # backprop carries an error down: the layer nearest the loss that differs is the culprit
     if first_bad is not None:
         print(tr(f"  ← the monitor points at {first_bad}: your code acts there (see fcnet exercise check {name})",
                  f"  ← 监视器指向 {first_bad}：问题出在作用于该层的代码（见 fcnet exercise check {name}）"))
