@@ -45,7 +45,7 @@ def student_gate(forward: Callable[..., Any], backward: Callable[..., Any]) -> C
             for v, x in zip(grads, self.xs, strict=True):
                 v = np.asarray(v, dtype=np.float64)
                 if v.shape != x.shape and v.size != 1:
-                    raise ValueError(f"backward returned a gradient of shape {v.shape} for an input of shapes "
+                    raise ValueError(f"backward returned a gradient of shape {v.shape} for an input of shape "
                                      f"{x.shape}")
                 out.append(np.broadcast_to(v, x.shape).copy() if v.shape != x.shape else v)
             return tuple(out)
