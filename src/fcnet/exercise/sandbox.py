@@ -288,7 +288,7 @@ def _verdict(exc: BaseException, path: str, per_test: float) -> tuple[str, str]:
         return "missing", tr(f"function {missing} is missing from your file", f"你的文件中缺少函数 {missing}")
     if isinstance(exc, RecursionError):
         return "error", tr(f"infinite recursion{where}", f"无限递归{where}")
-    if isinstance(exc, ValueError) and any(k in text for k in ("matmul", "shapes", "broadcast", "aligned")):
+    if isinstance(exc, ValueError) and any(k in text for k in ("matmul", "shape", "broadcast", "aligned")):
         return "shape_error", tr(f"shapes do not fit: {type(exc).__name__}: {text}{where} — a forgotten or extra "
                                  "transpose?", f"形状不匹配：{type(exc).__name__}: {text}{where}——是否漏了或多了转置？")
     if isinstance(exc, OSError) and getattr(exc, "errno", None) == 27:
