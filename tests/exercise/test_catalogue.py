@@ -124,3 +124,16 @@ def test_docs_list_every_exercise_and_mistake():
         assert f"`{name}`" in text
         for m in ex.mistakes:
             assert f"(`{m.name}`) | `{m.symptom}` |" in text, (name, m.name)
+
+
+@pytest.mark.parametrize("name", sorted(EXERCISES))
+def test_notebook_demo_runs_on_the_reference(name, tmp_path, capsys):
+    import importlib.util
+
+    path = tmp_path / f"{name}.py"
+    path.write_text(solution_source(name))
+    spec = importlib.util.spec_from_file_location(name, path)
+    student = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(student)
+    exec(EXERCISES[name].demo, {"np": np, "student": student})
+    assert capsys.readouterr().out.strip()
