@@ -7,6 +7,9 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from fcnet.exercise import EXERCISES, SECTIONS, solution_source
 from fcnet.exercise.graders import TESTS
@@ -137,3 +140,17 @@ def test_notebook_demo_runs_on_the_reference(name, tmp_path, capsys):
     spec.loader.exec_module(student)
     exec(EXERCISES[name].demo, {"np": np, "student": student})
     assert capsys.readouterr().out.strip()
+
+
+finite = st.floats(-1e3, 1e3, allow_nan=False).filter(lambda v: abs(v) > 1e-3)
+
+
+@settings(deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@given(arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(1, 4)), elements=finite),
+       st.integers(2, 64))
+def test_close_names_sign_and_missing_1_over_n_for_any_array(w, n):
+    for got, symptom in ((-w, "sign"), (w * n, "missing_1_over_n"), (w / n, "extra_1_over_n")):
+        with pytest.raises(Fail) as info:
+            close("x", got, w, n=n)
+        assert info.value.symptom == symptom
+    close("x", w.copy(), w, n=n)

@@ -1,4 +1,4 @@
-"""The reference solutions students are graded against, checked independently: PyTorch (float64) and properties."""
+"""The reference solutions students are graded against, checked independently against PyTorch (float64)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,8 @@ import importlib.util
 
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 
 from fcnet.exercise import solution_source
-from fcnet.exercise.grading import Fail, close
 
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.torch
@@ -106,16 +102,3 @@ def test_adam_rmsprop_adagrad_match_torch_in_torch_form(tmp_path):
             else:
                 th, v = opt.momentum_step(th, g, v, lr=0.1, mu=0.8)
         assert np.allclose(th, p.detach().numpy(), rtol=1e-10), kind
-
-
-finite = st.floats(-1e3, 1e3, allow_nan=False).filter(lambda v: abs(v) > 1e-3)
-
-
-@given(arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(1, 4)), elements=finite),
-       st.integers(2, 64))
-def test_close_names_sign_and_missing_1_over_n_for_any_array(w, n):
-    for got, symptom in ((-w, "sign"), (w * n, "missing_1_over_n"), (w / n, "extra_1_over_n")):
-        with pytest.raises(Fail) as info:
-            close("x", got, w, n=n)
-        assert info.value.symptom == symptom
-    close("x", w.copy(), w, n=n)
