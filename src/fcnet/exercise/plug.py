@@ -59,6 +59,7 @@ class _Pieces:
     def __init__(self, name: str, m: Any | None, rng: np.random.Generator) -> None:
         self.name, self.m, self.rng = name, m, rng
         self.mask: np.ndarray | None = None
+        self.trace: list[np.ndarray] = []  # each layer's output in the last forward (the monitor's forward check)
         self.bn_stats: tuple[np.ndarray, np.ndarray] | None = None
 
     def mine(self, exercise: str) -> bool:
@@ -148,6 +149,7 @@ def _forward(name: str, pc: _Pieces, ps: dict[str, Tensor], x: np.ndarray, y: np
     if name == "two_layer":
         h = F.relu(ops.Linear.apply(fcnet.tensor(x), ps["fc1.weight"], ps["fc1.bias"]))
         s = ops.Linear.apply(h, ps["fc2.weight"], ps["fc2.bias"])
+        pc.trace = [h.data.copy(), s.data.copy()]
         if y is None:
             return s, None
         if pc.m is None:
@@ -162,6 +164,7 @@ def _forward(name: str, pc: _Pieces, ps: dict[str, Tensor], x: np.ndarray, y: np
             ps["fc1.weight"], ps["fc1.bias"], ps["fc2.weight"], ps["fc2.bias"])
         return s, loss
     h = fcnet.tensor(x)
+    pc.trace = []
     for i, kind in enumerate(ACTS, start=1):
         h = pc.linear(h, ps[f"fc{i}.weight"], ps[f"fc{i}.bias"])
         if i == 1 and name == "batchnorm":
@@ -169,12 +172,14 @@ def _forward(name: str, pc: _Pieces, ps: dict[str, Tensor], x: np.ndarray, y: np
         h = pc.act(kind, h)
         if i == 1 and name == "dropout":
             h = pc.dropout(h, training)
+        pc.trace.append(np.array(h.data, dtype=np.float64))
     n = len(ACTS) + 1
     s = pc.linear(h, ps[f"fc{n}.weight"], ps[f"fc{n}.bias"])
+    pc.trace.append(np.array(s.data, dtype=np.float64))
     return s, (pc.loss(s, y) if y is not None else None)
 
 
-class _StudentAdam(fcnet.optim.Optimizer):
+class _StudentAdam(fcnet.optim.Optimizer):  # the optimizer `run` trains with for the optimizers exercise
     """Adam whose update is the student's ``adam_step`` (state v, r as fcnet keeps them)."""
 
     state_names = ("v", "r")
@@ -230,47 +235,50 @@ def _layer_names(ps: dict[str, Tensor]) -> list[str]:
     return [k.split(".")[0] for k in ps if k.endswith(".weight") and k.startswith("fc")]
 
 
-def _monitor(name: str, m: Any, x: np.ndarray, y: np.ndarray, seed: int) -> tuple[list[list[Any]], bool, str]:
-    """One batch through the student's and fcnet's net from the same weights: per layer, what differs."""
+Row = tuple[str, str, str, str, str, bool]
+TOL = 1e-6
+
+
+def _monitor(name: str, m: Any, x: np.ndarray, y: np.ndarray, seed: int) -> tuple[list[Row], str, str | None]:
+    """One batch through the student's and fcnet's net from the same weights: per layer, what differs.
+
+    Returns the rows (label, yours, fcnet, forward difference, gradient difference, agrees), a caption and
+    the label the monitor points at: the first layer whose forward output differs (a forward error acts
+    there and spreads upwards), else the layer nearest the loss whose gradient differs (backpropagation
+    carries an error downwards), else the test-mode row.
+    """
     sizes = [x.shape[1], HIDDEN[0], 10] if name == "two_layer" else [x.shape[1], *HIDDEN, 10]
-    rows: list[list[Any]] = []
     if name == "init":
-        ps = _params(name, m, sizes, np.random.default_rng(seed))
-        ok = True
-        for layer in _layer_names(ps):
-            w = ps[f"{layer}.weight"].data
-            want = math.sqrt(2.0 / w.shape[1])
-            good = w.shape == ps[f"{layer}.weight"].shape and abs(w.std() / want - 1) < 0.15
-            ok &= good
-            rows.append([layer, f"std {w.std():.3g}", f"√(2/N) {want:.3g}", f"{w.std() / want:.3f}", good])
-        return rows, ok, tr("initial weight scale per layer", "各层初始权值的尺度")
+        return _monitor_init(m, sizes, seed)
+    if name == "optimizers":
+        return _monitor_optimizers(m, sizes, x, y, seed)
     states = [{"mean": np.zeros(sizes[1]), "var": np.ones(sizes[1])} for _ in range(2)]
-    results, scores = [], []
+    results, scores, traces = [], [], []
     shared_mask = None
-    for who, mod in (("student", m), ("fcnet", None)):
-        ps = _params(name, None if name == "init" else mod, sizes, np.random.default_rng(seed))
+    for k, mod in enumerate((m, None)):
+        ps = _params(name, mod, sizes, np.random.default_rng(seed))
         pc = _Pieces(name, mod, np.random.default_rng(seed + 1))
         pc.mask = shared_mask
-        _, loss = _forward(name, pc, ps, x, y, states[0 if who == "student" else 1], True)
+        _, loss = _forward(name, pc, ps, x, y, states[k], True)
         shared_mask = pc.mask
+        traces.append(pc.trace)
         if name in ("dropout", "batchnorm"):
-            state = states[0 if who == "student" else 1]
             scores.append(_forward(name, pc, _params(name, None, sizes, np.random.default_rng(seed)), x, None,
-                                   dict(state), False)[0].numpy())
+                                   dict(states[k]), False)[0].numpy())
         loss.backward()  # type: ignore[union-attr]
         params = list(ps.values())
-        before = {k: p.data.copy() for k, p in ps.items()}
+        before = {key: p.data.copy() for key, p in ps.items()}
         _clip(name, mod, params)
-        if name in ("optimizers", "clipping"):
-            opt = _optimizer(name, mod, params, 1e-2)
-            opt.step()
-            results.append({k: ps[k].data - before[k] for k in ps})
+        if name == "clipping":
+            _optimizer(name, mod, params, 1e-2).step()
+            results.append({key: ps[key].data - before[key] for key in ps})
         else:
-            results.append({k: np.asarray(p.grad) for k, p in ps.items()})
-    what = (tr("first update Δθ per layer", "各层第一步更新 Δθ") if name in ("optimizers", "clipping")
+            results.append({key: np.asarray(p.grad) for key, p in ps.items()})
+    what = (tr("first update Δθ per layer", "各层第一步更新 Δθ") if name == "clipping"
             else tr("‖∂L/∂W‖ per layer on the first batch", "第一个批次上各层的 ‖∂L/∂W‖"))
-    ok = True
-    for layer in _layer_names(results[1]):
+    rows: list[Row] = []
+    forward_bad, grad_bad = None, None
+    for i, layer in enumerate(_layer_names(results[1])):
         a, b = results[0][f"{layer}.weight"], results[1][f"{layer}.weight"]
         keys = [k for k in results[1] if k.split(".")[0] == layer or (layer == "fc1" and k.startswith("bn."))]
         if any(results[0][k].shape != results[1][k].shape for k in keys):
@@ -278,16 +286,85 @@ def _monitor(name: str, m: Any, x: np.ndarray, y: np.ndarray, seed: int) -> tupl
         else:  # W, b (and γ, β beside fc1) as one vector: a bias gradient that is 0 up to rounding stays quiet
             rel = _rel(np.concatenate([results[0][k].ravel() for k in keys]),
                        np.concatenate([results[1][k].ravel() for k in keys]))
-        good = rel < 1e-6
-        ok &= good
-        rows.append([layer, f"{np.linalg.norm(a):.4g}", f"{np.linalg.norm(b):.4g}", f"{rel:.1e}", good])
+        fwd = _rel(traces[0][i], traces[1][i])
+        if fwd >= TOL and forward_bad is None:
+            forward_bad = layer
+        if rel >= TOL:
+            grad_bad = layer
+        rows.append((layer, f"{np.linalg.norm(a):.4g}", f"{np.linalg.norm(b):.4g}", f"{fwd:.1e}", f"{rel:.1e}",
+                     fwd < TOL and rel < TOL))
+    test_bad = None
     if scores:  # test mode: the scores of the same net in evaluation
         a, b = scores
         rel = _rel(a, b)
-        ok &= rel < 1e-6
-        rows.append([tr("test", "测试"), f"{np.linalg.norm(a):.4g}", f"{np.linalg.norm(b):.4g}", f"{rel:.1e}",
-                     rel < 1e-6])
-    return rows, ok, what
+        test_bad = tr("test", "测试") if rel >= TOL else None
+        rows.append((tr("test", "测试"), f"{np.linalg.norm(a):.4g}", f"{np.linalg.norm(b):.4g}", f"{rel:.1e}", "",
+                     rel < TOL))
+    return rows, what, forward_bad or grad_bad or test_bad
+
+
+def _monitor_init(m: Any, sizes: list[int], seed: int) -> tuple[list[Row], str, str | None]:
+    ps = _params("init", m, sizes, np.random.default_rng(seed))
+    rows: list[Row] = []
+    bad = None
+    for layer in _layer_names(ps):
+        w = ps[f"{layer}.weight"].data
+        want = math.sqrt(2.0 / w.shape[1])
+        good = abs(w.std() / want - 1) < 0.15
+        bad = bad or (None if good else layer)
+        rows.append((layer, f"std {w.std():.3g}", f"√(2/N) {want:.3g}", f"{w.std() / want:.3f}", "", good))
+    return rows, tr("initial weight scale per layer (forward column: std / √(2/N))",
+                    "各层初始权值的尺度（前向一栏：std / √(2/N)）"), bad
+
+
+OPTIMIZERS = {  # the student's step function, its state count, the hyperparameters, fcnet's optimizer
+    "sgd": ("sgd_step", 0, {"lr": 0.05}, lambda ps: fcnet.optim.SGD(ps, lr=0.05)),
+    "momentum": ("momentum_step", 1, {"lr": 0.05, "mu": 0.9},
+                 lambda ps: fcnet.optim.Momentum(ps, lr=0.05, momentum=0.9)),
+    "rmsprop": ("rmsprop_step", 1, {"lr": 1e-3, "rho": 0.99, "eps": 1e-5},
+                lambda ps: fcnet.optim.RMSProp(ps, lr=1e-3, rho=0.99, eps=1e-5)),
+    "adagrad": ("adagrad_step", 1, {"lr": 0.01, "eps": 1e-5}, lambda ps: fcnet.optim.Adagrad(ps, lr=0.01, eps=1e-5)),
+    "adam": ("adam_step", 2, {"lr": 1e-3, "mu": 0.9, "rho": 0.999, "eps": 1e-8},
+             lambda ps: fcnet.optim.Adam(ps, lr=1e-3, betas=(0.9, 0.999), eps=1e-8)),
+}
+
+
+def _monitor_optimizers(m: Any, sizes: list[int], x: np.ndarray, y: np.ndarray, seed: int
+                        ) -> tuple[list[Row], str, str | None]:
+    """Three steps of each of the student's optimizers and of fcnet's, on the first batch's gradients."""
+    rows: list[Row] = []
+    bad = None
+    for kind, (fn, nstate, hyper, make) in OPTIMIZERS.items():
+        moved = []
+        for mod in (m, None):
+            ps = _params("optimizers", None, sizes, np.random.default_rng(seed))
+            start = {k: p.data.copy() for k, p in ps.items()}
+            opt = None if mod is not None else make(list(ps.values()))
+            state = {k: [np.zeros_like(p.data) for _ in range(nstate)] for k, p in ps.items()}
+            for t in range(1, 4):
+                for p in ps.values():
+                    p.grad = None
+                _, loss = _forward("optimizers", _Pieces("optimizers", None, np.random.default_rng(seed)), ps, x, y,
+                                   {}, True)
+                loss.backward()  # type: ignore[union-attr]
+                if opt is not None:
+                    opt.step()
+                    continue
+                for k, p in ps.items():
+                    kw = dict(hyper, t=t) if kind == "adam" else hyper
+                    out = getattr(mod, fn)(p.data.copy(), np.asarray(p.grad).copy(), *state[k], **kw)
+                    if nstate:
+                        p.data[...] = np.asarray(out[0], dtype=np.float64).reshape(p.shape)
+                        state[k] = [np.asarray(v, dtype=np.float64) for v in out[1:]]
+                    else:
+                        p.data[...] = np.asarray(out, dtype=np.float64).reshape(p.shape)
+            moved.append(np.concatenate([(ps[k].data - start[k]).ravel() for k in ps]))
+        rel = _rel(moved[0], moved[1])
+        bad = bad or (kind if rel >= TOL else None)
+        rows.append((kind, f"{np.linalg.norm(moved[0]):.4g}", f"{np.linalg.norm(moved[1]):.4g}", "", f"{rel:.1e}",
+                     rel < TOL))
+    return rows, tr("‖Δθ‖ after 3 steps of each optimizer on the first batch",
+                    "每种优化器在第一个批次上走 3 步后的 ‖Δθ‖"), bad
 
 
 def _rel(a: np.ndarray, b: np.ndarray) -> float:
@@ -313,21 +390,19 @@ def train_with(name: str, m: Any, epochs: int, seed: int, describe: Callable[[Ba
              f"fcnet exercise run {name}（第{ex.slides}页）：用你的函数在 digits 上训练网络"), flush=True)
     xtr, ytr, xte, yte = _data()
     try:
-        rows, agree, what = _monitor(name, m, xtr[:64], ytr[:64], seed)
+        rows, what, first_bad = _monitor(name, m, xtr[:64], ytr[:64], seed)
     except BaseException as exc:
         print("✘ " + describe(exc), flush=True)
         return 1
+    agree = first_bad is None and all(r[-1] for r in rows)
     print(f"\n{what}:")
-    print(f"  {'layer':<6} {tr('yours', '你的'):>12} {'fcnet':>12} {tr('rel. diff', '相对差'):>10}")
-    first_bad = None
-    for layer, a, b, rel, good in rows:
-        mark = "✔" if good else "✘"
-        print(f"  {layer:<6} {a:>12} {b:>12} {rel:>10} {mark}")
-        if not good and (first_bad is None or layer.startswith("fc")):
-            first_bad = layer  # backprop carries an error down: the layer nearest the loss that differs is the culprit
+    head = f"{tr('yours', '你的'):>14} {'fcnet':>14} {tr('forward', '前向差'):>10} {tr('gradient', '梯度差'):>10}"
+    print(f"  {'':<8} {head}")
+    for label, a, b, fwd, rel, good in rows:
+        print(f"  {label:<8} {a:>14} {b:>14} {fwd:>10} {rel:>10} {'✔' if good else '✘'}")
     if first_bad is not None:
         print(tr(f"  ← the monitor points at {first_bad}: your code acts there (see fcnet exercise check {name})",
-                 f"  ← 监视器指向 {first_bad}：问题出在作用于该层的代码（见 fcnet exercise check {name}）"))
+                 f"  ← 监视器指向 {first_bad}：问题出在作用于该处的代码（见 fcnet exercise check {name}）"))
     sizes = [xtr.shape[1], HIDDEN[0], 10] if name == "two_layer" else [xtr.shape[1], *HIDDEN, 10]
     rng = np.random.default_rng(seed)
     ps = _params(name, m, sizes, rng)
