@@ -140,3 +140,24 @@ def test_errors_speak_chinese_too(capsys):
 
     assert main(["exercise", "check", "nonsense", "--lang", "zh"]) == 2
     assert "没有练习 'nonsense'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name, mistake, where", [
+    ("optimizers", "bias_correction_off_by_one", "adam"),  # the optimizer rows
+    ("batchnorm", "unbiased_var", "fc1"),  # a forward error: the first layer whose output differs
+    ("losses", "missing_1_over_n", "fc5"),  # a backward error at the top: the layer nearest the loss
+])
+def test_the_monitor_points_where_the_mistake_acts(name, mistake, where, tmp_path, capsys):
+    import importlib.util
+
+    from fcnet.exercise.plug import train_with
+
+    m = next(x for x in EXERCISES[name].mistakes if x.name == mistake)
+    path = tmp_path / f"{name}.py"
+    path.write_text(with_mistake(name, m))
+    spec = importlib.util.spec_from_file_location(f"student_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert train_with(name, module, 1, 0, repr) == 1
+    out = capsys.readouterr().out
+    assert f"points at {where}:" in out, out
