@@ -542,7 +542,10 @@ def optim_adam_first_step(m: Any, rng: Gen) -> None:
                               eps=1e-8), 3, "adam_step")
     close(tr("|Δθ| of the first step (slide 121: ≈ ε = 0.01)", "第一步的 |Δθ|（第121页：≈ ε = 0.01）"),
           np.abs(_arr(out[0], "theta") - theta), np.full(6, 0.01), rtol=1e-3, atol=0.0,
-          alts=[Alt("no_bias_correction", np.abs(_adam(theta, [g], 0.01, 0.9, 0.999, 1e-8, None) - theta),
+          alts=[*[Alt("bias_correction_off_by_one", np.abs(_adam(theta, [g], 0.01, 0.9, 0.999, 1e-8, k) - theta),
+                      "bias correction off by one step: at step t use 1 − μᵗ and 1 − ρᵗ with t starting at 1",
+                      "偏差修正差了一步：第 t 步用 1 − μᵗ 和 1 − ρᵗ，t 从 1 开始") for k in (1, -1)],
+                Alt("no_bias_correction", np.abs(_adam(theta, [g], 0.01, 0.9, 0.999, 1e-8, None) - theta),
                     "bias correction is missing: ṽ = v / (1 − μᵗ), r̃ = r / (1 − ρᵗ)",
                     "缺少偏差修正：ṽ = v / (1 − μᵗ)，r̃ = r / (1 − ρᵗ)")])
 
