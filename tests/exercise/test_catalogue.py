@@ -26,13 +26,6 @@ ISSUE_MISTAKES = {  # the mistakes the issue names, each caught with its symptom
 }
 
 
-@pytest.fixture(autouse=True)
-def _english():
-    set_lang("en")
-    yield
-    set_lang("en")
-
-
 def test_every_exercise_has_tests_sections_and_mistakes():
     assert set(TESTS) == set(EXERCISES)
     for name, ex in EXERCISES.items():
