@@ -89,3 +89,12 @@ def test_a_crash_while_loading_one_file_does_not_blame_the_others(tmp_path):
     assert {r["symptom"] for r in reports[0].results} == {"todo"}
     assert {r["symptom"] for r in reports[1].results} == {"timeout"}
     assert {r["symptom"] for r in reports[2].results} == {"not_run"}
+
+
+def test_a_numpy_py_beside_the_student_file_shadows_nothing(tmp_path, monkeypatch):
+    write(tmp_path, "numpy", "raise SystemExit('shadowed')\n")
+    path = write(tmp_path, "clipping", "import numpy as np\n\ndef clip_grad_norm(grads, max_norm):\n"
+                 "    raise NotImplementedError\n")
+    monkeypatch.chdir(tmp_path)
+    rep = grade("clipping", [path], seed=1, limits=Limits(per_test=5.0))[0]
+    assert {r["symptom"] for r in rep.results} == {"todo"}

@@ -83,8 +83,9 @@ def _child_env() -> dict[str, str]:
 
 def _spawn(args: list[str], wall: float, out_limit: int) -> tuple[int | None, str, int, bool]:
     """Run the child; returns (return code or None if killed for time, output (truncated), its size, timed out)."""
-    with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen([sys.executable, "-c", _CHILD, *args], stdin=subprocess.DEVNULL,
+    # an empty working directory: a student's numpy.py or math.py beside the file cannot shadow a module
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryDirectory(prefix="fcnet-exercise-cwd-") as cwd:
+        proc = subprocess.Popen([sys.executable, "-c", _CHILD, *args], stdin=subprocess.DEVNULL, cwd=cwd,
                                 stdout=out, stderr=subprocess.STDOUT, env=_child_env(), start_new_session=True)
         timed_out = False
         try:
