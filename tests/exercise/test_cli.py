@@ -95,28 +95,26 @@ def test_run_a_wrong_solution_fails_and_the_monitor_points_at_its_layer(tmp_path
     assert "points at fc1" in res.stdout and "✘ your activations does not match" in res.stdout
 
 
-def test_run_the_reference_trains(tmp_path, capsys):
-    """In-process (the sandbox is covered above): the reference batch norm in the net trains it to fcnet's accuracy."""
+@pytest.mark.parametrize("name", ["batchnorm", "clipping", "two_layer"])
+def test_run_the_reference_trains(name, tmp_path, capsys):
+    """In-process (the sandbox is covered above): docs/exercises.md's 0.94-0.96 at the third epoch (seed 0)."""
     import importlib.util
 
     from fcnet.exercise.grading import set_lang
     from fcnet.exercise.plug import train_with
 
-    path = tmp_path / "batchnorm.py"
-    path.write_text(solution_source("batchnorm"))
-    spec = importlib.util.spec_from_file_location("student_batchnorm", path)
+    path = tmp_path / f"{name}.py"
+    path.write_text(solution_source(name))
+    spec = importlib.util.spec_from_file_location(f"student_{name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     set_lang("zh")
-    try:
-        rc = train_with("batchnorm", module, 2, 0, repr)
-    finally:
-        set_lang("en")
+    rc = train_with(name, module, 3, 0, repr)
     out = capsys.readouterr().out
     assert rc == 0, out
     assert "✔" in out and "测试准确率" in out and "✘" not in out
     acc = float(out.rsplit("测试准确率", 1)[1].strip().split()[0])
-    assert acc >= 0.85
+    assert acc >= 0.935
 
 
 def test_a_teacher_hands_out_a_section_and_collects_its_scores(tmp_path, capsys):
