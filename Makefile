@@ -16,7 +16,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 	touch $(STAMP)
 
 $(TESTSTAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[test,search,export,tensorboard,playground]'
+	$(BIN)/python -m pip install --quiet -e '.[test,search,export,tensorboard,playground,exercise]'
 	touch $(TESTSTAMP)
 
 ## demo: create .venv, install fcnet, train on the embedded digits data set, print test accuracy

@@ -27,6 +27,7 @@ COMMANDS = {
     "lr-find": "lr_find",
     "export": "export",
     "playground": "playground",
+    "exercise": "exercise",
 }
 
 
