@@ -138,6 +138,35 @@ def test_flat_point_and_local_minimum(out):
     assert n["local_steps"]["momentum"] is not None and n["local_final"]["momentum"] == pytest.approx(-2, abs=1e-3)
 
 
+def test_slides_104_106_momentum_stalls_from_nearer_starts(out):
+    """The condition of slides 104-106: momentum passes only where it arrives with speed."""
+    st = result("optimizers", out).numbers["stall_steps"]
+    assert st["flat_stall"]["momentum"] is None and st["flat_stall"]["sgd"] is None
+    assert st["flat_stall"]["adam"] is not None  # Adam's step ≈ ε does not need speed to cross a flat point
+    assert st["local_stall"]["momentum"] is None and st["local_stall"]["sgd"] is None
+
+
+def test_slides_108_110_adagrad_smaller_step_in_steep_direction(out):
+    r = result("optimizers", out).numbers["rmsprop_rates"]
+    assert r["adagrad"][0] > 2.0 * r["adagrad"][1]  # flat x gets the larger step per unit gradient
+
+
+def test_slide_113_rho_zero_uses_only_the_current_gradient(out):
+    rho = result("optimizers", out).numbers["rho"]
+    assert rho[0.0]["max_dev_from_current_only"] < 1e-9
+    assert rho[0.0]["x"] == pytest.approx(1.0, abs=1e-3) and rho[0.0]["y"] == pytest.approx(1.0, abs=1e-3)
+    assert rho[0.999]["max_dev_from_current_only"] > 1.0  # with memory the past gradients set the step
+    assert rho[0.999]["x"] > 2 * rho[0.999]["y"]
+
+
+def test_optimizers_formulas_render_as_mathml(out):
+    from fcnet.lab.report import mathml
+    res = result("optimizers", out)
+    assert any("AdaGrad" in f for f in res.formulas) and any(r"\tilde r" in f for f in res.formulas)
+    for f in res.formulas:
+        assert "<math" in mathml(f) and "merror" not in mathml(f)
+
+
 def test_rmsprop_smaller_step_in_steep_direction(out):
     r = result("optimizers", out).numbers["rmsprop_rates"]
     assert r["sgd"][0] == pytest.approx(r["sgd"][1])

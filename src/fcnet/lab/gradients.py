@@ -158,7 +158,6 @@ def _figure(out: Path, cases: dict[str, dict[str, list[float]]], explode_init: d
     a3.set_title(slide_title("87", "gradient clipping keeps it training", "梯度裁剪"), fontsize=10)
     a3.grid(alpha=0.3, which="both")
     a3.legend(fontsize=8, loc="upper right")
-    fig.tight_layout()
     return save_figure(fig, out / "gradients.png"), _points_under_legend(fig, a1)
 
 

@@ -124,7 +124,6 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
     ax2.set_ylabel(tr("mini-batch training loss", "小批量训练损失"))
     ax2.set_title(slide_title("166", "far too high: no convergence", "学习率过大, 训练过程无法收敛"), fontsize=11)
     ax2.grid(alpha=0.3, which="both")
-    fig.tight_layout()
     f = save_figure(fig, out / "lr.png")
 
     rows = []
