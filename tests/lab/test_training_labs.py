@@ -272,6 +272,40 @@ def test_early_stopping_stops_at_the_minimum_with_a_smaller_gap(out):
     assert n["early"]["gap"] < n["none"]["gap"]
 
 
+def test_test_set_is_held_out_and_reported_beside_validation(out):
+    d = overfit_lab.carve(0)
+    ds = image_data("digits", seed=0)
+    test_rows = {r.tobytes() for r in d["x_test"]}
+    assert test_rows == {r.tobytes() for r in ds.xs_test}
+    assert not test_rows & ({r.tobytes() for r in d["x_val"]} | {r.tobytes() for r in d["x_pool"]})
+    res = result("overfit", out)
+    for k in ("none", "l2", "dropout", "early", "l1"):
+        r = res.numbers[k]
+        assert 0.0 <= r["test_err"] <= 1.0 and r["test_gap"] == pytest.approx(r["test_err"] - r["train_err"])
+    reg = next(t for t in res.tables if t.caption.startswith("Slides 146-162"))
+    assert any("test error" in h for h in reg.headers) and any("validation error" in h for h in reg.headers)
+
+
+def test_regularisers_shrink_the_gap_on_the_held_out_test_set_too(out):
+    n = result("overfit", out).numbers
+    for k in ("l2", "dropout", "early", "l1"):
+        assert n[k]["test_gap"] < n["none"]["test_gap"], k
+
+
+def test_l1_shrinks_the_gap_and_switches_weights_off(out):
+    n = result("overfit", out).numbers
+    assert n["l1"]["gap"] < n["none"]["gap"]
+    assert n["l1"]["spread"]["near_zero"] > 5 * n["l2"]["spread"]["near_zero"]
+    assert n["l1"]["spread"]["near_zero"] > 10 * n["none"]["spread"]["near_zero"]
+
+
+def test_slide_160_explanation_1_fewer_weights_per_update(out):
+    part = result("overfit", out).numbers["participating"]
+    assert part[1]["ratio"] == pytest.approx((1 - overfit_lab.DROPOUT) ** 2, abs=0.05)
+    assert part[1]["dropout"] < part[1]["none"]
+    assert part[32]["dropout"] < part[32]["none"] and part[32]["ratio"] > part[1]["ratio"]
+
+
 def test_l2_and_dropout_reduce_the_gap(out):
     n = result("overfit", out).numbers
     assert n["l2"]["gap"] < n["none"]["gap"]

@@ -51,10 +51,11 @@ def image_data(name: str = "digits", n_train: int | None = None, seed: int = 0) 
 
 def train(model: nn.Module, x: np.ndarray, y: np.ndarray, epochs: int, lr: float = 1e-2, opt: str = "adam",
           batch_size: int = 64, seed: int = 0, val: tuple[np.ndarray, np.ndarray] | None = None,
-          l2: float = 0.0, clip_norm: float | None = None, callbacks: list[Any] | None = None) -> list[dict]:
+          l2: float = 0.0, l1: float = 0.0, clip_norm: float | None = None,
+          callbacks: list[Any] | None = None) -> list[dict]:
     """Train quietly; returns the history rows."""
     o = optim.OPTIMIZERS[opt](model.parameters(), lr=lr)
-    t = Trainer(model, o, l2=l2, clip_norm=clip_norm, seed=seed, progress=False, log=lambda m: None,
+    t = Trainer(model, o, l2=l2, l1=l1, clip_norm=clip_norm, seed=seed, progress=False, log=lambda m: None,
                 callbacks=callbacks or [])
     t.fit(x, y, epochs, batch_size, val)
     return t.history.rows
