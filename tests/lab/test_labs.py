@@ -211,6 +211,29 @@ def test_slide78_coarse_sigmoid_gate_gives_the_fine_graphs_gradient(lab):
     assert n["coarse_sigmoid_local"] == pytest.approx(n["fine_grad_into_z"], abs=1e-12)
 
 
+def test_slides_69_70_local_gradients_match_the_slides_formulas(lab):
+    rows = {r["gate"]: r for r in lab("gates").numbers["local_gradients"]}
+    assert set(rows) == {"exp", "×a (a = −1)", "1/x", "+c (c = 1)"}
+    for r in rows.values():
+        assert r["backward"] == pytest.approx(r["formula"], abs=1e-12)
+        assert r["backward"] == pytest.approx(r["finite_difference"], abs=1e-6)
+    assert rows["exp"]["backward"] == pytest.approx(math.exp(-1))
+    assert rows["1/x"]["backward"] == pytest.approx(-1 / (1 + math.exp(-1)) ** 2)
+    assert rows["×a (a = −1)"]["backward"] == -1.0 and rows["+c (c = 1)"]["backward"] == 1.0
+
+
+def test_values_read_from_pictures_and_inferences_are_labelled(lab):
+    gates = lab("gates")
+    (t,) = [t for t in gates.tables if "68, 77, 78" in t.caption]
+    assert "read from the slide pictures" in t.caption and "slide (picture)" in t.headers
+    losses = lab("losses")
+    assert "the slide prints the loss in log10" not in losses.claim
+    assert "Inference, not stated on the slide" in losses.claim
+    init = lab("init")
+    assert "N(0, 0.01)" in init.claim and "std 0.01" in init.claim
+    assert "means std 0.01" in init.tables[0].caption
+
+
 def test_slide79_gate_rules(lab):
     r = lab("gates")
     rows = {row[0]: row[2:] for row in r.numbers["gate_rows"]}

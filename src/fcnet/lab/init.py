@@ -175,8 +175,10 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
              for k, _, init, std, act in CASES}
     labels = {k: lab for k, lab, *_ in CASES}
     says, layer = tr("slide", "幻灯片"), tr("layer", "层")
-    tables = [Table(tr("slides 128-129: std per layer, the slide's value beside fcnet's",
-                       "第128-129页：各层标准差，幻灯片数值与 fcnet 计算值"),
+    tables = [Table(tr("slides 128-129: std per layer, the slide's value beside fcnet's; the slide's N(0, 0.01) "
+                       "means std 0.01, written N(0, 0.01²) here (variance 0.01² = 0.0001)",
+                       "第128-129页：各层标准差，幻灯片数值与 fcnet 计算值；幻灯片的 N(0, 0.01) 指标准差 0.01，"
+                       "此处记作 N(0, 0.01²)（方差 0.01² = 0.0001）"),
                     [layer, f"N(0, 0.01²) {says}", "N(0, 0.01²) fcnet", f"N(0, 1) {says}", "N(0, 1) fcnet"],
                     [[k + 1, f"{SLIDE_128[k]:.6f}", stats["small"].stds[k], f"{SLIDE_129[k]:.6f}",
                       stats["large"].stds[k]] for k in range(10)]),
@@ -202,7 +204,8 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                     "var_check": {"measured": xs.pre_vars, "predicted": xs.predicted_vars}, "samples": samples})
     claim = tr(
         "Slides 126-127: with all-zero weights every unit computes the same and learns the same: they are one unit. "
-        "Slide 128: N(0, 0.01²) weights: all layers after the first two output ≈ 0; nothing reaches the output. "
+        "Slide 128 writes N(0, 0.01); read as N(mean, std), i.e. std 0.01, which fcnet writes N(0, 0.01²) "
+        "(its numbers match that reading): all layers after the first two output ≈ 0; nothing reaches the output. "
         "Slide 129: N(0, 1): almost every neuron saturates at -1 or 1, local gradients are 0. Slide 132: "
         "Var(y) = n Var(w) Var(z), so var(w) = 1/N keeps the variance of y equal to that of z. Slide 133 says the "
         "variance of every layer's activations is then basically the same; lesson: the derivation holds for the "
@@ -210,7 +213,8 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
         "(0.63 → 0.23 over 10 layers, against 0.21 → 0 on slide 128); scaling by tanh's gain 5/3 makes it hold. "
         "Slide 134: Xavier does not suit ReLU; slide 135: He N(0, 2/N) does.",
         "第126-127页：全零初始化时网络中不同的神经元有相同的输出，进行同样的参数更新，等价于一个神经元。"
-        "第128页：权值采样自 N(0, 0.01) 时，除了前两层，后续所有层的激活值为0，输入信息传递不到输出层。"
+        "第128页：权值采样自 N(0, 0.01) 的高斯分布；按 N(均值, 标准差) 理解，即标准差 0.01，fcnet 记作 N(0, 0.01²)"
+        "（该理解与幻灯片数值一致）：除了前两层，后续所有层的激活值为0，输入信息传递不到输出层。"
         "第129页：N(0, 1) 时几乎所有的神经元都饱和了（不是-1就是1），局部梯度都是零。"
         "第132页：Var(y) = n Var(w) Var(z)，var(w) = 1/N 时 y 的方差与 z 的方差一致。"
         "第133页说每层神经元激活值的方差基本相同；教训：该推导对加权和成立（见下表核对），但 tanh 会压缩方差，"
