@@ -358,3 +358,18 @@ def test_slide178_uniform_sampling_wastes_the_low_decades(lab):
     r = lab("search")
     assert r.numbers["uniform_top_decade_share"] > 0.85
     _pngs_ok(r)
+
+
+# naming: slides 22-34
+
+
+def test_slides_32_33_n_layer_counts_all_but_the_input_and_hidden_counts_hidden(lab):
+    rows = {tuple(r["hidden"]): r for r in lab("naming").numbers["rows"]}
+    three = rows[(100, 50)]
+    assert three["layers"] == 3 and three["hidden_layers"] == 2  # "3层神经网络", "2隐层神经网络"
+    assert three["summary"].startswith("3-layer network, 2 hidden layers")
+    assert three["formula"] == "f = W₃ max(0, W₂ max(0, W₁x + b₁) + b₂) + b₃"
+    for h, r in rows.items():
+        assert r["layers"] == len(h) + 1 and r["hidden_layers"] == len(h)
+        assert r["summary"].startswith(f"{len(h) + 1}-layer network, {len(h)} hidden layer")
+    assert "linear classifier" in rows[()]["summary"]
