@@ -240,6 +240,17 @@ def test_clipping_is_slide_87_and_legend_hides_no_curve(out):
     assert res.numbers["points_under_legend"] == 0
 
 
+def test_slides_87_88_relu_and_leaky_relu_win_the_training_race_on_every_seed(out):
+    from fcnet.lab import gradients as g
+    last = result("gradients", out).numbers["race_last_epoch"]
+    assert set(last) == {"sigmoid", "tanh", "relu", "leaky_relu"}
+    for fast in ("relu", "leaky_relu"):
+        for slow in ("sigmoid", "tanh"):
+            assert all(f < s for f, s in zip(last[fast], last[slow], strict=True)), (fast, slow)
+    assert min(last["sigmoid"]) > 2.0  # hardly below ln 10 ≈ 2.30 after the same budget
+    assert len(last["relu"]) == len(g.RACE["seeds"]) >= 3
+
+
 def test_gradients_figure(out):
     _figures_ok(result("gradients", out))
 
