@@ -62,6 +62,26 @@ def test_slide17_more_templates_classify_better(lab):
     _pngs_ok(r)
 
 
+def test_mirror_class_flips_half_of_one_class_only():
+    from fcnet.lab.templates import mirror_class
+    x = np.arange(6 * 64, dtype=float).reshape(6, 64)
+    y = np.array([3, 3, 3, 3, 1, 2])
+    xm, mode = mirror_class(x, y, 3, 0)
+    assert list(mode[4:]) == [-1, -1] and np.array_equal(xm[4:], x[4:])
+    for i in range(4):
+        want = x[i].reshape(8, 8)[:, ::-1].ravel() if mode[i] == 1 else x[i]
+        assert np.array_equal(xm[i], want)
+
+
+def test_slides_15_17_w1_learns_templates_facing_both_ways(lab):
+    m = lab("templates").numbers["two_modes"]
+    lin = abs(m["linear_facing"])
+    assert lin < 0.15  # the one linear template serves both facings
+    assert m["w1_facing_max"] > 2 * lin and m["w1_facing_min"] < -2 * lin
+    assert m["toward_0"] != m["toward_1"]
+    assert m["two_layer_class_accuracy"] > m["linear_class_accuracy"]
+
+
 def test_templates_cifar10_when_present_and_a_note_when_absent(tmp_path, monkeypatch):
     from fcnet.data.cifar import write_binary_batch
     from fcnet.lab import templates
