@@ -134,8 +134,9 @@ def test_lang_zh_gives_chinese_titles_and_claims(tmp_path):
     res = subprocess.run([*fcnet_cmd(), "lab", "collapse", "--lang", "zh", "--out", "o"], cwd=tmp_path,
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0
+    assert "为什么需要非线性操作" in res.stdout and "如果网络中缺少了激活函数" in res.stdout
     if find_cjk_font() is None:
-        assert "no CJK font" in res.stderr and "Why non-linearity" in res.stdout
+        assert "no CJK font" in res.stderr
     else:
         assert "为什么需要非线性操作" in res.stdout and "如果网络中缺少了激活函数" in res.stdout
         assert res.stderr == ""
@@ -165,20 +166,31 @@ def test_lang_zh_figure_titles(tmp_path):
         matplotlib.rcParams.update(saved)
 
 
-def test_lang_zh_without_cjk_font_warns_once_and_falls_back(monkeypatch, capsys):
+def test_lang_zh_without_cjk_font_keeps_chinese_text_and_draws_english_figures(monkeypatch, capsys, tmp_path):
     import matplotlib
 
-    from fcnet.cli.lab import choose_language
-    from fcnet.lab.common import get_lang, set_lang
+    from fcnet.cli.lab import FIGURE_NOTE_ZH, choose_language, run_lab
+    from fcnet.lab.common import figures_in_english, get_lang, set_figures_in_english, set_lang
+    from fcnet.lab.report import format_result, write_html
     from fcnet.viz import style
 
-    monkeypatch.setattr(style, "find_cjk_font", lambda: None)
     saved = dict(matplotlib.rcParams)
     try:
-        assert choose_language("zh") == "en"
-        assert get_lang() == "en"
+        set_lang("en")
+        en = run_lab("activations", tmp_path / "en", 0, False)
+        monkeypatch.setattr(style, "find_cjk_font", lambda: None)
+        assert choose_language("zh") == "zh" and get_lang() == "zh" and figures_in_english()
         err = capsys.readouterr().err
         assert len(err.strip().splitlines()) == 1 and "CJK font" in err
+        zh = run_lab("activations", tmp_path / "zh", 0, False)
+        assert "激活函数" in zh.title and zh.claim != en.claim and "第" in format_result(zh)
+        assert [p.name for p in zh.figures] == [p.name for p in en.figures]
+        for a, b in zip(en.figures, zh.figures, strict=True):  # the figures are the English ones
+            assert a.read_bytes() == b.read_bytes()
+        page = write_html([zh], tmp_path / "zh" / "index.html", note=FIGURE_NOTE_ZH).read_text()
+        assert "lang='zh-Hans'" in page and FIGURE_NOTE_ZH in page and "激活函数" in page
+        assert capsys.readouterr().err == ""  # no further warning
     finally:
         set_lang("en")
+        set_figures_in_english(False)
         matplotlib.rcParams.update(saved)

@@ -11,10 +11,22 @@ import fcnet
 from fcnet import data, nn, optim
 from fcnet.train.trainer import Trainer
 
-__all__ = ["LANGS", "accuracy", "get_lang", "image_data", "set_lang", "slide_title", "tr", "train"]
+__all__ = ["LANGS", "accuracy", "figures_in_english", "get_lang", "image_data", "set_figures_in_english", "set_lang",
+           "slide_title", "tr", "train"]
 
 LANGS = ("en", "zh")
 _LANG: ContextVar[str] = ContextVar("fcnet_lab_lang", default="en")
+_FIGURES_EN: ContextVar[bool] = ContextVar("fcnet_lab_figures_en", default=False)
+
+
+def set_figures_in_english(on: bool) -> None:
+    """Draw figures in English whatever the text language (no CJK font to draw Chinese with)."""
+    _FIGURES_EN.set(bool(on))
+
+
+def figures_in_english() -> bool:
+    """Whether figures fall back to English while the text is Chinese."""
+    return _FIGURES_EN.get() and _LANG.get() == "zh"
 
 
 def set_lang(lang: str) -> None:

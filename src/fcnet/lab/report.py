@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from latex2mathml.converter import convert as latex_to_mathml
 from fcnet.lab.common import tr
 from fcnet.train.io import atomic_write
 
-__all__ = ["LabResult", "Table", "format_result", "format_table", "mathml", "write_html"]
+__all__ = ["LabResult", "Table", "display_width", "format_result", "format_table", "mathml", "write_html"]
 
 
 @dataclass
@@ -52,13 +53,25 @@ def _cell(v: Any) -> str:
     return str(v)
 
 
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: wide (W) and full-width (F) East Asian characters take two,
+    combining marks none.
+    """
+    return sum(0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+               for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - display_width(text))
+
+
 def format_table(t: Table) -> str:
-    """Plain-text table."""
+    """Plain-text table, columns aligned by display width (a Chinese character takes two columns)."""
     cells = [t.headers] + [[_cell(v) for v in r] for r in t.rows]
-    widths = [max(len(str(row[i])) for row in cells) for i in range(len(t.headers))]
-    lines = [t.caption, "  ".join(h.ljust(w) for h, w in zip(t.headers, widths, strict=True)),
+    widths = [max(display_width(str(row[i])) for row in cells) for i in range(len(t.headers))]
+    lines = [t.caption, "  ".join(_pad(h, w) for h, w in zip(t.headers, widths, strict=True)).rstrip(),
              "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) for r in cells[1:]]
+    lines += ["  ".join(_pad(str(c), w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells[1:]]
     return "\n".join(lines)
 
 
@@ -85,11 +98,12 @@ _STYLE = ("body{font-family:'Noto Sans CJK SC','Noto Sans',sans-serif;max-width:
           "padding:0 1em;line-height:1.45}table{border-collapse:collapse;margin:1em 0}"
           "td,th{border:1px solid #bbb;padding:3px 8px;text-align:right}caption{text-align:left;"
           "font-weight:bold;padding:4px 0}img{max-width:100%;border:1px solid #eee;margin:6px 0;display:block}"
+          ".note{background:#fff4d6;border-left:4px solid #b07a00;padding:.5em 1em}"
           ".claim{background:#f4f7fb;border-left:4px solid #4a78b5;padding:.5em 1em}"
           "math{font-size:1.15em;margin:.4em 0}nav li{margin:2px 0}")
 
 
-def write_html(results: list[LabResult], path: Path) -> Path:
+def write_html(results: list[LabResult], path: Path, note: str | None = None) -> Path:
     """One self-contained page: a table of contents by slide, then each lab's claim, formulas, tables
     and figures (embedded as data: URIs, so the single file can be mailed and opened offline).
     """
@@ -98,6 +112,7 @@ def write_html(results: list[LabResult], path: Path) -> Path:
     parts = [f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>",
              f"<title>{html.escape(heading)}</title><style>{_STYLE}</style></head><body>",
              f"<h1>{html.escape(heading)}</h1>",
+             *([f"<p class='note' role='note'>{html.escape(note)}</p>"] if note else []),
              f"<nav><h2>{tr('Contents by slide', '按幻灯片页码的目录')}</h2><ol>"]
     for r in sorted(results, key=lambda r: int(m.group()) if (m := re.search(r"\d+", r.slides)) else 0):
         parts.append(f"<li><a href='#{r.name}'>{tr('Slides', '第')} {html.escape(r.slides)}"
