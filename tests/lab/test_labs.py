@@ -35,7 +35,7 @@ def _pngs_ok(res):
     for p in res.figures:
         with Image.open(p) as im:
             a = np.asarray(im.convert("L"), dtype=float)
-            assert im.width <= 1600, (p, im.width)
+            assert im.width <= 1600 and im.height <= 1200, (p, im.size)
             dpi = im.info.get("dpi")
             assert dpi is None or dpi[0] >= 99.5, (p, dpi)  # Graphviz PNGs carry no dpi; set to 110 in the DOT
         assert a.std() > 5, p
@@ -252,6 +252,19 @@ def test_values_read_from_pictures_and_inferences_are_labelled(lab):
     init = lab("init")
     assert "N(0, 0.01)" in init.claim and "std 0.01" in init.claim
     assert "means std 0.01" in init.tables[0].caption
+
+
+def test_gate_graph_labels_translate(lab):
+    import fcnet
+    from fcnet import graph
+    from fcnet.lab.gates import GRAPH_WORDS_ZH
+
+    x = fcnet.tensor(1.0, requires_grad=True)
+    y = fcnet.tensor(2.0, requires_grad=True)
+    dot = graph.to_dot((x + y) * x, labels=GRAPH_WORDS_ZH)
+    assert "值 " in dot and "梯度 " in dot and 'label="加"' in dot and 'label="乘"' in dot
+    assert "value" not in dot and "grad" not in dot
+    assert "value" in graph.to_dot((x + y) * x)  # English by default
 
 
 def test_slide79_gate_rules(lab):

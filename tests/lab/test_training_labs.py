@@ -33,7 +33,7 @@ def _figures_ok(res):
     assert res.figures
     for p in res.figures:
         img = Image.open(p)
-        assert img.width <= 1600, (p, img.width)
+        assert img.width <= 1600 and img.height <= 1200, (p, img.size)
         a = np.asarray(img.convert("L"), dtype=float)
         assert a.std() > 5, p  # not blank
 

@@ -85,6 +85,21 @@ def run_lab(name: str, out: Path, seed: int, full: bool) -> Any:
     return res
 
 
+def report_meta(args: argparse.Namespace) -> dict[str, str]:
+    """What reproduces the report: fcnet's version, the seed, the date (UTC) and the command line."""
+    import datetime
+    import shlex
+
+    import fcnet
+    from fcnet.lab.common import tr
+
+    return {tr("fcnet version", "fcnet 版本"): fcnet.__version__, tr("seed", "随机种子"): str(args.seed),
+            tr("date", "日期"): datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            tr("command", "命令"): shlex.join(["fcnet", *sys.argv[1:]]) if sys.argv[1:2] == ["lab"]
+            else shlex.join(["fcnet", "lab", args.lab, "--out", str(args.out), "--seed", str(args.seed),
+                             "--lang", args.lang] + (["--full"] if args.full else []))}
+
+
 def run(args: argparse.Namespace) -> int:
     from fcnet.lab.report import format_result, write_html
     from fcnet.train.recipe import blas_threads
@@ -109,6 +124,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"({name}: {res.seconds:.1f} s)\n", flush=True)
             results.append(res)
     if args.lab == "all":
-        page = write_html(results, out / "index.html", note=note)
+        page = write_html(results, out / "index.html", note=note, meta=report_meta(args))
         print(f"report: {page}")
     return 0

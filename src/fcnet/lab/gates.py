@@ -25,10 +25,19 @@ def _scalar(v: float, name: str) -> fcnet.Tensor:
     return t
 
 
+GRAPH_WORDS_ZH = {"value": "值", "grad": "梯度", "add": "加", "sub": "减", "mul": "乘", "div": "除", "neg": "取负",
+                  "pow": "幂", "exp": "指数", "sigmoid": "sigmoid"}
+MAX_HEIGHT_IN = 10.9  # 1200 px at 110 dpi
+
+
 def _draw(f: fcnet.Tensor, title: str, path: Path) -> Path | None:
-    """Render top to bottom: drawn left to right the sigmoid neuron is 3000+ px wide and unreadable when shrunk."""
-    dot = graph.to_dot(f, title=title.replace('"', "'"))
-    dot = dot.replace("rankdir=LR;", 'rankdir=TB; dpi=110; size="14,30";')
+    """Render top to bottom with each node's name | value | grad on one line, at most 1200 px tall.
+
+    Drawn left to right the sigmoid neuron is 3000+ px wide; top to bottom with stacked fields 2000+ px tall.
+    """
+    dot = graph.to_dot(f, title=title.replace('"', "'"), labels=GRAPH_WORDS_ZH if tr("en", "zh") == "zh" else None)
+    dot = dot.replace('label="{', 'label="').replace('}"];', '"];')  # record fields side by side in TB
+    dot = dot.replace("rankdir=LR;", f'rankdir=TB; dpi=110; size="14,{MAX_HEIGHT_IN}"; ranksep=0.22; nodesep=0.25;')
     try:
         return graph.render(dot, path)
     except graph.GraphvizMissing:

@@ -188,8 +188,8 @@ def _figure(out: Path, cases: dict[str, dict[str, list[float]]], explode_init: d
     lowest = min(min(c["norms"]) for c in cases.values())
     a1.set_ylim(bottom=lowest * 1e-4)  # room under the curves, so the legend covers none of them
     a1.legend(fontsize=7, loc="lower right")
-    for name, c, col in [(tr(f"N(0, {EXPLODE_STD}²)", f"N(0, {EXPLODE_STD}²)"), explode_init, "tab:red"),
-                         (tr("He N(0, 2/N)", "He N(0, 2/N)"), he_init, "tab:green")]:
+    for name, c, col in [(tr(f"N(0, {EXPLODE_STD}²)", f"N(0, {EXPLODE_STD}²)"), explode_init, "#D55E00"),
+                         (tr("He N(0, 2/N)", "He N(0, 2/N)"), he_init, "#009E73")]:
         a2.semilogy(range(1, len(c["act_std"]) + 1), c["act_std"], "o-", color=col, label=name)
     a2.set_xlabel(tr("hidden layer l", "隐层 l"))
     a2.set_ylabel(tr("std of the layer's output", "该层输出的标准差"))
@@ -200,9 +200,9 @@ def _figure(out: Path, cases: dict[str, dict[str, list[float]]], explode_init: d
         t = np.arange(1, len(r["loss"]) + 1) / steps_per_epoch
         a3.semilogy(t, r["loss"], "-", lw=1, label=label)
         if r["blew"]:
-            a3.plot(t[-1], r["loss"][-1], "x", color="tab:red", ms=12, mew=3)
+            a3.plot(t[-1], r["loss"][-1], "x", color="#D55E00", ms=12, mew=3)
             a3.annotate(tr(f"overflow at step {r['blew']}", f"第{r['blew']}步溢出"), (t[-1], r["loss"][-1]),
-                        textcoords="offset points", xytext=(8, 0), color="tab:red", fontsize=9)
+                        textcoords="offset points", xytext=(8, 0), color="#D55E00", fontsize=9)
     a3.set_xlabel(tr("epoch", "轮次 (epoch)"))
     a3.set_ylabel(tr("mini-batch training loss", "小批量训练损失"))
     a3.set_title(slide_title("87", "gradient clipping keeps it training", "梯度裁剪"), fontsize=10)

@@ -106,14 +106,14 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         # mini-batch loss of each step up to the blow-up, on the same epoch axis
         t = np.arange(1, len(per_step) + 1) / steps_per_epoch
         lab = label(name) + tr(f": diverged at step {blew}", f": 第{blew}步发散")
-        ax.semilogy(t, per_step, "-", color="tab:red", label=lab)
+        ax.semilogy(t, per_step, "-", color="#D55E00", label=lab)
         out_at = t[int(np.argmax(np.asarray(per_step) > top))]
         ax.annotate(tr("leaves the plot ↑", "超出坐标范围 ↑"), (out_at, top), textcoords="offset points",
-                    xytext=(6, -14), color="tab:red", fontsize=9)
-        ax2.semilogy(t, per_step, "-", color="tab:red", label=lab)
-        ax2.plot(t[-1], per_step[-1], "x", color="tab:red", ms=12, mew=3)
+                    xytext=(6, -14), color="#D55E00", fontsize=9)
+        ax2.semilogy(t, per_step, "-", color="#D55E00", label=lab)
+        ax2.plot(t[-1], per_step[-1], "x", color="#D55E00", ms=12, mew=3)
         ax2.annotate(tr(f"next loss not finite (step {blew})", f"第{blew}步损失溢出"), (t[-1], per_step[-1]),
-                     textcoords="offset points", xytext=(-150, -4), color="tab:red", fontsize=9)
+                     textcoords="offset points", xytext=(-150, -4), color="#D55E00", fontsize=9)
     ax.set_ylim(0.3, top)
     ax.set_xlabel(tr("epoch", "轮次 (epoch)"))
     ax.set_ylabel(tr("training loss (data loss + λ Σ W²)", "训练损失 (数据损失 + λ Σ W²)"))

@@ -251,8 +251,8 @@ def _figure_valley(out: Path, valley_res: dict[str, Any], esc: dict[str, Any]) -
     fig = plt.figure(figsize=(14, 8.6), constrained_layout=True)
     grid = fig.add_gridspec(2, 2, width_ratios=[1.6, 1])
     names = valley_names()
-    colours = {names["sgd"]: "tab:blue", names["sgd_big"]: "tab:orange", names["sgd_diverge"]: "tab:red",
-               names["momentum"]: "tab:olive", names["momentum_big"]: "tab:green"}
+    colours = {names["sgd"]: "#0072B2", names["sgd_big"]: "#E69F00", names["sgd_diverge"]: "#D55E00",
+               names["momentum"]: "#56B4E9", names["momentum_big"]: "#009E73"}
     ax = fig.add_subplot(grid[0, 0])
     g0, g1 = np.meshgrid(np.linspace(-9, 2, 200), np.linspace(-1.6, 1.6, 200))
     ax.contour(g0, g1, valley_np(np.stack([g0, g1], -1)), levels=15, cmap="Greys", linewidths=0.6)
@@ -276,7 +276,7 @@ def _figure_valley(out: Path, valley_res: dict[str, Any], esc: dict[str, Any]) -
     for key in ("sgd", "sgd_big", "momentum", "momentum_big"):
         name = names[key]
         ay = np.maximum(valley_res["stats"][name]["abs_y"], 1e-16)
-        ax.semilogy(range(len(ay)), ay, "-", lw=1.4 if key.endswith("big") else 1.0, color=colours[name], label=name,
+        ax.semilogy(range(len(ay)), ay, lw=1.4 if key.endswith("big") else 1.0, color=colours[name], label=name,
                     ls="-" if key.startswith("sgd") else "--")
     ax.set_xlabel(tr("step t", "步数 t"))
     ax.set_ylabel(tr("|y| (steep direction)", "|y| (震荡方向)"))
@@ -293,7 +293,7 @@ def _figure_valley(out: Path, valley_res: dict[str, Any], esc: dict[str, Any]) -
                      f"x = 0.3 处的局部最小值, ε={EPS_LOCAL}, 起点 x = {LOCAL_START:g}"))]:
         ax = fig.add_subplot(grid[1, col])
         ax.plot(xs, [fx(fcnet.tensor(np.array([v]))).item() for v in xs], color="0.6", lw=1)
-        for name, c in zip(("sgd", "momentum", "adam"), ("tab:blue", "tab:green", "tab:purple"), strict=True):
+        for name, c in zip(("sgd", "momentum", "adam"), ("#0072B2", "#009E73", "#CC79A7"), strict=True):
             r = esc[key][name]
             px = r["path"][:, 0]
             vals = np.array([fx(fcnet.tensor(np.array([v]))).item() for v in px])

@@ -206,7 +206,7 @@ def _figure(out: Path, runs: dict[str, dict[str, Any]], sizes: dict[int, dict[st
     ax.plot(ep, r["curve_train_err"], label=tr("training error", "训练集错误率"))
     ax.plot(ep, r["curve_val_err"], label=tr("validation error", "验证集错误率"))
     best = int(np.argmin(r["curve_val_err"]))
-    ax.plot(best + 1, r["curve_val_err"][best], "v", color="tab:red", ms=9,
+    ax.plot(best + 1, r["curve_val_err"][best], "v", color="#D55E00", ms=9,
             label=tr(f"lowest validation error (epoch {best + 1})", f"验证集错误率最低 (第{best + 1}轮)"))
     ax.set_ylim(0, 0.4)
     ax.set_xlabel(tr("epoch", "轮次 (epoch)"))
