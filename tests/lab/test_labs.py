@@ -406,3 +406,12 @@ def test_slides_32_33_n_layer_counts_all_but_the_input_and_hidden_counts_hidden(
         assert r["layers"] == len(h) + 1 and r["hidden_layers"] == len(h)
         assert r["summary"].startswith(f"{len(h) + 1}-layer network, {len(h)} hidden layer")
     assert "linear classifier" in rows[()]["summary"]
+
+
+@pytest.mark.parametrize("name", ["search", "gates", "naming"])
+def test_formulas_render_as_mathml(lab, name):
+    from fcnet.lab.report import mathml
+    res = lab(name)
+    assert res.formulas
+    for f in res.formulas:
+        assert "merror" not in mathml(f), f

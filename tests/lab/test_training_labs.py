@@ -411,3 +411,14 @@ def test_overfit_figure(out):
 def test_same_seed_same_numbers(out):
     again = run_lab("lr", out, 0, False).numbers
     assert again["final"] == result("lr", out).numbers["final"]
+
+
+@pytest.mark.parametrize("name, must", [("lr", r"\lambda"), ("overfit", "|W_{k,l}|"), ("gradients", r"\tfrac14"),
+                                        ("optimizers", r"\tilde v")])
+def test_update_rules_losses_and_bounds_are_shown_as_mathml(out, name, must):
+    from fcnet.lab.report import mathml
+    res = result(name, out)
+    assert any(must in f for f in res.formulas), res.formulas
+    for f in res.formulas:
+        m = mathml(f)
+        assert m.startswith("<math") and "merror" not in m, f

@@ -152,4 +152,8 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
                 tr("lowest", "最低"), tr("diverged", "发散")], rows)],
         [f], {"final": final, "first": first, "best": best,
               "diverged": {k: v[2] is not None for k, v in runs.items()},
-              "diverged_step": {k: v[2] for k, v in runs.items()}, "rates": dict(RATES)})
+              "diverged_step": {k: v[2] for k, v in runs.items()}, "rates": dict(RATES)},
+        formulas=[r"L(W)=\frac{1}{N}\sum_i L_i(f(x_i,W),y_i)+\lambda\sum_k\sum_l W_{k,l}^2\quad\text{(152)}",
+                  r"g\leftarrow\frac{1}{m}\nabla_W\sum_{i=1}^{m}L_i+2\lambda W,\qquad W\leftarrow W-\epsilon g",
+                  r"\text{the }\lambda\text{ term alone: } W\leftarrow(1-2\lambda\epsilon)\,W,\ "
+                  r"|1-2\lambda\epsilon|>1\Rightarrow\text{divergence}"])

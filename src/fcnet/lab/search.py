@@ -122,4 +122,7 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                            "fine_space": {k: (getattr(v, "low", None), getattr(v, "high", None))
                                           for k, v in fine_space.items()},
                            "best_coarse": rand[int(np.argmax(r_scores))], "uniform_top_decade_share": share_top,
-                           "lr_effect": float(lr_effect), "delta_effect": float(delta_effect)})
+                           "lr_effect": float(lr_effect), "delta_effect": float(delta_effect)},
+                     formulas=[r"\epsilon=10^{u},\ u\sim U(\log_{10}a,\log_{10}b)\quad\text{(178: log-scale sampling)}",
+                               r"P_{\text{uniform on }[10^{-4},1]}\left(\epsilon\ge 0.1\right)=\frac{1-0.1}{1-10^{-4}}"
+                               r"\approx 0.9"])
