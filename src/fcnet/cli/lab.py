@@ -26,6 +26,10 @@ def add_parser(sub: Any, name: str) -> None:
     p.add_argument("--lang", choices=["en", "zh"], default="en",
                    help="language of titles, labels, tables and claims; without a CJK font (e.g. fonts-noto-cjk) "
                         "zh text and report stay Chinese and only the figures are drawn in English")
+    p.add_argument("--notebook", action="store_true",
+                   help="also write each lab as a Jupyter notebook NAME.ipynb into --out (needs fcnet[notebook])")
+    p.add_argument("--notebooks", metavar="DIR", default=None,
+                   help="write each lab as a Jupyter notebook NAME.ipynb into DIR (needs fcnet[notebook])")
     p.set_defaults(func=run)
 
 
@@ -111,8 +115,18 @@ def run(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"cannot create --out {out}: {exc.strerror or exc}") from None
+    nb_dir = Path(args.notebooks) if args.notebooks else (out if args.notebook else None)
+    if nb_dir is not None:
+        try:
+            import nbformat  # noqa: F401
+        except ImportError:
+            raise ConfigError("--notebook needs nbformat: pip install 'fcnet[notebook]'") from None
+        if nb_dir.exists() and not nb_dir.is_dir():
+            raise ConfigError(f"--notebooks {nb_dir} is a file, not a directory: choose another directory")
+        nb_dir.mkdir(parents=True, exist_ok=True)
     choose_language(args.lang)
     from fcnet.lab.common import figures_in_english
+    from fcnet.lab.notebook import build_notebook, write_notebook
 
     note = FIGURE_NOTE_ZH if figures_in_english() else None
     names = list(LABS) if args.lab == "all" else [args.lab]
@@ -123,6 +137,9 @@ def run(args: argparse.Namespace) -> int:
             print(format_result(res), flush=True)
             print(f"({name}: {res.seconds:.1f} s)\n", flush=True)
             results.append(res)
+            if nb_dir is not None:
+                nb = build_notebook(name, res, args.seed, args.full, args.lang, out=str(out.resolve()))
+                print(f"notebook: {write_notebook(nb_dir / f'{name}.ipynb', nb)}", flush=True)
     if args.lab == "all":
         page = write_html(results, out / "index.html", note=note, meta=report_meta(args))
         print(f"report: {page}")

@@ -55,7 +55,7 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
           tr(f"'{r['layers']}-layer net', '{r['hidden_layers']}-hidden-layer net'",
              f"“{r['layers']}层神经网络”，“{r['hidden_layers']}隐层神经网络”"),
           r["formula"], r["parameters"], r["summary"]] for r in rows])
-    three = next(r for r in rows if r["layers"] == 3)
+    three = {"formula": formula(3)}  # slide 32's example, whatever CASES holds
     claim = tr(
         "Slides 32-33: 'an N-layer fully-connected net is one with N layers besides the input layer; an N-hidden-layer "
         f"net has N hidden layers': {three['formula']} is a '3-layer net' or a '2-hidden-layer net'. fcnet's "
