@@ -182,7 +182,7 @@ def _figure(out: Path, cases: dict[str, dict[str, list[float]]], explode_init: d
     for name, c in cases.items():
         a1.semilogy(range(1, len(c["norms"]) + 1), c["norms"], "o-", ms=3, label=show(name))
     a1.set_xlabel(tr("layer l (1 = nearest the input)", "层 l (1 = 最靠近输入)"))
-    a1.set_ylabel(tr("‖∂L/∂W_l‖ at initialisation", "初始化时的 ‖∂L/∂W_l‖"))
+    a1.set_ylabel(tr(r"$\|\partial L/\partial W_l\|$ at initialisation", r"初始化时的 $\|\partial L/\partial W_l\|$"))
     a1.set_title(slide_title("83-86", "vanishing gradients", "梯度消失"), fontsize=10)
     a1.grid(alpha=0.3, which="both")
     lowest = min(min(c["norms"]) for c in cases.values())
@@ -253,7 +253,7 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         tr(f"{DEPTH} hidden layers of {WIDTH}, one batch of 256 digits, at initialisation",
            f"{DEPTH}个隐层, 每层{WIDTH}个神经元, 256张 digits 图像的一个批次, 初始化时"),
         [tr("activation, init", "激活函数, 初始化"), tr("‖∂L/∂W₁‖", "‖∂L/∂W₁‖"),
-         tr(f"‖∂L/∂W_{DEPTH + 1}‖", f"‖∂L/∂W_{DEPTH + 1}‖"), tr("first / last", "首层/末层"),
+         "‖∂L/∂W" + "".join("₀₁₂₃₄₅₆₇₈₉"[int(c)] for c in str(DEPTH + 1)) + "‖", tr("first / last", "首层/末层"),
          tr("mean f'(z)", "平均局部梯度 f'(z)"), tr("share f'(z) = 0", "f'(z) = 0 的比例")],
         [[show(k), c["norms"][0], c["norms"][-1], c["norms"][0] / c["norms"][-1], float(np.mean(c["mean_fp"])),
           float(np.mean(c["zero_fp"]))] for k, c in cases.items()])
@@ -279,7 +279,8 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         "layer multiplies the gradient by f'(z) ≤ 1/4, and the first layer gets orders of magnitude less than "
         "the last. Slide 84: tanh 'is like sigmoid, its local gradient hinders the backward flow': with Xavier "
         "init the units stay in tanh's linear centre (mean f'(z) near 1) and nothing vanishes; once they sit "
-        "off it (biases N(0, 1)) the mean f'(z) drops and the first layer's gradient vanishes too. Slides "
+        "off it (biases N(0, 1)) the mean f'(z) drops and the first layer's gradient vanishes too (the activations "
+        "lab's tanh product → 0 assumes inputs N(0, 1) at every layer, which is this second case). Slides "
         "85-86: ReLU's local gradient is never 0 for positive inputs and does not vanish; Leaky ReLU "
         "(0.01, slide 86; 0.1, slide 41) has no dead zone (no unit with f'(z) = 0). Slide 87: too large an init "
         "makes every layer multiply the signal (finite numbers growing layer by layer) and plain SGD flies "
@@ -290,7 +291,8 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         "第83页: 梯度消失“本质是由于链式法则的乘法特性导致的”: 每个 sigmoid 层把梯度乘以 f'(z) ≤ 1/4, 第一层的梯度比"
         "最后一层小几个数量级。第84页: tanh “与sigmoid类似, 局部梯度特性不利于网络梯度流的反向传递”: Xavier 初始化"
         "让神经元停在 tanh 的线性中心 (平均 f'(z) 接近 1), 梯度不消失; 神经元离开中心时 (偏置 N(0, 1)), 平均 f'(z) "
-        "下降, 第一层的梯度同样消失。第85-86页: ReLU “当输入大于0时, 局部梯度永远不会为0”, 梯度不消失; Leaky ReLU "
+        "下降, 第一层的梯度同样消失 (激活函数实验中 tanh 乘积 → 0 假定每层输入为 N(0, 1), 即这第二种情形)。"
+        "第85-86页: ReLU “当输入大于0时, 局部梯度永远不会为0”, 梯度不消失; Leaky ReLU "
         "(第86页 0.01, 第41页 0.1) 基本没有“死区” (没有 f'(z) = 0 的神经元)。第87页: 初始化过大时每一层都放大信号 "
         "(逐层增长的有限数值), 梯度下降“飞”出合理区域直到损失溢出 (表中记为 inf 并给出步数); 同页的“梯度裁剪”使同一"
         "网络能够训练。第87-88页: “ReLU函数或者Leaky ReLU函数会让梯度流更加顺畅, 训练过程收敛得更快”: 用同一 "
