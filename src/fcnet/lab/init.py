@@ -153,7 +153,7 @@ def _figures(out: Path, stats: dict[str, LayerStats]) -> tuple[list[Path], dict[
             ax.stairs(counts, edges, fill=True, color="C0")
             ax.set_xlim(-lim if tanh else 0, lim)
             ax.set_yticks([])
-            ax.set_xticks([-1, 0, 1] if tanh else [0, float(np.floor(lim)) if lim >= 1 else round(lim / 2, 2)])
+            ax.set_xticks([-0.5, 0, 0.5] if tanh else [0, float(np.floor(lim)) if lim >= 1 else round(lim / 2, 2)])
             ax.tick_params(labelsize=7.5)
             std = tr(f"std {st.stds[j]:.2g}", f"标准差 {st.stds[j]:.2g}")
             ax.set_title(tr(f"layer {j + 1}\n", f"第{j + 1}层\n") + std if i == 0 else std, fontsize=8)
