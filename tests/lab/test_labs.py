@@ -73,6 +73,15 @@ def test_mirror_class_flips_half_of_one_class_only():
         assert np.array_equal(xm[i], want)
 
 
+def test_mirror_class_chw_flips_the_width_of_every_channel():
+    from fcnet.lab.templates import mirror_class
+    x = np.arange(2 * 3 * 4 * 5, dtype=float).reshape(2, -1)
+    xm, mode = mirror_class(x, np.array([1, 1]), 1, 3, (4, 5, 3), "chw")
+    for i in range(2):
+        want = x[i].reshape(3, 4, 5)[..., ::-1].ravel() if mode[i] == 1 else x[i]
+        assert np.array_equal(xm[i], want)
+
+
 def test_slides_15_17_w1_learns_templates_facing_both_ways(lab):
     m = lab("templates").numbers["two_modes"]
     lin = abs(m["linear_facing"])
@@ -103,6 +112,8 @@ def test_templates_cifar10_when_present_and_a_note_when_absent(tmp_path, monkeyp
     r = templates._cifar(tmp_path, 0, False)
     assert r is not None and isinstance(r.tables[0], Table)
     assert r.tables[0].rows[0][0] == 200
+    assert "two_modes" in r.numbers and r.numbers["two_modes"]["class"] == 7  # slides 15-16's horses
+    assert any(p.name == "templates_cifar10_two_modes.png" for p in r.figures)
     _pngs_ok(r)
 
 
