@@ -14,20 +14,33 @@ nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
-TRAINING = {"lr", "overfit", "optimizers", "gradients"}
+# small parameters, so that every notebook runs in seconds (the notebook exposes them all the same)
+SMALL = {
+    "templates": {"EPOCHS": 3, "HIDDEN": 8},
+    "boundaries": {"WIDTHS": [0, 6], "EPOCHS": 20},
+    "gradients": {"DEPTH": 3, "RACE": {"depth": 2, "lr": 0.1, "epochs": 1, "seeds": (0,)}, "EXPLODE_EPOCHS": 1},
+    "optimizers": {"DIGITS_EPOCHS": 1},
+    "init": {"WIDTH": 50, "SAMPLES": 200},
+    "batchnorm": {"EPOCHS": 1},
+    "overfit": {"EPOCHS": 6, "BIG": [16, 16], "N_VAL": 100, "PATIENCE": 2},
+    "lr": {"EPOCHS": 1},
+    "search": {"FINE_EPOCHS": 1},
+}
 
 
-def _lab_result(name, tmp_path_factory):
-    """The lab's result in English, seed 0, shared with the other lab tests when they ran first."""
+def _lab_result(name, out, monkeypatch):
+    """The lab's result in English, seed 0, with the small parameters set on its module."""
+    import importlib
+
     from fcnet.cli.lab import run_lab
     from fcnet.lab.common import set_lang
-    from tests.lab import test_labs, test_training_labs
 
-    cache = test_training_labs._CACHE if name in TRAINING else test_labs._CACHE
-    if name not in cache:
-        set_lang("en")
-        cache[name] = run_lab(name, tmp_path_factory.mktemp(f"nb_{name}"), 0, False)
-    return cache[name]
+    module = importlib.import_module(LABS[name])
+    for k, v in SMALL.get(name, {}).items():
+        assert hasattr(module, k), (name, k)
+        monkeypatch.setattr(module, k, v)
+    set_lang("en")
+    return run_lab(name, out, 0, False)
 
 
 def _execute(nb, cwd):
@@ -44,12 +57,12 @@ def _stdout(nb, tag):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(LABS))
-def test_every_notebook_executes_and_shows_the_labs_tables(name, tmp_path, tmp_path_factory):
+def test_every_notebook_executes_and_shows_the_labs_tables(name, tmp_path, monkeypatch):
     from fcnet.lab.notebook import build_notebook, lab_parameters
     from fcnet.lab.report import format_table
 
-    res = _lab_result(name, tmp_path_factory)
-    nb = build_notebook(name, res, 0, False, "en", out=str(tmp_path / "out"))
+    res = _lab_result(name, tmp_path / "inproc", monkeypatch)
+    nb = build_notebook(name, res, 0, False, "en", out=str(tmp_path / "out"), overrides=SMALL.get(name))
     params = nb.cells[1].source
     import importlib
     for k in lab_parameters(importlib.import_module(LABS[name])):

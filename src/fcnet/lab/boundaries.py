@@ -16,6 +16,7 @@ from fcnet.viz.style import class_cmap
 
 SLIDES = "18-21, 45-47"
 WIDTHS = [0, 3, 6, 20, 50]
+EPOCHS = 200  # --full: 400
 
 
 def run(out: Path, seed: int = 0, full: bool = False, problems: tuple[str, ...] = ("xor", "circles", "spirals")
@@ -35,7 +36,7 @@ def run(out: Path, seed: int = 0, full: bool = False, problems: tuple[str, ...] 
         for j, width in enumerate(WIDTHS):
             fcnet.manual_seed(seed + j)
             net = nn.FullyConnectedNet(2, [width] if width else [], int(y.max()) + 1)
-            train(net, x, y, epochs=400 if full else 200, lr=0.02, batch_size=100, seed=seed)
+            train(net, x, y, epochs=400 if full else EPOCHS, lr=0.02, batch_size=100, seed=seed)
             acc = accuracy(net, x, y)
             accs.append(acc)
             tests.append(accuracy(net, xt.astype(np.float32), yt))

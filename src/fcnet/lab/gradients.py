@@ -78,9 +78,10 @@ def show(case: str) -> str:
     return tr(case, CASES[case]["zh"])
 
 
-def at_init(case: dict[str, Any], x: np.ndarray, y: np.ndarray, seed: int, depth: int = DEPTH,
-            width: int = WIDTH) -> dict[str, list[float]]:
+def at_init(case: dict[str, Any], x: np.ndarray, y: np.ndarray, seed: int, depth: int | None = None,
+            width: int | None = None) -> dict[str, list[float]]:
     """‖∂L/∂W_l‖ per layer, mean f'(z) and share of f'(z) = 0 per hidden layer, activation std per layer."""
+    depth, width = DEPTH if depth is None else depth, WIDTH if width is None else width
     fcnet.manual_seed(seed)
     slope = case.get("slope", 0.01)
     net = nn.FullyConnectedNet(x.shape[1], [width] * depth, 10, activation=case["activation"], init=case["init"],

@@ -20,6 +20,7 @@ SLIDES = "124-136"
 SLIDE_128 = [0.214021, 0.047655, 0.010683, 0.002390, 0.000532, 0.000119, 0.000027, 0.000006, 0.000001, 0.0]
 SLIDE_129 = [0.982045, 0.981602, 0.981700, 0.981740, 0.981791, 0.981612, 0.981484, 0.981578, 0.981684, 0.981915]
 WIDTH = 500
+SAMPLES = 1000  # slides 128-129 push 1000 samples through the net
 TANH_GAIN = 5.0 / 3.0  # tanh shrinks a unit-variance input to std ≈ 0.63; 5/3 is the factor that undoes it
 
 # (key, label, init, std, activation): the lecture's cases in slide order, then the setup in which slide 133 holds
@@ -53,12 +54,13 @@ class LayerStats:
 
 
 def activation_stats(init: str, activation: str, std: float | None = None, layers: int = 10,
-                     width: int = WIDTH, samples: int = 1000, seed: int = 0,
+                     width: int | None = None, samples: int = 1000, seed: int = 0,
                      keep: bool = False) -> LayerStats:
     """Push N(0, 1) inputs (samples × width) through ``layers`` hidden layers; measure each.
 
-    The lecture's network (slides 128-135): 10 hidden layers of 500 units, tanh or ReLU, biases 0.
+    The lecture's network (slides 128-135): 10 hidden layers of 500 units (``WIDTH``), tanh or ReLU, biases 0.
     """
+    width = WIDTH if width is None else width
     rng = np.random.default_rng(seed)
     x = fcnet.tensor(rng.standard_normal((samples, width)).astype(np.float32))
     act = nn.ACTIVATIONS[activation]()
@@ -170,7 +172,7 @@ def _figures(out: Path, stats: dict[str, LayerStats]) -> tuple[list[Path], dict[
 
 def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
     """The per-layer mean/std tables of slides 128-135, slide 132's variance check, and zero-init symmetry."""
-    samples = 1000  # slides 128-129 push 1000 samples through the net
+    samples = SAMPLES
     stats = {k: activation_stats(init, act, std=std, samples=samples, seed=seed, keep=True)
              for k, _, init, std, act in CASES}
     labels = {k: lab for k, lab, *_ in CASES}

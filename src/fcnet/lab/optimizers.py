@@ -47,6 +47,7 @@ TOL = 1e-3
 EPS_FLAT = 0.1  # the flat point and the local minimum: every rule at this ε
 EPS_LOCAL = 0.05
 ZIGZAG_STEPS = 50
+DIGITS_EPOCHS = 10  # --full: 30
 ABS_Y_STEPS = 100  # |y| per step, drawn on a log scale
 LOCAL_YLIM = (-1.4, 0.6)  # the local-minimum panel: low enough to see the dip at x = 0.3
 
@@ -351,7 +352,7 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
     cold = _cold_start()
     rates = _rmsprop_rates()
     rhos = _rho()
-    curves = _digits(seed, 30 if full else 10)
+    curves = _digits(seed, 30 if full else DIGITS_EPOCHS)
     figs = [_figure_valley(out, val, esc), _figure_adaptive(out, cold, curves)]
 
     def exact(v: float) -> Any:

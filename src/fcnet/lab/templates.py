@@ -20,6 +20,7 @@ SLIDES = "2, 4, 12-17"
 SLIDE_2_IMAGE = [[76, 32], [4, 157]]  # slide 2: a 2x2 image becomes x = [76, 32, 4, 157]
 SLIDE_2_VECTOR = [76, 32, 4, 157]
 HIDDEN = 20
+EPOCHS = 25  # digits; --full: 40
 
 
 def _image(row: np.ndarray, shape: tuple[int, int, int], layout: str) -> np.ndarray:
@@ -154,7 +155,7 @@ def run(out: Path, seed: int = 0, full: bool = False, data: str = "digits") -> L
     ds = image_data(data, None if full else (None if data == "digits" else 10000), seed)
     shape = ds.preprocess.image_shape or (1, ds.num_features, 1)
     layout = ds.preprocess.layout
-    linear, two, _, xte = _linear_and_two_layer(ds, 40 if full else 25, seed)
+    linear, two, _, xte = _linear_and_two_layer(ds, 40 if full else EPOCHS, seed)
     w, w1, w2 = linear[0].weight.numpy(), two[0].weight.numpy(), two[2].weight.numpy()
     figs = [_draw(w, shape, layout, ds.classes, out / "templates_linear.png",
                   slide_title("12", f"rows of W are templates, one per class ({data})",
@@ -198,7 +199,7 @@ def run(out: Path, seed: int = 0, full: bool = False, data: str = "digits") -> L
                                "templates_matching_class_mean": matched, "combined_matching_class_mean": matched_two,
                                "slide2_vector": vec}
     if data == "digits":
-        modes = two_modes(ds, 40 if full else 25, seed)
+        modes = two_modes(ds, 40 if full else EPOCHS, seed, cls=MIRRORED)
         figs.append(_figure_modes(out, modes))
         tables.append(Table(
             tr(f"slides 15-17: digits' class {MIRRORED} with half its images mirrored (two modes facing opposite "
