@@ -32,7 +32,12 @@ def lab(out):
 
 
 def _pngs_ok(res):
+    from fcnet.viz.plots import FONT_PT
+    from fcnet.viz.style import DPI, MIN_FONT_PX
+
     for p in res.figures:
+        if str(p) in FONT_PT:  # shown at natural size in the report: points × dpi / 72 CSS pixels
+            assert FONT_PT[str(p)] * DPI / 72 >= MIN_FONT_PX, (p, FONT_PT[str(p)])
         with Image.open(p) as im:
             a = np.asarray(im.convert("L"), dtype=float)
             assert im.width <= 1600 and im.height <= 1200, (p, im.size)
@@ -426,3 +431,15 @@ def test_formulas_render_as_mathml(lab, name):
     assert res.formulas
     for f in res.formulas:
         assert "merror" not in mathml(f), f
+
+
+def test_palette_is_colour_blind_safe():
+    import matplotlib
+
+    from fcnet.viz.style import CLASS_COLOURS, apply_style, class_cmap
+
+    apply_style()
+    okabe_ito = {"#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"}
+    assert [c.upper() for c in matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]] == list(CLASS_COLOURS)
+    assert set(CLASS_COLOURS) == okabe_ito
+    assert [matplotlib.colors.to_hex(c).upper() for c in class_cmap(3).colors] == list(CLASS_COLOURS[:3])

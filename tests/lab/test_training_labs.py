@@ -30,8 +30,12 @@ def result(name, out):
 
 
 def _figures_ok(res):
+    from fcnet.viz.plots import FONT_PT
+    from fcnet.viz.style import DPI, MIN_FONT_PX
+
     assert res.figures
     for p in res.figures:
+        assert FONT_PT[str(p)] * DPI / 72 >= MIN_FONT_PX, (p, FONT_PT[str(p)])
         img = Image.open(p)
         assert img.width <= 1600 and img.height <= 1200, (p, img.size)
         a = np.asarray(img.convert("L"), dtype=float)

@@ -142,7 +142,7 @@ def _figures(out: Path, stats: dict[str, LayerStats]) -> tuple[list[Path], dict[
     # 60 small axes: a fixed grid (no constrained layout) and stairs instead of bar patches keep this fast
     # one x-axis per row: the decay from layer to layer (e.g. Xavier + ReLU, slide 134) shows as the bars
     # crowding towards 0, and each panel's title prints its std
-    fig, axes = plt.subplots(len(stats), 10, figsize=(14, 1.9 * len(stats) + 1.0), layout="none",
+    fig, axes = plt.subplots(len(stats), 10, figsize=(14, 1.62 * len(stats) + 0.8), layout="none",
                              sharex="row")
     fig.subplots_adjust(left=0.11, right=0.99, top=0.91, bottom=0.08, wspace=0.12, hspace=0.75)
     xlims = {}
