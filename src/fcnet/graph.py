@@ -37,8 +37,12 @@ def _fmt(a: object) -> str:
     return np.array2string(arr, precision=3, separator=",", threshold=6)
 
 
-def to_dot(root: Tensor, backward: bool = True, title: str | None = None) -> str:
+def to_dot(root: Tensor, backward: bool = True, title: str | None = None,
+           labels: dict[str, str] | None = None) -> str:
     """DOT text for the graph of ``root`` with values and gradients on every node.
+
+    ``labels`` renames the words drawn ("value", "grad" and gate names such as "add", "mul"), e.g. to
+    translate them; words it does not name stay as they are.
 
     With ``backward=True`` (default) and no gradient anywhere in the graph yet, computes
     d(root)/d(node) for every node by ``root.backward(retain_graph=True)`` and draws those; every
@@ -55,6 +59,7 @@ def to_dot(root: Tensor, backward: bool = True, title: str | None = None) -> str
     else:
         grads = {id(t): t.grad for t in graph}
     names = {id(t): t.name or f"t{i}" for i, t in enumerate(graph)}
+    word = (labels or {}).get
     lines = ["digraph fcnet {", '  rankdir=LR;', '  node [fontname="Helvetica", fontsize=11];']
     if title:
         lines.append(f'  labelloc="t"; label="{title}";')
@@ -62,12 +67,14 @@ def to_dot(root: Tensor, backward: bool = True, title: str | None = None) -> str
         if not (t.requires_grad or t.name):
             continue  # unnamed constants are drawn inline beside their gate
         nid = f"v{id(t)}"
-        label = f"{names[id(t)]} | value {_fmt(t.data)} | grad {_fmt(grads[id(t)])}"
+        label = (f"{names[id(t)]} | {word('value', 'value')} {_fmt(t.data)} | "
+                 f"{word('grad', 'grad')} {_fmt(grads[id(t)])}")
         lines.append(f'  {nid} [shape=record, label="{{{label}}}"];')
         ctx = t._ctx
         if isinstance(ctx, Function):
             gid = f"g{id(t)}"
-            lines.append(f'  {gid} [shape=circle, label="{ctx.name.lower()}", style=filled, '
+            op = ctx.name.lower()
+            lines.append(f'  {gid} [shape=circle, label="{word(op, op)}", style=filled, '
                          'fillcolor="#e8f0fe"];')
             for p in ctx.parents:
                 if p.requires_grad or p.name:

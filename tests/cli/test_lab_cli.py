@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from fcnet.lab import LABS
 from tests.conftest import fcnet_cmd
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -56,19 +57,80 @@ def _modes(folder: Path) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def subset_report(tmp_path_factory):
-    from fcnet.cli.lab import run_lab
+def subset(tmp_path_factory):
+    import argparse
+    import warnings
+
+    from fcnet.cli.lab import report_meta, run_lab
     from fcnet.lab.common import set_lang
     from fcnet.lab.report import write_html
 
     out = tmp_path_factory.mktemp("report")
     set_lang("en")
     old = os.umask(0o022)
+    args = argparse.Namespace(lab="all", out=str(out), seed=0, full=False, lang="en")
     try:
-        page = write_html([run_lab(n, out, 0, False) for n in FAST_LABS], out / "index.html")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            results = [run_lab(n, out, 0, False) for n in FAST_LABS]
+        page = write_html(results, out / "index.html", meta=report_meta(args))
     finally:
         os.umask(old)
-    return page
+    return {"page": page, "caught": [str(w.message) for w in caught], "results": results}
+
+
+@pytest.fixture(scope="module")
+def subset_report(subset):
+    return subset["page"]
+
+
+def test_labs_print_no_warnings(subset):
+    assert subset["caught"] == []
+
+
+def test_report_names_version_seed_date_and_command(subset_report):
+    import fcnet
+
+    html = subset_report.read_text()
+    assert f"fcnet version: {fcnet.__version__}" in html and "seed: 0" in html
+    assert re.search(r"date: \d{4}-\d\d-\d\d \d\d:\d\d UTC", html) and "command: fcnet lab all" in html
+
+
+def test_report_claims_are_short_with_every_condition_folded(subset):
+    from fcnet.lab.report import CLAIM_WORDS, split_claim
+
+    html = subset["page"].read_text()
+    for r in subset["results"]:
+        head, rest = split_claim(r.claim)
+        assert len(head.split()) <= CLAIM_WORDS and head
+        assert f"{head} {rest}".strip() == r.claim.strip()  # nothing dropped
+        if rest:
+            assert "<details>" in html
+    shown = re.findall(r"<p class='claim'>(.*?)</p>", html)
+    assert shown and all(len(c.split()) <= CLAIM_WORDS for c in shown)
+
+
+def test_figures_fonts_at_least_10_px_as_the_report_shows_them(subset):
+    from fcnet.viz.plots import FONT_PT
+    from fcnet.viz.style import DPI, MIN_FONT_PX
+
+    html = subset["page"].read_text()
+    assert "img{max-width:none" in html  # shown at natural size: 1 figure pixel is 1 CSS pixel
+    figs = [str(p) for r in subset["results"] for p in r.figures if p.suffix == ".png"]
+    for p in figs:
+        if p in FONT_PT:  # matplotlib figures (Graphviz sets its own 11 pt)
+            assert FONT_PT[p] * DPI / 72 >= MIN_FONT_PX, (p, FONT_PT[p])
+
+
+def test_split_claim_chinese_and_english():
+    from fcnet.lab.report import split_claim
+
+    en = "One two three. " * 30
+    head, rest = split_claim(en.strip(), 10)
+    assert head == "One two three. One two three. One two three." and rest
+    zh = "第2页：直接利用原始像素作为特征。" * 20
+    head, rest = split_claim(zh, 60)
+    assert head and rest and head + rest == zh and len(head) <= 130
 
 
 def test_report_is_one_file_with_embedded_figures_toc_and_mathml(subset_report):
@@ -79,7 +141,7 @@ def test_report_is_one_file_with_embedded_figures_toc_and_mathml(subset_report):
     for name in FAST_LABS:
         assert f"href='#{name}'" in html and f"id='{name}'" in html
     assert " s</small>" not in html  # no run times in the report
-    assert "<th>slide</th>" in html and "<th>fcnet</th>" in html
+    assert "<th>slide (picture)</th>" in html and "<th>fcnet</th>" in html
 
 
 def test_report_files_are_readable_by_a_web_server(subset_report):
@@ -102,6 +164,10 @@ def test_lab_all_writes_one_self_contained_report(tmp_path):
     for slides in ["2, 4, 12-17", "36-39", "50-64", "65-79", "124-136", "137-141", "170-178"]:
         assert f"{slides}" in html
     assert "1.467e-48" in html and "0.7311" in html
+    assert "command: fcnet lab all --out lab" in html and "seed: 0" in html
+    shown = re.findall(r"<p class='claim'>(.*?)</p>", html)
+    assert len(shown) == len(LABS) and all(len(c.split()) <= 60 for c in shown)
+    assert "Warning" not in res.stderr and "warning" not in res.stderr  # nothing printed but progress
     assert _modes(tmp_path / "lab") == {oct(0o666 & ~_umask())}
     if CHROMIUM.exists():
         _check_in_browser(page)
@@ -134,8 +200,9 @@ def test_lang_zh_gives_chinese_titles_and_claims(tmp_path):
     res = subprocess.run([*fcnet_cmd(), "lab", "collapse", "--lang", "zh", "--out", "o"], cwd=tmp_path,
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0
+    assert "为什么需要非线性操作" in res.stdout and "如果网络中缺少了激活函数" in res.stdout
     if find_cjk_font() is None:
-        assert "no CJK font" in res.stderr and "Why non-linearity" in res.stdout
+        assert "no CJK font" in res.stderr
     else:
         assert "为什么需要非线性操作" in res.stdout and "如果网络中缺少了激活函数" in res.stdout
         assert res.stderr == ""
@@ -165,20 +232,31 @@ def test_lang_zh_figure_titles(tmp_path):
         matplotlib.rcParams.update(saved)
 
 
-def test_lang_zh_without_cjk_font_warns_once_and_falls_back(monkeypatch, capsys):
+def test_lang_zh_without_cjk_font_keeps_chinese_text_and_draws_english_figures(monkeypatch, capsys, tmp_path):
     import matplotlib
 
-    from fcnet.cli.lab import choose_language
-    from fcnet.lab.common import get_lang, set_lang
+    from fcnet.cli.lab import FIGURE_NOTE_ZH, choose_language, run_lab
+    from fcnet.lab.common import figures_in_english, get_lang, set_figures_in_english, set_lang
+    from fcnet.lab.report import format_result, write_html
     from fcnet.viz import style
 
-    monkeypatch.setattr(style, "find_cjk_font", lambda: None)
     saved = dict(matplotlib.rcParams)
     try:
-        assert choose_language("zh") == "en"
-        assert get_lang() == "en"
+        set_lang("en")
+        en = run_lab("activations", tmp_path / "en", 0, False)
+        monkeypatch.setattr(style, "find_cjk_font", lambda: None)
+        assert choose_language("zh") == "zh" and get_lang() == "zh" and figures_in_english()
         err = capsys.readouterr().err
         assert len(err.strip().splitlines()) == 1 and "CJK font" in err
+        zh = run_lab("activations", tmp_path / "zh", 0, False)
+        assert "激活函数" in zh.title and zh.claim != en.claim and "第" in format_result(zh)
+        assert [p.name for p in zh.figures] == [p.name for p in en.figures]
+        for a, b in zip(en.figures, zh.figures, strict=True):  # the figures are the English ones
+            assert a.read_bytes() == b.read_bytes()
+        page = write_html([zh], tmp_path / "zh" / "index.html", note=FIGURE_NOTE_ZH).read_text()
+        assert "lang='zh-Hans'" in page and FIGURE_NOTE_ZH in page and "激活函数" in page
+        assert capsys.readouterr().err == ""  # no further warning
     finally:
         set_lang("en")
+        set_figures_in_english(False)
         matplotlib.rcParams.update(saved)

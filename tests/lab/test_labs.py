@@ -32,10 +32,15 @@ def lab(out):
 
 
 def _pngs_ok(res):
+    from fcnet.viz.plots import FONT_PT
+    from fcnet.viz.style import DPI, MIN_FONT_PX
+
     for p in res.figures:
+        if str(p) in FONT_PT:  # shown at natural size in the report: points × dpi / 72 CSS pixels
+            assert FONT_PT[str(p)] * DPI / 72 >= MIN_FONT_PX, (p, FONT_PT[str(p)])
         with Image.open(p) as im:
             a = np.asarray(im.convert("L"), dtype=float)
-            assert im.width <= 1600, (p, im.width)
+            assert im.width <= 1600 and im.height <= 1200, (p, im.size)
             dpi = im.info.get("dpi")
             assert dpi is None or dpi[0] >= 99.5, (p, dpi)  # Graphviz PNGs carry no dpi; set to 110 in the DOT
         assert a.std() > 5, p
@@ -62,6 +67,35 @@ def test_slide17_more_templates_classify_better(lab):
     _pngs_ok(r)
 
 
+def test_mirror_class_flips_half_of_one_class_only():
+    from fcnet.lab.templates import mirror_class
+    x = np.arange(6 * 64, dtype=float).reshape(6, 64)
+    y = np.array([3, 3, 3, 3, 1, 2])
+    xm, mode = mirror_class(x, y, 3, 0)
+    assert list(mode[4:]) == [-1, -1] and np.array_equal(xm[4:], x[4:])
+    for i in range(4):
+        want = x[i].reshape(8, 8)[:, ::-1].ravel() if mode[i] == 1 else x[i]
+        assert np.array_equal(xm[i], want)
+
+
+def test_mirror_class_chw_flips_the_width_of_every_channel():
+    from fcnet.lab.templates import mirror_class
+    x = np.arange(2 * 3 * 4 * 5, dtype=float).reshape(2, -1)
+    xm, mode = mirror_class(x, np.array([1, 1]), 1, 3, (4, 5, 3), "chw")
+    for i in range(2):
+        want = x[i].reshape(3, 4, 5)[..., ::-1].ravel() if mode[i] == 1 else x[i]
+        assert np.array_equal(xm[i], want)
+
+
+def test_slides_15_17_w1_learns_templates_facing_both_ways(lab):
+    m = lab("templates").numbers["two_modes"]
+    lin = abs(m["linear_facing"])
+    assert lin < 0.15  # the one linear template serves both facings
+    assert m["w1_facing_max"] > 2 * lin and m["w1_facing_min"] < -2 * lin
+    assert m["toward_0"] != m["toward_1"]
+    assert m["two_layer_class_accuracy"] > m["linear_class_accuracy"]
+
+
 def test_templates_cifar10_when_present_and_a_note_when_absent(tmp_path, monkeypatch):
     from fcnet.data.cifar import write_binary_batch
     from fcnet.lab import templates
@@ -83,6 +117,8 @@ def test_templates_cifar10_when_present_and_a_note_when_absent(tmp_path, monkeyp
     r = templates._cifar(tmp_path, 0, False)
     assert r is not None and isinstance(r.tables[0], Table)
     assert r.tables[0].rows[0][0] == 200
+    assert "two_modes" in r.numbers and r.numbers["two_modes"]["class"] == 7  # slides 15-16's horses
+    assert any(p.name == "templates_cifar10_two_modes.png" for p in r.figures)
     _pngs_ok(r)
 
 
@@ -211,6 +247,42 @@ def test_slide78_coarse_sigmoid_gate_gives_the_fine_graphs_gradient(lab):
     assert n["coarse_sigmoid_local"] == pytest.approx(n["fine_grad_into_z"], abs=1e-12)
 
 
+def test_slides_69_70_local_gradients_match_the_slides_formulas(lab):
+    rows = {r["gate"]: r for r in lab("gates").numbers["local_gradients"]}
+    assert set(rows) == {"exp", "×a (a = −1)", "1/x", "+c (c = 1)"}
+    for r in rows.values():
+        assert r["backward"] == pytest.approx(r["formula"], abs=1e-12)
+        assert r["backward"] == pytest.approx(r["finite_difference"], abs=1e-6)
+    assert rows["exp"]["backward"] == pytest.approx(math.exp(-1))
+    assert rows["1/x"]["backward"] == pytest.approx(-1 / (1 + math.exp(-1)) ** 2)
+    assert rows["×a (a = −1)"]["backward"] == -1.0 and rows["+c (c = 1)"]["backward"] == 1.0
+
+
+def test_values_read_from_pictures_and_inferences_are_labelled(lab):
+    gates = lab("gates")
+    (t,) = [t for t in gates.tables if "68, 77, 78" in t.caption]
+    assert "read from the slide pictures" in t.caption and "slide (picture)" in t.headers
+    losses = lab("losses")
+    assert "the slide prints the loss in log10" not in losses.claim
+    assert "Inference, not stated on the slide" in losses.claim
+    init = lab("init")
+    assert "N(0, 0.01)" in init.claim and "std 0.01" in init.claim
+    assert "means std 0.01" in init.tables[0].caption
+
+
+def test_gate_graph_labels_translate(lab):
+    import fcnet
+    from fcnet import graph
+    from fcnet.lab.gates import GRAPH_WORDS_ZH
+
+    x = fcnet.tensor(1.0, requires_grad=True)
+    y = fcnet.tensor(2.0, requires_grad=True)
+    dot = graph.to_dot((x + y) * x, labels=GRAPH_WORDS_ZH)
+    assert "值 " in dot and "梯度 " in dot and 'label="加"' in dot and 'label="乘"' in dot
+    assert "value" not in dot and "grad" not in dot
+    assert "value" in graph.to_dot((x + y) * x)  # English by default
+
+
 def test_slide79_gate_rules(lab):
     r = lab("gates")
     rows = {row[0]: row[2:] for row in r.numbers["gate_rows"]}
@@ -335,3 +407,39 @@ def test_slide178_uniform_sampling_wastes_the_low_decades(lab):
     r = lab("search")
     assert r.numbers["uniform_top_decade_share"] > 0.85
     _pngs_ok(r)
+
+
+# naming: slides 22-34
+
+
+def test_slides_32_33_n_layer_counts_all_but_the_input_and_hidden_counts_hidden(lab):
+    rows = {tuple(r["hidden"]): r for r in lab("naming").numbers["rows"]}
+    three = rows[(100, 50)]
+    assert three["layers"] == 3 and three["hidden_layers"] == 2  # "3层神经网络", "2隐层神经网络"
+    assert three["summary"].startswith("3-layer network, 2 hidden layers")
+    assert three["formula"] == "f = W₃ max(0, W₂ max(0, W₁x + b₁) + b₂) + b₃"
+    for h, r in rows.items():
+        assert r["layers"] == len(h) + 1 and r["hidden_layers"] == len(h)
+        assert r["summary"].startswith(f"{len(h) + 1}-layer network, {len(h)} hidden layer")
+    assert "linear classifier" in rows[()]["summary"]
+
+
+@pytest.mark.parametrize("name", ["search", "gates", "naming"])
+def test_formulas_render_as_mathml(lab, name):
+    from fcnet.lab.report import mathml
+    res = lab(name)
+    assert res.formulas
+    for f in res.formulas:
+        assert "merror" not in mathml(f), f
+
+
+def test_palette_is_colour_blind_safe():
+    import matplotlib
+
+    from fcnet.viz.style import CLASS_COLOURS, apply_style, class_cmap
+
+    apply_style()
+    okabe_ito = {"#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"}
+    assert [c.upper() for c in matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]] == list(CLASS_COLOURS)
+    assert set(CLASS_COLOURS) == okabe_ito
+    assert [matplotlib.colors.to_hex(c).upper() for c in class_cmap(3).colors] == list(CLASS_COLOURS[:3])

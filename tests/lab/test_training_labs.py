@@ -30,10 +30,14 @@ def result(name, out):
 
 
 def _figures_ok(res):
+    from fcnet.viz.plots import FONT_PT
+    from fcnet.viz.style import DPI, MIN_FONT_PX
+
     assert res.figures
     for p in res.figures:
+        assert FONT_PT[str(p)] * DPI / 72 >= MIN_FONT_PX, (p, FONT_PT[str(p)])
         img = Image.open(p)
-        assert img.width <= 1600, (p, img.width)
+        assert img.width <= 1600 and img.height <= 1200, (p, img.size)
         a = np.asarray(img.convert("L"), dtype=float)
         assert a.std() > 5, p  # not blank
 
@@ -138,6 +142,35 @@ def test_flat_point_and_local_minimum(out):
     assert n["local_steps"]["momentum"] is not None and n["local_final"]["momentum"] == pytest.approx(-2, abs=1e-3)
 
 
+def test_slides_104_106_momentum_stalls_from_nearer_starts(out):
+    """The condition of slides 104-106: momentum passes only where it arrives with speed."""
+    st = result("optimizers", out).numbers["stall_steps"]
+    assert st["flat_stall"]["momentum"] is None and st["flat_stall"]["sgd"] is None
+    assert st["flat_stall"]["adam"] is not None  # Adam's step ≈ ε does not need speed to cross a flat point
+    assert st["local_stall"]["momentum"] is None and st["local_stall"]["sgd"] is None
+
+
+def test_slides_108_110_adagrad_smaller_step_in_steep_direction(out):
+    r = result("optimizers", out).numbers["rmsprop_rates"]
+    assert r["adagrad"][0] > 2.0 * r["adagrad"][1]  # flat x gets the larger step per unit gradient
+
+
+def test_slide_113_rho_zero_uses_only_the_current_gradient(out):
+    rho = result("optimizers", out).numbers["rho"]
+    assert rho[0.0]["max_dev_from_current_only"] < 1e-9
+    assert rho[0.0]["x"] == pytest.approx(1.0, abs=1e-3) and rho[0.0]["y"] == pytest.approx(1.0, abs=1e-3)
+    assert rho[0.999]["max_dev_from_current_only"] > 1.0  # with memory the past gradients set the step
+    assert rho[0.999]["x"] > 2 * rho[0.999]["y"]
+
+
+def test_optimizers_formulas_render_as_mathml(out):
+    from fcnet.lab.report import mathml
+    res = result("optimizers", out)
+    assert any("AdaGrad" in f for f in res.formulas) and any(r"\tilde r" in f for f in res.formulas)
+    for f in res.formulas:
+        assert "<math" in mathml(f) and "merror" not in mathml(f)
+
+
 def test_rmsprop_smaller_step_in_steep_direction(out):
     r = result("optimizers", out).numbers["rmsprop_rates"]
     assert r["sgd"][0] == pytest.approx(r["sgd"][1])
@@ -211,6 +244,17 @@ def test_clipping_is_slide_87_and_legend_hides_no_curve(out):
     assert res.numbers["points_under_legend"] == 0
 
 
+def test_slides_87_88_relu_and_leaky_relu_win_the_training_race_on_every_seed(out):
+    from fcnet.lab import gradients as g
+    last = result("gradients", out).numbers["race_last_epoch"]
+    assert set(last) == {"sigmoid", "tanh", "relu", "leaky_relu"}
+    for fast in ("relu", "leaky_relu"):
+        for slow in ("sigmoid", "tanh"):
+            assert all(f < s for f, s in zip(last[fast], last[slow], strict=True)), (fast, slow)
+    assert min(last["sigmoid"]) > 2.0  # hardly below ln 10 ≈ 2.30 after the same budget
+    assert len(last["relu"]) == len(g.RACE["seeds"]) >= 3
+
+
 def test_gradients_figure(out):
     _figures_ok(result("gradients", out))
 
@@ -241,6 +285,40 @@ def test_early_stopping_stops_at_the_minimum_with_a_smaller_gap(out):
     assert n["early"]["stopped_at"] == n["best_val_err_epoch"]
     assert n["early"]["epochs"] < n["none"]["epochs"]
     assert n["early"]["gap"] < n["none"]["gap"]
+
+
+def test_test_set_is_held_out_and_reported_beside_validation(out):
+    d = overfit_lab.carve(0)
+    ds = image_data("digits", seed=0)
+    test_rows = {r.tobytes() for r in d["x_test"]}
+    assert test_rows == {r.tobytes() for r in ds.xs_test}
+    assert not test_rows & ({r.tobytes() for r in d["x_val"]} | {r.tobytes() for r in d["x_pool"]})
+    res = result("overfit", out)
+    for k in ("none", "l2", "dropout", "early", "l1"):
+        r = res.numbers[k]
+        assert 0.0 <= r["test_err"] <= 1.0 and r["test_gap"] == pytest.approx(r["test_err"] - r["train_err"])
+    reg = next(t for t in res.tables if t.caption.startswith("Slides 146-162"))
+    assert any("test error" in h for h in reg.headers) and any("validation error" in h for h in reg.headers)
+
+
+def test_regularisers_shrink_the_gap_on_the_held_out_test_set_too(out):
+    n = result("overfit", out).numbers
+    for k in ("l2", "dropout", "early", "l1"):
+        assert n[k]["test_gap"] < n["none"]["test_gap"], k
+
+
+def test_l1_shrinks_the_gap_and_switches_weights_off(out):
+    n = result("overfit", out).numbers
+    assert n["l1"]["gap"] < n["none"]["gap"]
+    assert n["l1"]["spread"]["near_zero"] > 5 * n["l2"]["spread"]["near_zero"]
+    assert n["l1"]["spread"]["near_zero"] > 10 * n["none"]["spread"]["near_zero"]
+
+
+def test_slide_160_explanation_1_fewer_weights_per_update(out):
+    part = result("overfit", out).numbers["participating"]
+    assert part[1]["ratio"] == pytest.approx((1 - overfit_lab.DROPOUT) ** 2, abs=0.05)
+    assert part[1]["dropout"] < part[1]["none"]
+    assert part[32]["dropout"] < part[32]["none"] and part[32]["ratio"] > part[1]["ratio"]
 
 
 def test_l2_and_dropout_reduce_the_gap(out):
@@ -337,3 +415,14 @@ def test_overfit_figure(out):
 def test_same_seed_same_numbers(out):
     again = run_lab("lr", out, 0, False).numbers
     assert again["final"] == result("lr", out).numbers["final"]
+
+
+@pytest.mark.parametrize("name, must", [("lr", r"\lambda"), ("overfit", "|W_{k,l}|"), ("gradients", r"\tfrac14"),
+                                        ("optimizers", r"\tilde v")])
+def test_update_rules_losses_and_bounds_are_shown_as_mathml(out, name, must):
+    from fcnet.lab.report import mathml
+    res = result(name, out)
+    assert any(must in f for f in res.formulas), res.formulas
+    for f in res.formulas:
+        m = mathml(f)
+        assert m.startswith("<math") and "merror" not in m, f

@@ -3,6 +3,7 @@
 LABS = {
     "templates": "fcnet.lab.templates",
     "boundaries": "fcnet.lab.boundaries",
+    "naming": "fcnet.lab.naming",
     "collapse": "fcnet.lab.collapse",
     "activations": "fcnet.lab.activations",
     "losses": "fcnet.lab.losses",

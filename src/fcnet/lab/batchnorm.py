@@ -14,6 +14,7 @@ from fcnet.lab.report import LabResult, Table
 from fcnet.viz.plots import save_figure
 
 SLIDES = "137-141"
+EPOCHS = 5  # --full: 8
 WORKED_BATCH = [1.0, 2.0, 4.0, 9.0]  # one neuron's outputs over a mini-batch of m = 4
 WORKED_GAMMA, WORKED_BETA = 2.0, 0.5
 
@@ -66,7 +67,7 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
     """A worked batch, activation spreads and gradient flow with and without BN, learned γ/β, test-time stats."""
     ds = image_data("digits", seed=seed)
     x = ds.xs_train[:500]
-    wb = worked_batch()
+    wb = worked_batch(WORKED_BATCH, WORKED_GAMMA, WORKED_BETA)
     stds = {}
     fig, axes = plt.subplots(2, 6, figsize=(14, 5.4), sharex=True)
     for r, bn in enumerate([False, True]):
@@ -99,7 +100,7 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
     # learned γ, β (slide 141's question: is mean 0, variance 1 the best distribution?) and test time (slide 141)
     fcnet.manual_seed(seed)
     net = nn.FullyConnectedNet(ds.num_features, [128, 128], 10, batchnorm=True)
-    train(net, ds.xs_train, ds.y_train, epochs=8 if full else 5, lr=1e-3, seed=seed)
+    train(net, ds.xs_train, ds.y_train, epochs=8 if full else EPOCHS, lr=1e-3, seed=seed)
     bns = [m for m in net if isinstance(m, nn.BatchNorm1d)]
     gb_rows = []
     for i, m in enumerate(bns):

@@ -12,9 +12,11 @@ from fcnet import data, nn
 from fcnet.lab.common import accuracy, slide_title, tr, train
 from fcnet.lab.report import LabResult, Table
 from fcnet.viz.plots import save_figure
+from fcnet.viz.style import class_cmap
 
 SLIDES = "18-21, 45-47"
 WIDTHS = [0, 3, 6, 20, 50]
+EPOCHS = 200  # --full: 400
 
 
 def run(out: Path, seed: int = 0, full: bool = False, problems: tuple[str, ...] = ("xor", "circles", "spirals")
@@ -34,7 +36,7 @@ def run(out: Path, seed: int = 0, full: bool = False, problems: tuple[str, ...] 
         for j, width in enumerate(WIDTHS):
             fcnet.manual_seed(seed + j)
             net = nn.FullyConnectedNet(2, [width] if width else [], int(y.max()) + 1)
-            train(net, x, y, epochs=400 if full else 200, lr=0.02, batch_size=100, seed=seed)
+            train(net, x, y, epochs=400 if full else EPOCHS, lr=0.02, batch_size=100, seed=seed)
             acc = accuracy(net, x, y)
             accs.append(acc)
             tests.append(accuracy(net, xt.astype(np.float32), yt))
@@ -42,8 +44,9 @@ def run(out: Path, seed: int = 0, full: bool = False, problems: tuple[str, ...] 
             with fcnet.no_grad():
                 z = net(fcnet.tensor(grid)).numpy().argmax(1).reshape(g0.shape)
             ax = axes[i, j]
-            ax.contourf(g0, g1, z, alpha=0.35, cmap="brg")
-            ax.scatter(x[:, 0], x[:, 1], c=y, s=4, cmap="brg")
+            n_cls = int(y.max()) + 1
+            ax.contourf(g0, g1, z, levels=np.arange(n_cls + 1) - 0.5, alpha=0.35, cmap=class_cmap(n_cls))
+            ax.scatter(x[:, 0], x[:, 1], c=y, s=4, cmap=class_cmap(n_cls), vmin=-0.5, vmax=n_cls - 0.5)
             kind = tr("linear", "线性") if not width else tr(f"{width} hidden", f"{width}个神经元")
             ax.set_title(f"{name}, {kind}: {acc:.0%}", fontsize=9)
             ax.set_xticks([])

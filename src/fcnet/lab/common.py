@@ -11,10 +11,22 @@ import fcnet
 from fcnet import data, nn, optim
 from fcnet.train.trainer import Trainer
 
-__all__ = ["LANGS", "accuracy", "get_lang", "image_data", "set_lang", "slide_title", "tr", "train"]
+__all__ = ["LANGS", "accuracy", "figures_in_english", "get_lang", "image_data", "set_figures_in_english", "set_lang",
+           "slide_title", "tr", "train"]
 
 LANGS = ("en", "zh")
 _LANG: ContextVar[str] = ContextVar("fcnet_lab_lang", default="en")
+_FIGURES_EN: ContextVar[bool] = ContextVar("fcnet_lab_figures_en", default=False)
+
+
+def set_figures_in_english(on: bool) -> None:
+    """Draw figures in English whatever the text language (no CJK font to draw Chinese with)."""
+    _FIGURES_EN.set(bool(on))
+
+
+def figures_in_english() -> bool:
+    """Whether figures fall back to English while the text is Chinese."""
+    return _FIGURES_EN.get() and _LANG.get() == "zh"
 
 
 def set_lang(lang: str) -> None:
@@ -51,10 +63,11 @@ def image_data(name: str = "digits", n_train: int | None = None, seed: int = 0) 
 
 def train(model: nn.Module, x: np.ndarray, y: np.ndarray, epochs: int, lr: float = 1e-2, opt: str = "adam",
           batch_size: int = 64, seed: int = 0, val: tuple[np.ndarray, np.ndarray] | None = None,
-          l2: float = 0.0, clip_norm: float | None = None, callbacks: list[Any] | None = None) -> list[dict]:
+          l2: float = 0.0, l1: float = 0.0, clip_norm: float | None = None,
+          callbacks: list[Any] | None = None) -> list[dict]:
     """Train quietly; returns the history rows."""
     o = optim.OPTIMIZERS[opt](model.parameters(), lr=lr)
-    t = Trainer(model, o, l2=l2, clip_norm=clip_norm, seed=seed, progress=False, log=lambda m: None,
+    t = Trainer(model, o, l2=l2, l1=l1, clip_norm=clip_norm, seed=seed, progress=False, log=lambda m: None,
                 callbacks=callbacks or [])
     t.fit(x, y, epochs, batch_size, val)
     return t.history.rows

@@ -12,7 +12,8 @@ from fcnet.lab.common import slide_title, tr
 from fcnet.lab.report import LabResult, Table
 
 SLIDES = "65-79"
-# slide 77 prints f and the gradients to two decimals; fcnet's columns show the computed values in full
+# slides 68, 77 and 78 draw their numbers in the graph pictures (the lecture's text has none): the "slide"
+# columns are read from those pictures; slide 77 shows two decimals, fcnet's columns the computed values in full
 SLIDE_77_F = "0.73"
 SLIDE_77_GRADS = {"w0": "-0.20", "x0": "0.39", "w1": "-0.39", "x1": "-0.59", "w2": "0.20"}
 SLIDE_68 = {"f": "9", "df/dx": "6", "df/dy": "6"}
@@ -24,10 +25,19 @@ def _scalar(v: float, name: str) -> fcnet.Tensor:
     return t
 
 
+GRAPH_WORDS_ZH = {"value": "值", "grad": "梯度", "add": "加", "sub": "减", "mul": "乘", "div": "除", "neg": "取负",
+                  "pow": "幂", "exp": "指数", "sigmoid": "sigmoid"}
+MAX_HEIGHT_IN = 10.9  # 1200 px at 110 dpi
+
+
 def _draw(f: fcnet.Tensor, title: str, path: Path) -> Path | None:
-    """Render top to bottom: drawn left to right the sigmoid neuron is 3000+ px wide and unreadable when shrunk."""
-    dot = graph.to_dot(f, title=title.replace('"', "'"))
-    dot = dot.replace("rankdir=LR;", 'rankdir=TB; dpi=110; size="14,30";')
+    """Render top to bottom with each node's name | value | grad on one line, at most 1200 px tall.
+
+    Drawn left to right the sigmoid neuron is 3000+ px wide; top to bottom with stacked fields 2000+ px tall.
+    """
+    dot = graph.to_dot(f, title=title.replace('"', "'"), labels=GRAPH_WORDS_ZH if tr("en", "zh") == "zh" else None)
+    dot = dot.replace('label="{', 'label="').replace('}"];', '"];')  # record fields side by side in TB
+    dot = dot.replace("rankdir=LR;", f'rankdir=TB; dpi=110; size="14,{MAX_HEIGHT_IN}"; ranksep=0.22; nodesep=0.25;')
     try:
         return graph.render(dot, path)
     except graph.GraphvizMissing:
@@ -40,6 +50,33 @@ def sigmoid_gate(z: float) -> tuple[float, float]:
     s = t.sigmoid()
     s.backward()
     return s.item(), float(t.grad)
+
+
+# slides 69-70: each gate's local gradient (lecture's formulas) and the gate's input in the worked example,
+# where w·x + w2 = 1: the ×(−1) gate sees 1, exp sees −1, +1 sees e⁻¹, 1/x sees 1 + e⁻¹
+LOCAL_GATES = [
+    ("exp", "f(x) = eˣ → df/dx = eˣ", -1.0, lambda t: t.exp(), lambda v: float(np.exp(v))),
+    ("×a (a = −1)", "f_a(x) = ax → df/dx = a", 1.0, lambda t: t * -1.0, lambda v: -1.0),
+    ("1/x", "f(x) = 1/x → df/dx = −1/x²", 1.0 + float(np.exp(-1.0)), lambda t: 1 / t, lambda v: -1.0 / v ** 2),
+    ("+c (c = 1)", "f_c(x) = c + x → df/dx = 1", float(np.exp(-1.0)), lambda t: t + 1.0, lambda v: 1.0),
+]
+
+
+def local_gradients(h: float = 1e-6) -> list[dict[str, float | str]]:
+    """Slides 69-70: each gate's local gradient by fcnet's backward, by the slide's formula and by
+    a central difference (f(x + h) − f(x − h)) / 2h.
+    """
+    rows = []
+    for name, rule, v, fn, formula in LOCAL_GATES:
+        t = fcnet.tensor(np.float64(v), requires_grad=True)
+        fn(t).backward()
+
+        def val(u: float, fn=fn) -> float:
+            return fn(fcnet.tensor(np.float64(u))).item()
+
+        rows.append({"gate": name, "rule": rule, "x": v, "backward": float(t.grad), "formula": formula(v),
+                     "finite_difference": (val(v + h) - val(v - h)) / (2 * h)})
+    return rows
 
 
 def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
@@ -82,23 +119,42 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
         if gate == "copy":
             db = tr("— (b not used)", "—（b 未参与）")
         rows.append([gate, rule, da, db])
-    claim = tr("Slides 69 and 79: each gate multiplies the gradient coming back by its local gradient (chain rule); "
+    claim = tr("Slides 69-70: the local gradients eˣ → eˣ, ax → a, 1/x → −1/x², c + x → 1 are what fcnet's "
+               "backward computes (to a central difference's precision). "
+               "Slides 69 and 79: each gate multiplies the gradient coming back by its local gradient (chain rule); "
                "the add gate distributes, the mul gate swaps, the max gate routes, the copy gate sums. "
                "Slide 78: a coarse sigmoid gate gives the same gradient as the fine graph, with "
                "dσ/dx = (1 − σ(x))σ(x).",
+               "第69-70页：局部梯度 eˣ → eˣ、ax → a、1/x → −1/x²、c + x → 1 与 fcnet 反向传播的结果一致"
+               "（在中心差分的精度内）。"
                "第69、79页：利用链式法则，门单元将回传的梯度乘以它对输入的局部梯度；加法门分发梯度，乘法门互换，"
                "max门路由，拷贝门相加。第78页：计算图的颗粒度——sigmoid 作为一个门，局部梯度为 (1 − σ(x))σ(x)，"
                "与细颗粒计算图的结果相同。")
+    local_rows = local_gradients()
+    t_local = Table(tr("slides 69-70: each gate's local gradient at its input in the worked example: fcnet's "
+                       "backward, the slide's formula, a central difference",
+                       "第69-70页：各门单元在示例中其输入处的局部梯度：fcnet 反向传播、幻灯片公式、中心差分"),
+                    [tr("gate", "门"), tr("slide's rule", "幻灯片规则"), tr("input x", "输入 x"),
+                     tr("backward", "反向传播"), tr("formula", "公式"), tr("finite difference", "有限差分")],
+                    [[r["gate"], r["rule"], r["x"], r["backward"], r["formula"], r["finite_difference"]]
+                     for r in local_rows])
+    t_slide = Table(tr("slides 68, 77, 78: the slide's numbers (read from the slide pictures; the lecture's "
+                       "text prints none) beside fcnet's",
+                       "第68、77、78页：幻灯片数值（读自幻灯片中的图，讲义文本中没有）与 fcnet 计算值"),
+                    [tr("graph", "计算图"), tr("quantity", "量"), tr("slide (picture)", "幻灯片（图）"), "fcnet"],
+                    slide_rows)
     return LabResult("gates", SLIDES, tr("Computation graphs and gates", "计算图与反向传播"), claim,
-                     [Table(tr("slides 68, 77, 78: the slide's numbers beside fcnet's",
-                               "第68、77、78页：幻灯片数值与 fcnet 计算值"),
-                            [tr("graph", "计算图"), tr("quantity", "量"), tr("slide", "幻灯片"), "fcnet"], slide_rows),
+                     [t_slide, t_local,
                       Table(tr("slide 79: gate rules with upstream g = 2 at a = 3, b = -4",
                                "第79页：门单元规则，回传梯度 g = 2，a = 3，b = -4"),
                             [tr("gate", "门"), tr("rule", "规则"), "da", "db"], rows)],
                      [p for p in figs if p is not None],
                      {"square_sum_grads": [float(x.grad), float(y.grad)], "neuron_value": f2.item(),
                       "neuron_grads": [float(t.grad) for t in leaves], "gate_rows": rows,
-                      "coarse_sigmoid_local": local, "fine_grad_into_z": float(w2.grad)},
+                      "coarse_sigmoid_local": local, "fine_grad_into_z": float(w2.grad),
+                      "local_gradients": local_rows},
                      formulas=[r"f(w,x)=\frac{1}{1+e^{-(w_0x_0+w_1x_1+w_2)}}",
+                               r"f(x)=e^x\rightarrow\frac{df}{dx}=e^x\qquad f_a(x)=ax\rightarrow\frac{df}{dx}=a"
+                               r"\qquad f(x)=\frac{1}{x}\rightarrow\frac{df}{dx}=-\frac{1}{x^2}"
+                               r"\qquad f_c(x)=c+x\rightarrow\frac{df}{dx}=1",
                                r"\frac{d\sigma(x)}{dx}=\frac{e^{-x}}{(1+e^{-x})^2}=(1-\sigma(x))\,\sigma(x)"])

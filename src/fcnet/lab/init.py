@@ -20,6 +20,7 @@ SLIDES = "124-136"
 SLIDE_128 = [0.214021, 0.047655, 0.010683, 0.002390, 0.000532, 0.000119, 0.000027, 0.000006, 0.000001, 0.0]
 SLIDE_129 = [0.982045, 0.981602, 0.981700, 0.981740, 0.981791, 0.981612, 0.981484, 0.981578, 0.981684, 0.981915]
 WIDTH = 500
+SAMPLES = 1000  # slides 128-129 push 1000 samples through the net
 TANH_GAIN = 5.0 / 3.0  # tanh shrinks a unit-variance input to std ≈ 0.63; 5/3 is the factor that undoes it
 
 # (key, label, init, std, activation): the lecture's cases in slide order, then the setup in which slide 133 holds
@@ -53,12 +54,13 @@ class LayerStats:
 
 
 def activation_stats(init: str, activation: str, std: float | None = None, layers: int = 10,
-                     width: int = WIDTH, samples: int = 1000, seed: int = 0,
+                     width: int | None = None, samples: int = 1000, seed: int = 0,
                      keep: bool = False) -> LayerStats:
     """Push N(0, 1) inputs (samples × width) through ``layers`` hidden layers; measure each.
 
-    The lecture's network (slides 128-135): 10 hidden layers of 500 units, tanh or ReLU, biases 0.
+    The lecture's network (slides 128-135): 10 hidden layers of 500 units (``WIDTH``), tanh or ReLU, biases 0.
     """
+    width = WIDTH if width is None else width
     rng = np.random.default_rng(seed)
     x = fcnet.tensor(rng.standard_normal((samples, width)).astype(np.float32))
     act = nn.ACTIVATIONS[activation]()
@@ -140,7 +142,7 @@ def _figures(out: Path, stats: dict[str, LayerStats]) -> tuple[list[Path], dict[
     # 60 small axes: a fixed grid (no constrained layout) and stairs instead of bar patches keep this fast
     # one x-axis per row: the decay from layer to layer (e.g. Xavier + ReLU, slide 134) shows as the bars
     # crowding towards 0, and each panel's title prints its std
-    fig, axes = plt.subplots(len(stats), 10, figsize=(14, 1.9 * len(stats) + 1.0), layout="none",
+    fig, axes = plt.subplots(len(stats), 10, figsize=(14, 1.62 * len(stats) + 0.8), layout="none",
                              sharex="row")
     fig.subplots_adjust(left=0.11, right=0.99, top=0.91, bottom=0.08, wspace=0.12, hspace=0.75)
     xlims = {}
@@ -153,7 +155,7 @@ def _figures(out: Path, stats: dict[str, LayerStats]) -> tuple[list[Path], dict[
             ax.stairs(counts, edges, fill=True, color="C0")
             ax.set_xlim(-lim if tanh else 0, lim)
             ax.set_yticks([])
-            ax.set_xticks([-1, 0, 1] if tanh else [0, float(np.floor(lim)) if lim >= 1 else round(lim / 2, 2)])
+            ax.set_xticks([-0.5, 0, 0.5] if tanh else [0, float(np.floor(lim)) if lim >= 1 else round(lim / 2, 2)])
             ax.tick_params(labelsize=7.5)
             std = tr(f"std {st.stds[j]:.2g}", f"标准差 {st.stds[j]:.2g}")
             ax.set_title(tr(f"layer {j + 1}\n", f"第{j + 1}层\n") + std if i == 0 else std, fontsize=8)
@@ -170,13 +172,15 @@ def _figures(out: Path, stats: dict[str, LayerStats]) -> tuple[list[Path], dict[
 
 def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
     """The per-layer mean/std tables of slides 128-135, slide 132's variance check, and zero-init symmetry."""
-    samples = 1000  # slides 128-129 push 1000 samples through the net
+    samples = SAMPLES
     stats = {k: activation_stats(init, act, std=std, samples=samples, seed=seed, keep=True)
              for k, _, init, std, act in CASES}
     labels = {k: lab for k, lab, *_ in CASES}
     says, layer = tr("slide", "幻灯片"), tr("layer", "层")
-    tables = [Table(tr("slides 128-129: std per layer, the slide's value beside fcnet's",
-                       "第128-129页：各层标准差，幻灯片数值与 fcnet 计算值"),
+    tables = [Table(tr("slides 128-129: std per layer, the slide's value beside fcnet's; the slide's N(0, 0.01) "
+                       "means std 0.01, written N(0, 0.01²) here (variance 0.01² = 0.0001)",
+                       "第128-129页：各层标准差，幻灯片数值与 fcnet 计算值；幻灯片的 N(0, 0.01) 指标准差 0.01，"
+                       "此处记作 N(0, 0.01²)（方差 0.01² = 0.0001）"),
                     [layer, f"N(0, 0.01²) {says}", "N(0, 0.01²) fcnet", f"N(0, 1) {says}", "N(0, 1) fcnet"],
                     [[k + 1, f"{SLIDE_128[k]:.6f}", stats["small"].stds[k], f"{SLIDE_129[k]:.6f}",
                       stats["large"].stds[k]] for k in range(10)]),
@@ -202,7 +206,8 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                     "var_check": {"measured": xs.pre_vars, "predicted": xs.predicted_vars}, "samples": samples})
     claim = tr(
         "Slides 126-127: with all-zero weights every unit computes the same and learns the same: they are one unit. "
-        "Slide 128: N(0, 0.01²) weights: all layers after the first two output ≈ 0; nothing reaches the output. "
+        "Slide 128 writes N(0, 0.01); read as N(mean, std), i.e. std 0.01, which fcnet writes N(0, 0.01²) "
+        "(its numbers match that reading): all layers after the first two output ≈ 0; nothing reaches the output. "
         "Slide 129: N(0, 1): almost every neuron saturates at -1 or 1, local gradients are 0. Slide 132: "
         "Var(y) = n Var(w) Var(z), so var(w) = 1/N keeps the variance of y equal to that of z. Slide 133 says the "
         "variance of every layer's activations is then basically the same; lesson: the derivation holds for the "
@@ -210,7 +215,8 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
         "(0.63 → 0.23 over 10 layers, against 0.21 → 0 on slide 128); scaling by tanh's gain 5/3 makes it hold. "
         "Slide 134: Xavier does not suit ReLU; slide 135: He N(0, 2/N) does.",
         "第126-127页：全零初始化时网络中不同的神经元有相同的输出，进行同样的参数更新，等价于一个神经元。"
-        "第128页：权值采样自 N(0, 0.01) 时，除了前两层，后续所有层的激活值为0，输入信息传递不到输出层。"
+        "第128页：权值采样自 N(0, 0.01) 的高斯分布；按 N(均值, 标准差) 理解，即标准差 0.01，fcnet 记作 N(0, 0.01²)"
+        "（该理解与幻灯片数值一致）：除了前两层，后续所有层的激活值为0，输入信息传递不到输出层。"
         "第129页：N(0, 1) 时几乎所有的神经元都饱和了（不是-1就是1），局部梯度都是零。"
         "第132页：Var(y) = n Var(w) Var(z)，var(w) = 1/N 时 y 的方差与 z 的方差一致。"
         "第133页说每层神经元激活值的方差基本相同；教训：该推导对加权和成立（见下表核对），但 tanh 会压缩方差，"

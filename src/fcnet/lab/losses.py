@@ -56,12 +56,14 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
     claim = tr("Slides 51-52: softmax turns scores into probabilities, exp then normalise. Slide 56: "
                "H(p, q) = H(p) + KL(p‖q). Slide 58: with a one-hot p the cross-entropy loss is −log q_j. "
                "Slide 64: for the same scores the multiclass SVM (hinge) loss is already 0 while cross-entropy "
-               "is not and keeps pushing the correct score up (the slide prints the loss in log10).",
+               "is not and keeps pushing the correct score up. Inference, not stated on the slide: its loss numbers "
+               "match the cross-entropy in log10 (base 10), not in ln.",
                "第51-52页：Softmax 先取指数再归一化，把分数变成概率。"
                "第56页：H(p, q) = H(p) + KL(p‖q)。"
                "第58页：真实分布为 one-hot 形式时，交叉熵损失简化为 −log(q_j)。"
                "第64页：相同分数下，多类支撑向量机损失已经为0，"
-               "而交叉熵损失不为0，仍会继续提高正确类别的分数（幻灯片以 log10 给出）。")
+               "而交叉熵损失不为0，仍会继续提高正确类别的分数。推断（幻灯片未说明）：幻灯片上的损失数值与以 10 为底"
+               "（log10）的交叉熵一致，而不是自然对数。")
     cap_steps = tr("slide 52: softmax step by step on the scores s = [3.2, 5.1, -1.7] (slide 52's own "
                    "numbers are in a picture, not in the lecture's text)",
                    "第52页：Softmax 逐步计算，分数 s = [3.2, 5.1, -1.7]"

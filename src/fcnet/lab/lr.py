@@ -106,14 +106,14 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         # mini-batch loss of each step up to the blow-up, on the same epoch axis
         t = np.arange(1, len(per_step) + 1) / steps_per_epoch
         lab = label(name) + tr(f": diverged at step {blew}", f": 第{blew}步发散")
-        ax.semilogy(t, per_step, "-", color="tab:red", label=lab)
+        ax.semilogy(t, per_step, "-", color="#D55E00", label=lab)
         out_at = t[int(np.argmax(np.asarray(per_step) > top))]
         ax.annotate(tr("leaves the plot ↑", "超出坐标范围 ↑"), (out_at, top), textcoords="offset points",
-                    xytext=(6, -14), color="tab:red", fontsize=9)
-        ax2.semilogy(t, per_step, "-", color="tab:red", label=lab)
-        ax2.plot(t[-1], per_step[-1], "x", color="tab:red", ms=12, mew=3)
+                    xytext=(6, -14), color="#D55E00", fontsize=9)
+        ax2.semilogy(t, per_step, "-", color="#D55E00", label=lab)
+        ax2.plot(t[-1], per_step[-1], "x", color="#D55E00", ms=12, mew=3)
         ax2.annotate(tr(f"next loss not finite (step {blew})", f"第{blew}步损失溢出"), (t[-1], per_step[-1]),
-                     textcoords="offset points", xytext=(-150, -4), color="tab:red", fontsize=9)
+                     textcoords="offset points", xytext=(-150, -4), color="#D55E00", fontsize=9)
     ax.set_ylim(0.3, top)
     ax.set_xlabel(tr("epoch", "轮次 (epoch)"))
     ax.set_ylabel(tr("training loss (data loss + λ Σ W²)", "训练损失 (数据损失 + λ Σ W²)"))
@@ -124,7 +124,6 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
     ax2.set_ylabel(tr("mini-batch training loss", "小批量训练损失"))
     ax2.set_title(slide_title("166", "far too high: no convergence", "学习率过大, 训练过程无法收敛"), fontsize=11)
     ax2.grid(alpha=0.3, which="both")
-    fig.tight_layout()
     f = save_figure(fig, out / "lr.png")
 
     rows = []
@@ -153,4 +152,8 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
                 tr("lowest", "最低"), tr("diverged", "发散")], rows)],
         [f], {"final": final, "first": first, "best": best,
               "diverged": {k: v[2] is not None for k, v in runs.items()},
-              "diverged_step": {k: v[2] for k, v in runs.items()}, "rates": dict(RATES)})
+              "diverged_step": {k: v[2] for k, v in runs.items()}, "rates": dict(RATES)},
+        formulas=[r"L(W)=\frac{1}{N}\sum_i L_i(f(x_i,W),y_i)+\lambda\sum_k\sum_l W_{k,l}^2\quad\text{(152)}",
+                  r"g\leftarrow\frac{1}{m}\nabla_W\sum_{i=1}^{m}L_i+2\lambda W,\qquad W\leftarrow W-\epsilon g",
+                  r"\text{the }\lambda\text{ term alone: } W\leftarrow(1-2\lambda\epsilon)\,W,\ "
+                  r"|1-2\lambda\epsilon|>1\Rightarrow\text{divergence}"])

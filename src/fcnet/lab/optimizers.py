@@ -47,12 +47,30 @@ TOL = 1e-3
 EPS_FLAT = 0.1  # the flat point and the local minimum: every rule at this ε
 EPS_LOCAL = 0.05
 ZIGZAG_STEPS = 50
+DIGITS_EPOCHS = 10  # --full: 30
 ABS_Y_STEPS = 100  # |y| per step, drawn on a log scale
 LOCAL_YLIM = (-1.4, 0.6)  # the local-minimum panel: low enough to see the dip at x = 0.3
 
 
+FLAT_START, LOCAL_START = 1.0, 2.0  # the starts the figure uses: momentum arrives fast enough to pass
+FLAT_STALL, LOCAL_STALL = 0.5, 1.0  # nearer starts where momentum stalls like SGD
+RHO_113 = (0.0, 0.9, 0.999)  # slide 113: ρ ∈ [0, 1), "ρ = 0 only the current gradient", suggested 0.999
+
 NAMES_ZH = {"sgd": "梯度下降", "momentum": "动量法", "rmsprop": "RMSProp", "adam": "Adam",
-            "adam (no correction)": "Adam (无修正偏差)"}
+            "adagrad": "AdaGrad (自适应梯度法)", "adam (no correction)": "Adam (无修正偏差)"}
+
+
+FORMULAS = [
+    r"\text{SGD (91):}\quad \theta \leftarrow \theta - \epsilon g",
+    r"\text{momentum (100-103):}\quad v \leftarrow \mu v + (1-\mu) g,\quad \theta \leftarrow \theta - \epsilon v",
+    r"\text{AdaGrad (standard rule; the lecture prints none):}\quad r \leftarrow r + g\odot g,\quad "
+    r"\theta \leftarrow \theta - \frac{\epsilon}{\sqrt{r+\delta}} g",
+    r"\text{RMSProp (111-113):}\quad r \leftarrow \rho r + (1-\rho) g\odot g,\quad "
+    r"\theta \leftarrow \theta - \frac{\epsilon}{\sqrt{r}+\delta} g",
+    r"\text{Adam (117-121):}\quad v \leftarrow \mu v + (1-\mu) g,\quad r \leftarrow \rho r + (1-\rho) g\odot g,"
+    r"\quad \tilde v = \frac{v}{1-\mu^t},\quad \tilde r = \frac{r}{1-\rho^t},\quad "
+    r"\theta \leftarrow \theta - \frac{\epsilon}{\sqrt{\tilde r+\delta}} \tilde v",
+]
 
 
 def show(name: str) -> str:
@@ -119,6 +137,7 @@ def steps_to(values: np.ndarray, tol: float) -> int | None:
 RULES: dict[str, Callable[[float], Callable[[list[fcnet.Tensor]], optim.Optimizer]]] = {
     "sgd": lambda lr: lambda ps: optim.SGD(ps, lr=lr),
     "momentum": lambda lr: lambda ps: optim.Momentum(ps, lr=lr, momentum=MU),
+    "adagrad": lambda lr: lambda ps: optim.Adagrad(ps, lr=lr),
     "rmsprop": lambda lr: lambda ps: optim.RMSProp(ps, lr=lr),
     "adam": lambda lr: lambda ps: optim.Adam(ps, lr=lr),
     "adam (no correction)": lambda lr: lambda ps: AdamNoCorrection(ps, lr=lr),
@@ -160,15 +179,18 @@ def _mu_zero() -> dict[str, float]:
 
 
 def _escapes() -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {"flat": {}, "local": {}}
-    for name in ("sgd", "momentum", "adam"):
-        path = trajectory(RULES[name](EPS_FLAT), flat_point, (1.0,), 300)
-        hit = np.nonzero(path[:, 0] < -0.5)[0]
-        out["flat"][name] = {"steps": int(hit[0]) if len(hit) else None, "final": float(path[-1, 0]), "path": path}
-        path = trajectory(RULES[name](EPS_LOCAL), local_min, (2.0,), 300)
-        hit = np.nonzero(path[:, 0] < -1.5)[0]
-        out["local"][name] = {"steps": int(hit[0]) if len(hit) else None, "final": float(path[-1, 0]),
-                              "path": path}
+    """Slides 104-106 from the figure's starts (``flat``, ``local``) and from nearer starts (``*_stall``)."""
+    out: dict[str, dict[str, Any]] = {}
+    for key, f, eps, start, past in [("flat", flat_point, EPS_FLAT, FLAT_START, -0.5),
+                                     ("local", local_min, EPS_LOCAL, LOCAL_START, -1.5),
+                                     ("flat_stall", flat_point, EPS_FLAT, FLAT_STALL, -0.5),
+                                     ("local_stall", local_min, EPS_LOCAL, LOCAL_STALL, -1.5)]:
+        out[key] = {}
+        for name in ("sgd", "momentum", "adam"):
+            path = trajectory(RULES[name](eps), f, (start,), 300)
+            hit = np.nonzero(path[:, 0] < past)[0]
+            out[key][name] = {"steps": int(hit[0]) if len(hit) else None, "final": float(path[-1, 0]),
+                              "path": path, "start": start}
     return out
 
 
@@ -183,14 +205,34 @@ def _cold_start(steps: int = 100) -> dict[str, np.ndarray]:
 
 
 def _rmsprop_rates(steps: int = 20) -> dict[str, tuple[float, float]]:
-    """Slides 110-111: the per-coordinate step Δθᵢ / gᵢ after ``steps`` steps (ε/(√rᵢ + δ) for RMSProp)."""
+    """Slides 108-111: the per-coordinate step Δθᵢ / gᵢ after ``steps`` steps (ε/(√rᵢ + δ) for RMSProp,
+    ε/√(rᵢ + δ) for AdaGrad).
+    """
     eps = 0.01
     out = {}
-    for name in ("sgd", "rmsprop"):
+    for name in ("sgd", "adagrad", "rmsprop"):
         path = trajectory(RULES[name](eps), valley, START, steps)
         g = np.array([0.5 * path[-2, 0], 25.0 * path[-2, 1]])
         rate = -(path[-1] - path[-2]) / g
         out[name] = (float(rate[0]), float(rate[1]))
+    return out
+
+
+def _rho(steps: int = 20) -> dict[float, dict[str, float]]:
+    """Slide 113: RMSProp's step |Δθᵢ|/ε per coordinate for each ρ, and how far it is from ρ = 0's g/(|g| + δ).
+
+    With ρ = 0, r = g² and the step is ε g/(|g| + δ): only the current gradient's size (its sign, in
+    effect) sets it, so |Δθᵢ| ≈ ε on every coordinate and every step.
+    """
+    eps = 0.01
+    out = {}
+    for rho in RHO_113:
+        path = trajectory(lambda ps, rho=rho: optim.RMSProp(ps, lr=eps, rho=rho), valley, START, steps)
+        step = np.abs(np.diff(path, axis=0)) / eps  # (steps, 2)
+        g = np.stack([0.5 * path[:-1, 0], 25.0 * path[:-1, 1]], axis=1)
+        current_only = np.abs(g) / (np.abs(g) + 1e-5)  # ρ = 0: |Δθ|/ε = |g|/(|g| + δ)
+        out[rho] = {"x": float(step[-1, 0]), "y": float(step[-1, 1]),
+                    "max_dev_from_current_only": float(np.abs(step - current_only).max())}
     return out
 
 
@@ -210,8 +252,8 @@ def _figure_valley(out: Path, valley_res: dict[str, Any], esc: dict[str, Any]) -
     fig = plt.figure(figsize=(14, 8.6), constrained_layout=True)
     grid = fig.add_gridspec(2, 2, width_ratios=[1.6, 1])
     names = valley_names()
-    colours = {names["sgd"]: "tab:blue", names["sgd_big"]: "tab:orange", names["sgd_diverge"]: "tab:red",
-               names["momentum"]: "tab:olive", names["momentum_big"]: "tab:green"}
+    colours = {names["sgd"]: "#0072B2", names["sgd_big"]: "#E69F00", names["sgd_diverge"]: "#D55E00",
+               names["momentum"]: "#56B4E9", names["momentum_big"]: "#009E73"}
     ax = fig.add_subplot(grid[0, 0])
     g0, g1 = np.meshgrid(np.linspace(-9, 2, 200), np.linspace(-1.6, 1.6, 200))
     ax.contour(g0, g1, valley_np(np.stack([g0, g1], -1)), levels=15, cmap="Greys", linewidths=0.6)
@@ -235,7 +277,7 @@ def _figure_valley(out: Path, valley_res: dict[str, Any], esc: dict[str, Any]) -
     for key in ("sgd", "sgd_big", "momentum", "momentum_big"):
         name = names[key]
         ay = np.maximum(valley_res["stats"][name]["abs_y"], 1e-16)
-        ax.semilogy(range(len(ay)), ay, "-", lw=1.4 if key.endswith("big") else 1.0, color=colours[name], label=name,
+        ax.semilogy(range(len(ay)), ay, lw=1.4 if key.endswith("big") else 1.0, color=colours[name], label=name,
                     ls="-" if key.startswith("sgd") else "--")
     ax.set_xlabel(tr("step t", "步数 t"))
     ax.set_ylabel(tr("|y| (steep direction)", "|y| (震荡方向)"))
@@ -245,12 +287,14 @@ def _figure_valley(out: Path, valley_res: dict[str, Any], esc: dict[str, Any]) -
     ax.legend(fontsize=8, loc="lower left")
     for col, key, fx, xs, title in [
         (0, "flat", flat_point, np.linspace(-1.6, 1.3, 300),
-         slide_title("104-106", f"flat point (f'=0), ε={EPS_FLAT}", f"鞍点 (f'=0), ε={EPS_FLAT}")),
+         slide_title("104-106", f"flat point (f'=0), ε={EPS_FLAT}, from x = {FLAT_START:g}",
+                     f"鞍点 (f'=0), ε={EPS_FLAT}, 起点 x = {FLAT_START:g}")),
         (1, "local", local_min, np.linspace(-2.6, 2.1, 300),
-         slide_title("104-106", f"local minimum at x = 0.3, ε={EPS_LOCAL}", f"x = 0.3 处的局部最小值, ε={EPS_LOCAL}"))]:
+         slide_title("104-106", f"local minimum at x = 0.3, ε={EPS_LOCAL}, from x = {LOCAL_START:g}",
+                     f"x = 0.3 处的局部最小值, ε={EPS_LOCAL}, 起点 x = {LOCAL_START:g}"))]:
         ax = fig.add_subplot(grid[1, col])
         ax.plot(xs, [fx(fcnet.tensor(np.array([v]))).item() for v in xs], color="0.6", lw=1)
-        for name, c in zip(("sgd", "momentum", "adam"), ("tab:blue", "tab:green", "tab:purple"), strict=True):
+        for name, c in zip(("sgd", "momentum", "adam"), ("#0072B2", "#009E73", "#CC79A7"), strict=True):
             r = esc[key][name]
             px = r["path"][:, 0]
             vals = np.array([fx(fcnet.tensor(np.array([v]))).item() for v in px])
@@ -292,7 +336,6 @@ def _figure_adaptive(out: Path, cold: dict[str, np.ndarray], curves: dict[str, l
                              "四种算法在 digits 上 (64个隐层神经元)"), fontsize=10)
     a2.legend(fontsize=8)
     a2.grid(alpha=0.3, which="both")
-    fig.tight_layout()
     return save_figure(fig, out / "optimizers_adaptive.png")
 
 
@@ -308,7 +351,8 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
     esc = _escapes()
     cold = _cold_start()
     rates = _rmsprop_rates()
-    curves = _digits(seed, 30 if full else 10)
+    rhos = _rho()
+    curves = _digits(seed, 30 if full else DIGITS_EPOCHS)
     figs = [_figure_valley(out, val, esc), _figure_adaptive(out, cold, curves)]
 
     def exact(v: float) -> Any:
@@ -337,19 +381,34 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
              f"课件形式 (ε) 与 PyTorch 形式 (ε(1−μ)), μ = {MU}"), exact(mu0["lecture_vs_pytorch_scaled"])],
          [tr(f"lecture form vs PyTorch form, both at ε, μ = {MU}", f"课件形式与 PyTorch 形式, 同一 ε, μ = {MU}"),
           mu0["lecture_vs_pytorch_same_eps"]]])
+    curve_name = {"flat": tr("flat point", "鞍点"), "local": tr("local minimum", "局部最小值"),
+                  "flat_stall": tr("flat point", "鞍点"), "local_stall": tr("local minimum", "局部最小值")}
     t_esc = Table(
         tr(f"Slides 104-106: steps to pass a flat point (x < −0.5, ε = {EPS_FLAT}) and a local minimum "
-           f"(x < −1.5, ε = {EPS_LOCAL})", f"第104-106页: 通过鞍点 (x < −0.5, ε = {EPS_FLAT}) 与局部最小值 "
-           f"(x < −1.5, ε = {EPS_LOCAL}) 所需步数"),
-        [tr("rule", "算法"), tr("flat point: steps", "鞍点: 步数"), tr("final x", "最终 x"),
-         tr("local minimum: steps", "局部最小值: 步数"), tr("final x", "最终 x")],
-        [[show(k), never(esc["flat"][k]["steps"]), esc["flat"][k]["final"], never(esc["local"][k]["steps"]),
-          esc["local"][k]["final"]] for k in ("sgd", "momentum", "adam")])
+           f"(x < −1.5, ε = {EPS_LOCAL}), from the figure's starts and from nearer ones where momentum arrives "
+           "too slowly", f"第104-106页: 通过鞍点 (x < −0.5, ε = {EPS_FLAT}) 与局部最小值 (x < −1.5, ε = {EPS_LOCAL}) "
+           "所需步数, 从图中的起点以及更近的起点 (动量积累不足) 出发"),
+        [tr("curve", "曲线"), tr("start x₀", "起点 x₀")]
+        + [f"{show(k)}: {tr('steps', '步数')}" for k in ("sgd", "momentum", "adam")]
+        + [f"{show(k)}: {tr('final x', '最终 x')}" for k in ("sgd", "momentum", "adam")],
+        [[curve_name[c], esc[c]["sgd"]["start"]] + [never(esc[c][k]["steps"]) for k in ("sgd", "momentum", "adam")]
+         + [esc[c][k]["final"] for k in ("sgd", "momentum", "adam")]
+         for c in ("flat", "flat_stall", "local", "local_stall")])
     t_rates = Table(
-        tr("Slides 110-111: step per unit gradient Δθᵢ/gᵢ after 20 steps on the valley (ε = 0.01)",
-           "第110-111页: 谷底上20步后每个方向的步长/梯度 Δθᵢ/gᵢ (ε = 0.01)"),
+        tr("Slides 108-111: step per unit gradient Δθᵢ/gᵢ after 20 steps on the valley (ε = 0.01); AdaGrad is "
+           "the standard rule r ← r + g² (the lecture names the adaptive gradient method but prints no pseudocode)",
+           "第108-111页: 谷底上20步后每个方向的步长/梯度 Δθᵢ/gᵢ (ε = 0.01); AdaGrad 用标准规则 r ← r + g² "
+           "(课件提到自适应梯度法, 但没有给出它的伪代码)"),
         [tr("rule", "算法"), tr("flat x", "平坦方向 x"), tr("steep y", "震荡方向 y"), tr("flat / steep", "平坦/震荡")],
         [[show(k), v[0], v[1], v[0] / v[1]] for k, v in rates.items()])
+    t_rho = Table(
+        tr("Slide 113: RMSProp with ρ ∈ [0, 1) on the valley (ε = 0.01): |Δθᵢ|/ε at step 20, and the largest "
+           "difference over 20 steps from g/(|g| + δ), the step that uses only the current gradient",
+           "第113页: RMSProp 在谷底上取不同 ρ (ε = 0.01): 第20步的 |Δθᵢ|/ε, 以及20步中与只用当前梯度的步长 "
+           "g/(|g| + δ) 的最大差"),
+        ["ρ", tr("flat x", "平坦方向 x"), tr("steep y", "震荡方向 y"),
+         tr("max |difference| from g/(|g| + δ)", "与 g/(|g| + δ) 的最大差")],
+        [[rho, v["x"], v["y"], exact(v["max_dev_from_current_only"])] for rho, v in rhos.items()])
     t_cold = Table(
         tr("Slide 121: |Δx|/ε at step t (valley, ε = 0.01)", "第121页: 第 t 步的 |Δx|/ε (谷底, ε = 0.01)"),
         [tr("rule", "算法")] + [f"t={t}" for t in (1, 2, 5, 10, 20, 50, 100)],
@@ -357,7 +416,10 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
     names = list(curves)
     gap = abs(curves[names[0]][-1] - curves[names[1]][-1]) / curves[names[0]][-1]
     t_digits = Table(
-        tr("digits, 64-64-10, training loss per epoch", "digits, 64-64-10, 每轮训练损失"),
+        tr("digits, 64-64-10, training loss per epoch; SGD and momentum at ε = 0.05, RMSProp and Adam at ε = 0.001 "
+           "(their step is about ε per weight): the losses compare these ε, not the rules",
+           "digits, 64-64-10, 每轮训练损失; 梯度下降与动量法 ε = 0.05, RMSProp 与 Adam ε = 0.001 "
+           "(其步长约为每个权重 ε): 损失比较的是这些 ε, 而不是算法本身"),
         [tr("rule", "算法"), tr("epoch 1", "第1轮"), tr("final", "最终")],
         [[k, v[0], v[-1]] for k, v in curves.items()])
     names_v = valley_names()
@@ -375,9 +437,14 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         f"(×{abs(1 - 25 * EPS_VALLEY):.2f} per step) and what it loses to momentum is the flat direction. Slide 103: "
         "'μ = 0 is equivalent to gradient descent' (difference exactly 0). Slides 105-106: 'at local minima "
         "and saddle points the gradient is 0 and gradient descent cannot pass; momentum can rush out': SGD "
-        "stops at both, momentum passes both, Adam passes the flat point but, its step being about ε, not "
-        "the local minimum at this ε. Slides 110-111: RMSProp takes a smaller step per unit gradient in the "
-        "steep direction. Slide 121: 'bias correction greatly relieves the cold start': without it Adam's "
+        f"stops at both; from the drawn starts (x = {FLAT_START:g} and x = {LOCAL_START:g}, where momentum arrives "
+        f"with speed) momentum passes both, Adam passes the flat point but, its step being about ε, not "
+        f"the local minimum at this ε. From nearer starts (x = {FLAT_STALL:g} on the flat curve, x = {LOCAL_STALL:g} "
+        "on the local-minimum curve) momentum gathers too little speed and stalls like SGD, while Adam still passes "
+        "the flat point. Slides 108-111: AdaGrad (standard rule r ← r + g²; the lecture prints no AdaGrad "
+        "pseudocode) and RMSProp take a smaller step per unit gradient in the steep direction. Slide 113: with "
+        "ρ = 0 RMSProp's step is ε g/(|g| + δ), set by the current gradient alone. Slide 121: 'bias"
+        "  correction greatly relieves the cold start': without it Adam's "
         "first steps are several times ε (RMSProp's first step ε/√(1−ρ) ≈ 31.6ε is the same problem, not a "
         "win); with it they are about ε. On digits SGD and the lecture's momentum end close at the same ε "
         f"(relative difference {gap:.3g}): in the averaged form v = μv + (1−μ)g the steady-state step is εg, "
@@ -391,8 +458,13 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         f"|y| 衰减更快 (每步 ×{abs(1 - 25 * EPS_VALLEY):.2f}), 它输给动量法的是平坦方向。"
         "第103页: “μ = 0 时等价于梯度下降算法” (差值恰为 0)。"
         "第105-106页: “局部最小处与鞍点处梯度为0, 算法无法通过”, 动量法“可以冲出局部最小点以及鞍点”: 梯度下降停在两处, "
-        "动量法都能通过, Adam 通过鞍点, 但其步长约为 ε, 在此 ε 下未能越过局部最小值。第110-111页: RMSProp 在震荡方向上"
-        "每单位梯度的步长更小。第121页: “修正偏差步骤可以极大缓解算法初期的冷启动问题”: 没有修正时 Adam 的最初几步是 ε "
+        f"从图中的起点 (x = {FLAT_START:g} 与 x = {LOCAL_START:g}, 动量法到达时已有速度) 出发, 动量法都能通过, Adam "
+        "通过鞍点, 但其步长约为 ε, 在此 ε 下未能越过局部最小值。"
+        f"从更近的起点 (鞍点曲线 x = {FLAT_STALL:g}, 局部最小值曲线 x = {LOCAL_STALL:g}) 出发, 动量积累不足, "
+        "动量法像梯度下降一样停住, 而 Adam 仍能通过鞍点。第108-111页: "
+        "AdaGrad (标准规则 r ← r + g²; 课件没有给出 AdaGrad 的伪代码) 与 "
+        "RMSProp 在震荡方向上每单位梯度的步长更小。第113页: ρ = 0 时 RMSProp 的步长为 ε g/(|g| + δ), 只由当前梯度决定。"
+        "第121页: “修正偏差步骤可以极大缓解算法初期的冷启动问题”: 没有修正时 Adam 的最初几步是 ε "
         "的数倍 (RMSProp 第一步 ε/√(1−ρ) ≈ 31.6ε 是同一个问题, 不是优点); 有修正时约为 ε。在 digits 上, 同一 ε 下"
         f"梯度下降与课件形式的动量法结果接近 (相对差 {gap:.3g}): 平均形式 v = μv + (1−μ)g 的稳态步长是 εg, 与梯度下降"
         "相同; PyTorch 形式 v = μv + g 的步长大 1/(1−μ) 倍。")
@@ -404,9 +476,11 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         "local_steps": {k: v["steps"] for k, v in esc["local"].items()},
         "local_final": {k: v["final"] for k, v in esc["local"].items()},
         "rmsprop_rates": rates,
+        "rho": rhos,
+        "stall_steps": {c: {k: v["steps"] for k, v in esc[c].items()} for c in ("flat_stall", "local_stall")},
         "cold_start": {k: [float(x) for x in v] for k, v in cold.items()},
         "digits_final": {k: v[-1] for k, v in curves.items()},
         "digits_sgd_momentum_gap": gap,
     }
     return LabResult("optimizers", SLIDES, tr("Optimizers", "梯度算法改进"), claim,
-                     [t_valley, t_mu0, t_esc, t_rates, t_cold, t_digits], figs, numbers)
+                     [t_valley, t_mu0, t_esc, t_rates, t_rho, t_cold, t_digits], figs, numbers, formulas=FORMULAS)

@@ -36,6 +36,8 @@ BIG = [256, 256]
 L2, DROPOUT, STRONG_L2, PATIENCE = 0.03, 0.5, 0.3, 10
 SLIDE_158 = [0.2, 0.5, 1.3, 0.8, 1.1]
 SLIDE_158_MASK = [0, 1, 1, 0, 1]
+L1 = 0.003  # slides 150, 153 name L1 beside L2 and give no formula for it: R(W) = Σ|W|, the standard one
+NEAR_ZERO = 1e-3  # |w| below this counts as switched off (L1's sparsity)
 DROP_EXAMPLE_P = 0.4  # not on slide 158: the lab's choice, 2 of its 5 elements
 
 
@@ -49,7 +51,8 @@ def carve(seed: int) -> dict[str, np.ndarray]:
     noisy = rng.random(len(y)) < NOISE
     noisy[val] = False  # validation labels stay true
     y[noisy] = rng.integers(0, ds.num_classes, int(noisy.sum()))
-    return {"x_val": ds.xs_train[val], "y_val": ds.y_train[val], "x_pool": ds.xs_train[pool], "y_pool": y[pool]}
+    return {"x_val": ds.xs_train[val], "y_val": ds.y_train[val], "x_pool": ds.xs_train[pool], "y_pool": y[pool],
+            "x_test": ds.xs_test, "y_test": ds.y_test}
 
 
 class EvalTrainError(Callback):
@@ -66,19 +69,25 @@ class EvalTrainError(Callback):
 
 
 def fit(d: dict[str, np.ndarray], n: int, hidden: list[int], seed: int, epochs: int, l2: float = 0.0,
-        dropout: float = 0.0, early: bool = False) -> dict[str, Any]:
-    """Train on the first ``n`` pool images; per-epoch train/validation loss and error, final weights."""
+        dropout: float = 0.0, early: bool = False, l1: float = 0.0) -> dict[str, Any]:
+    """Train on the first ``n`` pool images; per-epoch train/validation loss and error, final weights.
+
+    The test error is measured once, after training, on digits' own test split: no choice (early
+    stopping's epoch included) ever looks at it.
+    """
     x, y = d["x_pool"][:n], d["y_pool"][:n]
     fcnet.manual_seed(seed)
     net = nn.FullyConnectedNet(x.shape[1], hidden, 10, dropout=dropout)
     stop = EarlyStopping("val_accuracy", patience=PATIENCE, restore_best=True) if early else None
     record = EvalTrainError(x, y)
-    rows = train(net, x, y, epochs=epochs, lr=LR, l2=l2, batch_size=32, seed=seed, val=(d["x_val"], d["y_val"]),
+    rows = train(net, x, y, epochs=epochs, lr=LR, l2=l2, l1=l1, batch_size=32, seed=seed, val=(d["x_val"], d["y_val"]),
                  callbacks=[record, stop] if stop else [record])
     train_err = 1.0 - accuracy(net, x, y)
     val_err = 1.0 - accuracy(net, d["x_val"], d["y_val"])
     weights = [m.weight.numpy() for m in net.modules() if isinstance(m, nn.Linear)]
+    test_err = 1.0 - accuracy(net, d["x_test"], d["y_test"])
     return {"train_err": train_err, "val_err": val_err, "gap": val_err - train_err, "epochs": len(rows),
+            "test_err": test_err, "test_gap": test_err - train_err,
             "stopped_at": stop.best_epoch if stop else None,
             "curve_train_err": record.errors,
             "curve_train_err_while_training": [1.0 - r["accuracy"] for r in rows],
@@ -96,7 +105,38 @@ def spread(weights: list[np.ndarray]) -> dict[str, float]:
     because on digits L2 removes the weights of the less useful pixels rather than evening them
     out.  Slides 153 and 162's spread is shown where it holds exactly, in ``spread_toy``.
     """
-    return {"max_abs": float(max(np.abs(w).max() for w in weights))}
+    return {"max_abs": float(max(np.abs(w).max() for w in weights)),
+            "near_zero": float(np.mean(np.concatenate([np.abs(w).ravel() for w in weights]) < NEAR_ZERO))}
+
+
+def participating(d: dict[str, np.ndarray], seed: int, batch_sizes: tuple[int, ...] = (1, 32),
+                  trials: int = 20) -> dict[int, dict[str, float]]:
+    """Slides 159-160, explanation 1: the share of hidden-to-hidden weights that get a gradient in one update.
+
+    A weight W₂[j, i] between two hidden layers takes part when unit i (its input) and unit j (its output)
+    both survive: (1 − p)² = ¼ of them for p = ½ and one sample.  ReLU already switches some units off,
+    so the share is compared with the same net without dropout.  A mini-batch of m samples draws m masks,
+    and the weights the update touches are their union.
+    """
+    rng = np.random.default_rng(seed)
+    out: dict[int, dict[str, float]] = {}
+    for m in batch_sizes:
+        res = {}
+        for name, p in (("none", 0.0), ("dropout", DROPOUT)):
+            net = nn.FullyConnectedNet(d["x_pool"].shape[1], BIG, 10, dropout=p, rng=seed)
+            for k, layer in enumerate(layer for layer in net if isinstance(layer, nn.Dropout)):
+                layer.rng = fcnet.backend.get_generator(seed + 1 + k)
+            w2 = [layer for layer in net if isinstance(layer, nn.Linear)][1].weight
+            shares = []
+            for _ in range(trials):
+                idx = rng.choice(len(d["y_pool"]), m, replace=False)
+                net.zero_grad()
+                F.cross_entropy(net(fcnet.tensor(d["x_pool"][idx])), fcnet.tensor(d["y_pool"][idx])).backward()
+                shares.append(float(np.mean(w2.grad != 0)))
+            res[name] = float(np.mean(shares))
+        res["ratio"] = res["dropout"] / res["none"]
+        out[m] = res
+    return out
 
 
 def spread_toy(seed: int, steps: int = 400) -> dict[str, list[float]]:
@@ -166,7 +206,7 @@ def _figure(out: Path, runs: dict[str, dict[str, Any]], sizes: dict[int, dict[st
     ax.plot(ep, r["curve_train_err"], label=tr("training error", "训练集错误率"))
     ax.plot(ep, r["curve_val_err"], label=tr("validation error", "验证集错误率"))
     best = int(np.argmin(r["curve_val_err"]))
-    ax.plot(best + 1, r["curve_val_err"][best], "v", color="tab:red", ms=9,
+    ax.plot(best + 1, r["curve_val_err"][best], "v", color="#D55E00", ms=9,
             label=tr(f"lowest validation error (epoch {best + 1})", f"验证集错误率最低 (第{best + 1}轮)"))
     ax.set_ylim(0, 0.4)
     ax.set_xlabel(tr("epoch", "轮次 (epoch)"))
@@ -211,6 +251,9 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                 tr("early stopping (fcnet's addition, after slide 146)", "早停 (fcnet 补充, 依据第146页)"):
                     fit(d, N_TRAIN, BIG, seed, epochs, early=True)}
         none, l2, drop, early = runs.values()
+        l1 = fit(d, N_TRAIN, BIG, seed, epochs, l1=L1)
+        l1_name = tr(f"L1 λ={L1} (slides 150, 153 name it)", f"L1 正则化 λ={L1} (第150, 153页提到)")
+        part = participating(d, seed)
         under = {tr(f"L2 λ={STRONG_L2} (too strong)", f"L2 λ={STRONG_L2} (过强)"):
                  fit(d, N_TRAIN, BIG, seed, epochs, l2=STRONG_L2)}
         models = {"4": fit(d, N_TRAIN, [4], seed, epochs), "32": fit(d, N_TRAIN, [32], seed, epochs),
@@ -221,16 +264,17 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
     f = _figure(out, runs, sizes, models)
 
     def row(name: str, r: dict[str, Any]) -> list[Any]:
-        return [name, r["train_err"], r["val_err"], r["gap"], r["epochs"]]
+        return [name, r["train_err"], r["val_err"], r["gap"], r["test_err"], r["test_gap"], r["epochs"]]
 
     heads = [tr("setting", "设置"), tr("training error", "训练集错误率"), tr("validation error", "验证集错误率"),
-             tr("gap", "差距"), tr("epochs run", "训练轮数")]
+             tr("gap (validation)", "差距 (验证集)"), tr("test error (held out)", "测试集错误率 (留出)"),
+             tr("gap (test)", "差距 (测试集)"), tr("epochs run", "训练轮数")]
     vl = none["curve_val_loss"]
     ve = none["curve_val_err"]
     best_epoch = int(np.argmin(ve)) + 1
     t_reg = Table(tr(f"Slides 146-162: {BIG} on {N_TRAIN} images, after training",
                      f"第146-162页: {BIG} 网络, {N_TRAIN} 张训练图像, 训练结束后"), heads,
-                  [row(k, v) for k, v in {**runs, **under}.items()])
+                  [row(k, v) for k, v in {**runs, l1_name: l1, **under}.items()])
     t_curve = Table(tr("Slide 146: no regularisation, validation curve", "第146页: 无正则化时的验证曲线"),
                     [tr("quantity", "量"), tr("lowest", "最低"), tr("at epoch", "所在轮次"), tr("last", "最后")],
                     [[tr("validation loss", "验证损失"), min(vl), int(np.argmin(vl)) + 1, vl[-1]],
@@ -245,6 +289,21 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                         "第153页: L2 “对于大数值的权值向量进行严厉惩罚”: 网络中最大的权值 (权重的分散: 见下表)"),
                      [tr("setting", "设置"), "max |w|"],
                      [[k, v["spread"]["max_abs"]] for k, v in runs.items()][:3])
+    t_l1 = Table(tr(f"Slides 150, 153 name L1 beside L2 (standard R(W) = Σ|W|): share of the net's weights with "
+                    f"|w| < {NEAR_ZERO:g} after training", f"第150, 153页提到 L1 与 L2 (标准形式 R(W) = Σ|W|): 训练后 "
+                    f"|w| < {NEAR_ZERO:g} 的权重比例"),
+                 [tr("setting", "设置"), tr(f"share of |w| < {NEAR_ZERO:g}", f"|w| < {NEAR_ZERO:g} 的比例"),
+                  tr("gap (validation)", "差距 (验证集)"), tr("gap (test)", "差距 (测试集)")],
+                 [[k, v["spread"]["near_zero"], v["gap"], v["test_gap"]]
+                  for k, v in [*list(runs.items())[:2], (l1_name, l1)]])
+    t_part = Table(tr(f"Slides 159-160, explanation 1: share of layer-2 weights (256×256) with a non-zero gradient in "
+                      f"one update, dropout p = {DROPOUT} vs none (mean of 20 draws)",
+                      f"第159-160页 解释1: 一次更新中梯度非零的第2层权重 (256×256) 的比例, 随机失活 p = {DROPOUT} "
+                      "与无随机失活 (20次平均)"),
+                   [tr("samples in the update m", "本次更新的样本数 m"), tr("no dropout", "无随机失活"),
+                    tr("dropout", "随机失活"),
+                    tr("ratio (one sample: (1 − p)² expected)", "比值 (单个样本预期 (1 − p)²)")],
+                   [[m, v["none"], v["dropout"], v["ratio"]] for m, v in part.items()])
     toy_names = {"none": tr("none", "无正则化"), "l2": tr("L2 λ=0.1", "L2 λ=0.1"),
                  "dropout": tr("dropout p=0.5 on the inputs", "输入随机失活 p=0.5")}
     t_toy = Table(tr("Slides 153, 162: four inputs carrying the same feature, w₀ = (1, 0, 0, 0), "
@@ -268,7 +327,8 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                      drop_ex["fcnet_test"][i]] for i in range(len(SLIDE_158))])
     claim = tr(
         f"Setup: {N_TRAIN} training images, {NOISE:.0%} of their labels replaced by random classes (on clean "
-        "digits there is too little to memorise), and a validation set carved from the training set. "
+        "digits there is too little to memorise), a validation set carved from the training set, and digits' own "
+        "test split held out: no choice looks at it, not even early stopping's epoch, which the validation set picks. "
         "Slide 146: 'early in training, a lower training error goes with a lower validation error; late in "
         "training the validation error stops falling and turns up' (here: validation error lowest at epoch "
         f"{best_epoch}, then rising while the training error keeps falling to 0). Slides 144-145: a model too weak "
@@ -283,9 +343,17 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
         "drops outputs at training time ([0.2, 0.5, 1.3, 0.8, 1.1] → [0, 0.5, 1.3, 0, 1.1]) and says nothing "
         "about test time; standard (non-inverted) dropout scales by 1 − p at test time, fcnet's inverted "
         "dropout scales by 1/(1 − p) at training time instead (p chosen by the lab); in both the expected "
-        "training output equals the test output.",
+        "training output equals the test output. L2, dropout and early stopping shrink the gap on the held-out "
+        "test set too (the 'gap (test)' column); early stopping's validation error comes from the set that chose its "
+        f"epoch, so its test error is the fair estimate. L1 (named on slides 150, 153; standard R(W) = Σ|W|, "
+        f"λ = {L1}) also shrinks the gap and switches "
+        f"{l1['spread']['near_zero']:.0%} of the weights off (|w| < {NEAR_ZERO:g}; L2: "
+        f"{l2['spread']['near_zero']:.0%}). Slides 159-160, explanation 1, 'fewer parameters take part in each "
+        f"update': for one sample dropout p = {DROPOUT} leaves {part[1]['ratio']:.2f} of the layer-2 weights with a "
+        f"gradient relative to no dropout ((1 − p)² = {(1 - DROPOUT) ** 2:.2f}); a mini-batch of 32 draws 32 masks, "
+        f"and their union still touches {part[32]['ratio']:.2f} of them.",
         f"设置: {N_TRAIN}张训练图像, 其中{NOISE:.0%}的标签换成随机类别 (干净的 digits 上可供记忆的太少), "
-        "验证集从训练集中划出。"
+        "验证集从训练集中划出, digits 自带的测试集留出不用: 任何选择都不看它, 包括由验证集选出的早停轮次。"
         "第146页: “训练初期: 训练集上的误差越小, 验证集上的误差也越小; 训练后期: 模型在验证集上的错误率不再降低, "
         f"转而开始变高” (此处: 验证集错误率在第{best_epoch}轮最低, 之后上升, 而训练集错误率继续下降到 0)。"
         "第144-145页: 模型描述能力"
@@ -297,11 +365,21 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
         "普通梯度下降保持这种分配, L2 与输入随机失活使 w 趋向 (¼, ¼, ¼, ¼)。第158页在训练时"
         "舍弃输出 ([0.2, 0.5, 1.3, 0.8, 1.1] → [0, 0.5, 1.3, 0, 1.1]), 没有谈测试时的做法; 标准 (非反向) 随机失活"
         "在测试时乘以 1 − p, fcnet 的反向随机失活改为在训练时除以 1 − p (p 由本实验选定); 两者训练输出的期望都等于"
-        "测试输出。")
+        "测试输出。L2、随机失活与早停在留出的测试集上同样缩小差距 (“差距 (测试集)”一列); 早停的验证集错误率"
+        "来自选出其轮次的同一集合, 公正的估计是它的测试集错误率。"
+        f"L1 正则化 (第150, 153页提到; 标准形式 R(W) = Σ|W|, λ = {L1}) 也缩小差距, 并使 "
+        f"{l1['spread']['near_zero']:.0%} 的权重接近 0 (|w| < {NEAR_ZERO:g}; L2: {l2['spread']['near_zero']:.0%})。"
+        f"第159-160页 解释1 “随机失活使得每次更新梯度时参与计算的网路参数减少了”: 单个样本时, 随机失活 p = {DROPOUT} "
+        f"使第2层有梯度的权重为无随机失活时的 {part[1]['ratio']:.2f} ((1 − p)² = {(1 - DROPOUT) ** 2:.2f}); "
+        "一个32样本的小批量抽取32个"
+        f"掩码, 它们的并集仍覆盖 {part[32]['ratio']:.2f}。")
     numbers = {
         "none": none, "l2": l2, "dropout": drop, "early": early, "under_l2": next(iter(under.values())),
         "models": models, "sizes": sizes, "spread_toy": toy, "best_val_err_epoch": best_epoch,
-        "dropout_example": drop_ex,
+        "dropout_example": drop_ex, "l1": l1, "participating": part,
     }
     return LabResult("overfit", SLIDES, tr("Overfitting and regularisation", "过拟合与正则化"), claim,
-                     [t_curve, t_reg, t_size, t_spread, t_toy, t_drop], [f], numbers)
+                     [t_curve, t_reg, t_size, t_spread, t_l1, t_part, t_toy, t_drop], [f], numbers,
+                     formulas=[r"L(W)=\frac{1}{N}\sum_i L_i(f(x_i,W),y_i)+\lambda R(W)",
+                               r"\text{L2 (151-152):}\quad R(W)=\sum_k\sum_l W_{k,l}^2",
+                               r"\text{L1 (named on 150, 153; standard form):}\quad R(W)=\sum_k\sum_l |W_{k,l}|"])

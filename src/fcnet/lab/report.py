@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from latex2mathml.converter import convert as latex_to_mathml
 from fcnet.lab.common import tr
 from fcnet.train.io import atomic_write
 
-__all__ = ["LabResult", "Table", "format_result", "format_table", "mathml", "write_html"]
+__all__ = ["LabResult", "Table", "display_width", "format_result", "format_table", "mathml", "write_html"]
 
 
 @dataclass
@@ -52,13 +53,25 @@ def _cell(v: Any) -> str:
     return str(v)
 
 
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: wide (W) and full-width (F) East Asian characters take two,
+    combining marks none.
+    """
+    return sum(0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+               for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - display_width(text))
+
+
 def format_table(t: Table) -> str:
-    """Plain-text table."""
+    """Plain-text table, columns aligned by display width (a Chinese character takes two columns)."""
     cells = [t.headers] + [[_cell(v) for v in r] for r in t.rows]
-    widths = [max(len(str(row[i])) for row in cells) for i in range(len(t.headers))]
-    lines = [t.caption, "  ".join(h.ljust(w) for h, w in zip(t.headers, widths, strict=True)),
+    widths = [max(display_width(str(row[i])) for row in cells) for i in range(len(t.headers))]
+    lines = [t.caption, "  ".join(_pad(h, w) for h, w in zip(t.headers, widths, strict=True)).rstrip(),
              "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) for r in cells[1:]]
+    lines += ["  ".join(_pad(str(c), w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells[1:]]
     return "\n".join(lines)
 
 
@@ -72,6 +85,32 @@ def format_result(r: LabResult) -> str:
     return "\n".join(out)
 
 
+CLAIM_WORDS = 60  # the claim a reader sees first; the full text (every condition) is folded below it
+
+
+def _words(text: str) -> int:
+    """Words of English, or CJK characters / 2 (about a word each two characters) of Chinese."""
+    cjk = sum(1 for ch in text if unicodedata.east_asian_width(ch) in "WF")
+    return len(text.split()) + (cjk + 1) // 2 - sum(1 for w in text.split() if any(
+        unicodedata.east_asian_width(ch) in "WF" for ch in w))
+
+
+def split_claim(claim: str, limit: int = CLAIM_WORDS) -> tuple[str, str]:
+    """The leading sentences of ``claim`` that fit in ``limit`` words, and the rest (folded in the report).
+
+    Sentences (or clauses) end at ". ", "; ", ": ", "。", "；" or "："; the two parts together are the
+    claim, nothing dropped.
+    """
+    cut = 0
+    for m in re.finditer(r"[.;:]\s+|[。；：]", claim):
+        if cut and _words(claim[:m.end()]) > limit:
+            break
+        cut = m.end()
+    if not cut or _words(claim) <= limit:
+        cut = len(claim)
+    return claim[:cut].strip(), claim[cut:].strip()
+
+
 def mathml(latex: str) -> str:
     """A LaTeX formula as display MathML, which browsers render without scripts or fonts from a network."""
     return latex_to_mathml(latex, display="block")
@@ -81,15 +120,18 @@ def _png_uri(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
 
 
-_STYLE = ("body{font-family:'Noto Sans CJK SC','Noto Sans',sans-serif;max-width:1150px;margin:2em auto;"
+_STYLE = ("body{font-family:'Noto Sans CJK SC','Noto Sans',sans-serif;max-width:1640px;margin:2em auto;"
           "padding:0 1em;line-height:1.45}table{border-collapse:collapse;margin:1em 0}"
           "td,th{border:1px solid #bbb;padding:3px 8px;text-align:right}caption{text-align:left;"
-          "font-weight:bold;padding:4px 0}img{max-width:100%;border:1px solid #eee;margin:6px 0;display:block}"
+          "font-weight:bold;padding:4px 0}"
+          "img{max-width:none;border:1px solid #eee;margin:6px 0;display:block}.fig{overflow-x:auto}"
+          ".meta{color:#444;font-size:.9em}.note{background:#fff4d6;border-left:4px solid #b07a00;padding:.5em 1em}"
           ".claim{background:#f4f7fb;border-left:4px solid #4a78b5;padding:.5em 1em}"
-          "math{font-size:1.15em;margin:.4em 0}nav li{margin:2px 0}")
+          "math{font-size:1.15em;margin:.4em 0}nav li{margin:2px 0}p,details{max-width:62em}")
 
 
-def write_html(results: list[LabResult], path: Path) -> Path:
+def write_html(results: list[LabResult], path: Path, note: str | None = None,
+               meta: dict[str, Any] | None = None) -> Path:
     """One self-contained page: a table of contents by slide, then each lab's claim, formulas, tables
     and figures (embedded as data: URIs, so the single file can be mailed and opened offline).
     """
@@ -98,6 +140,9 @@ def write_html(results: list[LabResult], path: Path) -> Path:
     parts = [f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>",
              f"<title>{html.escape(heading)}</title><style>{_STYLE}</style></head><body>",
              f"<h1>{html.escape(heading)}</h1>",
+             *([f"<p class='note' role='note'>{html.escape(note)}</p>"] if note else []),
+             *([f"<p class='meta'>{' · '.join(html.escape(f'{k}: {v}') for k, v in meta.items())}</p>"]
+               if meta else []),
              f"<nav><h2>{tr('Contents by slide', '按幻灯片页码的目录')}</h2><ol>"]
     for r in sorted(results, key=lambda r: int(m.group()) if (m := re.search(r"\d+", r.slides)) else 0):
         parts.append(f"<li><a href='#{r.name}'>{tr('Slides', '第')} {html.escape(r.slides)}"
@@ -106,7 +151,11 @@ def write_html(results: list[LabResult], path: Path) -> Path:
     for r in results:
         parts.append(f"<section id='{r.name}'><h2>{html.escape(r.title)} — {tr('slides', '第')} "
                      f"{html.escape(r.slides)}{tr('', ' 页')}</h2>")
-        parts.append(f"<p class='claim'>{html.escape(r.claim)}</p>")
+        head, rest = split_claim(r.claim)
+        parts.append(f"<p class='claim'>{html.escape(head)}</p>")
+        if rest:
+            parts.append(f"<details><summary>{tr('Every claim and its conditions', '全部结论及其条件')}</summary>"
+                         f"<p>{html.escape(rest)}</p></details>")
         parts += [mathml(f) for f in r.formulas]
         for t in r.tables:
             parts.append(f"<table><caption>{html.escape(t.caption)}</caption><tr>"
@@ -115,7 +164,8 @@ def write_html(results: list[LabResult], path: Path) -> Path:
                 parts.append("<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row) + "</tr>")
             parts.append("</table>")
         for fig in r.figures:
-            parts.append(f"<img src='{_png_uri(fig)}' alt='{html.escape(Path(fig).stem)}'>")
+            # natural size: a figure shrunk to the page would shrink its text below 10 px
+            parts.append(f"<div class='fig'><img src='{_png_uri(fig)}' alt='{html.escape(Path(fig).stem)}'></div>")
         parts.append("</section>")
     parts.append("</body></html>")
     return atomic_write(path, "\n".join(parts).encode())

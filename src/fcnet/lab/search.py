@@ -18,6 +18,7 @@ from fcnet.train.trainer import Trainer
 from fcnet.viz.plots import save_figure
 
 SLIDES = "170-178"
+COARSE_EPOCHS, FINE_EPOCHS = 1, 5  # slide 175: coarse trials train one epoch; slide 176: fine ones 5-10
 
 
 def _trial(ds: Any, cfg: dict[str, Any], epochs: int, seed: int) -> float:
@@ -42,7 +43,7 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
     ds.xs_train, ds.y_train = ds.xs_train[:n], ds.y_train[:n]
     space = {"lr": LogUniform(1e-5, 1.0), "delta": LogUniform(1e-7, 1e-5)}
     rng = np.random.default_rng(seed)
-    coarse_epochs, fine_epochs = 1, 5  # slide 175: coarse trials train one epoch; slide 176: fine ones 5-10
+    coarse_epochs, fine_epochs = COARSE_EPOCHS, FINE_EPOCHS
     grid = grid_points(space, 9)
     rand = random_points(space, 9, rng)
     g_scores = [_trial(ds, c, coarse_epochs, seed) for c in grid]
@@ -122,4 +123,7 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                            "fine_space": {k: (getattr(v, "low", None), getattr(v, "high", None))
                                           for k, v in fine_space.items()},
                            "best_coarse": rand[int(np.argmax(r_scores))], "uniform_top_decade_share": share_top,
-                           "lr_effect": float(lr_effect), "delta_effect": float(delta_effect)})
+                           "lr_effect": float(lr_effect), "delta_effect": float(delta_effect)},
+                     formulas=[r"\epsilon=10^{u},\ u\sim U(\log_{10}a,\log_{10}b)\quad\text{(178: log-scale sampling)}",
+                               r"P_{\text{uniform on }[10^{-4},1]}\left(\epsilon\ge 0.1\right)=\frac{1-0.1}{1-10^{-4}}"
+                               r"\approx 0.9"])

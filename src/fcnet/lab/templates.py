@@ -20,6 +20,7 @@ SLIDES = "2, 4, 12-17"
 SLIDE_2_IMAGE = [[76, 32], [4, 157]]  # slide 2: a 2x2 image becomes x = [76, 32, 4, 157]
 SLIDE_2_VECTOR = [76, 32, 4, 157]
 HIDDEN = 20
+EPOCHS = 25  # digits; --full: 40
 
 
 def _image(row: np.ndarray, shape: tuple[int, int, int], layout: str) -> np.ndarray:
@@ -72,12 +73,89 @@ def _linear_and_two_layer(ds: Any, epochs: int, seed: int) -> tuple[nn.Module, n
     return linear, two, xtr, xte
 
 
+MIRRORED = 3  # slides 15-17's "two horse heads": digits' class 3, half of its images mirrored left-right
+
+
+CIFAR_MIRRORED = "horse"  # slides 15-16's own example
+
+
+def mirror_class(x: np.ndarray, y: np.ndarray, c: int, seed: int, shape: tuple[int, int, int] = (8, 8, 1),
+                 layout: str = "hwc") -> tuple[np.ndarray, np.ndarray]:
+    """Mirror a random half of class ``c``'s images left-right: one class, two modes facing opposite ways.
+
+    ``shape`` is (height, width, channels); ``layout`` "hwc" or "chw" says how a row stores them.
+    Returns the new images and each image's mode (−1: another class, 0: as drawn, 1: mirrored).
+    """
+    x = x.copy()
+    rng = np.random.default_rng(seed)
+    idx = np.nonzero(y == c)[0]
+    flip = idx[rng.random(len(idx)) < 0.5]
+    h, w, ch = shape
+    if layout == "chw":
+        x[flip] = x[flip].reshape(-1, ch, h, w)[..., ::-1].reshape(len(flip), -1)
+    else:
+        x[flip] = x[flip].reshape(-1, h, w, ch)[:, :, ::-1, :].reshape(len(flip), -1)
+    mode = np.full(len(y), -1)
+    mode[idx] = 0
+    mode[flip] = 1
+    return x, mode
+
+
+def two_modes(ds: Any, epochs: int, seed: int, cls: int = MIRRORED) -> dict[str, Any]:
+    """Slides 15-17: on a class with two mirrored modes, the linear W has one template for both; W1 has rows
+    facing each way.  A row's facing is its correlation with d = mean(mode 0) − mean(mode 1).
+    """
+    shape = ds.preprocess.image_shape or (8, 8, 1)
+    layout = ds.preprocess.layout or "hwc"
+    xtr, mtr = mirror_class(ds.x_train / ds.preprocess.scale, ds.y_train, cls, seed, shape, layout)
+    xte, _ = mirror_class(ds.x_test / ds.preprocess.scale, ds.y_test, cls, seed + 1, shape, layout)
+    xtr, xte = xtr.astype(np.float32), xte.astype(np.float32)
+    linear = nn.FullyConnectedNet(ds.num_features, [], ds.num_classes, init="zeros", rng=seed)
+    train(linear, xtr, ds.y_train, epochs=epochs, lr=3e-3, l2=1e-3, seed=seed)
+    two = nn.FullyConnectedNet(ds.num_features, [HIDDEN], ds.num_classes, rng=seed)
+    train(two, xtr, ds.y_train, epochs=epochs, lr=3e-3, l2=1e-3, seed=seed)
+    mode0, mode1 = xtr[mtr == 0].mean(0), xtr[mtr == 1].mean(0)
+    d = mode0 - mode1
+    w, w1, w2 = linear[0].weight.numpy(), two[0].weight.numpy(), two[2].weight.numpy()
+    facing = np.array([np.corrcoef(r, d)[0, 1] for r in w1])
+    c = ds.y_test == cls
+    return {"mode_means": (mode0, mode1), "linear_row": w[cls], "w1": w1, "facing": facing,
+            "linear_facing": float(np.corrcoef(w[cls], d)[0, 1]),
+            "w1_facing_max": float(facing.max()), "w1_facing_min": float(facing.min()),
+            "toward_0": int(facing.argmax()), "toward_1": int(facing.argmin()),
+            "top_units": [int(j) for j in np.argsort(-w2[cls])[:4]], "w2_row": w2[cls],
+            "linear_class_accuracy": accuracy(linear, xte[c], ds.y_test[c]),
+            "two_layer_class_accuracy": accuracy(two, xte[c], ds.y_test[c]),
+            "linear_accuracy": accuracy(linear, xte, ds.y_test), "two_layer_accuracy": accuracy(two, xte, ds.y_test),
+            "shape": shape, "layout": layout, "class": cls}
+
+
+def _figure_modes(out: Path, m: dict[str, Any], name: str = "templates_two_modes.png", label: str = "") -> Path:
+    lab = label or str(MIRRORED)
+    pics = [(m["mode_means"][0], tr(f"mean '{lab}'\nas drawn", f"“{lab}”平均\n原方向")),
+            (m["mode_means"][1], tr(f"mean '{lab}'\nmirrored", f"“{lab}”平均\n镜像")),
+            (m["linear_row"], tr(f"linear W row {lab}\nfacing {m['linear_facing']:+.2f}",
+                                 f"线性 W 第{lab}行\n朝向 {m['linear_facing']:+.2f}")),
+            (m["w1"][m["toward_0"]], tr(f"W1 row {m['toward_0']}\nfacing {m['w1_facing_max']:+.2f}",
+                                        f"W1 第{m['toward_0']}行\n朝向 {m['w1_facing_max']:+.2f}")),
+            (m["w1"][m["toward_1"]], tr(f"W1 row {m['toward_1']}\nfacing {m['w1_facing_min']:+.2f}",
+                                        f"W1 第{m['toward_1']}行\n朝向 {m['w1_facing_min']:+.2f}"))]
+    fig, axes = plt.subplots(1, len(pics), figsize=(1.9 * len(pics), 2.9))
+    for ax, (img, title) in zip(axes, pics, strict=True):
+        ax.imshow(_image(img, m["shape"], m["layout"]), cmap="gray" if m["shape"][2] == 1 else None)
+        ax.set_title(title, fontsize=9)
+        ax.axis("off")
+    fig.suptitle(slide_title("15-17", "one class, two mirrored modes: W has one template, W1 one per facing",
+                             "一个类别两个镜像模式: W 只有一个模板, W1 每个方向各有模板"), fontsize=10)
+    return save_figure(fig, out / name)
+
+
 def run(out: Path, seed: int = 0, full: bool = False, data: str = "digits") -> LabResult:
     """Slide 2's vector; train f = Wx + b and f = W2 max(0, W1 x + b1) + b2; draw W, W1 and W2's combinations."""
     ds = image_data(data, None if full else (None if data == "digits" else 10000), seed)
     shape = ds.preprocess.image_shape or (1, ds.num_features, 1)
     layout = ds.preprocess.layout
-    linear, two, _, xte = _linear_and_two_layer(ds, 40 if full else 25, seed)
+    linear, two, _, xte = _linear_and_two_layer(ds, 40 if full else EPOCHS, seed)
     w, w1, w2 = linear[0].weight.numpy(), two[0].weight.numpy(), two[2].weight.numpy()
     figs = [_draw(w, shape, layout, ds.classes, out / "templates_linear.png",
                   slide_title("12", f"rows of W are templates, one per class ({data})",
@@ -120,6 +198,27 @@ def run(out: Path, seed: int = 0, full: bool = False, data: str = "digits") -> L
     numbers: dict[str, Any] = {"linear_accuracy": acc_lin, "two_layer_accuracy": acc_two,
                                "templates_matching_class_mean": matched, "combined_matching_class_mean": matched_two,
                                "slide2_vector": vec}
+    if data == "digits":
+        modes = two_modes(ds, 40 if full else EPOCHS, seed, cls=MIRRORED)
+        figs.append(_figure_modes(out, modes))
+        tables.append(Table(
+            tr(f"slides 15-17: digits' class {MIRRORED} with half its images mirrored (two modes facing opposite "
+               "ways); 'facing' = correlation of a template with mean(as drawn) − mean(mirrored)",
+               f"第15-17页: digits 的类别 {MIRRORED}, 其中一半图像左右镜像 (两个方向相反的模式); "
+               "“朝向” = 模板与 平均(原方向) − 平均(镜像) 的相关系数"),
+            [tr("template", "模板"), tr("facing", "朝向"), tr(f"test accuracy on class {MIRRORED}",
+                                                            f"类别 {MIRRORED} 的测试准确率")],
+            [[tr(f"linear W, row {MIRRORED} (the class's only template)", f"线性 W 第{MIRRORED}行 (该类唯一的模板)"),
+              modes["linear_facing"], modes["linear_class_accuracy"]],
+             [tr(f"W1 row {modes['toward_0']} (most 'as drawn')", f"W1 第{modes['toward_0']}行 (最像原方向)"),
+              modes["w1_facing_max"], modes["two_layer_class_accuracy"]],
+             [tr(f"W1 row {modes['toward_1']} (most 'mirrored')", f"W1 第{modes['toward_1']}行 (最像镜像)"),
+              modes["w1_facing_min"], modes["two_layer_class_accuracy"]]]
+            + [[tr(f"W1 row {j}: W2[{MIRRORED}, {j}] = {modes['w2_row'][j]:+.2f}",
+                   f"W1 第{j}行: W2[{MIRRORED}, {j}] = {modes['w2_row'][j]:+.2f}"),
+                float(modes["facing"][j]), modes["two_layer_class_accuracy"]] for j in modes["top_units"]]))
+        numbers["two_modes"] = {k: v for k, v in modes.items()
+                                if k not in ("mode_means", "linear_row", "w1", "facing", "w2_row")}
     cifar = _cifar(out, seed, full) if data == "digits" else None
     if cifar is None:
         tables.append(Table(tr("CIFAR-10 (slide 2's 3072-vectors, slides 15-17's horse templates)",
@@ -128,16 +227,22 @@ def run(out: Path, seed: int = 0, full: bool = False, data: str = "digits") -> L
                             [[tr("CIFAR-10 not found on this machine: skipped (`fcnet datasets` says where to put it)",
                                  "本机未找到 CIFAR-10，已跳过（`fcnet datasets` 会说明放在哪里）")]]))
     else:
-        tables.append(cifar.tables[0])
+        tables += cifar.tables
         figs += cifar.figures
         numbers["cifar10"] = cifar.numbers
     claim = tr("Slide 2: an image's raw pixels, unrolled, are its feature vector. Slide 12: the W of a linear "
                "classifier can be seen as templates, one per class. Slides 13-14: in a fully connected net W1 is "
                "also a set of templates, as many as we choose, and W2 fuses their match scores into the class "
-               "scores. Slide 17: the net describes more (more templates), so it classifies better.",
+               "scores. Slide 17: the net describes more (more templates), so it classifies better. Slides 15-16: "
+               "'adding rows to W1 adds templates: the classifier can learn horse templates facing both ways': "
+               f"with half of class {MIRRORED} mirrored, W's one row for it faces neither way, while W1 has rows "
+               "facing each way and the net classifies that class better.",
                "第2页：直接利用原始像素作为特征，展开为列向量。第12页：线性分类器中的 W 可看作模板，"
                "模板个数由类别个数决定。第13-14页：全连接神经网络中 W1 也可看作模板，模板个数人为指定；"
-               "W2 融合这多个模板的匹配结果来实现最终类别打分。第17页：全连接神经网络的描述能力更强。")
+               "W2 融合这多个模板的匹配结果来实现最终类别打分。第17页：全连接神经网络的描述能力更强。"
+               "第15-16页：“调整 W1 行数等于增加模板个数, 分类器有机会学到两个不同方向的马的模板”："
+               f"类别 {MIRRORED} 一半图像镜像后，线性 W 中该类唯一的一行两个方向都不偏向，而 W1 中有朝向两个方向的行，"
+               "网络对该类分类更准。")
     return LabResult("templates", SLIDES, tr("Image vectors and templates", "图像表示与权值模板"), claim, tables,
                      figs, numbers,
                      formulas=[r"f(x,W)=Wx+b", r"f=W_2\max(0,\,W_1x+b_1)+b_2"])
@@ -157,9 +262,27 @@ def _cifar(out: Path, seed: int, full: bool) -> LabResult | None:
                             "CIFAR-10 上线性分类器 W 的模板"))
     matched, _ = template_scores(w, ds.x_train, ds.y_train, ds.num_classes)
     acc = accuracy(linear, xte, ds.y_test)
-    return LabResult("templates-cifar10", SLIDES, "", "",
-                     [Table(tr("CIFAR-10, linear classifier", "CIFAR-10，线性分类器"),
-                           [tr("images", "图像数"), tr("test accuracy", "准确率"),
-                            tr("templates matching their class mean", "与本类均值最相似的模板比例")],
-                           [[len(ds.x_train), acc, matched]])], [fig],
-                     {"accuracy": acc, "templates_matching_class_mean": matched})
+    tables = [Table(tr("CIFAR-10, linear classifier", "CIFAR-10，线性分类器"),
+                    [tr("images", "图像数"), tr("test accuracy", "准确率"),
+                     tr("templates matching their class mean", "与本类均值最相似的模板比例")],
+                    [[len(ds.x_train), acc, matched]])]
+    figs = [fig]
+    numbers: dict[str, Any] = {"accuracy": acc, "templates_matching_class_mean": matched}
+    if CIFAR_MIRRORED in ds.classes:  # slides 15-16's two horse heads, made so by mirroring half the horses
+        cls = ds.classes.index(CIFAR_MIRRORED)
+        m = two_modes(ds, 10 if full else 3, seed, cls=cls)
+        figs.append(_figure_modes(out, m, "templates_cifar10_two_modes.png", CIFAR_MIRRORED))
+        tables.append(Table(
+            tr(f"slides 15-17 on CIFAR-10: half the {CIFAR_MIRRORED} images mirrored; 'facing' = correlation with "
+               "mean(as drawn) − mean(mirrored)", f"第15-17页 (CIFAR-10): 一半 {CIFAR_MIRRORED} 图像镜像; "
+               "“朝向” = 与 平均(原方向) − 平均(镜像) 的相关系数"),
+            [tr("template", "模板"), tr("facing", "朝向"), tr("test accuracy on the class", "该类测试准确率")],
+            [[tr("linear W (the class's only template)", "线性 W (该类唯一的模板)"), m["linear_facing"],
+              m["linear_class_accuracy"]],
+             [tr(f"W1 row {m['toward_0']}", f"W1 第{m['toward_0']}行"), m["w1_facing_max"],
+              m["two_layer_class_accuracy"]],
+             [tr(f"W1 row {m['toward_1']}", f"W1 第{m['toward_1']}行"), m["w1_facing_min"],
+              m["two_layer_class_accuracy"]]]))
+        numbers["two_modes"] = {k: v for k, v in m.items()
+                                if k not in ("mode_means", "linear_row", "w1", "facing", "w2_row")}
+    return LabResult("templates-cifar10", SLIDES, "", "", tables, figs, numbers)

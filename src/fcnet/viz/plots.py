@@ -11,31 +11,41 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only; never needs a display
 import matplotlib.pyplot as plt
+import matplotlib.text
 import numpy as np
 from PIL import Image
 
 from fcnet.train.io import atomic_write
-from fcnet.viz.style import DPI, MAX_WIDTH_PX
+from fcnet.viz.style import DPI, MAX_HEIGHT_PX, MAX_WIDTH_PX
 
 __all__ = ["confusion_matrix", "plot_confusion", "plot_curves", "plot_grad_norms", "save_figure"]
 
 
-def save_figure(fig: Any, path: str | Path, dpi: int = DPI) -> Path:
-    """Save a figure as PNG atomically and close it: at least 100 dpi, at most 1600 px wide.
+FONT_PT: dict[str, float] = {}  # path -> the smallest font size (points) of the text saved in that figure
 
-    A figure that would come out wider than :data:`~fcnet.viz.style.MAX_WIDTH_PX` is shrunk in inches
-    (the text keeps its point size, so it stays readable) rather than in dots per inch.
+
+def save_figure(fig: Any, path: str | Path, dpi: int = DPI) -> Path:
+    """Save a figure as PNG atomically and close it: at least 100 dpi, at most 1600 × 1200 px.
+
+    A figure that would come out larger than :data:`~fcnet.viz.style.MAX_WIDTH_PX` ×
+    :data:`~fcnet.viz.style.MAX_HEIGHT_PX` is shrunk in inches (the text keeps its point size, so it
+    stays readable) rather than in dots per inch.  The smallest font of the figure is kept in
+    :data:`FONT_PT` so tests can check what a reader will see.
     """
     dpi = max(dpi, 100)
-    for _ in range(3):
+    for _ in range(4):
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-        width = Image.open(io.BytesIO(buf.getvalue())).width
-        if width <= MAX_WIDTH_PX:
+        width, height = Image.open(io.BytesIO(buf.getvalue())).size
+        if width <= MAX_WIDTH_PX and height <= MAX_HEIGHT_PX:
             break
         w, h = fig.get_size_inches()
-        shrink = MAX_WIDTH_PX / width * 0.98
-        fig.set_size_inches(w * shrink, h * max(shrink, 0.8))
+        sw = min(1.0, MAX_WIDTH_PX / width * 0.98)
+        sh = min(1.0, MAX_HEIGHT_PX / height * 0.98)
+        # narrower keeps most of the height (titles wrap less than they shrink); too tall shrinks the height
+        fig.set_size_inches(w * sw, h * min(sh, max(sw, 0.8)))
+    sizes = [t.get_fontsize() for t in fig.findobj(matplotlib.text.Text) if t.get_visible() and t.get_text().strip()]
+    FONT_PT[str(Path(path))] = float(min(sizes)) if sizes else 0.0
     plt.close(fig)
     return atomic_write(path, buf.getvalue())
 
