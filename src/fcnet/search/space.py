@@ -240,6 +240,9 @@ def parse_space(items: list[str]) -> dict[str, Param]:
         if not sep or not name.strip():
             raise ConfigError(f"--space takes NAME=KIND:ARGS (e.g. lr=loguniform:1e-4:1e-1), got {item!r}")
         name = name.strip().replace("-", "_")
+        if name in space:
+            raise ConfigError(f"--space {name} is given twice ({name}={space[name].to_text()} and {item}): "
+                              "give each searched option once")
         space[name] = parse_param(spec.strip(), _option(name, f"--space {item}"))
     return space
 
