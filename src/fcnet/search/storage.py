@@ -240,8 +240,15 @@ def connect_args(url: str) -> tuple[StorageURL, dict[str, str]]:
 
 # --- faults ----------------------------------------------------------------------------------------
 
+_sleep = time.sleep  # replaced in tests to read the backoff
 _state = threading.Lock()
 _outage: dict[str, Any] = {"since": None, "total": 0.0, "dead": None, "said": False}
+
+
+def _reset_outage() -> None:
+    """Forget past outages (tests; a process otherwise lives through one search)."""
+    with _state:
+        _outage.update(since=None, total=0.0, dead=None, said=False)
 
 
 def outage_seconds() -> float:
@@ -313,7 +320,7 @@ def call_with_retry(fn: Any, url: str, what: str = "storage call") -> Any:
             if say:
                 print(f"fcnet: storage {mask_url(url)} unreachable ({line}); retrying for up to {tolerance:g} s",
                       file=sys.stderr, flush=True)
-            time.sleep(delay * (0.75 + 0.5 * random.random()))
+            _sleep(delay * (0.75 + 0.5 * random.random()))
             delay = min(5.0, delay * 2)
             continue
         with _state:

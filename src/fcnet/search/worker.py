@@ -191,4 +191,7 @@ def run_worker(storage_url: str, study_name: str, out: Path, pruner: str | None 
             beat.send(gone=True)
         except Exception:
             pass
+    if ran and failed == ran:
+        raise WorkerFailed(f"every trial this worker ran failed ({failed} of {ran}); the first error: "
+                           f"{errors[0][0]}", ran, exit_code=2 if all(u for _, u in errors) else 1)
     return ran
