@@ -38,9 +38,10 @@ def rows(path):
 def _fresh_outage_state():
     from fcnet.search import storage
 
-    storage._reset_outage()
+    reset = getattr(storage, "_reset_outage", lambda: None)
+    reset()
     yield
-    storage._reset_outage()
+    reset()
 
 
 # --- passwords -------------------------------------------------------------------------------------
@@ -393,3 +394,41 @@ def test_a_worker_whose_every_trial_failed_exits_non_zero(tmp_path, monkeypatch)
                                                   "error: DataError: data file x.csv") as exc:
         worker.run_worker(url, "s", tmp_path / "w")
     assert exc.value.exit_code == 2
+
+
+# --- scale -------------------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_eight_workers_on_48_plans_complete_each_plan_once(postgres, tmp_path):
+    """8 workers (separate processes, as on 8 machines) share one PostgreSQL study of 48 plans:
+    exactly one COMPLETE trial per plan, no unplanned trial; the planner's own cost per trial
+    is measured and written to summary.json (see benchmarks/RESULTS.md)."""
+    import optuna
+
+    n = 48
+    plan = subprocess.Popen([*fcnet_cmd(), "search", *SMALL, "--subset", "200", "--hidden", "8", "--epochs", "1",
+                             "--trials", str(n), "--space", "lr=loguniform:1e-3:1e-1", "--workers", "0",
+                             "--storage", postgres, "--study", "scale", "--out", "p", "--quiet"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    workers = [subprocess.Popen([*fcnet_cmd(), "search", "worker", "--storage", postgres, "--study", "scale",
+                                 "--out", f"w{i}"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True) for i in range(8)]
+    try:
+        _out, err = plan.communicate(timeout=900)
+        ran = []
+        for w in workers:
+            w_out, w_err = w.communicate(timeout=120)
+            assert w.returncode == 0, w_err
+            ran.append(int(w_out.split()[2]))
+    finally:
+        for p in (plan, *workers):
+            p.kill()
+    assert plan.returncode == 0, err
+    trials = optuna.load_study(study_name="scale", storage=postgres).get_trials()
+    complete = sorted(t.user_attrs["plan"] for t in trials if t.state.name == "COMPLETE")
+    assert complete == list(range(n)) and all("plan" in t.user_attrs for t in trials)
+    assert sum(ran) >= n and sum(r > 0 for r in ran) >= 2  # the work was shared
+    assert len(rows(tmp_path / "p" / "results.csv")) == n
+    cost = json.loads((tmp_path / "p" / "summary.json").read_text())["planner"]
+    assert cost["cpu_seconds_per_trial"] > 0 and cost["polls"] > 0
+    print(f"\nplanner cost, 8 workers x {n} plans: {cost}; trials per worker {ran}")
