@@ -242,12 +242,12 @@ def test_postgres_restart_mid_search_loses_and_duplicates_nothing(pg_server, tmp
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     jsonl = tmp_path / "o" / "results.jsonl"
     try:
-        _wait(lambda: jsonl.exists() and len(jsonl.read_text().splitlines()) >= 2, 120, "two finished trials")
+        _wait(lambda: jsonl.exists() and len(jsonl.read_text().splitlines()) >= 2, 300, "two finished trials")
         pg_server.stop()
         done_before = len(jsonl.read_text().splitlines())
         time.sleep(3)
         pg_server.start()
-        out, err = plan.communicate(timeout=240)
+        out, err = plan.communicate(timeout=600)
     finally:
         plan.kill()
     assert plan.returncode == 0, err
@@ -273,7 +273,7 @@ def test_postgres_restart_mid_search_loses_and_duplicates_nothing(pg_server, tmp
                                cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         _wait(lambda: "planned" in optuna.load_study(study_name="w", storage=storage).user_attrs
-              if "w" in [s.study_name for s in optuna.get_all_study_summaries(storage)] else False, 60, "a plan")
+              if "w" in [s.study_name for s in optuna.get_all_study_summaries(storage)] else False, 240, "a plan")
         second = search([*args, "--study", "w", "--workers", "0", "--out", "w2", "--resume"], cwd=tmp_path,
                          timeout=60)
         assert second.returncode == 2, second.stderr
@@ -410,6 +410,8 @@ def test_eight_workers_on_48_plans_complete_each_plan_once(postgres, tmp_path):
                              "--trials", str(n), "--space", "lr=loguniform:1e-3:1e-1", "--workers", "0",
                              "--storage", postgres, "--study", "scale", "--out", "p", "--quiet"], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait(lambda: "scale" in [s.study_name for s in optuna.get_all_study_summaries(postgres)]
+          and "planned" in optuna.load_study(study_name="scale", storage=postgres).user_attrs, 300, "the plan")
     workers = [subprocess.Popen([*fcnet_cmd(), "search", "worker", "--storage", postgres, "--study", "scale",
                                  "--out", f"w{i}"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True) for i in range(8)]
@@ -432,3 +434,16 @@ def test_eight_workers_on_48_plans_complete_each_plan_once(postgres, tmp_path):
     cost = json.loads((tmp_path / "p" / "summary.json").read_text())["planner"]
     assert cost["cpu_seconds_per_trial"] > 0 and cost["polls"] > 0
     print(f"\nplanner cost, 8 workers x {n} plans: {cost}; trials per worker {ran}")
+
+
+def test_a_postgres_storage_gets_the_default_timeouts_and_retries(postgres):
+    from fcnet.search.storage import make_storage
+
+    storage = make_storage(postgres)
+    assert type(storage).__name__ == "ResilientStorage"
+    query = storage._inner._backend.engine.url.query
+    assert query["connect_timeout"] == "10" and "statement_timeout=60000" in query["options"]
+    with storage._inner._backend.engine.connect() as conn:
+        import sqlalchemy
+
+        assert conn.execute(sqlalchemy.text("SHOW statement_timeout")).scalar() == "1min"

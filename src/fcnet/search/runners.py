@@ -160,6 +160,8 @@ def _adopt(cfg: SearchConfig, stored: dict[str, Any]) -> None:
         show = " ".join(f"{k}={v}" for k, v in stored["space"].items())
         diffs.append(f"--space (the study: {show})")
     for k, theirs in stored["base"].items():
+        if k == "data" and k in cfg.base and Path(str(cfg.base[k])).is_file():
+            cfg.base[k] = str(Path(str(cfg.base[k])).resolve())  # a file: compared by its absolute path
         if k in cfg.base and was_given(k) and _plain(cfg.base[k]) != _plain(theirs):
             diffs.append(f"{_flag(k)} {_plain(cfg.base[k])} (the study: {theirs})")
     if diffs:

@@ -102,7 +102,7 @@ class Uniform(Param):
         return type(self)(lo, hi) if lo < hi else self
 
     def to_text(self) -> str:
-        return f"{self.kind}:{self.low:g}:{self.high:g}"
+        return f"{self.kind}:{_num(self.low)}:{_num(self.high)}"
 
 
 @dataclass(frozen=True)
@@ -153,6 +153,11 @@ class Int(Param):
 
     def to_text(self) -> str:
         return f"int:{self.low}:{self.high}" + (":log" if self.log else "")
+
+
+def _num(v: float) -> str:
+    """Short where that is exact (a stored space is parsed back from this text), else every digit."""
+    return f"{v:g}" if float(f"{v:g}") == v else repr(float(v))
 
 
 def _value(text: str) -> Any:
