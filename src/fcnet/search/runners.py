@@ -283,8 +283,7 @@ def _run_locked(cfg: SearchConfig, study: Any, lock: Any, name: str, log: Any, p
         bar.close()
     attempts = _attempts(study)
     writer.update({p: _latest(a) for p, a in attempts.items()}, attempts)
-    summary = _summarise(cfg, study, writer, log)  # while the local workers see "finished" and exit
-    summary["planner"] = watch.cost()
+    summary = _summarise(cfg, study, writer, log, planner=watch.cost())  # while local workers see "finished"
     watch.join(60)
     return summary
 
@@ -295,7 +294,8 @@ def _decode_row(r: dict[str, Any], k: str, space: dict[str, Param]) -> Any:
     return decode(r[k], space[k])
 
 
-def _summarise(cfg: SearchConfig, study: Any, writer: ResultsWriter, log: Any) -> dict[str, Any]:
+def _summarise(cfg: SearchConfig, study: Any, writer: ResultsWriter, log: Any,
+               planner: dict[str, Any] | None = None) -> dict[str, Any]:
     import tomli_w
 
     from fcnet.search.plots import plot_results
@@ -306,7 +306,8 @@ def _summarise(cfg: SearchConfig, study: Any, writer: ResultsWriter, log: Any) -
     summary: dict[str, Any] = {"trials": len(rows), "strategy": cfg.strategy, "pruner": cfg.pruner,
                                "storage": mask_url(cfg.storage or ""), "study": study.study_name,
                                "states": {s: sum(r["state"] == s for r in rows)
-                                          for s in ("complete", "pruned", "fail")}}
+                                          for s in ("complete", "pruned", "fail")},
+                               "planner": planner or {}}
     failed = [r for r in rows if r["state"] == "fail"]
     if failed:
         summary["first_error"] = min(failed, key=lambda r: r["plan"])["error"]
