@@ -167,14 +167,17 @@ class _Watch:
             trials = self.study.get_trials(deepcopy=False)
             live = self.beats.update(self.study.user_attrs, now)
             storage = self.study._storage
-            for t in self.beats.dead_running(trials, live, now):
+            dead = self.beats.dead_running(trials, live, now)
+            for t in dead:
                 try:  # whoever moves it to FAIL first owns the retry; a late heartbeat loses
                     if storage.set_trial_state_values(t._trial_id, state=TrialState.FAIL):
                         self.log(f"trial {t.user_attrs.get('plan')}: RUNNING with no live worker for "
                                  f"{self.beats.grace:g} s: marked failed")
                 except UpdateFinishedTrialError:
                     pass
-            attempts = _attempts(self.study)
+            if dead:  # states changed: read them again
+                trials = self.study.get_trials(deepcopy=False)
+            attempts = _attempts(self.study, trials)  # one read of the trials per poll
             if _requeue_dead(self.study, attempts, self.log):
                 attempts = _attempts(self.study)
             by_plan = {p: _latest(a) for p, a in attempts.items()}
