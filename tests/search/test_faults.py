@@ -224,6 +224,7 @@ def _all_files_text(*dirs: Path) -> str:
     return "\n".join(out)
 
 
+@pytest.mark.slow
 def test_postgres_restart_mid_search_loses_and_duplicates_nothing(pg_server, tmp_path):
     """A real server stopped and started again mid-search (3 s down): the planner and its two
     workers carry on; every plan completes exactly once; best.toml, results.csv and results.jsonl
