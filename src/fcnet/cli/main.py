@@ -85,7 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             raise
         path = write_traceback(exc)
-        print(f"fcnet: internal error: {type(exc).__name__}: {_one_line(str(exc))}; traceback written to {path}",
+        from fcnet.search.storage import mask_text
+
+        print(f"fcnet: internal error: {type(exc).__name__}: {mask_text(_one_line(str(exc)))}; traceback written to "
+              f"{path}",
               file=sys.stderr)
         return 1
 
@@ -96,10 +99,14 @@ def _one_line(msg: str) -> str:
 
 def write_traceback(exc: BaseException) -> Path:
     """Write ``exc``'s traceback to a new file in the temp directory; returns its path."""
+    from fcnet.search.storage import mask_text, mask_url
+
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    # a storage URL may carry a password: mask it in the command line and in the traceback itself
+    argv = " ".join(mask_url(a) if "@" in a and "=" not in a.split("@")[0] else mask_text(a) for a in sys.argv[1:])
     fd, name = tempfile.mkstemp(prefix=f"fcnet-traceback-{time.strftime('%Y%m%d-%H%M%S')}-", suffix=".txt")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(f"fcnet {' '.join(sys.argv[1:])}\n{text}")
+        fh.write(mask_text(f"fcnet {argv}\n{text}"))
     return Path(name)
 
 

@@ -9,6 +9,7 @@ optuna-dashboard.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -44,10 +45,10 @@ def add_parser(sub: Any, name: str) -> None:
     p.add_argument("--space", action="append", default=[], metavar="NAME=KIND:ARGS",
                    help="a searched option: lr=loguniform:1e-4:1e-1, dropout=uniform:0:0.5, "
                         "batch_size=int:32:256, hidden=choice:64,128|256")
-    p.add_argument("--strategy", choices=("grid", "random", "coarse-to-fine"), default="random")
-    p.add_argument("--trials", type=_positive("--trials", 1), default=12, help="trials in all (default 12)")
+    p.add_argument("--strategy", choices=("grid", "random", "coarse-to-fine"), help="default random")
+    p.add_argument("--trials", type=_positive("--trials", 1), help="trials in all (default 12)")
     p.add_argument("--workers", type=_positive("--workers", 0), default=1,
-                   help="local worker processes (0: only plan and watch; default 1)")
+                   help="local worker processes, at most one per core (0: only plan and watch; default 1)")
     p.add_argument("--coarse-epochs", type=_positive("--coarse-epochs", 1),
                    help="epochs of the coarse stage (default epochs // 3)")
     p.add_argument("--pruner", choices=("median", "halving", "none"),
@@ -57,7 +58,9 @@ def add_parser(sub: Any, name: str) -> None:
                                      "(default: a journal file in --out); the password may come from "
                                      "FCNET_STORAGE_PASSWORD, PGPASSWORD or ~/.pgpass instead")
     p.add_argument("--study", help="study name (default fcnet-search)")
-    p.add_argument("--resume", action="store_true", help="continue the search in --out")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the search in --out (or --storage/--study): its settings come from the study; "
+                        "only --workers, --quiet and --out may change")
     p.add_argument("--config", help="TOML with training options and a [space] table")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_training_flags(p)
@@ -81,8 +84,11 @@ def add_parser(sub: Any, name: str) -> None:
     w.add_argument("--parent", type=int, help=argparse.SUPPRESS)
     w.set_defaults(func=run_worker_cmd)
     d = actions.add_parser("dashboard", help="open optuna-dashboard on a search's storage")
-    d.add_argument("--storage", help="storage URL (default: the journal file in --out)")
+    d.add_argument("--storage", help="storage URL (default: the journal file in --out); the password may come "
+                                     "from FCNET_STORAGE_PASSWORD, PGPASSWORD or ~/.pgpass")
     d.add_argument("--out", default="search", help="the search's directory (default ./search)")
+    d.add_argument("--port", type=_positive("--port", 1), default=8080, help="port to serve on (default 8080)")
+    d.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
     d.set_defaults(func=dashboard)
 
 
@@ -105,19 +111,32 @@ def dashboard(args: argparse.Namespace) -> int:
     exe = shutil.which("optuna-dashboard")
     if exe is None:
         raise ConfigError("optuna-dashboard is not installed: pip install optuna-dashboard")
-    url = args.storage or f"{(Path(args.out) / 'journal.log').resolve()}"
-    return subprocess.call([exe, url])
+    from fcnet.search.storage import PASSWORD_ENV, split_password
+
+    env = dict(os.environ)
+    if args.storage:
+        url, password = split_password(args.storage)  # never on a command line (`ps` shows those)
+        password = password or os.environ.get(PASSWORD_ENV)
+        if password and not url.startswith("journal:"):
+            env["PGPASSWORD"] = password  # libpq reads it, as it reads ~/.pgpass
+    else:
+        journal = (Path(args.out) / "journal.log").resolve()
+        if not journal.exists():
+            raise ConfigError(f"no search in {args.out} (no {journal.name}): give its --out or --storage")
+        url = str(journal)
+    url = url[len("journal:"):] if url.startswith("journal:") else url
+    return subprocess.call([exe, url, "--port", str(args.port), "--host", args.host], env=env)
 
 
-def check_out(out: Path, resume: bool) -> None:
+def check_out(out: Path, resume: bool, shared: bool = False) -> None:
     """A search writes its own directory: never a file, never a training run's directory."""
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} is a file, not a directory: choose another --out")
     if (out / "model.json").exists() or (out / "checkpoint").is_dir():
         raise ConfigError(f"--out {out} is a training run, not a search directory: choose another --out")
-    if resume and not out.is_dir():
+    if resume and not out.is_dir() and not shared:
         raise ConfigError(f"--resume: {out} does not exist, so there is no search to continue; "
-                          "drop --resume to start one or give its --out")
+                          "drop --resume to start one, or give its --out (or its --storage and --study)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -125,7 +144,8 @@ def run(args: argparse.Namespace) -> int:
     from fcnet.search.space import parse_space, space_from_dict
 
     out = Path(getattr(args, "out", None) or "search")
-    check_out(out, args.resume)
+    shared = bool(args.storage) and not args.storage.startswith("journal:")
+    check_out(out, args.resume, shared)  # a study in a shared storage resumes anywhere; a journal lives in --out
     config: dict[str, Any] = {}
     space = {}
     if args.config:
@@ -136,6 +156,10 @@ def run(args: argparse.Namespace) -> int:
                               f"got {raw_space!r}")
         space = space_from_dict(raw_space, f"{args.config} [space]")
         config = parse_config(raw, args.config)
+    given = set(config) | {k for k in vars(args) if k in OPTIONS}
+    if args.space or space:
+        given.add("space")
+    given |= {k for k in ("strategy", "trials", "coarse_epochs", "pruner") if getattr(args, k) is not None}
     space.update(parse_space(args.space))
     skip = {"func", "command", "action", "space", "strategy", "trials", "workers", "coarse_epochs", "pruner",
             "storage", "study", "resume", "config", "quiet", "debug"}
@@ -143,11 +167,19 @@ def run(args: argparse.Namespace) -> int:
     base = resolve(cli, config)
     for k in ("out", "name", "threads"):
         base.pop(k, None)
-    if args.strategy == "coarse-to-fine" and args.trials < 2:
-        raise ConfigError(f"--strategy coarse-to-fine runs two stages: give --trials 2 or more, got {args.trials}")
-    cfg = SearchConfig(space=space, base=base, strategy=args.strategy, trials=args.trials, epochs=base["epochs"],
-                       coarse_epochs=args.coarse_epochs, seed=base["seed"], workers=args.workers,
-                       pruner=args.pruner, storage=args.storage, study=args.study, out=out, resume=args.resume)
+    strategy, trials = args.strategy or "random", args.trials or 12
+    if strategy == "coarse-to-fine" and trials < 2:
+        raise ConfigError(f"--strategy coarse-to-fine runs two stages: give --trials 2 or more, got {trials}")
+    workers = args.workers
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if workers > cores:
+        print(f"note: --workers {workers} capped at {cores}, the cores of this machine (more would only share "
+              "them); run `fcnet search worker` on other machines to add more", file=sys.stderr)
+        workers = cores
+    cfg = SearchConfig(space=space, base=base, strategy=strategy, trials=trials, epochs=base["epochs"],
+                       coarse_epochs=args.coarse_epochs, seed=base["seed"], workers=workers,
+                       pruner=args.pruner, storage=args.storage, study=args.study, out=out, resume=args.resume,
+                       given=given)
     bar = not args.quiet and sys.stderr.isatty()
     summary = run_search(cfg, log=lambda m: print(m, file=sys.stderr, flush=True), progress=bar,
                          report=not args.quiet and not bar)

@@ -33,7 +33,7 @@ class ResultsWriter:
                 "val_accuracy": t.value, "test_accuracy": t.user_attrs.get("test_accuracy"),
                 "error": t.user_attrs.get("error", "") or ("worker died" if _died(t) else ""),
                 "user_error": t.user_attrs.get("user_error", False),
-                "seconds": t.user_attrs.get("seconds"), "trial": t.number, **t.params}
+                "seconds": t.user_attrs.get("seconds"), "trial": t.number, "trial_id": t._trial_id, **t.params}
 
     def update(self, by_plan: dict[int, Any], attempts: dict[int, list[Any]]) -> None:
         """Append newly finished trials, rewrite the CSV."""

@@ -102,7 +102,7 @@ class Uniform(Param):
         return type(self)(lo, hi) if lo < hi else self
 
     def to_text(self) -> str:
-        return f"{self.kind}:{self.low:g}:{self.high:g}"
+        return f"{self.kind}:{_num(self.low)}:{_num(self.high)}"
 
 
 @dataclass(frozen=True)
@@ -153,6 +153,11 @@ class Int(Param):
 
     def to_text(self) -> str:
         return f"int:{self.low}:{self.high}" + (":log" if self.log else "")
+
+
+def _num(v: float) -> str:
+    """Short where that is exact (a stored space is parsed back from this text), else every digit."""
+    return f"{v:g}" if float(f"{v:g}") == v else repr(float(v))
 
 
 def _value(text: str) -> Any:
@@ -240,6 +245,9 @@ def parse_space(items: list[str]) -> dict[str, Param]:
         if not sep or not name.strip():
             raise ConfigError(f"--space takes NAME=KIND:ARGS (e.g. lr=loguniform:1e-4:1e-1), got {item!r}")
         name = name.strip().replace("-", "_")
+        if name in space:
+            raise ConfigError(f"--space {name} is given twice ({name}={space[name].to_text()} and {item}): "
+                              "give each searched option once")
         space[name] = parse_param(spec.strip(), _option(name, f"--space {item}"))
     return space
 

@@ -49,10 +49,10 @@ def open_study(storage_url: str, name: str, pruner: str | None = None, create: b
     return study
 
 
-def _attempts(study: Any) -> dict[int, list[Any]]:
+def _attempts(study: Any, trials: list[Any] | None = None) -> dict[int, list[Any]]:
     """Every attempt at each plan index, oldest first (a dead worker's trial is attempted again)."""
     out: dict[int, list[Any]] = {}
-    for t in sorted(study.get_trials(deepcopy=False), key=lambda t: t.number):
+    for t in sorted(study.get_trials(deepcopy=False) if trials is None else trials, key=lambda t: t.number):
         p = t.user_attrs.get("plan")
         if p is not None:
             out.setdefault(p, []).append(t)

@@ -67,6 +67,7 @@ def objective(trial: Any, out: Path, parent: int | None = None, threads: int = 1
     import optuna
 
     from fcnet.errors import FcnetError
+    from fcnet.search.storage import StorageUnavailable
     from fcnet.train.options import coerce, resolve
     from fcnet.train.recipe import run
 
@@ -82,7 +83,7 @@ def objective(trial: Any, out: Path, parent: int | None = None, threads: int = 1
         run_dir = out / "trials" / f"{attrs['plan']:04d}{attempt}"
         summary = run(opts, run_dir, progress=False, log=lambda m: None, checkpoint=False, plots=False,
                       on_trainer=lambda t: t.callbacks.append(_Report(trial, parent)))
-    except optuna.TrialPruned:
+    except (optuna.TrialPruned, StorageUnavailable):
         raise
     except Exception as exc:
         trial.set_user_attr("error", f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")

@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from fcnet.errors import FcnetError
 from fcnet.search.results import ResultsWriter
-from fcnet.search.storage import HEARTBEAT_INTERVAL, PASSWORD_ENV, grace_period, mask_url, split_password
+from fcnet.search.storage import (
+    HEARTBEAT_INTERVAL,
+    PASSWORD_ENV,
+    grace_period,
+    outage_seconds,
+    parse_url,
+    split_password,
+)
 from fcnet.search.study import WORKER_PREFIX, _attempts, _died, _finished, _latest
 
 if TYPE_CHECKING:
@@ -64,7 +71,7 @@ class _Beats:
         self.grace = grace
         self.seen: dict[str, tuple[Any, float]] = {}
         self.running_since: dict[int, float] = {}
-        self.last_live = time.monotonic()
+        self.last_live = clock()
         self.stalled = False
 
     def update(self, user_attrs: dict[str, Any], now: float) -> dict[str, dict[str, Any]]:
@@ -101,8 +108,20 @@ class _Beats:
         return dead
 
 
+def clock() -> float:
+    """Monotonic seconds, less the time this process waited for an unreachable storage: nobody could beat then."""
+    return time.monotonic() - outage_seconds()
+
+
 def _worker_command(url: str, name: str) -> str:
-    return f"fcnet search worker --storage {mask_url(url)} --study {name}"
+    """The command that starts a worker elsewhere: never with the password (it comes from the environment)."""
+    bare, password = split_password(url)
+    cmd = f"fcnet search worker --storage {bare} --study {name}"
+    if password is None or url.startswith("journal:"):
+        return cmd
+    user = parse_url(url).user or ""
+    return (f"{cmd} (the password from {PASSWORD_ENV}, PGPASSWORD or ~/.pgpass, e.g. "
+            f"read -rs {PASSWORD_ENV} && export {PASSWORD_ENV}; or a line *:*:*:{user}:PASSWORD in ~/.pgpass)")
 
 
 def _spawn_worker(cfg: SearchConfig, url: str, name: str) -> subprocess.Popen:
@@ -119,8 +138,12 @@ class _Watch:
     """The planner's loop: results as trials finish, dead trials queued again, stalls reported."""
 
     def __init__(self, cfg: SearchConfig, study: Any, bar: Any, writer: ResultsWriter, log: Any,
-                 report: bool) -> None:
+                 report: bool, lock: Any = None) -> None:
         self.cfg, self.study, self.bar, self.writer, self.log, self.report = cfg, study, bar, writer, log, report
+        self.lock = lock
+        self.busy = 0.0  # seconds of the planner's own work (polls, bookkeeping), sleep excluded
+        self.cpu0 = time.process_time()
+        self.rounds = 0
         self.beats = _Beats(grace_period())
         self.workers = [_spawn_worker(cfg, cfg.storage or "", study.study_name) for _ in range(cfg.workers)]
         self.respawns = 0
@@ -133,7 +156,10 @@ class _Watch:
         from optuna.trial import TrialState
 
         while True:
-            now = time.monotonic()
+            t0 = time.perf_counter()
+            if self.lock is not None:
+                self.lock.check()
+            now = clock()
             if now >= self.next_beat:
                 self.beat += 1
                 self.study.set_user_attr("planner_beat", self.beat)
@@ -141,14 +167,17 @@ class _Watch:
             trials = self.study.get_trials(deepcopy=False)
             live = self.beats.update(self.study.user_attrs, now)
             storage = self.study._storage
-            for t in self.beats.dead_running(trials, live, now):
+            dead = self.beats.dead_running(trials, live, now)
+            for t in dead:
                 try:  # whoever moves it to FAIL first owns the retry; a late heartbeat loses
                     if storage.set_trial_state_values(t._trial_id, state=TrialState.FAIL):
                         self.log(f"trial {t.user_attrs.get('plan')}: RUNNING with no live worker for "
                                  f"{self.beats.grace:g} s: marked failed")
                 except UpdateFinishedTrialError:
                     pass
-            attempts = _attempts(self.study)
+            if dead:  # states changed: read them again
+                trials = self.study.get_trials(deepcopy=False)
+            attempts = _attempts(self.study, trials)  # one read of the trials per poll
             if _requeue_dead(self.study, attempts, self.log):
                 attempts = _attempts(self.study)
             by_plan = {p: _latest(a) for p, a in attempts.items()}
@@ -169,6 +198,8 @@ class _Watch:
                 return
             self._local_workers(len(final))
             self._stall(live, now, upto - len([p for p in final if p < upto]))
+            self.busy += time.perf_counter() - t0
+            self.rounds += 1
             time.sleep(0.3)
 
     def _local_workers(self, done: int) -> None:
@@ -196,11 +227,21 @@ class _Watch:
             self.beats.stalled = False
             self.log(f"a worker joined ({len(live)} live): the search goes on")
 
+    def cost(self) -> dict[str, float]:
+        """The planner's overhead: its busy wall time and CPU time, in all and per trial."""
+        cpu = time.process_time() - self.cpu0
+        n = max(1, self.cfg.trials)
+        return {"busy_seconds": round(self.busy, 3), "cpu_seconds": round(cpu, 3),
+                "busy_seconds_per_trial": round(self.busy / n, 4), "cpu_seconds_per_trial": round(cpu / n, 4),
+                "polls": self.rounds}
+
     def stop(self, ok: bool) -> None:
         """Tell workers the search is over; after an error, end the local ones now."""
-        self.study.set_user_attr("finished", True)
-        if not ok:
-            self.join(0)
+        try:
+            self.study.set_user_attr("finished", True)
+        finally:
+            if not ok:
+                self.join(0)
 
     def join(self, timeout: float) -> None:
         """Wait up to ``timeout`` seconds for the local workers to exit, then end them."""

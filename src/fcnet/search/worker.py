@@ -16,14 +16,23 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fcnet.errors import ConfigError
+from fcnet.errors import ConfigError, FcnetError
 from fcnet.search.storage import HEARTBEAT_INTERVAL, grace_period, mask_url
 from fcnet.search.study import WORKER_PREFIX, open_study
 from fcnet.search.trial import objective
+from fcnet.search.watch import clock
 
-__all__ = ["PLAN_WAIT", "run_worker"]
+__all__ = ["PLAN_WAIT", "WorkerFailed", "run_worker"]
 
 PLAN_WAIT = 60  # seconds a worker waits for a study (and its plan) to appear before giving up
+
+
+class WorkerFailed(FcnetError):
+    """Every trial a worker ran failed with an error: exit code 2 if every error was the user's, else 1."""
+
+    def __init__(self, message: str, ran: int, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.ran, self.exit_code = ran, exit_code
 
 
 class _Heartbeat(threading.Thread):
@@ -124,6 +133,9 @@ def run_worker(storage_url: str, study_name: str, out: Path, pruner: str | None 
         if time.monotonic() > deadline:
             raise missing
         time.sleep(0.5)
+    from fcnet.search.runners import check_data
+
+    check_data(study.user_attrs.get("config", {}).get("data"))  # the data file is here, the planner's own
     stored = study.user_attrs.get("pruner", "median")
     if pruner is not None and pruner != stored:
         raise ConfigError(f"--pruner {pruner} conflicts with the study's pruner {stored} (set by the planner): "
@@ -134,8 +146,9 @@ def run_worker(storage_url: str, study_name: str, out: Path, pruner: str | None 
     beat = _Heartbeat(study)
     beat.send()
     beat.start()
-    planner = (study.user_attrs.get("planner_beat"), time.monotonic())
-    ran = 0
+    planner = (study.user_attrs.get("planner_beat"), clock())
+    ran = failed = 0
+    errors: list[tuple[str, bool]] = []
     try:
         while not (parent and os.getppid() != parent):  # a local worker stops with the search that started it
             attrs = study.user_attrs
@@ -144,8 +157,8 @@ def run_worker(storage_url: str, study_name: str, out: Path, pruner: str | None 
                 if attrs.get("finished"):
                     break
                 if attrs.get("planner_beat") != planner[0]:
-                    planner = (attrs.get("planner_beat"), time.monotonic())
-                elif time.monotonic() - planner[1] > grace:
+                    planner = (attrs.get("planner_beat"), clock())
+                elif clock() - planner[1] > grace:
                     break  # the planner is gone: nobody will queue more
                 time.sleep(1.0)
                 continue
@@ -168,10 +181,17 @@ def run_worker(storage_url: str, study_name: str, out: Path, pruner: str | None 
                 raise
             beat.trial = None
             ran += 1
+            done = study._storage.get_trial(t._trial_id).user_attrs
+            if "error" in done:
+                failed += 1
+                errors.append((done["error"], bool(done.get("user_error"))))
     finally:
         beat.done.set()
         try:
             beat.send(gone=True)
         except Exception:
             pass
+    if ran and failed == ran:
+        raise WorkerFailed(f"every trial this worker ran failed ({failed} of {ran}); the first error: "
+                           f"{errors[0][0]}", ran, exit_code=2 if all(u for _, u in errors) else 1)
     return ran
