@@ -26,16 +26,18 @@ def digits():
 def test_parameters_are_train_options_with_their_defaults(cls):
     defaults = resolve({})
     params = cls().get_params()
-    # early_stopping is scikit-learn's switch (a bool, with n_iter_no_change as the patience), not fcnet's
-    # patience: it is checked against scikit-learn's meaning below
-    shared = [name for name in params if name in defaults and name != "early_stopping"]
-    assert len(shared) >= 25
+    # scikit-learn's MLP meanings and defaults where the two differ: early_stopping is a switch (with
+    # n_iter_no_change as the patience), batch_size is min(200, n_samples), max_iter=200 epochs
+    # (``epochs``, fcnet's name, is an alias that is unset by default)
+    sklearn_own = {"early_stopping": False, "batch_size": 200, "epochs": None, "max_iter": 200, "tol": 1e-4,
+                   "n_iter_no_change": 10, "validation_fraction": 0.1, "warm_start": False}
+    shared = [name for name in params if name in defaults and name not in sklearn_own]
+    assert len(shared) >= 22
     for name in shared:
         assert coerce(name, params[name]) == defaults[name], name
-    # scikit-learn's names for the early-stopping options map onto fcnet's
-    assert {"early_stopping", "validation_fraction", "n_iter_no_change", "random_state", "verbose"} <= set(params)
+    assert {k: params[k] for k in sklearn_own} == sklearn_own
+    assert {"random_state", "verbose"} <= set(params)
     assert params["validation_fraction"] == defaults["val_split"]
-    assert params["early_stopping"] is False and defaults["early_stopping"] == 0  # both: off by default
 
 
 def test_bad_parameter_is_a_config_error_in_fit_not_init(digits):
