@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, cross_val_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -31,6 +33,8 @@ def test_parameters_are_train_options_with_their_defaults(cls):
     # (``epochs``, fcnet's name, is an alias that is unset by default)
     sklearn_own = {"early_stopping": False, "batch_size": 200, "epochs": None, "max_iter": 200, "tol": 1e-4,
                    "n_iter_no_change": 10, "validation_fraction": 0.1, "warm_start": False}
+    if cls is FCNetClassifier:  # smoothing generalises better on small data (benchmarks/RESULTS.md)
+        sklearn_own["label_smoothing"] = 0.1
     shared = [name for name in params if name in defaults and name not in sklearn_own]
     assert len(shared) >= 22
     for name in shared:
@@ -49,16 +53,16 @@ def test_bad_parameter_is_a_config_error_in_fit_not_init(digits):
         FCNetClassifier(early_stopping=True, n_iter_no_change=0).fit(X[:50], y[:50])
 
 
-def test_pipeline_cross_val_score_on_digits(digits):
+def test_pipeline_cross_val_score_on_digits_with_defaults(digits):
     # cross_val_score's own 5 folds, unshuffled: digits' folds then hold other writers, which is harder
-    # than a shuffled split (scikit-learn's MLPClassifier scores 0.938 here); dropout and label smoothing
-    # carry fcnet past 0.95
+    # than a shuffled split; scikit-learn 1.9's MLPClassifier(random_state=0) at its defaults scores 0.938
+    # here (benchmarks/sklearn_defaults.py); fcnet's defaults must do at least as well
     X, y = digits
-    pipe = Pipeline([("scale", StandardScaler()),
-                     ("net", FCNetClassifier(hidden=(512,), epochs=60, batch_size=32, dropout=0.5,
-                                             label_smoothing=0.1, random_state=0))])
-    scores = cross_val_score(pipe, X, y, cv=5)
-    assert scores.mean() >= 0.95, scores
+    pipe = Pipeline([("scale", StandardScaler()), ("net", FCNetClassifier(random_state=0))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        scores = cross_val_score(pipe, X, y, cv=5)
+    assert scores.mean() >= 0.938, scores
 
 
 def test_grid_and_randomized_search_with_two_jobs(digits):
