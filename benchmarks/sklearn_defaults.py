@@ -14,15 +14,17 @@ import argparse
 import os
 import time
 import warnings
+from contextlib import nullcontext
 
 import numpy as np
-from sklearn import datasets
 from sklearn.model_selection import cross_validate
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from fcnet.sklearn import FCNetClassifier, FCNetRegressor
+from sklearn import datasets
 
 
 def _california() -> tuple[np.ndarray, np.ndarray] | None:
@@ -50,10 +52,12 @@ def main() -> None:
     print(f"load average before: {os.getloadavg()[0]:.1f}")
     rows = []
     for name, (X, y), ours, theirs in sets:
-        res: dict[str, list[tuple[float, float, float]]] = {"fcnet": [], "sklearn": []}
+        res: dict[str, list[tuple[float, float, float]]] = {"fcnet": [], "sklearn": [], "sklearn1": []}
         for seed in args.seeds:
-            for label, cls in (("fcnet", ours), ("sklearn", theirs)):
-                with warnings.catch_warnings():
+            for label, cls in (("fcnet", ours), ("sklearn", theirs), ("sklearn1", theirs)):
+                # sklearn1: MLP with one BLAS thread, as fcnet uses for matrices this small
+                limit = threadpool_limits(limits=1, user_api="blas") if label == "sklearn1" else nullcontext()
+                with warnings.catch_warnings(), limit:
                     warnings.simplefilter("ignore")
                     t0 = time.perf_counter()
                     cv = cross_validate(make_pipeline(StandardScaler(), cls(random_state=seed)), X, y, cv=5,
@@ -68,12 +72,13 @@ def main() -> None:
     if args.markdown:
         metric = {"digits": "accuracy", "breast_cancer": "accuracy"}
         print("\n| data set (5-fold CV score) | fcnet score | scikit-learn score | fcnet s | scikit-learn s "
-              "| fcnet epochs | scikit-learn epochs |")
-        print("|---|---|---|---|---|---|---|")
+              "| scikit-learn s, 1 BLAS thread | fcnet epochs | scikit-learn epochs |")
+        print("|---|---|---|---|---|---|---|---|")
         for name, res in rows:
-            f, s = np.array(res["fcnet"]), np.array(res["sklearn"])
+            f, s, s1 = np.array(res["fcnet"]), np.array(res["sklearn"]), np.array(res["sklearn1"])
             print(f"| {name} ({metric.get(name, 'R²')}) | {f[:, 0].mean():.4f} | {s[:, 0].mean():.4f} | "
-                  f"{f[:, 1].sum():.1f} | {s[:, 1].sum():.1f} | {f[:, 2].mean():.0f} | {s[:, 2].mean():.0f} |")
+                  f"{f[:, 1].sum():.1f} | {s[:, 1].sum():.1f} | {s1[:, 1].sum():.1f} | {f[:, 2].mean():.0f} | "
+                  f"{s[:, 2].mean():.0f} |")
 
 
 if __name__ == "__main__":

@@ -37,7 +37,8 @@ def test_pipeline_classifier_to_onnx_equals_predict_proba(labels):
     np.testing.assert_allclose(proba, pipe.predict_proba(X[1200:]), atol=1e-5, rtol=0)
     assert np.array_equal(label, pipe.predict(X[1200:]))
     # with the default ZipMap the probabilities come as one {class: p} dict per row
-    zipped = _session(skl2onnx.to_onnx(pipe, X[:1].astype(np.float32))).run(None, {"X": X[1200:1203].astype(np.float32)})
+    zipped = _session(skl2onnx.to_onnx(pipe, X[:1].astype(np.float32)))
+    zipped = zipped.run(None, {"X": X[1200:1203].astype(np.float32)})
     assert set(zipped[1][0]) == set(pipe.classes_)
 
 

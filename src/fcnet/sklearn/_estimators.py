@@ -165,6 +165,15 @@ class _ClassLoss:
     def __init__(self, multilabel: bool, kind: str, margin: float, label_smoothing: float) -> None:
         self.multilabel, self.kind, self.margin, self.label_smoothing = multilabel, kind, margin, label_smoothing
 
+    def mean(self, scores: Any, t: np.ndarray) -> Any:
+        """(1/N) Σ_i L_i as one fused gate where there is one."""
+        if self.multilabel:
+            return BCEWithLogitsLoss()(scores, t.astype(scores.dtype))
+        idx = t[:, 0].astype(np.int64)
+        if self.kind == "hinge":
+            return F.multiclass_hinge(scores, idx, self.margin)
+        return F.cross_entropy(scores, idx, "mean", self.label_smoothing)
+
     def __call__(self, scores: Any, t: np.ndarray) -> Any:
         if self.multilabel:  # L_i = (1/K) Σ_k BCE(s_ik, t_ik)
             return BCEWithLogitsLoss("none")(scores, t.astype(scores.dtype)).mean(axis=1)
@@ -182,6 +191,10 @@ class _SquaredError:
 
         d = scores - Tensor(t.astype(scores.dtype), _raw=True)
         return (d * d).mean(axis=1)
+
+    def mean(self, scores: Any, t: np.ndarray) -> Any:
+        """(1/(N K)) Σ_i Σ_k (f(x_i)_k − y_ik)²."""
+        return F.mse_loss(scores, t.astype(scores.dtype))
 
 
 class FCNetRegressor(RegressorMixin, FCNetBase):
