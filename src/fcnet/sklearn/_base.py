@@ -269,7 +269,7 @@ class FCNetBase(BaseEstimator):
         batch = min(opts["batch_size"], len(x))
         try:
             with _threads(batch * max(x.shape[1], *opts["hidden"], self.n_outputs_)):
-                trainer.fit(x, packed, epochs, batch)
+                trainer.fit(x, packed, epochs, batch, verbose=0)
         finally:
             trainer.callbacks.remove(stop)
         if es and self._best_state is not None:

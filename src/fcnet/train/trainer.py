@@ -91,8 +91,8 @@ class Trainer:
         correct: Any = 0
         seen = 0
         t0 = time.perf_counter()
-        bar = tqdm(total=n, desc=desc, unit="samples", leave=False, disable=not self.progress,
-                   mininterval=0.5, file=sys.stderr)
+        bar = (tqdm(total=n, desc=desc, unit="samples", leave=False, mininterval=0.5, file=sys.stderr)
+               if self.progress else None)
         for i, (xb, yb) in enumerate(batches(x, y, batch_size, self.rng, reuse=True)):
             opt.zero_grad()
             scores = model(fcnet.Tensor(xb, _raw=True))
@@ -121,12 +121,13 @@ class Trainer:
             seen += b
             for cb in self.callbacks:
                 cb.on_batch_end(self, self.step_count)
-            if self.progress:
+            if bar is not None:
                 bar.update(b)
                 if bar.n == n or seen % (20 * batch_size) < b:
                     bar.set_postfix(loss=f"{float(loss_sum) / seen:.4f}", acc=f"{int(correct) / seen:.3f}",
                                     rate=f"{seen / (time.perf_counter() - t0):.0f}/s", refresh=False)
-        bar.close()
+        if bar is not None:
+            bar.close()
         total = float(loss_sum)
         if not math.isfinite(total):
             self._diverged(total)
@@ -217,6 +218,8 @@ class Trainer:
             self.history.append(logs)  # the same dict: callbacks may still add metrics to it
             for cb in self.callbacks:
                 cb.on_epoch_end(self, e, logs)
+            if self._log is _quiet and not self.progress:
+                continue
             keys = ("loss", "accuracy", "val_loss", "val_accuracy")
             shown = [f"{k} {logs[k]:.4f}" for k in keys if k in logs and not math.isnan(logs[k])]  # NaN: regression
             msg = f"epoch {e}/{epochs}: " + ", ".join(shown)
