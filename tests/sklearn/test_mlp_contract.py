@@ -77,6 +77,11 @@ def test_integer_sample_weight_equals_repeated_rows_and_zero_equals_removed(cls,
     method = "predict_proba" if cls is FCNetClassifier else "predict"
     np.testing.assert_allclose(getattr(weighted, method)(X), getattr(repeated, method)(X), rtol=1e-7, atol=1e-9)
     assert not np.allclose(getattr(weighted, method)(X), getattr(plain, method)(X), rtol=1e-3)
+    # partial_fit takes the weights too, in MLPClassifier's argument order (X, y, sample_weight, classes)
+    extra = {"classes": np.unique(y)} if cls is FCNetClassifier else {}
+    inc = cls(**kw).partial_fit(X, y, w, **extra)
+    rep = cls(**kw).partial_fit(np.repeat(X, w, axis=0), np.repeat(y, w), **extra)
+    np.testing.assert_allclose(getattr(inc, method)(X), getattr(rep, method)(X), rtol=1e-7, atol=1e-9)
 
 
 def test_warm_start_continues_and_cold_refit_restarts(blobs):

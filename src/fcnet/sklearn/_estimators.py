@@ -121,7 +121,7 @@ class FCNetClassifier(ClassifierMixin, FCNetBase):
         """Train up to ``max_iter`` epochs (a new net, or the fitted one with ``warm_start``); returns self."""
         return self._fit(X, y, sample_weight, incremental=False)  # type: ignore[return-value]
 
-    def partial_fit(self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None) -> FCNetClassifier:
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None, classes: Any = None) -> FCNetClassifier:
         """One epoch over (X, y); the first call builds the net and needs ``classes`` (all labels)."""
         if not hasattr(self, "_trainer") and classes is None and type_of_target(y) != "multilabel-indicator":
             raise ValueError("the first call to partial_fit needs classes=, the list of all labels")
