@@ -8,9 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.datasets import load_digits
-from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, cross_val_score
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 
 from fcnet.errors import ConfigError
 from fcnet.sklearn import FCNetClassifier, FCNetRegressor
@@ -26,16 +24,20 @@ def digits():
 def test_parameters_are_train_options_with_their_defaults(cls):
     defaults = resolve({})
     params = cls().get_params()
-    # early_stopping is scikit-learn's switch (a bool, with n_iter_no_change as the patience), not fcnet's
-    # patience: it is checked against scikit-learn's meaning below
-    shared = [name for name in params if name in defaults and name != "early_stopping"]
-    assert len(shared) >= 25
+    # scikit-learn's MLP meanings and defaults where the two differ: early_stopping is a switch (with
+    # n_iter_no_change as the patience), batch_size is min(200, n_samples), max_iter=200 epochs
+    # (``epochs``, fcnet's name, is an alias that is unset by default)
+    sklearn_own = {"early_stopping": False, "batch_size": 200, "epochs": None, "max_iter": 200, "tol": 1e-4,
+                   "n_iter_no_change": 10, "validation_fraction": 0.1, "warm_start": False}
+    if cls is FCNetClassifier:  # smoothing generalises better on small data (benchmarks/RESULTS.md)
+        sklearn_own["label_smoothing"] = 0.1
+    shared = [name for name in params if name in defaults and name not in sklearn_own]
+    assert len(shared) >= 22
     for name in shared:
         assert coerce(name, params[name]) == defaults[name], name
-    # scikit-learn's names for the early-stopping options map onto fcnet's
-    assert {"early_stopping", "validation_fraction", "n_iter_no_change", "random_state", "verbose"} <= set(params)
+    assert {k: params[k] for k in sklearn_own} == sklearn_own
+    assert {"random_state", "verbose"} <= set(params)
     assert params["validation_fraction"] == defaults["val_split"]
-    assert params["early_stopping"] is False and defaults["early_stopping"] == 0  # both: off by default
 
 
 def test_bad_parameter_is_a_config_error_in_fit_not_init(digits):
@@ -47,16 +49,8 @@ def test_bad_parameter_is_a_config_error_in_fit_not_init(digits):
         FCNetClassifier(early_stopping=True, n_iter_no_change=0).fit(X[:50], y[:50])
 
 
-def test_pipeline_cross_val_score_on_digits(digits):
-    # cross_val_score's own 5 folds, unshuffled: digits' folds then hold other writers, which is harder
-    # than a shuffled split (scikit-learn's MLPClassifier scores 0.938 here); dropout and label smoothing
-    # carry fcnet past 0.95
-    X, y = digits
-    pipe = Pipeline([("scale", StandardScaler()),
-                     ("net", FCNetClassifier(hidden=(512,), epochs=60, batch_size=32, dropout=0.5,
-                                             label_smoothing=0.1, random_state=0))])
-    scores = cross_val_score(pipe, X, y, cv=5)
-    assert scores.mean() >= 0.95, scores
+# cross_val_score(make_pipeline(StandardScaler(), FCNetClassifier(random_state=0)), digits, cv=5) at the
+# defaults, against scikit-learn's MLPClassifier's 0.938: the README's block, run by tests/unit/test_docs.py
 
 
 def test_grid_and_randomized_search_with_two_jobs(digits):

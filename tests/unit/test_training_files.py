@@ -72,7 +72,7 @@ def test_a_new_metric_rewrites_the_header_and_a_resume_continues_the_file(tmp_pa
     path.write_text("stale\n")  # whatever was there, the resume rewrites the restored epochs first
     second = _trainer([Extra(), CSVLogger(path)])
     second.load_state_dict(arrays, state)
-    second.fit(x, y, epochs=5, batch_size=16)
+    second.fit(x, y, epochs=5, batch_size=16, initial_epoch=second.epoch)  # Keras: resume at epoch 3 of 5
     assert [r["epoch"] for r in _rows(path)] == ["1", "2", "3", "4", "5"]
     assert _rows(path)[:3] == rows
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fcnet import functional as F
+from fcnet.backend import xp_of
 from fcnet.nn.module import Module
-from fcnet.tensor import Tensor
+from fcnet.tensor import Function, Tensor
 
-__all__ = ["CrossEntropyLoss", "MSELoss", "MulticlassHingeLoss", "l1_penalty", "l2_penalty",
-           "regularization"]
+__all__ = ["BCEWithLogitsLoss", "CrossEntropyLoss", "MSELoss", "MulticlassHingeLoss", "l1_penalty",
+           "l2_penalty", "regularization"]
 
 
 class CrossEntropyLoss(Module):
@@ -52,6 +53,48 @@ class MSELoss(Module):
     def forward(self, pred: Tensor, target: Any) -> Tensor:
         """Mean squared error."""
         return F.mse_loss(pred, target, self.reduction)
+
+
+class SigmoidBinaryCrossEntropy(Function):
+    """out_ik = max(s,0) − s t + log(1 + e^(−|s|)) = −t log σ(s) − (1−t) log(1−σ(s)); ds = g (σ(s) − t).
+
+    One fused, stable gate (no overflow of e^s, no log 0); targets ``t`` in [0, 1] are constants.
+    """
+
+    def forward(self, s, *, targets):
+        xp = xp_of(s)
+        self.t = xp.asarray(targets, dtype=s.dtype)
+        e = xp.exp(-abs(s))
+        self.sig = xp.where(s >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(s.dtype, copy=False)
+        return (xp.maximum(s, 0) - s * self.t + xp.log1p(e)).astype(s.dtype, copy=False)
+
+    def backward(self, g):
+        return g * (self.sig - self.t)
+
+
+class BCEWithLogitsLoss(Module):
+    """L = (1/(N K)) Σ_i Σ_k −t_ik log σ(s_ik) − (1 − t_ik) log(1 − σ(s_ik)): K independent yes/no outputs.
+
+    Called as ``loss(scores (N, K), targets (N, K) in [0, 1])``; ``reduction="none"`` gives the
+    (N, K) terms, as ``torch.nn.BCEWithLogitsLoss``.  Used for multilabel classification.
+    """
+
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        if reduction not in ("mean", "sum", "none"):
+            raise ValueError(f"reduction must be one of ('mean', 'sum', 'none'), got {reduction!r}")
+        self.reduction = reduction
+
+    def forward(self, scores: Tensor, targets: Any) -> Tensor:
+        """The mean (or sum, or element-wise) binary cross-entropy of σ(scores)."""
+        t = targets.data if isinstance(targets, Tensor) else targets
+        if tuple(getattr(t, "shape", ())) != tuple(scores.shape):
+            raise ValueError(f"targets must have the scores' shape {tuple(scores.shape)}, "
+                             f"got {tuple(getattr(t, 'shape', ()))}")
+        out = SigmoidBinaryCrossEntropy.apply(scores, targets=t)
+        if self.reduction == "mean":
+            return out.mean()
+        return out.sum() if self.reduction == "sum" else out
 
 
 def _weights(model: Module) -> list[Tensor]:

@@ -175,6 +175,39 @@ class Module:
                                          casting="same_kind")
 
     # --- printing ------------------------------------------------------------------------
+    def summary(self, input_size: int | None = None) -> str:
+        """A Keras-style table: each sub-module, its output shape and its parameter count, then the total.
+
+        Output shapes are shown for a module whose children run one after another (``Sequential``)
+        when ``input_size`` (D) is given: a zero batch of shape (1, D) is passed through in evaluation
+        mode, without a graph, and nothing is changed.
+        """
+        from fcnet.tensor import no_grad
+
+        shapes: dict[str, str] = {}
+        children = list(self._modules.items())
+        if input_size is not None and children and hasattr(self, "__iter__"):
+            was = self.training
+            self.eval()
+            try:
+                with no_grad():
+                    xp = backend.xp_of(self.parameters()[0].data) if self.parameters() else np
+                    x: Any = Tensor(xp.zeros((1, int(input_size)), dtype=np.float32), _raw=True)
+                    for name, m in children:
+                        x = m(x)
+                        shapes[name] = "(N, " + ", ".join(str(d) for d in x.shape[1:]) + ")"
+            finally:
+                self.train(was)
+        rows = [(f"{name + ': ' if name else ''}{type(m).__name__}({m.extra_repr()})",
+                 shapes.get(name, "?" if shapes else ""), sum(p.size for p in m.parameters()))
+                for name, m in (children or [("", self)])]
+        w0 = max(len(r[0]) for r in [*rows, ("layer", "", 0)])
+        w1 = max(len(r[1]) for r in [*rows, ("", "output shape", 0)])
+        lines = [f"{type(self).__name__}", f"{'layer':<{w0}}  {'output shape':<{w1}}  params", "-" * (w0 + w1 + 10)]
+        lines += [f"{name:<{w0}}  {shape:<{w1}}  {count:,}" for name, shape, count in rows]
+        lines.append(f"total parameters: {self.num_parameters():,}")
+        return "\n".join(lines)
+
     def extra_repr(self) -> str:
         """Arguments shown in ``repr``."""
         return ""

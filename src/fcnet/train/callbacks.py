@@ -1,6 +1,6 @@
 """Callbacks: early stopping, checkpointing, learning-rate schedules, gradient monitoring.
 
-A callback may define ``on_train_begin(trainer)``, ``on_batch_end(trainer, step)``,
+A callback may define ``on_train_begin(trainer)``, ``on_batch_end(trainer, step)``, ``on_train_end(trainer)``,
 ``on_epoch_end(trainer, epoch, logs)`` (``logs`` may be extended; set
 ``trainer.stop_training = True`` to stop) and ``state_dict`` / ``load_state_dict`` for
 exact resume.
@@ -23,7 +23,8 @@ from fcnet.train.monitor import grad_norms, gradient_warnings
 if TYPE_CHECKING:
     from fcnet.train.trainer import Trainer
 
-__all__ = ["CSVLogger", "Callback", "Checkpoint", "EarlyStopping", "GradientMonitor", "LRScheduler"]
+__all__ = ["CSVLogger", "Callback", "Checkpoint", "EarlyStopping", "GradientMonitor", "LRScheduler",
+           "LambdaCallback", "ModelCheckpoint", "ReduceLROnPlateau"]
 
 
 class Callback:
@@ -37,6 +38,9 @@ class Callback:
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
         """Called after each epoch with its metrics (epochs count from 1)."""
+
+    def on_train_end(self, trainer: Trainer) -> None:
+        """Called once when a ``fit`` call ends (its epochs done, or stopped)."""
 
     def state_dict(self) -> dict[str, Any]:
         """JSON-able state for checkpoints."""
@@ -233,3 +237,118 @@ class CSVLogger(Callback):
     def _rewrite(self, history: History) -> None:
         history.to_csv(self.path)
         self._columns = history.columns
+
+
+def _mode(monitor: str, mode: str) -> str:
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+    return mode if mode != "auto" else ("max" if "acc" in monitor else "min")
+
+
+def _metric(logs: dict[str, Any], monitor: str, who: str) -> float:
+    value = logs.get(monitor)
+    if value is None:
+        raise ValueError(f"{who} monitors {monitor!r}, which is not among the metrics {sorted(logs)}; "
+                         "give validation data or monitor 'loss'")
+    return float(value)
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by ``factor`` when ``monitor`` has not improved for ``patience`` epochs.
+
+    η ← max(η · factor, min_lr), then ``cooldown`` epochs without watching (Keras's callback).  It
+    sets ``optimizer.lr`` directly: do not combine it with a learning-rate schedule.
+    """
+
+    def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10, mode: str = "auto",
+                 min_delta: float = 1e-4, cooldown: int = 0, min_lr: float = 0.0, verbose: int = 0) -> None:
+        if not 0.0 < factor < 1.0:
+            raise ValueError(f"factor must be in (0, 1), got {factor}")
+        self.monitor, self.factor, self.patience, self.min_delta = monitor, factor, patience, min_delta
+        self.cooldown, self.min_lr, self.verbose = cooldown, min_lr, verbose
+        self.mode = _mode(monitor, mode)
+        self.best = -math.inf if self.mode == "max" else math.inf
+        self.wait = self.cooldown_counter = 0
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
+        value = _metric(logs, self.monitor, "ReduceLROnPlateau")
+        better = value > self.best + self.min_delta if self.mode == "max" else value < self.best - self.min_delta
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if better:
+            self.best, self.wait = value, 0
+        elif self.cooldown_counter <= 0:
+            self.wait += 1
+            if self.wait >= self.patience:
+                old = trainer.optimizer.lr
+                new = max(old * self.factor, self.min_lr)
+                if new < old:
+                    trainer.optimizer.lr = new
+                    if self.verbose:
+                        trainer.log(f"epoch {epoch}: ReduceLROnPlateau reducing learning rate to {new:.4g}")
+                self.cooldown_counter, self.wait = self.cooldown, 0
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.best, "wait": self.wait, "cooldown_counter": self.cooldown_counter}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best, self.wait, self.cooldown_counter = state["best"], state["wait"], state["cooldown_counter"]
+
+
+class ModelCheckpoint(Callback):
+    """Save the model (``fcnet.train.io.save_model``) after each epoch, or only when ``monitor`` improved.
+
+    ``filepath`` is a directory, formatted with the epoch and the metrics (e.g. ``"ckpt/{epoch:02d}"``);
+    with ``save_best_only=True`` it holds the best epoch's weights (``best_epoch``, ``best``).
+    """
+
+    def __init__(self, filepath: str | Path, monitor: str = "val_loss", save_best_only: bool = False,
+                 mode: str = "auto", verbose: int = 0) -> None:
+        self.filepath, self.monitor, self.save_best_only, self.verbose = str(filepath), monitor, save_best_only, verbose
+        self.mode = _mode(monitor, mode)
+        self.best = -math.inf if self.mode == "max" else math.inf
+        self.best_epoch: int | None = None
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
+        path = Path(self.filepath.format(**{**logs, "epoch": epoch}))
+        if self.save_best_only:
+            value = _metric(logs, self.monitor, "ModelCheckpoint")
+            if not (value > self.best if self.mode == "max" else value < self.best):
+                return
+            self.best, self.best_epoch = value, epoch
+        io.save_model(path, trainer.model, extra={"epoch": epoch})
+        if self.verbose:
+            trainer.log(f"epoch {epoch}: saved the model to {path}")
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.best, "best_epoch": self.best_epoch} if self.save_best_only else {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best, self.best_epoch = state["best"], state["best_epoch"]
+
+
+class LambdaCallback(Callback):
+    """A callback from plain functions (Keras's ``LambdaCallback``), e.g.
+    ``LambdaCallback(on_epoch_end=lambda trainer, epoch, logs: print(epoch, logs["loss"]))``.
+    """
+
+    def __init__(self, on_train_begin: Any = None, on_batch_end: Any = None, on_epoch_end: Any = None,
+                 on_train_end: Any = None) -> None:
+        self._begin, self._batch, self._epoch, self._end = on_train_begin, on_batch_end, on_epoch_end, on_train_end
+
+    def on_train_begin(self, trainer: Trainer) -> None:
+        if self._begin is not None:
+            self._begin(trainer)
+
+    def on_batch_end(self, trainer: Trainer, step: int) -> None:
+        if self._batch is not None:
+            self._batch(trainer, step)
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
+        if self._epoch is not None:
+            self._epoch(trainer, epoch, logs)
+
+    def on_train_end(self, trainer: Trainer) -> None:
+        if self._end is not None:
+            self._end(trainer)

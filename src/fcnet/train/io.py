@@ -21,6 +21,7 @@ from fcnet.data.dataset import Preprocess
 from fcnet.errors import ModelFileError
 from fcnet.nn.activations import ACTIVATIONS
 from fcnet.nn.layers import INITS
+from fcnet.nn.module import Module
 from fcnet.nn.network import FullyConnectedNet
 
 __all__ = ["atomic_write", "load_arrays", "load_model", "save_arrays", "save_model", "write_json"]
@@ -91,18 +92,24 @@ def load_arrays(path: str | Path) -> dict[str, np.ndarray]:
                              "from a checkpoint/ directory") from None
 
 
-def save_model(directory: str | Path, model: FullyConnectedNet, preprocess: Preprocess,
-               classes: list[str], extra: dict[str, Any] | None = None) -> None:
-    """Write ``model.safetensors`` (weights, buffers, standardisation) and ``model.json``."""
+def save_model(directory: str | Path, model: Module, preprocess: Preprocess | None = None,
+               classes: list[str] | None = None, extra: dict[str, Any] | None = None) -> None:
+    """Write ``model.safetensors`` (weights, buffers, standardisation if any) and ``model.json``.
+
+    Any ``Module`` can be saved; ``load_model`` rebuilds a ``FullyConnectedNet`` (its config is
+    recorded), other models are rebuilt in code and given ``load_arrays(dir / "model.safetensors")``.
+    """
     directory = Path(directory)
+    preprocess = preprocess if preprocess is not None else Preprocess()
     arrays = dict(model.state_dict())
     if preprocess.mean is not None:
         arrays["preprocess.mean"] = preprocess.mean
         arrays["preprocess.std"] = preprocess.std
     save_arrays(directory / "model.safetensors", arrays, {"format": FORMAT})
     write_json(directory / "model.json", {
-        "format": FORMAT, "architecture": "FullyConnectedNet", "config": model.config,
-        "preprocess": preprocess.to_json(), "classes": classes, **(extra or {}),
+        "format": FORMAT, "architecture": type(model).__name__, "config": getattr(model, "config", None),
+        "preprocess": preprocess.to_json(), "classes": list(classes) if classes is not None else None,
+        **(extra or {}),
     })
 
 

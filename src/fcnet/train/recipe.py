@@ -278,7 +278,7 @@ def run(opts: Mapping[str, Any], run_dir: str | Path, resume: bool = False, prog
                     log(f"warning: {msg}")
         try:
             trainer.fit(prep.x_train, prep.y_train, cfg["epochs"], batch_size,
-                        None if prep.x_val is None else (prep.x_val, prep.y_val))
+                        None if prep.x_val is None else (prep.x_val, prep.y_val), initial_epoch=trainer.epoch)
         except KeyboardInterrupt:
             if checkpoint:
                 ckpt.flush()  # the last complete epoch, even between --checkpoint-every saves

@@ -51,7 +51,7 @@ class Trainer:
         self.callbacks = list(callbacks)
         self.rng = np.random.default_rng(seed)
         self.progress = progress
-        self._log = log or (lambda msg: print(msg, file=sys.stderr))
+        self._log = log or _stderr
         self.history = History()
         self.epoch = 0  # completed epochs
         self.step_count = 0
@@ -91,8 +91,8 @@ class Trainer:
         correct: Any = 0
         seen = 0
         t0 = time.perf_counter()
-        bar = tqdm(total=n, desc=desc, unit="samples", leave=False, disable=not self.progress,
-                   mininterval=0.5, file=sys.stderr)
+        bar = (tqdm(total=n, desc=desc, unit="samples", leave=False, mininterval=0.5, file=sys.stderr)
+               if self.progress else None)
         for i, (xb, yb) in enumerate(batches(x, y, batch_size, self.rng, reuse=True)):
             opt.zero_grad()
             scores = model(fcnet.Tensor(xb, _raw=True))
@@ -121,12 +121,13 @@ class Trainer:
             seen += b
             for cb in self.callbacks:
                 cb.on_batch_end(self, self.step_count)
-            if self.progress:
+            if bar is not None:
                 bar.update(b)
                 if bar.n == n or seen % (20 * batch_size) < b:
                     bar.set_postfix(loss=f"{float(loss_sum) / seen:.4f}", acc=f"{int(correct) / seen:.3f}",
                                     rate=f"{seen / (time.perf_counter() - t0):.0f}/s", refresh=False)
-        bar.close()
+        if bar is not None:
+            bar.close()
         total = float(loss_sum)
         if not math.isfinite(total):
             self._diverged(total)
@@ -146,13 +147,60 @@ class Trainer:
 
     # --- fit -------------------------------------------------------------------------------
     def fit(self, x: np.ndarray, y: np.ndarray, epochs: int, batch_size: int = 128,
-            validation_data: tuple[np.ndarray, np.ndarray] | None = None) -> History:
-        """Train until ``epochs`` epochs are complete (continuing from ``self.epoch``).
+            validation_data: tuple[np.ndarray, np.ndarray] | None = None, *, validation_split: float = 0.0,
+            verbose: int | None = None, initial_epoch: int | None = None,
+            callbacks: Sequence[Callback] = ()) -> History:
+        """Train as Keras's ``Model.fit`` does; returns the ``History`` of every epoch so far.
 
-        Ctrl-C stops at once; the last checkpoint (saved at an epoch boundary) resumes exactly.
+        A second ``fit`` continues from the weights, optimizer state and epoch count where the first
+        stopped, like Keras: ``initial_epoch=None`` trains ``epochs`` more epochs (epochs
+        ``self.epoch + 1 … self.epoch + epochs``); ``initial_epoch=k`` (Keras's meaning) numbers the
+        epochs from k and trains until epoch ``epochs`` — resuming a checkpoint saved after epoch k of
+        a 30-epoch run is ``fit(x, y, 30, initial_epoch=k)``.
+
+        ``validation_split`` holds out the last fraction of (x, y) (taken before shuffling, as
+        Keras does) unless ``validation_data`` is given.  ``verbose``: 0 silent, 1 a progress bar
+        (on a terminal) and one line per epoch, 2 one line per epoch; None: the trainer's
+        ``progress`` setting.  ``callbacks`` are added for this call only.  Ctrl-C stops at once;
+        the last checkpoint (saved at an epoch boundary) resumes exactly.
         """
-        if epochs <= 0:
-            raise ValueError(f"epochs must be positive, got {epochs}")
+        if initial_epoch is not None:
+            if not 0 <= initial_epoch <= epochs:
+                raise ValueError(f"initial_epoch must be in [0, epochs={epochs}], got {initial_epoch}")
+            self.epoch, last = int(initial_epoch), int(epochs)
+        else:
+            if epochs <= 0:
+                raise ValueError(f"epochs must be positive, got {epochs}")
+            last = self.epoch + int(epochs)
+        if not 0.0 <= validation_split < 1.0:
+            raise ValueError(f"validation_split must be in [0, 1), got {validation_split}")
+        if validation_split and validation_data is None:
+            n_val = int(len(y) * validation_split)
+            if n_val < 1 or n_val >= len(y):
+                raise ValueError(f"validation_split={validation_split} of {len(y)} samples leaves "
+                                 f"{n_val} for validation: give a split that holds out at least 1 and keeps 1")
+            x, y, validation_data = x[:-n_val], y[:-n_val], (x[-n_val:], y[-n_val:])
+        progress, log = self.progress, self._log
+        if verbose is not None:
+            if verbose not in (0, 1, 2):
+                raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
+            self.progress = verbose == 1 and sys.stderr is not None and sys.stderr.isatty()
+            if verbose == 0:
+                self._log = _quiet
+            elif self._log is _quiet:
+                self._log = _stderr
+        extra = [cb for cb in callbacks if cb not in self.callbacks]
+        self.callbacks.extend(extra)
+        try:
+            self._fit(x, y, last, batch_size, validation_data)
+        finally:
+            for cb in extra:
+                self.callbacks.remove(cb)
+            self.progress, self._log = progress, log
+        return self.history
+
+    def _fit(self, x: np.ndarray, y: np.ndarray, epochs: int, batch_size: int,
+             validation_data: tuple[np.ndarray, np.ndarray] | None) -> None:
         for cb in self.callbacks:
             cb.on_train_begin(self)
         self.stop_training = False
@@ -170,11 +218,14 @@ class Trainer:
             self.history.append(logs)  # the same dict: callbacks may still add metrics to it
             for cb in self.callbacks:
                 cb.on_epoch_end(self, e, logs)
+            if self._log is _quiet and not self.progress:
+                continue
             keys = ("loss", "accuracy", "val_loss", "val_accuracy")
             shown = [f"{k} {logs[k]:.4f}" for k in keys if k in logs and not math.isnan(logs[k])]  # NaN: regression
             msg = f"epoch {e}/{epochs}: " + ", ".join(shown)
             self.log(msg + f" ({logs['time']:.1f} s)")
-        return self.history
+        for cb in self.callbacks:
+            cb.on_train_end(self)
 
     # --- evaluation ------------------------------------------------------------------------
     def predict_proba(self, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
@@ -283,6 +334,14 @@ def _saved_callbacks(state: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return [(name, s) for name, s in zip(names, states, strict=False) if s]
 
 
+def _quiet(msg: str) -> None:
+    """``verbose=0``: no per-epoch lines."""
+
+
+def _stderr(msg: str) -> None:
+    print(msg, file=sys.stderr)
+
+
 def predict_proba(model: Module, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     """Softmax probabilities of ``model`` (evaluation mode, no graph)."""
     from fcnet.functional import softmax
@@ -324,6 +383,7 @@ def evaluate(model: Module, loss_fn: Module, x: np.ndarray, y: np.ndarray, batch
 
 def fit(model: Module, x: np.ndarray, y: np.ndarray, *, optimizer: Optimizer, epochs: int,
         batch_size: int = 128, validation_data: tuple[np.ndarray, np.ndarray] | None = None,
-        **kwargs: Any) -> History:
+        validation_split: float = 0.0, verbose: int | None = None, **kwargs: Any) -> History:
     """Keras-style one call: ``Trainer(model, optimizer, **kwargs).fit(...)``."""
-    return Trainer(model, optimizer, **kwargs).fit(x, y, epochs, batch_size, validation_data)
+    return Trainer(model, optimizer, **kwargs).fit(x, y, epochs, batch_size, validation_data,
+                                                   validation_split=validation_split, verbose=verbose)

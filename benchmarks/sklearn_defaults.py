@@ -1,0 +1,85 @@
+"""FCNetClassifier/FCNetRegressor against scikit-learn's MLPClassifier/MLPRegressor, all at their defaults.
+
+Each data set: ``make_pipeline(StandardScaler(), estimator(random_state=seed))`` scored by 5-fold
+``cross_validate`` (scikit-learn's own unshuffled folds), the two estimators run one after the
+other for each seed in one process, warnings silenced.  California housing is used only when
+scikit-learn's copy is already on disk (it is a download).
+
+    python benchmarks/sklearn_defaults.py [--seeds 0 1 2] [--markdown]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+import warnings
+from contextlib import nullcontext
+
+import numpy as np
+from sklearn.model_selection import cross_validate
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
+
+from fcnet.sklearn import FCNetClassifier, FCNetRegressor
+from sklearn import datasets
+
+
+def _california() -> tuple[np.ndarray, np.ndarray] | None:
+    try:
+        return datasets.fetch_california_housing(return_X_y=True, download_if_missing=False)
+    except OSError:
+        return None
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0])
+    ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    args = ap.parse_args()
+    sets: list[tuple[str, object, type, type]] = [
+        ("digits", datasets.load_digits(return_X_y=True), FCNetClassifier, MLPClassifier),
+        ("breast_cancer", datasets.load_breast_cancer(return_X_y=True), FCNetClassifier, MLPClassifier),
+        ("diabetes", datasets.load_diabetes(return_X_y=True), FCNetRegressor, MLPRegressor),
+    ]
+    cal = _california()
+    if cal is None:
+        print("california_housing: not on disk (scikit-learn downloads it); skipped")
+    else:
+        sets.append(("california_housing", cal, FCNetRegressor, MLPRegressor))
+    print(f"load average before: {os.getloadavg()[0]:.1f}")
+    rows = []
+    for name, (X, y), ours, theirs in sets:
+        res: dict[str, list[tuple[float, float, float]]] = {"fcnet": [], "sklearn": [], "sklearn1": []}
+        for seed in args.seeds:
+            for label, cls in (("fcnet", ours), ("sklearn", theirs), ("sklearn1", theirs)):
+                # sklearn1: MLP with one BLAS thread, as fcnet uses for matrices this small
+                limit = threadpool_limits(limits=1, user_api="blas") if label == "sklearn1" else nullcontext()
+                with warnings.catch_warnings(), limit:
+                    warnings.simplefilter("ignore")
+                    t0 = time.perf_counter()
+                    cv = cross_validate(make_pipeline(StandardScaler(), cls(random_state=seed)), X, y, cv=5,
+                                        return_estimator=True)
+                    secs = time.perf_counter() - t0
+                iters = float(np.mean([e[-1].n_iter_ for e in cv["estimator"]]))
+                res[label].append((float(cv["test_score"].mean()), secs, iters))
+                print(f"{name:18s} seed {seed} {label:8s} score {res[label][-1][0]:.4f}  {secs:7.2f} s  "
+                      f"epochs {iters:.0f}", flush=True)
+        rows.append((name, res))
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
+    if args.markdown:
+        metric = {"digits": "accuracy", "breast_cancer": "accuracy"}
+        print("\n| data set (5-fold CV score) | fcnet score | scikit-learn score | fcnet s | scikit-learn s "
+              "| scikit-learn s, 1 BLAS thread | fcnet epochs | scikit-learn epochs |")
+        print("|---|---|---|---|---|---|---|---|")
+        for name, res in rows:
+            f, s, s1 = np.array(res["fcnet"]), np.array(res["sklearn"]), np.array(res["sklearn1"])
+            print(f"| {name} ({metric.get(name, 'R²')}) | {f[:, 0].mean():.4f} | {s[:, 0].mean():.4f} | "
+                  f"{f[:, 1].sum():.1f} | {s[:, 1].sum():.1f} | {s1[:, 1].sum():.1f} | {f[:, 2].mean():.0f} | "
+                  f"{s[:, 2].mean():.0f} |")
+
+
+if __name__ == "__main__":
+    main()

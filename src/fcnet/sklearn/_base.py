@@ -1,0 +1,387 @@
+"""What ``FCNetClassifier`` and ``FCNetRegressor`` share: options, the training loop, stopping, pickling.
+
+Training runs in float64 through ``fcnet.train.Trainer`` with the loss
+L = Σ_i w_i L_i / Σ_i w_i per mini-batch (w: ``sample_weight``, 1 by default), so that integer
+weights train as repeated rows.  Stopping follows MLPClassifier's rule: after ``n_iter_no_change``
++ 1 epochs in a row in which the training loss (or, with ``early_stopping``, the validation
+score) did not improve by ``tol``, or after ``max_iter`` epochs with a ``ConvergenceWarning``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+import fcnet
+from fcnet import backend, nn, optim
+from fcnet.errors import ConfigError
+from fcnet.nn.module import Module
+from fcnet.tensor import Tensor
+from fcnet.train.callbacks import Callback, LRScheduler
+from fcnet.train.options import coerce, resolve, validate
+from fcnet.train.recipe import OPTIMIZERS
+from fcnet.train.trainer import Trainer
+
+# estimator parameter = ``fcnet train`` option of the same name
+SHARED = ("hidden", "activation", "negative_slope", "init", "init_std", "batchnorm", "dropout", "optimizer",
+          "lr", "momentum", "rho", "eps", "weight_decay", "l2", "l1", "schedule", "step_size", "gamma",
+          "warmup", "clip_norm", "clip_value", "standardize", "tensorboard")
+
+ACCEPT: dict[str, Any] = {"accept_sparse": ["csr", "csc"], "dtype": [np.float64, np.float32]}
+
+
+def _dense(X: Any) -> np.ndarray:
+    """The engine multiplies dense arrays: a sparse matrix (accepted as MLPClassifier does) is densified."""
+    return X.toarray() if sp.issparse(X) else X
+
+
+def _silent(msg: str) -> None:
+    """Drop the trainer's own per-epoch line (a module-level function, so that estimators stay picklable)."""
+
+
+class WeightedLoss(Module):
+    """L = Σ_i w_i L_i / Σ_i w_i over a batch whose targets carry the weight w_i as their last column.
+
+    ``per_sample`` maps (scores, targets without the weight column) to the N losses L_i.
+    """
+
+    def __init__(self, per_sample: Callable[[Tensor, np.ndarray], Tensor]) -> None:
+        super().__init__()
+        self.per_sample = per_sample
+
+    def forward(self, scores: Tensor, packed: Any) -> Tensor:
+        """The weighted mean of the per-sample losses (their plain mean when all weights are equal)."""
+        packed = np.asarray(packed)
+        w = packed[:, -1]
+        if w[0] > 0 and (w == w[0]).all():  # the common case, in fewer gates: (1/N) Σ_i L_i
+            mean = getattr(self.per_sample, "mean", None)
+            return mean(scores, packed[:, :-1]) if mean is not None else self.per_sample(scores, packed[:, :-1]).mean()
+        total = float(w.sum())
+        losses = self.per_sample(scores, packed[:, :-1])
+        return (losses * Tensor(w.astype(scores.dtype), _raw=True)).sum() / (total if total > 0 else 1.0)
+
+
+def weighted_stats(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted mean μ = Σ w x / Σ w and deviation σ (1 where σ < 1e-12: constant columns stay 0)."""
+    mean = np.average(x, axis=0, weights=w)
+    std = np.sqrt(np.average((x - mean) ** 2, axis=0, weights=w))
+    return mean, np.where(std < 1e-12, 1.0, std)
+
+
+def _threads(work: int) -> contextlib.AbstractContextManager[Any]:
+    """One BLAS thread for small matrices (``work`` = rows × widest layer): there, waking and syncing
+    threads costs more than it saves, and on a busy machine it costs much more.
+    """
+    if work > _SMALL:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+_SMALL = 1 << 18
+
+
+class _SklearnStop(Callback):
+    """Records the fitted attributes per epoch and applies MLPClassifier's stopping rule."""
+
+    def __init__(self, est: FCNetBase, n_train: int, val: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+                 stop: bool) -> None:
+        self.est, self.n_train, self.val, self.stop = est, n_train, val, stop
+        self.converged = False
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
+        est = self.est
+        loss = float(logs["loss"])
+        est.n_iter_ += 1
+        est.t_ += self.n_train
+        est.loss_curve_.append(loss)
+        est.loss_ = loss
+        if est.verbose:
+            print(f"Iteration {est.n_iter_}, loss = {loss:.8f}", flush=True)
+        tol = float(est.tol)
+        if self.val is not None:
+            score = est._val_score(*self.val)
+            logs["val_score"] = score
+            est.validation_scores_.append(score)
+            if est.verbose:
+                print(f"Validation score: {score:f}", flush=True)
+            improved = score >= est.best_validation_score_ + tol
+            if score > est.best_validation_score_:
+                est.best_validation_score_ = score
+                est._best_state = trainer.model.state_dict()
+            what = "Validation score"
+        else:
+            improved = loss <= est.best_loss_ - tol
+            est.best_loss_ = min(est.best_loss_, loss)
+            what = "Training loss"
+        est._no_improvement = 0 if improved else est._no_improvement + 1
+        if self.stop and est._no_improvement > est.n_iter_no_change:
+            self.converged = trainer.stop_training = True
+            if est.verbose:
+                print(f"{what} did not improve more than tol={tol:f} for {est.n_iter_no_change} "
+                      "consecutive epochs. Stopping.", flush=True)
+
+
+class FCNetBase(BaseEstimator):
+    """Shared fitting, prediction and pickling; subclasses say how targets map to outputs."""
+
+    _options: tuple[str, ...] = SHARED
+    _is_classifier = False
+
+    # --- options -------------------------------------------------------------------------
+    def _resolved(self) -> dict[str, Any]:
+        """``fcnet train``'s options from the parameters, each one checked by ``coerce``."""
+        opts = resolve({})
+        for name in self._options:
+            value = getattr(self, name)
+            if value is None and opts[name] is not None:
+                raise ConfigError(f"parameter {name!r} cannot be None (default: {opts[name]!r})")
+            opts[name] = coerce(name, value)
+        opts["epochs"] = self._max_iter()
+        opts["batch_size"] = coerce("batch_size", self.batch_size)
+        for name in ("tol", "validation_fraction"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float | np.number) or not math.isfinite(value) or value < 0:
+                raise ConfigError(f"{name} must be a number >= 0, got {value!r}")
+        if self.early_stopping and not 0.0 < float(self.validation_fraction) < 1.0:
+            raise ConfigError(f"validation_fraction must be in (0, 1), got {self.validation_fraction}")
+        if not isinstance(self.n_iter_no_change, int | np.integer) or self.n_iter_no_change < 1:
+            raise ConfigError(f"n_iter_no_change must be an int >= 1, got {self.n_iter_no_change!r}")
+        opts = dict(validate(opts))
+        rs = self.random_state
+        opts["seed"] = (int(rs) if isinstance(rs, int | np.integer)
+                        else int(check_random_state(rs).randint(np.iinfo(np.int32).max)))
+        return opts
+
+    def _max_iter(self) -> int:
+        """``epochs`` (fcnet's name) when given, else ``max_iter``."""
+        value = self.max_iter if self.epochs is None else self.epochs
+        name = "max_iter" if self.epochs is None else "epochs"
+        if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
+            raise ConfigError(f"{name} must be an int >= 1, got {value!r}")
+        return int(value)
+
+    # --- data ----------------------------------------------------------------------------
+    def _check_X(self, X: Any, reset: bool = False) -> np.ndarray:
+        return _dense(validate_data(self, X, reset=reset, **ACCEPT))
+
+    def _inputs(self, X: np.ndarray) -> np.ndarray:
+        """Float64 model inputs: (x − μ) / σ with the (weighted) training statistics, or x itself."""
+        x = np.asarray(X, dtype=np.float64)
+        return (x - self.mean_) / self.std_ if self.mean_ is not None else x.copy()
+
+    # --- building ------------------------------------------------------------------------
+    def _build(self, opts: dict[str, Any], n_features: int, n_outputs: int, steps: int) -> Trainer:
+        """Model (float64, weights and dropout masks from this fit's own generator), optimizer, trainer."""
+        gen = np.random.default_rng([opts["seed"], 1])
+        model = nn.FullyConnectedNet(
+            n_features, opts["hidden"], n_outputs, activation=opts["activation"], batchnorm=opts["batchnorm"],
+            dropout=opts["dropout"], init=opts["init"], std=opts.get("init_std"),
+            negative_slope=opts["negative_slope"], dtype=np.float64, rng=gen)
+        for m in model.modules():
+            if isinstance(m, nn.Dropout):
+                m.rng = gen
+        opt = OPTIMIZERS[opts["optimizer"]](model.parameters(), opts)
+        callbacks: list[Callback] = []
+        total = opts["epochs"] * steps
+        warm = round(opts["warmup"] * steps)
+        after: optim.LRSchedule | None = None
+        if opts["schedule"] == "cosine":
+            after = optim.CosineLR(opt, total_steps=max(total - warm, 1))
+        elif opts["schedule"] == "step":
+            after = optim.StepLR(opt, step_size=max(opts["step_size"] * steps, 1), gamma=opts["gamma"])
+        sched = optim.WarmupLR(opt, warm, after=after) if warm > 0 else after
+        if sched is not None:
+            callbacks.append(LRScheduler(sched, per="step"))
+        if opts["tensorboard"]:
+            from fcnet.train.tensorboard import TensorBoard  # tensorboardX is an optional extra
+
+            callbacks.append(TensorBoard(opts["tensorboard"]))
+        return Trainer(model, opt, WeightedLoss(self._per_sample_loss(opts)), l2=opts["l2"], l1=opts["l1"],
+                       clip_norm=opts["clip_norm"], clip_value=opts["clip_value"], callbacks=callbacks,
+                       seed=opts["seed"], progress=False, log=_silent)
+
+    def _start(self, X: np.ndarray, w: np.ndarray, n_outputs: int, opts: dict[str, Any]) -> None:
+        """A new net: standardisation statistics, seeded weights, optimizer, trainer, empty curves."""
+        self.mean_, self.std_ = weighted_stats(X, w) if opts["standardize"] else (None, None)
+        self.n_outputs_ = n_outputs
+        self.n_layers_ = len(opts["hidden"]) + 2
+        self.loss_curve_: list[float] = []
+        self.validation_scores_: list[float] | None = [] if self.early_stopping else None
+        self.best_validation_score_: float | None = -np.inf if self.early_stopping else None
+        self.best_loss_: float | None = None if self.early_stopping else np.inf
+        self.n_iter_ = self.t_ = 0
+        self._opts = opts
+        n_train = len(X) - (max(1, round(len(X) * self.validation_fraction)) if self.early_stopping else 0)
+        self._steps = max(math.ceil(n_train / min(opts["batch_size"], max(n_train, 1))), 1)
+        self._trainer = self._build(opts, X.shape[1], n_outputs, self._steps)
+
+    # --- training ------------------------------------------------------------------------
+    def _fit(self, X: Any, y: Any, sample_weight: Any, incremental: bool, classes: Any = None) -> FCNetBase:
+        first = not hasattr(self, "_trainer") or (not incremental and not self.warm_start)
+        X, y = self._check_Xy(X, y, reset=first)
+        w = (np.ones(len(X)) if sample_weight is None
+             else _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True))
+        if first:
+            opts = self._resolved()
+            t = self._targets(y, reset=True, classes=classes)
+            self._start(X, w, self._n_outputs(t), opts)
+        else:
+            opts = self._opts
+            t = self._targets(y, reset=False)
+        t = self._prepare(t.reshape(len(t), -1).astype(np.float64), w, first)
+        x = self._inputs(X)
+        packed = np.concatenate([t, w[:, None]], axis=1)
+        val = None
+        es = self.early_stopping and not incremental
+        if es:
+            n_val = max(1, round(len(x) * float(self.validation_fraction)))
+            if len(x) - n_val < 1:
+                raise ValueError(f"early_stopping holds out {n_val} of {len(x)} samples: none would be left to "
+                                 "train on; give more data or a smaller validation_fraction")
+            order = np.random.default_rng([opts["seed"], 2]).permutation(len(x))
+            vi, ti = order[:n_val], order[n_val:]
+            val = (x[vi], self._score_targets(y, vi), w[vi])
+            x, packed = x[ti], packed[ti]
+            self._best_state = None
+            self.validation_scores_ = self.validation_scores_ if self.validation_scores_ is not None else []
+            if self.best_validation_score_ is None:
+                self.best_validation_score_ = -np.inf
+        elif self.best_loss_ is None:
+            self.best_loss_ = np.inf
+        trainer = self._trainer
+        stop = _SklearnStop(self, len(x), val, stop=not incremental)
+        self._no_improvement = 0
+        trainer.callbacks.append(stop)
+        epochs = 1 if incremental else opts["epochs"]
+        batch = min(opts["batch_size"], len(x))
+        try:
+            with _threads(batch * max(x.shape[1], *opts["hidden"], self.n_outputs_)):
+                trainer.fit(x, packed, epochs, batch, verbose=0)
+        finally:
+            trainer.callbacks.remove(stop)
+        if es and self._best_state is not None:
+            trainer.model.load_state_dict(self._best_state)
+        self._best_state = None
+        if not incremental and not stop.converged:
+            warnings.warn(f"Stochastic Optimizer: Maximum iterations ({epochs}) reached and the optimization "
+                          "hasn't converged yet.", ConvergenceWarning, stacklevel=3)
+        return self
+
+    # --- prediction ----------------------------------------------------------------------
+    def _scores(self, X: Any) -> np.ndarray:
+        """The net's outputs s = f(x) (N, C) in evaluation mode, float64, computed without a graph.
+
+        Each row's scores are computed from that row alone (float64 rounding of ~1e-16 aside),
+        whatever rows it is batched with.
+        """
+        check_is_fitted(self)
+        x = self._inputs(self._check_X(X, reset=False))
+        with _threads(len(x) * max(x.shape[1], *self._opts["hidden"], self.n_outputs_)):
+            return self._forward(x)
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        """Scores of already standardised inputs (also the validation score's, during fit)."""
+        model = self._trainer.model
+        was = model.training
+        model.eval()
+        with fcnet.no_grad():
+            out = backend.to_numpy(model(fcnet.Tensor(x, _raw=True)).data)
+        model.train(was)
+        return np.asarray(out, dtype=np.float64)
+
+    def _prepare(self, t: np.ndarray, w: np.ndarray, first: bool) -> np.ndarray:
+        """Targets as the loss sees them (the regressor standardises them)."""
+        return t
+
+    @property
+    def model_(self) -> nn.FullyConnectedNet:
+        """The trained ``fcnet.nn.FullyConnectedNet`` (float64; inputs standardised with ``mean_``, ``std_``)."""
+        check_is_fitted(self)
+        return self._trainer.model
+
+    def _linears(self) -> list[nn.Linear]:
+        return [m for m in self.model_.modules() if isinstance(m, nn.Linear)]
+
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """Weight matrices as MLPClassifier has them: entry i is (fan_in, fan_out) of layer i (W_i transposed)."""
+        return [np.array(m.weight.data.T) for m in self._linears()]
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """Bias vectors b_i of the layers, entry i has length fan_out of layer i."""
+        return [np.array(m.bias.data) for m in self._linears()]
+
+    def prediction_steps(self) -> list[Any]:
+        """The prediction path as ``fcnet.export`` steps: standardisation, layers, output function.
+
+        A classifier ends in softmax (sigmoid for multilabel targets); a regressor's target scaling
+        y = f(x) σ_y + μ_y is folded into its last linear layer.
+        """
+        from fcnet.data.dataset import Preprocess
+        from fcnet.export import prediction_path
+        from fcnet.export.path import Step
+
+        check_is_fitted(self)
+        pre = Preprocess(mean=self.mean_, std=self.std_) if self.mean_ is not None else None
+        steps = prediction_path(self.model_, pre, softmax=False)
+        if self._is_classifier:
+            steps.append(Step("sigmoid" if self._multilabel else "softmax"))
+        else:
+            last = [s for s in steps if s.kind == "linear"][-1]
+            last.arrays["weight"] = (last.arrays["weight"] * self.y_std_[:, None]).astype(np.float32)
+            last.arrays["bias"] = (last.arrays["bias"] * self.y_std_ + self.y_mean_).astype(np.float32)
+        return steps
+
+    def to_onnx(self, path: str | Path) -> Path:
+        """Write the prediction path (``prediction_steps``) as ONNX: input ``x``, output ``probabilities``
+        (classifier) or ``scores`` (regressor).
+        """
+        from fcnet.export import export_onnx
+
+        return export_onnx(self.prediction_steps(), path)
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "_trainer")
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    # --- pickling: arrays and JSON-able state, no live engine objects ---------------------
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())
+        trainer = state.pop("_trainer", None)
+        if trainer is not None:
+            state["_trainer_arrays"], state["_trainer_state"] = trainer.state_dict()
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        arrays, tstate = state.pop("_trainer_arrays", None), state.pop("_trainer_state", None)
+        super().__setstate__(state)
+        if arrays is None:
+            return
+        trainer = self._build({**self._opts, "tensorboard": None}, int(self.n_features_in_),
+                              int(self.n_outputs_), self._steps)
+        gen = backend.default_generator()
+        outer = gen.bit_generator.state
+        try:
+            trainer.load_state_dict(arrays, tstate)
+        finally:  # the saved default-generator state belongs to another process: leave this one's alone
+            gen.bit_generator.state = outer
+        self._trainer = trainer

@@ -1,0 +1,172 @@
+"""The MLPClassifier / MLPRegressor contract: stopping, ConvergenceWarning, sample_weight, warm_start,
+fitted attributes, verbose output, multilabel targets (binary cross-entropy vs PyTorch)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification, make_multilabel_classification
+from sklearn.exceptions import ConvergenceWarning
+
+from fcnet.nn.losses import BCEWithLogitsLoss
+from fcnet.sklearn import FCNetClassifier, FCNetRegressor
+from fcnet.tensor import Tensor
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    X, y = make_classification(n_samples=300, n_features=8, n_informative=5, n_classes=3, random_state=0)
+    return X, y
+
+
+def _relu_forward(est, X):
+    """MLPClassifier's forward pass from coefs_ / intercepts_ (and the input standardisation)."""
+    a = (X - est.mean_) / est.std_
+    for i, (W, b) in enumerate(zip(est.coefs_, est.intercepts_, strict=True)):
+        a = a @ W + b
+        if i < len(est.coefs_) - 1:
+            a = np.maximum(a, 0)
+    return a
+
+
+def test_stops_on_training_loss_and_records_mlp_attributes(blobs):
+    X, y = blobs
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # converging is not warned about
+        clf = FCNetClassifier(hidden=(16,), tol=1e-2, n_iter_no_change=3, random_state=0).fit(X, y)
+    n = clf.n_iter_
+    assert 4 <= n < 200
+    assert len(clf.loss_curve_) == n and clf.loss_ == clf.loss_curve_[-1]
+    assert clf.best_loss_ == min(clf.loss_curve_)
+    # MLPClassifier's rule: the last n_iter_no_change + 1 epochs each failed to beat the best loss before
+    # them by tol, and the epoch before them did beat it (or the run would have stopped earlier)
+    curve = clf.loss_curve_
+    assert all(curve[i] > min(curve[:i]) - 1e-2 for i in range(n - 4, n))
+    assert curve[n - 5] <= min(curve[:n - 5]) - 1e-2
+    assert clf.t_ == n * len(X)
+    assert clf.validation_scores_ is None and clf.best_validation_score_ is None
+    assert clf.n_layers_ == 3 and clf.n_outputs_ == 3 and clf.out_activation_ == "softmax"
+    assert [W.shape for W in clf.coefs_] == [(8, 16), (16, 3)]
+    assert [b.shape for b in clf.intercepts_] == [(16,), (3,)]
+    np.testing.assert_allclose(_relu_forward(clf, X), clf._scores(X), rtol=1e-12, atol=1e-12)
+
+
+def test_max_iter_reached_warns_convergence_and_epochs_is_an_alias(blobs):
+    X, y = blobs
+    with pytest.warns(ConvergenceWarning, match=r"Maximum iterations \(3\)"):
+        a = FCNetClassifier(hidden=(8,), max_iter=3, random_state=0).fit(X, y)
+    with pytest.warns(ConvergenceWarning, match=r"Maximum iterations \(3\)"):
+        b = FCNetClassifier(hidden=(8,), max_iter=50, epochs=3, random_state=0).fit(X, y)
+    assert a.n_iter_ == b.n_iter_ == 3
+    assert a.loss_curve_ == b.loss_curve_
+
+
+@pytest.mark.parametrize("cls", [FCNetClassifier, FCNetRegressor])
+def test_integer_sample_weight_equals_repeated_rows_and_zero_equals_removed(cls, blobs):
+    X, y = blobs
+    X, y = X[:120], y[:120]
+    w = np.random.default_rng(0).integers(0, 4, len(X))
+    kw = {"hidden": (16,), "max_iter": 30, "random_state": 0}  # one full batch: weighting is then exact
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        weighted = cls(**kw).fit(X, y, sample_weight=w)
+        repeated = cls(**kw).fit(np.repeat(X, w, axis=0), np.repeat(y, w))
+        plain = cls(**kw).fit(X, y)
+    method = "predict_proba" if cls is FCNetClassifier else "predict"
+    np.testing.assert_allclose(getattr(weighted, method)(X), getattr(repeated, method)(X), rtol=1e-7, atol=1e-9)
+    assert not np.allclose(getattr(weighted, method)(X), getattr(plain, method)(X), rtol=1e-3)
+    # partial_fit takes the weights too, in MLPClassifier's argument order (X, y, sample_weight, classes)
+    extra = {"classes": np.unique(y)} if cls is FCNetClassifier else {}
+    inc = cls(**kw).partial_fit(X, y, w, **extra)
+    rep = cls(**kw).partial_fit(np.repeat(X, w, axis=0), np.repeat(y, w), **extra)
+    np.testing.assert_allclose(getattr(inc, method)(X), getattr(rep, method)(X), rtol=1e-7, atol=1e-9)
+
+
+def test_warm_start_continues_and_cold_refit_restarts(blobs):
+    X, y = blobs
+    kw = {"hidden": (16,), "max_iter": 4, "random_state": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warm = FCNetClassifier(warm_start=True, **kw).fit(X, y)
+        first = list(warm.loss_curve_)
+        warm.fit(X, y)
+        eight = FCNetClassifier(**{**kw, "max_iter": 8}).fit(X, y)
+        cold = FCNetClassifier(**kw).fit(X, y)
+        cold.fit(X, y)
+    assert warm.n_iter_ == 8 and warm.loss_curve_[:4] == first
+    # the second fit went on from the first one's weights and optimizer state: the same as 8 epochs at once
+    assert warm.loss_curve_ == eight.loss_curve_
+    assert cold.n_iter_ == 4 and cold.loss_curve_ == first
+
+
+def test_early_stopping_scores_validation_and_keeps_best(blobs):
+    X, y = blobs
+    clf = FCNetClassifier(hidden=(16,), early_stopping=True, n_iter_no_change=2, tol=0.0, lr=0.05,
+                          random_state=0).fit(X, y)
+    assert clf.n_iter_ < 200
+    assert len(clf.validation_scores_) == clf.n_iter_
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+    assert all(0.0 <= s <= 1.0 for s in clf.validation_scores_)
+    assert clf.best_loss_ is None
+    reg = FCNetRegressor(hidden=(16,), early_stopping=True, n_iter_no_change=2, random_state=0).fit(X, X[:, 0] * 2)
+    assert reg.best_validation_score_ == max(reg.validation_scores_) > 0.5  # R²
+
+
+def test_verbose_prints_as_mlp_on_stdout_without_progress_bars(blobs, capsys):
+    X, y = blobs
+    FCNetClassifier(hidden=(8,), tol=1.0, n_iter_no_change=1, verbose=True, random_state=0).fit(X, y)
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert lines[0].startswith("Iteration 1, loss = ") and len(lines[0].split("= ")[1]) == 10
+    assert lines[-1] == "Training loss did not improve more than tol=1.000000 for 1 consecutive epochs. Stopping."
+    assert err == ""
+    FCNetClassifier(hidden=(8,), max_iter=2, random_state=0).partial_fit(X, y, classes=[0, 1, 2])
+    assert capsys.readouterr() == ("", "")
+
+
+def test_predictions_do_not_depend_on_the_rows_batched_together(blobs):
+    X, y = blobs
+    clf = FCNetClassifier(hidden=(32,), max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    whole = clf.predict_proba(X)
+    rows = np.concatenate([clf.predict_proba(X[i:i + 1]) for i in range(0, 40)])
+    np.testing.assert_allclose(rows, whole[:40], rtol=1e-12, atol=1e-15)
+
+
+def test_multilabel_sigmoid_outputs():
+    X, Y = make_multilabel_classification(n_samples=300, n_features=10, n_classes=4, random_state=0)
+    clf = FCNetClassifier(hidden=(32,), random_state=0).fit(X[:240], Y[:240])
+    assert clf.out_activation_ == "logistic" and list(clf.classes_) == [0, 1, 2, 3]
+    proba = clf.predict_proba(X[240:])
+    assert proba.shape == (60, 4) and not np.allclose(proba.sum(axis=1), 1.0)
+    pred = clf.predict(X[240:])
+    assert np.array_equal(pred, (proba > 0.5).astype(int))
+    # per-label accuracy (MLPClassifier: 0.78 here); predicting all zeros would score 0.625
+    assert np.mean(pred == Y[240:]) > np.mean(Y[240:] == 0) + 0.1
+    with pytest.raises(ValueError, match="indicator matrix"):
+        clf.partial_fit(X[:10], Y[:10, :3])
+
+
+def test_bce_with_logits_equals_torch_in_float64():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    s = rng.standard_normal((7, 5)) * 30  # large |s|: the stable form must not overflow
+    s[0, 0] = 0.0
+    t = rng.random((7, 5))
+    for reduction in ("mean", "sum", "none"):
+        x = Tensor(s.copy(), requires_grad=True)
+        out = BCEWithLogitsLoss(reduction)(x, t)
+        (out if reduction != "none" else out * Tensor(np.arange(35.0).reshape(7, 5))).sum().backward()
+        ts = torch.tensor(s, dtype=torch.float64, requires_grad=True)
+        ref = torch.nn.BCEWithLogitsLoss(reduction=reduction)(ts, torch.tensor(t))
+        (ref if reduction != "none" else ref * torch.arange(35.0, dtype=torch.float64).reshape(7, 5)).sum().backward()
+        np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(x.grad, ts.grad.numpy(), rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="shape"):
+        BCEWithLogitsLoss()(Tensor(s), t[:, :2])
+    with pytest.raises(ValueError, match="reduction"):
+        BCEWithLogitsLoss("avg")

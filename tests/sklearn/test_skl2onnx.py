@@ -1,0 +1,55 @@
+"""A whole Pipeline (StandardScaler + fcnet estimator) goes to ONNX through skl2onnx."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from fcnet.sklearn import FCNetClassifier, FCNetRegressor
+
+skl2onnx = pytest.importorskip("skl2onnx")
+ort = pytest.importorskip("onnxruntime")
+import fcnet.export.skl2onnx_convert  # noqa: E402,F401  (registers the converters)
+
+
+def _session(onx):
+    return ort.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+
+
+@pytest.mark.parametrize("labels", ["int", "str"])
+def test_pipeline_classifier_to_onnx_equals_predict_proba(labels):
+    X, y = load_digits(return_X_y=True)
+    if labels == "str":
+        y = np.array([f"digit {d}" for d in y])
+    pipe = make_pipeline(StandardScaler(), FCNetClassifier(hidden=(32,), batchnorm=labels == "str", max_iter=15,
+                                                           random_state=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        pipe.fit(X[:1200], y[:1200])
+    onx = skl2onnx.to_onnx(pipe, X[:1].astype(np.float32), options={FCNetClassifier: {"zipmap": False}})
+    label, proba = _session(onx).run(None, {"X": X[1200:].astype(np.float32)})
+    np.testing.assert_allclose(proba, pipe.predict_proba(X[1200:]), atol=1e-5, rtol=0)
+    assert np.array_equal(label, pipe.predict(X[1200:]))
+    # with the default ZipMap the probabilities come as one {class: p} dict per row
+    zipped = _session(skl2onnx.to_onnx(pipe, X[:1].astype(np.float32)))
+    zipped = zipped.run(None, {"X": X[1200:1203].astype(np.float32)})
+    assert set(zipped[1][0]) == set(pipe.classes_)
+
+
+def test_pipeline_regressor_to_onnx_equals_predict():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 5)) * [1, 10, 100, 1, 1]
+    y = 50 + 20 * X[:, 0] + X[:, 1] + 0.01 * X[:, 2] ** 2
+    pipe = make_pipeline(StandardScaler(), FCNetRegressor(hidden=(16,), max_iter=20, random_state=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        pipe.fit(X, y)
+    onx = skl2onnx.to_onnx(pipe, X[:1].astype(np.float32))
+    (got,) = _session(onx).run(None, {"X": X.astype(np.float32)})
+    np.testing.assert_allclose(got.ravel(), pipe.predict(X), rtol=1e-5, atol=1e-3)  # float32 of values ~50

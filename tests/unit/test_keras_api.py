@@ -1,0 +1,144 @@
+"""Trainer.fit as a Keras user expects it: a second fit continues, initial_epoch, validation_split,
+verbose, per-call callbacks; ReduceLROnPlateau, ModelCheckpoint(save_best_only), LambdaCallback;
+summary() on any Module; save_model of any model."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from fcnet import nn, optim
+from fcnet.train.callbacks import LambdaCallback, ModelCheckpoint, ReduceLROnPlateau
+from fcnet.train.history import History
+from fcnet.train.io import load_arrays, save_model
+from fcnet.train.trainer import Trainer
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((96, 6)).astype(np.float32)
+    return x, (x[:, 0] + x[:, 1] > 0).astype(np.int64)
+
+
+def _trainer(**kw):
+    net = nn.FullyConnectedNet(6, [8], 2, rng=0)
+    return Trainer(net, optim.Adam(net.parameters(), lr=0.01), seed=0, progress=False, log=lambda m: None, **kw)
+
+
+def test_a_second_fit_continues_like_keras():
+    x, y = _data()
+    a = _trainer()
+    first = a.fit(x, y, epochs=3, batch_size=16)
+    assert isinstance(first, History) and len(first) == 3
+    a.fit(x, y, epochs=2, batch_size=16)  # 2 more epochs: 4 and 5
+    b = _trainer()
+    b.fit(x, y, epochs=5, batch_size=16)
+    assert a.epoch == b.epoch == 5 and a.history["epoch"] == [1, 2, 3, 4, 5]
+    assert a.history["loss"] == b.history["loss"]
+    for p, q in zip(a.model.parameters(), b.model.parameters(), strict=True):
+        assert np.array_equal(p.data, q.data)
+
+
+def test_initial_epoch_resumes_until_epochs():
+    x, y = _data()
+    a = _trainer()
+    a.fit(x, y, epochs=2, batch_size=16)
+    arrays, state = a.state_dict()
+    b = _trainer()
+    b.load_state_dict(arrays, state)
+    b.fit(x, y, epochs=5, batch_size=16, initial_epoch=b.epoch)  # epochs 3, 4, 5
+    a.fit(x, y, epochs=3, batch_size=16)
+    assert b.epoch == 5 and b.history["loss"] == a.history["loss"]
+    with pytest.raises(ValueError, match="initial_epoch"):
+        b.fit(x, y, epochs=2, initial_epoch=3)
+
+
+def test_validation_split_holds_out_the_last_rows():
+    x, y = _data()
+    t = _trainer()
+    h = t.fit(x, y, epochs=2, batch_size=16, validation_split=0.25)
+    assert "val_loss" in h.columns
+    # the last epoch's val_loss is the loss on the last quarter, never trained on
+    assert h["val_loss"][-1] == pytest.approx(t.evaluate(x[72:], y[72:])["loss"], rel=1e-6)
+    with pytest.raises(ValueError, match="validation_split"):
+        t.fit(x, y, epochs=1, validation_split=1.0)
+    with pytest.raises(ValueError, match="validation_split"):
+        t.fit(x[:2], y[:2], epochs=1, validation_split=0.1)
+
+
+def test_verbose_levels(capsys):
+    x, y = _data()
+    net = nn.FullyConnectedNet(6, [8], 2, rng=0)
+    t = Trainer(net, optim.SGD(net.parameters(), lr=0.1), seed=0)  # progress bars and lines by default
+    t.fit(x, y, epochs=2, batch_size=16, verbose=0)
+    assert capsys.readouterr() == ("", "")
+    t.fit(x, y, epochs=2, batch_size=16, verbose=2)
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split(":")[0] for line in err] == ["epoch 3/4", "epoch 4/4"]
+    with pytest.raises(ValueError, match="verbose"):
+        t.fit(x, y, epochs=1, verbose=3)
+
+
+def test_reduce_lr_on_plateau_lowers_the_rate_after_patience():
+    x, y = _data()
+    flat = LambdaCallback(on_epoch_end=lambda tr, e, logs: logs.update(metric=1.0))  # never improves
+    seen = []
+    cb = ReduceLROnPlateau(monitor="metric", factor=0.5, patience=2, min_lr=0.002)
+    rec = LambdaCallback(on_epoch_end=lambda tr, e, logs: seen.append(tr.optimizer.lr))
+    t = _trainer(callbacks=[flat, cb, rec])
+    t.fit(x, y, epochs=8, batch_size=32)
+    # epoch 1 sets the best; epochs 2, 3 fail → halve; 4, 5 fail → halve; 6, 7 → would be 0.00125: min_lr
+    assert seen == pytest.approx([0.01, 0.01, 0.005, 0.005, 0.0025, 0.0025, 0.002, 0.002])
+    improving = LambdaCallback(on_epoch_end=lambda tr, e, logs: logs.update(metric=-float(e)))
+    t2 = _trainer(callbacks=[improving, ReduceLROnPlateau(monitor="metric", patience=1)])
+    t2.fit(x, y, epochs=4, batch_size=32)
+    assert t2.optimizer.lr == 0.01
+    with pytest.raises(ValueError, match="not among the metrics"):
+        _trainer(callbacks=[ReduceLROnPlateau()]).fit(x, y, epochs=1)
+
+
+def test_model_checkpoint_save_best_only_keeps_the_best_epoch(tmp_path):
+    x, y = _data()
+    values = {1: 3.0, 2: 1.0, 3: 2.0, 4: 1.5}
+    weights = {}
+    inject = LambdaCallback(on_epoch_end=lambda tr, e, logs: logs.update(m=values[e]))
+    keep = LambdaCallback(on_epoch_end=lambda tr, e, logs: weights.update({e: tr.model.state_dict()}))
+    ckpt = ModelCheckpoint(tmp_path / "best", monitor="m", save_best_only=True)
+    _trainer(callbacks=[inject, keep, ckpt]).fit(x, y, epochs=4, batch_size=32)
+    assert ckpt.best_epoch == 2 and ckpt.best == 1.0
+    saved = load_arrays(tmp_path / "best" / "model.safetensors")
+    for k, v in weights[2].items():
+        assert np.array_equal(saved[k], v)
+    assert json.loads((tmp_path / "best" / "model.json").read_text())["epoch"] == 2
+    every = ModelCheckpoint(tmp_path / "e{epoch:02d}")
+    _trainer().fit(x, y, epochs=2, batch_size=32, callbacks=[every])
+    assert (tmp_path / "e01" / "model.json").is_file() and (tmp_path / "e02" / "model.json").is_file()
+
+
+def test_lambda_callback_hooks_and_per_call_callbacks():
+    x, y = _data()
+    calls = []
+    cb = LambdaCallback(on_train_begin=lambda tr: calls.append("begin"),
+                        on_batch_end=lambda tr, step: calls.append("batch"),
+                        on_epoch_end=lambda tr, e, logs: calls.append(f"epoch {e}"),
+                        on_train_end=lambda tr: calls.append("end"))
+    t = _trainer()
+    t.fit(x, y, epochs=2, batch_size=48, callbacks=[cb])
+    assert calls == ["begin", "batch", "batch", "epoch 1", "batch", "batch", "epoch 2", "end"]
+    t.fit(x, y, epochs=1, batch_size=48)  # for that call only
+    assert len(calls) == 8 and cb not in t.callbacks
+
+
+def test_summary_on_every_module_and_save_model_of_any_model(tmp_path):
+    seq = nn.Sequential(nn.Linear(4, 8, rng=0), nn.Tanh(), nn.Linear(8, 3, rng=0))
+    text = seq.summary(input_size=4)
+    assert "0: Linear(in_features=4, out_features=8" in text and "(N, 8)" in text and "(N, 3)" in text
+    assert text.endswith("total parameters: 67")
+    assert nn.Linear(3, 2).summary().endswith("total parameters: 8")
+    save_model(tmp_path / "m", seq)  # no preprocessing statistics, no classes
+    arrays = load_arrays(tmp_path / "m" / "model.safetensors")
+    assert set(arrays) == set(seq.state_dict())
+    meta = json.loads((tmp_path / "m" / "model.json").read_text())
+    assert meta["architecture"] == "Sequential" and meta["classes"] is None
