@@ -122,7 +122,7 @@ def validate(raw: Any) -> dict[str, Any]:
     for key in ("eps", "init_std"):
         if setup[key] is not None:
             setup[key] = _number(key, setup[key], 1e-12, 10.0)
-    n_train = max(2, round(setup["points"] * setup["train_ratio"]))
+    n_train = max(2, round(_count(setup["dataset"], setup["points"]) * setup["train_ratio"]))  # as make_data
     setup["batch_size"] = _number("batch_size", setup["batch_size"], 2 if setup["batchnorm"] else 1, n_train,
                                   integer=True)
     setup["seed"] = _number("seed", setup["seed"], 0, 2**31 - 1, integer=True)
@@ -131,6 +131,11 @@ def validate(raw: Any) -> dict[str, Any]:
     for key in ("l1", "l2"):
         setup[key] = _number(key, setup[key], 0.0, 10.0)
     return setup
+
+
+def _count(dataset: str, points: int) -> int:
+    """How many points ``make_data`` makes for ``points`` (a toy may make fewer: spirals a multiple of 3)."""
+    return points if dataset in REGRESSIONS else len(make_toy(dataset, n=points, seed=0)[1])
 
 
 def _short(value: Any) -> str:
