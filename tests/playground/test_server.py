@@ -239,3 +239,23 @@ def test_regression_task_through_the_socket(server):
         assert f["regression"] and f["test_accuracy"] is None
         ws.send(json.dumps({"type": "export"}))
         assert "regression" in recv(ws, "error")["message"]
+
+
+def test_a_failure_while_playing_is_a_message_and_the_session_goes_on(server, monkeypatch):
+    from fcnet.playground.session import Session
+
+    advance = Session.advance
+
+    def failing(self, seconds, max_steps=None):
+        if seconds > 0:  # the play turns only
+            raise ValueError("no")
+        return advance(self, seconds, max_steps)
+
+    monkeypatch.setattr(Session, "advance", failing)
+    with ws_client.connect(server.ws_url) as ws:
+        recv(ws, "ready")
+        ws.send(json.dumps({"type": "play"}))
+        err = recv(ws, "error")
+        assert "ValueError" in err["message"] and "\n" not in err["message"]
+        ws.send(json.dumps({"type": "step"}))  # the session is still there, paused
+        assert recv(ws, "frame")["step"] == 1

@@ -239,7 +239,15 @@ class _Connection:
                 if getter is None:
                     getter = asyncio.create_task(self.queue.get())
                 if wait is not None and wait <= 0 and not getter.done():
-                    await self._play_turn()
+                    try:
+                        await self._play_turn()
+                    except (WebSocketDisconnect, RuntimeError):
+                        raise
+                    except Exception as exc:  # the session pauses and stays, as for a message it could not do
+                        self.set_playing(False)
+                        await self._flush()
+                        await self.ws.send_json({"type": "error", "message": "training stopped: the server could "
+                                                 f"not go on ({type(exc).__name__}); the session is paused"})
                     continue
                 done, _ = await asyncio.wait({getter}, timeout=wait)
                 if not done:
