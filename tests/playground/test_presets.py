@@ -69,6 +69,7 @@ def test_preset_width_16(widths):  # slide 47: the best training fit, and a trai
     assert w["train_acc"] >= max(widths["width-3"]["train_acc"], widths["width-6"]["train_acc"])
     assert w["test_loss"] > 4 * w["train_loss"]
     assert w["train_acc"] - w["test_acc"] > 0.15
+    assert w["test_loss"] > max(widths["width-3"]["test_loss"], widths["width-6"]["test_loss"])  # not the best
     assert P["width-16"]["setup"]["noise"] > 0
 
 
@@ -103,6 +104,7 @@ def test_preset_init_large(seed):  # slide 129: saturated at step 0; no gradient
     s = session("init-large", seed=seed)
     v = s.frame()["initial"]
     assert v["step"] == 0 and min(v["saturated"][1:]) > 0.8  # almost all |a| > 0.99: 1 - a² < 0.02
+    assert v["grad_norms"][0] > 10 * v["grad_norms"][-1]  # unlike the slide: at step 0 the gradient does reach them
     s.advance(0.0, max_steps=300)
     f, moved = _moved(s, 100)
     g = f["grad_norms"]

@@ -38,8 +38,9 @@ PRESETS: list[dict[str, Any]] = [
      "cap": {"en": "16 units, the page's largest layer (the slide has 20).",
              "zh": "16个神经元为本页上限（幻灯片为20个）。"},
      "claim": {"en": "The widest net fits the noisy training points best, but its test loss is several times its "
-                     "train loss: the best training fit is not the best on new data (overfitting).",
-               "zh": "最宽的网络对带噪声的训练点拟合最好，但测试损失是训练损失的数倍："
+                     "train loss and the highest of the three widths: the net most accurate on the training set "
+                     "is not necessarily the best on new data (overfitting).",
+               "zh": "最宽的网络对带噪声的训练点拟合最好，但测试损失是训练损失的数倍，且为三种宽度中最高："
                      "对训练集分类精度最高的模型在真实场景下未必最好（过拟合）。"}},
     {"id": "sigmoid-deep", "slides": "82-83", "title": {"en": "6 sigmoid layers (slide: 10)",
                                                        "zh": "6个sigmoid隐层（幻灯片：10个）"},
@@ -70,9 +71,13 @@ PRESETS: list[dict[str, Any]] = [
      "claim": {"en": "At initialisation (step 0) almost every neuron of the deeper layers is saturated at -1 or 1, "
                      "where tanh's local gradient 1 − a² is 0; training does not get anywhere: after its first steps "
                      "no gradient reaches the first layers, their parameters no longer move, and the loss stays "
-                     "far above Xavier's.",
+                     "far above Xavier's. Unlike the slide, at step 0 itself the gradient still reaches the first "
+                     "layers (larger there than at the output: the few unsaturated units pass it on, times the "
+                     "large weights); the first steps push the net further into saturation.",
                "zh": "初始化时（第0步）较深各层几乎所有神经元都饱和（不是-1就是1），局部梯度1 − a²为零；"
-                     "训练没有进展：最初几步之后反向梯度到不了前几层，其参数不再更新，损失远高于Xavier初始化。"}},
+                     "训练没有进展：最初几步之后反向梯度到不了前几层，其参数不再更新，损失远高于Xavier初始化。"
+                     "与幻灯片不同，第0步时梯度仍能到达前几层（比输出层还大：少数未饱和的神经元乘以很大的权值"
+                     "把梯度传了回去）；最初几步使网络更加饱和。"}},
     {"id": "init-xavier", "slides": "133", "title": {"en": "tanh, Xavier", "zh": "tanh，Xavier"},
      "view": "init",
      "setup": {"dataset": "spirals", "hidden": _DEEP, "activation": "tanh", "init": "xavier", "optimizer": "adam",
