@@ -85,7 +85,8 @@ def test_preset_init_small(seed):  # slide 128, at step 0, then it does not trai
     v = s.frame()["initial"]
     assert v["step"] == 0
     std = np.array(v["std"])
-    assert std[0] > 1e-3 and (std[2:] < 1e-3).all()  # after the first layers every activation is ~0
+    assert std[0] > 1e-3 and (std[2:] < 1e-3).all()  # apart from the first two layers every activation is ~0
+    assert std[1] < 0.1 * std[0]  # the cap: a factor σ·√N = 0.04 a layer, so already the second layer shrinks
     if seed == 0:
         trained = s.advance(0.0, max_steps=300)
         assert trained["train_loss"] > 0.95 * np.log(3)  # three classes: still a guess

@@ -54,9 +54,12 @@ PRESETS: list[dict[str, Any]] = [
      "view": "init",
      "setup": {"dataset": "spirals", "hidden": _DEEP, "activation": "tanh", "init": "normal", "init_std": 0.01,
                "optimizer": "sgd", "lr": 0.03},
-     "cap": _CAP_DEEP,
-     "claim": {"en": "At initialisation (step 0), weights from N(0, 0.01²): after the first layers every activation "
-                     "is 0, the input does not reach the output and the net does not train.",
+     "cap": {"en": "6 layers of 16 units (the slide: 10 of 500): each layer scales the spread by σ·√N = 0.04 "
+                   "instead of the slide's 0.22, so it vanishes faster, from the second layer on.",
+             "zh": "6个隐层、每层16个神经元（幻灯片：10层、每层500个）：每层把激活值的幅度乘以σ·√N = 0.04，"
+                   "而幻灯片是0.22，所以消失得更快，从第二层就开始。"},
+     "claim": {"en": "At initialisation (step 0), weights from N(0, 0.01²): apart from the first two layers every "
+                     "activation is 0, the input does not reach the output and the net does not train.",
                "zh": "初始化时（第0步），权值采样自N(0, 0.01²)：除了前两层，后续所有层的激活值为0；"
                      "输入信息传递不到输出层，网络得不到训练。"}},
     {"id": "init-large", "slides": "129", "title": {"en": f"tanh, N(0, 1) at 500 units (here σ = {INIT_LARGE_STD})",
