@@ -75,6 +75,8 @@ def test_preset_width_16(widths):  # slide 47: the best training fit, and a trai
 
 def test_preset_sigmoid_deep():  # slides 82-83: vanishing gradients, layer by layer
     assert P["sigmoid-deep"]["setup"]["hidden"] == [16] * 6
+    assert "slide" not in P["sigmoid-deep"]["title"]["en"] + P["sigmoid-deep"]["cap"]["en"]  # 82-83 give no depth
+    assert "幻灯片" not in P["sigmoid-deep"]["title"]["zh"] + P["sigmoid-deep"]["cap"]["zh"]
     g = session("sigmoid-deep").advance(0.0, max_steps=50)["grad_norms"]
     assert all(a < b for a, b in itertools.pairwise(g)) and g[0] < g[-1] / 100
 

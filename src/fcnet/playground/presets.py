@@ -42,8 +42,8 @@ PRESETS: list[dict[str, Any]] = [
                      "is not necessarily the best on new data (overfitting).",
                "zh": "最宽的网络对带噪声的训练点拟合最好，但测试损失是训练损失的数倍，且为三种宽度中最高："
                      "对训练集分类精度最高的模型在真实场景下未必最好（过拟合）。"}},
-    {"id": "sigmoid-deep", "slides": "82-83", "title": {"en": "6 sigmoid layers (slide: 10)",
-                                                       "zh": "6个sigmoid隐层（幻灯片：10个）"},
+    {"id": "sigmoid-deep", "slides": "82-83", "title": {"en": "6 sigmoid layers of 16",
+                                                       "zh": "6个sigmoid隐层（每层16个）"},
      "setup": {"dataset": "xor", "hidden": _DEEP, "activation": "sigmoid", "init": "xavier", "optimizer": "sgd",
                "lr": 0.1},
      "cap": {"en": "6 layers of 16 units, the page's largest net.", "zh": "6个隐层、每层16个神经元，为本页上限。"},
