@@ -153,3 +153,16 @@ def test_every_accepted_batch_size_trains(dataset, points, ratio):  # spirals ma
             assert batch > n_train and "batch_size" in str(err)
             continue
         assert batch <= n_train and s.advance(0.0, max_steps=3)["step"] == 3
+
+
+@pytest.mark.parametrize(("raw", "words"), [
+    ({"activation": "softplus"}, "activation must be one of relu, sigmoid"),  # not "a number"
+    ({"batchnorm": "maybe"}, "batchnorm must be true or false"),
+    ({"optimizer": "x" * 50000}, "optimizer must be one of"),
+    ({"hidden": [1] * 20000}, "hidden must be at most 6 layers"),
+    ({"hidden": ["x" * 50000]}, "hidden"),
+])
+def test_a_refusal_says_what_is_valid_in_a_short_line(raw, words):
+    with pytest.raises(ConfigError) as err:
+        validate(raw)
+    assert str(err.value).startswith(words) and len(str(err.value)) < 300, str(err.value)[:300]

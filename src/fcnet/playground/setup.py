@@ -85,7 +85,10 @@ def validate(raw: Any) -> dict[str, Any]:
             setup[key] = value
         elif key in TRAIN_KEYS:
             try:
-                setup[key] = options.coerce(key, value)
+                setup[key] = options.coerce(key, value, label=key)
+            except ConfigError as err:  # the table's message names what is valid; the value cut short
+                text = str(err)
+                raise ConfigError(text if len(text) <= 200 else text[:197] + "...") from None
             except (OverflowError, ValueError, TypeError):  # e.g. 10**400: no float holds it
                 raise ConfigError(f"{key} must be a number in its range, got {_short(value)}") from None
         else:
@@ -112,7 +115,7 @@ def validate(raw: Any) -> dict[str, Any]:
     hidden = setup["hidden"]
     if len(hidden) > LIMITS["layers"] or any(not 1 <= h <= LIMITS["units"] for h in hidden):
         raise ConfigError(f"hidden must be at most {LIMITS['layers']} layers of 1 to {LIMITS['units']} units, "
-                          f"got {hidden}")
+                          f"got {_short(hidden)}")
     if setup["optimizer"] not in OPTIMIZERS:
         raise ConfigError(f"optimizer must be one of {', '.join(OPTIMIZERS)} here, got {setup['optimizer']!r}")
     for key, lo, hi in (("lr", 1e-7, 10.0), ("dropout", 0.0, 0.9), ("weight_decay", 0.0, 10.0),
