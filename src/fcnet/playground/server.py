@@ -229,7 +229,8 @@ class _Connection:
     async def serve(self) -> None:
         reader = asyncio.create_task(_receive(self.ws, self.queue))
         getter: asyncio.Task[Any] | None = None
-        self.session = await asyncio.to_thread(Session, validate({}))
+        # validate makes the toy's points to count them (in a thread, as the session: off the event loop)
+        self.session = await asyncio.to_thread(lambda: Session(validate({})))
         await self.ws.send_json({"type": "ready", "setup": self.session.setup})
         await self.ws.send_json(self.session.points())
         await self.ws.send_json(await asyncio.to_thread(self.session.frame))
@@ -317,7 +318,7 @@ class _Connection:
             raise msg
         kind = msg.get("type") if isinstance(msg, dict) else None
         if kind in ("setup", "reset"):
-            setup = validate(msg.get("setup")) if kind == "setup" else self.session.setup
+            setup = await asyncio.to_thread(validate, msg.get("setup")) if kind == "setup" else self.session.setup
             self.session = await asyncio.to_thread(Session, setup)
             self.set_playing(False)
             return [{"type": "ready", "setup": setup}, self.session.points(),
