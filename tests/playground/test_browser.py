@@ -6,6 +6,7 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -186,3 +187,33 @@ def test_speed_control_slows_training_to_a_pace_one_can_follow(server, browser):
     steps = int(page.text_content("#stepn"))
     assert 1 <= steps <= 5  # two steps a second, one frame each
     page.close()
+
+
+def test_a_link_shows_a_claim_only_beside_its_presets_setup_and_garbage_links_load(server, browser):
+    from urllib.parse import urlencode
+
+    from fcnet.playground.presets import PRESETS
+
+    def link(setup) -> str:
+        return server.url + "#" + urlencode({"setup": setup if isinstance(setup, str) else json.dumps(setup)})
+
+    page = open_page(browser, server.url)
+    page.click('#presets button[data-preset="lr-high"]')
+    page.wait_for_function("location.hash.includes('lr-high')")
+    shared = json.loads(parse_qs(urlsplit(page.url).fragment)["setup"][0])
+    page.close()
+    claim = next(p for p in PRESETS if p["id"] == "lr-high")["claim"]["en"]
+    for setup, lr, shown in ((shared, "6", claim), ({**shared, "lr": 0.01}, "0.01", ""),  # edited: no claim
+                             ({**shared, "points": 5}, "0.03", "")):  # refused by the server: the default, no claim
+        problems: list[str] = []
+        page = open_page(browser, link(setup), problems=problems)
+        page.wait_for_function(f"document.querySelector('#lr').value === {json.dumps(lr)}")
+        if lr == "0.03":
+            page.wait_for_function("document.querySelector('#message').textContent.includes('points')")
+        assert page.text_content("#claim") == shown and problems == [], (setup, problems)
+        page.close()
+    for garbage in ("not json", '{"points": 1e999}', '{"preset": {"a": 1}, "hidden": "x"}'):
+        problems = []
+        page = open_page(browser, link(garbage), problems=problems)  # loads, trains the default net
+        assert page.text_content("#claim") == "" and problems == [], (garbage, problems)
+        page.close()

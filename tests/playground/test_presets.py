@@ -69,11 +69,14 @@ def test_preset_width_16(widths):  # slide 47: the best training fit, and a trai
     assert w["train_acc"] >= max(widths["width-3"]["train_acc"], widths["width-6"]["train_acc"])
     assert w["test_loss"] > 4 * w["train_loss"]
     assert w["train_acc"] - w["test_acc"] > 0.15
+    assert w["test_loss"] > max(widths["width-3"]["test_loss"], widths["width-6"]["test_loss"])  # not the best
     assert P["width-16"]["setup"]["noise"] > 0
 
 
 def test_preset_sigmoid_deep():  # slides 82-83: vanishing gradients, layer by layer
     assert P["sigmoid-deep"]["setup"]["hidden"] == [16] * 6
+    assert "slide" not in P["sigmoid-deep"]["title"]["en"] + P["sigmoid-deep"]["cap"]["en"]  # 82-83 give no depth
+    assert "幻灯片" not in P["sigmoid-deep"]["title"]["zh"] + P["sigmoid-deep"]["cap"]["zh"]
     g = session("sigmoid-deep").advance(0.0, max_steps=50)["grad_norms"]
     assert all(a < b for a, b in itertools.pairwise(g)) and g[0] < g[-1] / 100
 
@@ -84,7 +87,8 @@ def test_preset_init_small(seed):  # slide 128, at step 0, then it does not trai
     v = s.frame()["initial"]
     assert v["step"] == 0
     std = np.array(v["std"])
-    assert std[0] > 1e-3 and (std[2:] < 1e-3).all()  # after the first layers every activation is ~0
+    assert std[0] > 1e-3 and (std[2:] < 1e-3).all()  # apart from the first two layers every activation is ~0
+    assert std[1] < 0.1 * std[0]  # the cap: a factor σ·√N = 0.04 a layer, so already the second layer shrinks
     if seed == 0:
         trained = s.advance(0.0, max_steps=300)
         assert trained["train_loss"] > 0.95 * np.log(3)  # three classes: still a guess
@@ -103,6 +107,7 @@ def test_preset_init_large(seed):  # slide 129: saturated at step 0; no gradient
     s = session("init-large", seed=seed)
     v = s.frame()["initial"]
     assert v["step"] == 0 and min(v["saturated"][1:]) > 0.8  # almost all |a| > 0.99: 1 - a² < 0.02
+    assert v["grad_norms"][0] > 10 * v["grad_norms"][-1]  # unlike the slide: at step 0 the gradient does reach them
     s.advance(0.0, max_steps=300)
     f, moved = _moved(s, 100)
     g = f["grad_norms"]
@@ -144,6 +149,7 @@ def test_preset_lr_high(seed):  # slide 166: the loss jumps up and down above wh
     assert good[-1] < 0.5 * start and all(a > b for a, b in itertools.pairwise(good[3:]))
     late = [v if v is not None else np.inf for v in high[1:]]
     assert np.mean(late) > start and min(late) > 2 * good[-1]  # above the start on average, never near good
+    assert sum(v > start for v in late) >= 0.8 * len(late)  # and nearly always above it, not just on average
     ups = sum(b > a for a, b in itertools.pairwise(late))
     assert 2 <= ups <= len(late) - 3  # it goes up and down (oscillates), not one way
 

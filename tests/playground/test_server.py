@@ -239,3 +239,45 @@ def test_regression_task_through_the_socket(server):
         assert f["regression"] and f["test_accuracy"] is None
         ws.send(json.dumps({"type": "export"}))
         assert "regression" in recv(ws, "error")["message"]
+
+
+def test_a_failure_while_playing_is_a_message_and_the_session_goes_on(server, monkeypatch):
+    from fcnet.playground.session import Session
+
+    advance = Session.advance
+
+    def failing(self, seconds, max_steps=None):
+        if seconds > 0:  # the play turns only
+            raise ValueError("no")
+        return advance(self, seconds, max_steps)
+
+    monkeypatch.setattr(Session, "advance", failing)
+    with ws_client.connect(server.ws_url) as ws:
+        recv(ws, "ready")
+        ws.send(json.dumps({"type": "play"}))
+        err = recv(ws, "error")
+        assert "ValueError" in err["message"] and "\n" not in err["message"]
+        ws.send(json.dumps({"type": "step"}))  # the session is still there, paused
+        assert recv(ws, "frame")["step"] == 1
+
+
+def test_checking_a_setup_does_not_block_the_server(server, monkeypatch):  # it makes the toy's points
+    from fcnet.playground import server as module
+
+    validate = module.validate
+
+    def slow(raw):
+        if raw:  # the setup message's, not the first session's
+            time.sleep(1.0)
+        return validate(raw)
+
+    monkeypatch.setattr(module, "validate", slow)
+    with ws_client.connect(server.ws_url) as ws:
+        recv(ws, "ready", limit=50)
+        ws.send(json.dumps({"type": "setup", "setup": {"dataset": "moons"}}))
+        time.sleep(0.2)
+        t0 = time.perf_counter()
+        urllib.request.urlopen(server.url + "api/info", timeout=10).read()
+        wait = time.perf_counter() - t0
+        assert recv(ws, "ready")["setup"]["dataset"] == "moons"
+    assert wait < 0.5  # answered while the other tab's setup is being checked

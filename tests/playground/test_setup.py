@@ -139,3 +139,30 @@ def test_the_data_seed_regenerates_the_points_and_keeps_the_net():
 def test_the_boundary_is_at_least_100_by_100():
     f = Session(validate({})).frame()
     assert f["grid"] >= 100 and len(base64.b64decode(f["boundary"])) == 2 * f["grid"] ** 2
+
+
+@pytest.mark.parametrize("dataset", ["spirals", "moons", "reg-plane"])
+@pytest.mark.parametrize(("points", "ratio"), [(20, 0.5), (22, 0.5), (100, 0.1), (2000, 0.9)])
+def test_every_accepted_batch_size_trains(dataset, points, ratio):  # spirals makes a multiple of 3 points
+    raw = {"dataset": dataset, "points": points, "train_ratio": ratio}
+    n_train = len(make_data(validate({**raw, "batch_size": 1}))["y_train"])
+    for batch in (1, n_train, n_train + 1, 10):
+        try:
+            s = Session(validate({**raw, "batch_size": batch}))
+        except ConfigError as err:
+            assert batch > n_train and "batch_size" in str(err)
+            continue
+        assert batch <= n_train and s.advance(0.0, max_steps=3)["step"] == 3
+
+
+@pytest.mark.parametrize(("raw", "words"), [
+    ({"activation": "softplus"}, "activation must be one of relu, sigmoid"),  # not "a number"
+    ({"batchnorm": "maybe"}, "batchnorm must be true or false"),
+    ({"optimizer": "x" * 50000}, "optimizer must be one of"),
+    ({"hidden": [1] * 20000}, "hidden must be at most 6 layers"),
+    ({"hidden": ["x" * 50000]}, "hidden"),
+])
+def test_a_refusal_says_what_is_valid_in_a_short_line(raw, words):
+    with pytest.raises(ConfigError) as err:
+        validate(raw)
+    assert str(err.value).startswith(words) and len(str(err.value)) < 300, str(err.value)[:300]

@@ -38,11 +38,12 @@ PRESETS: list[dict[str, Any]] = [
      "cap": {"en": "16 units, the page's largest layer (the slide has 20).",
              "zh": "16个神经元为本页上限（幻灯片为20个）。"},
      "claim": {"en": "The widest net fits the noisy training points best, but its test loss is several times its "
-                     "train loss: the best training fit is not the best on new data (overfitting).",
-               "zh": "最宽的网络对带噪声的训练点拟合最好，但测试损失是训练损失的数倍："
+                     "train loss and the highest of the three widths: the net most accurate on the training set "
+                     "is not necessarily the best on new data (overfitting).",
+               "zh": "最宽的网络对带噪声的训练点拟合最好，但测试损失是训练损失的数倍，且为三种宽度中最高："
                      "对训练集分类精度最高的模型在真实场景下未必最好（过拟合）。"}},
-    {"id": "sigmoid-deep", "slides": "82-83", "title": {"en": "6 sigmoid layers (slide: 10)",
-                                                       "zh": "6个sigmoid隐层（幻灯片：10个）"},
+    {"id": "sigmoid-deep", "slides": "82-83", "title": {"en": "6 sigmoid layers of 16",
+                                                       "zh": "6个sigmoid隐层（每层16个）"},
      "setup": {"dataset": "xor", "hidden": _DEEP, "activation": "sigmoid", "init": "xavier", "optimizer": "sgd",
                "lr": 0.1},
      "cap": {"en": "6 layers of 16 units, the page's largest net.", "zh": "6个隐层、每层16个神经元，为本页上限。"},
@@ -53,9 +54,12 @@ PRESETS: list[dict[str, Any]] = [
      "view": "init",
      "setup": {"dataset": "spirals", "hidden": _DEEP, "activation": "tanh", "init": "normal", "init_std": 0.01,
                "optimizer": "sgd", "lr": 0.03},
-     "cap": _CAP_DEEP,
-     "claim": {"en": "At initialisation (step 0), weights from N(0, 0.01²): after the first layers every activation "
-                     "is 0, the input does not reach the output and the net does not train.",
+     "cap": {"en": "6 layers of 16 units (the slide: 10 of 500): each layer scales the spread by σ·√N = 0.04 "
+                   "instead of the slide's 0.22, so it vanishes faster, from the second layer on.",
+             "zh": "6个隐层、每层16个神经元（幻灯片：10层、每层500个）：每层把激活值的幅度乘以σ·√N = 0.04，"
+                   "而幻灯片是0.22，所以消失得更快，从第二层就开始。"},
+     "claim": {"en": "At initialisation (step 0), weights from N(0, 0.01²): apart from the first two layers every "
+                     "activation is 0, the input does not reach the output and the net does not train.",
                "zh": "初始化时（第0步），权值采样自N(0, 0.01²)：除了前两层，后续所有层的激活值为0；"
                      "输入信息传递不到输出层，网络得不到训练。"}},
     {"id": "init-large", "slides": "129", "title": {"en": f"tanh, N(0, 1) at 500 units (here σ = {INIT_LARGE_STD})",
@@ -70,9 +74,13 @@ PRESETS: list[dict[str, Any]] = [
      "claim": {"en": "At initialisation (step 0) almost every neuron of the deeper layers is saturated at -1 or 1, "
                      "where tanh's local gradient 1 − a² is 0; training does not get anywhere: after its first steps "
                      "no gradient reaches the first layers, their parameters no longer move, and the loss stays "
-                     "far above Xavier's.",
+                     "far above Xavier's. Unlike the slide, at step 0 itself the gradient still reaches the first "
+                     "layers (larger there than at the output: the few unsaturated units pass it on, times the "
+                     "large weights); the first steps push the net further into saturation.",
                "zh": "初始化时（第0步）较深各层几乎所有神经元都饱和（不是-1就是1），局部梯度1 − a²为零；"
-                     "训练没有进展：最初几步之后反向梯度到不了前几层，其参数不再更新，损失远高于Xavier初始化。"}},
+                     "训练没有进展：最初几步之后反向梯度到不了前几层，其参数不再更新，损失远高于Xavier初始化。"
+                     "与幻灯片不同，第0步时梯度仍能到达前几层（比输出层还大：少数未饱和的神经元乘以很大的权值"
+                     "把梯度传了回去）；最初几步使网络更加饱和。"}},
     {"id": "init-xavier", "slides": "133", "title": {"en": "tanh, Xavier", "zh": "tanh，Xavier"},
      "view": "init",
      "setup": {"dataset": "spirals", "hidden": _DEEP, "activation": "tanh", "init": "xavier", "optimizer": "adam",

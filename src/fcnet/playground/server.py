@@ -229,7 +229,8 @@ class _Connection:
     async def serve(self) -> None:
         reader = asyncio.create_task(_receive(self.ws, self.queue))
         getter: asyncio.Task[Any] | None = None
-        self.session = await asyncio.to_thread(Session, validate({}))
+        # validate makes the toy's points to count them (in a thread, as the session: off the event loop)
+        self.session = await asyncio.to_thread(lambda: Session(validate({})))
         await self.ws.send_json({"type": "ready", "setup": self.session.setup})
         await self.ws.send_json(self.session.points())
         await self.ws.send_json(await asyncio.to_thread(self.session.frame))
@@ -239,7 +240,15 @@ class _Connection:
                 if getter is None:
                     getter = asyncio.create_task(self.queue.get())
                 if wait is not None and wait <= 0 and not getter.done():
-                    await self._play_turn()
+                    try:
+                        await self._play_turn()
+                    except (WebSocketDisconnect, RuntimeError):
+                        raise
+                    except Exception as exc:  # the session pauses and stays, as for a message it could not do
+                        self.set_playing(False)
+                        await self._flush()
+                        await self.ws.send_json({"type": "error", "message": "training stopped: the server could "
+                                                 f"not go on ({type(exc).__name__}); the session is paused"})
                     continue
                 done, _ = await asyncio.wait({getter}, timeout=wait)
                 if not done:
@@ -309,7 +318,7 @@ class _Connection:
             raise msg
         kind = msg.get("type") if isinstance(msg, dict) else None
         if kind in ("setup", "reset"):
-            setup = validate(msg.get("setup")) if kind == "setup" else self.session.setup
+            setup = await asyncio.to_thread(validate, msg.get("setup")) if kind == "setup" else self.session.setup
             self.session = await asyncio.to_thread(Session, setup)
             self.set_playing(False)
             return [{"type": "ready", "setup": setup}, self.session.points(),

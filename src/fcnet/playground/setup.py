@@ -85,7 +85,10 @@ def validate(raw: Any) -> dict[str, Any]:
             setup[key] = value
         elif key in TRAIN_KEYS:
             try:
-                setup[key] = options.coerce(key, value)
+                setup[key] = options.coerce(key, value, label=key)
+            except ConfigError as err:  # the table's message names what is valid; the value cut short
+                text = str(err)
+                raise ConfigError(text if len(text) <= 200 else text[:197] + "...") from None
             except (OverflowError, ValueError, TypeError):  # e.g. 10**400: no float holds it
                 raise ConfigError(f"{key} must be a number in its range, got {_short(value)}") from None
         else:
@@ -112,7 +115,7 @@ def validate(raw: Any) -> dict[str, Any]:
     hidden = setup["hidden"]
     if len(hidden) > LIMITS["layers"] or any(not 1 <= h <= LIMITS["units"] for h in hidden):
         raise ConfigError(f"hidden must be at most {LIMITS['layers']} layers of 1 to {LIMITS['units']} units, "
-                          f"got {hidden}")
+                          f"got {_short(hidden)}")
     if setup["optimizer"] not in OPTIMIZERS:
         raise ConfigError(f"optimizer must be one of {', '.join(OPTIMIZERS)} here, got {setup['optimizer']!r}")
     for key, lo, hi in (("lr", 1e-7, 10.0), ("dropout", 0.0, 0.9), ("weight_decay", 0.0, 10.0),
@@ -122,7 +125,7 @@ def validate(raw: Any) -> dict[str, Any]:
     for key in ("eps", "init_std"):
         if setup[key] is not None:
             setup[key] = _number(key, setup[key], 1e-12, 10.0)
-    n_train = max(2, round(setup["points"] * setup["train_ratio"]))
+    n_train = max(2, round(_count(setup["dataset"], setup["points"]) * setup["train_ratio"]))  # as make_data
     setup["batch_size"] = _number("batch_size", setup["batch_size"], 2 if setup["batchnorm"] else 1, n_train,
                                   integer=True)
     setup["seed"] = _number("seed", setup["seed"], 0, 2**31 - 1, integer=True)
@@ -131,6 +134,11 @@ def validate(raw: Any) -> dict[str, Any]:
     for key in ("l1", "l2"):
         setup[key] = _number(key, setup[key], 0.0, 10.0)
     return setup
+
+
+def _count(dataset: str, points: int) -> int:
+    """How many points ``make_data`` makes for ``points`` (a toy may make fewer: spirals a multiple of 3)."""
+    return points if dataset in REGRESSIONS else len(make_toy(dataset, n=points, seed=0)[1])
 
 
 def _short(value: Any) -> str:

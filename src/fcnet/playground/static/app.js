@@ -74,6 +74,11 @@ function showClaim() {
   }
 }
 
+// a preset's claim belongs beside its own setup only (a link may have been edited, or refused)
+function presetMatches(p, s) {
+  return Object.entries(p.setup).every(([k, v]) => JSON.stringify(s[k]) === JSON.stringify(v));
+}
+
 function initView() { return !!(claim && claim.view === "init"); }
 
 function updateTitles() {
@@ -408,7 +413,10 @@ function connect() {
     if (m.type === "frame") onFrame(m);
     else if (m.type === "points") { points = m; chosen = null; hovered = null; buildNet(); updateTitles(); drawBoundary(); }
     else if (m.type === "ready") { setup = m.setup; writeControls(setup); showMessage(""); writeLink(); }
-    else if (m.type === "error") { showMessage(m.message); playing = false; $("play").textContent = t("play"); }
+    else if (m.type === "error") {
+      showMessage(m.message); playing = false; $("play").textContent = t("play");
+      if (claim && setup && !presetMatches(claim, setup)) { claim = null; showClaim(); updateTitles(); writeLink(); }
+    }
     else if (m.type === "exported") {
       $("exported").textContent = `${t("exported")} ${m.directory}/ (${m.files.join(", ")})\n\n${m.toml}`;
       const a = document.createElement("a");
@@ -441,6 +449,7 @@ function readLink() {
     const s = JSON.parse(params.get("setup"));
     if (s && typeof s === "object" && !Array.isArray(s)) {
       if (s.preset) { claim = info.presets.find((p) => p.id === s.preset) || null; delete s.preset; }
+      if (claim && !presetMatches(claim, {...info.default, ...s})) claim = null;
       return s;
     }
   } catch (e) { /* a broken link: the default setup, and a message */ }
