@@ -88,6 +88,8 @@ class _FCNetBase(BaseEstimator):
         else:
             opts["val_split"], opts["early_stopping"] = 0.0, 0
         opts["monitor"] = False
+        # max_time = fcnet train's --time-budget; partial_fit trains one epoch per call, whatever the budget
+        opts["time_budget"] = None if partial else coerce("time_budget", self.max_time, label="max_time")
         rs = self.random_state
         opts["seed"] = (int(rs) if isinstance(rs, int | np.integer)
                         else int(check_random_state(rs).randint(np.iinfo(np.int32).max)))
@@ -99,7 +101,8 @@ class _FCNetBase(BaseEstimator):
             loss = MSELoss()
         return Trainer(model, opt, loss, l2=opts["l2"], l1=opts["l1"], clip_norm=opts["clip_norm"],
                        clip_value=opts["clip_value"], callbacks=callbacks, seed=opts["seed"],
-                       progress=bool(self.verbose), log=_print if self.verbose else _silent)
+                       progress=bool(self.verbose), log=_print if self.verbose else _silent,
+                       time_budget=opts.get("time_budget"))
 
     # --- data ----------------------------------------------------------------------------
     def _check_X(self, X: Any, reset: bool = False) -> np.ndarray:
@@ -170,7 +173,7 @@ class _FCNetBase(BaseEstimator):
         opts = self._resolved()
         t = self._targets(y, reset=True)
         self._start(X, self._n_outputs(t), opts)
-        self._train(X, t, opts["epochs"])
+        self._train(X, t, None if opts["time_budget"] else opts["epochs"])
         return self
 
     def _partial_fit(self, X: Any, y: Any, classes: Any = None) -> _FCNetBase:
@@ -250,8 +253,10 @@ class FCNetClassifier(ClassifierMixin, _FCNetBase):
     Parameters are ``fcnet train``'s options (``fcnet train --help``) with the same names and
     defaults, and: ``early_stopping`` (hold out ``validation_fraction`` of the data and stop after
     ``n_iter_no_change`` epochs without a lower validation loss, keeping the best weights),
-    ``random_state`` (an int makes ``fit`` reproducible bit for bit) and ``verbose``
-    (progress bars and per-epoch lines).
+    ``random_state`` (an int makes ``fit`` reproducible bit for bit), ``max_time`` (seconds:
+    ``fit`` trains until this budget is used, the schedule laid out over ``epochs`` running on the
+    fraction of it used; not reproducible bit for bit) and ``verbose`` (progress bars and
+    per-epoch lines).
 
     Fitted attributes: ``classes_``, ``n_features_in_``, ``feature_names_in_`` (DataFrame input),
     ``loss_curve_`` (training loss per epoch), ``validation_scores_`` (validation accuracy per
@@ -270,7 +275,7 @@ class FCNetClassifier(ClassifierMixin, _FCNetBase):
                  gamma: float = 0.1, warmup: float = 0.0, clip_norm: float | None = None,
                  clip_value: float | None = None, standardize: bool = True, early_stopping: bool = False,
                  validation_fraction: float = 0.1, n_iter_no_change: int = 5, random_state: Any = None,
-                 tensorboard: str | None = None, verbose: bool = False) -> None:
+                 tensorboard: str | None = None, verbose: bool = False, max_time: float | None = None) -> None:
         self.hidden, self.activation, self.negative_slope = hidden, activation, negative_slope
         self.init, self.init_std, self.batchnorm, self.dropout = init, init_std, batchnorm, dropout
         self.loss, self.margin, self.label_smoothing = loss, margin, label_smoothing
@@ -281,7 +286,7 @@ class FCNetClassifier(ClassifierMixin, _FCNetBase):
         self.clip_norm, self.clip_value, self.standardize = clip_norm, clip_value, standardize
         self.early_stopping, self.validation_fraction = early_stopping, validation_fraction
         self.n_iter_no_change, self.random_state = n_iter_no_change, random_state
-        self.tensorboard, self.verbose = tensorboard, verbose
+        self.tensorboard, self.verbose, self.max_time = tensorboard, verbose, max_time
 
     def _targets(self, y: Any, reset: bool, classes: Any = None) -> np.ndarray:
         """Class indices 0..C-1 of the labels (strings or integers), in the order of ``classes_``."""
@@ -338,7 +343,7 @@ class FCNetRegressor(RegressorMixin, _FCNetBase):
                  gamma: float = 0.1, warmup: float = 0.0, clip_norm: float | None = None,
                  clip_value: float | None = None, standardize: bool = True, early_stopping: bool = False,
                  validation_fraction: float = 0.1, n_iter_no_change: int = 5, random_state: Any = None,
-                 tensorboard: str | None = None, verbose: bool = False) -> None:
+                 tensorboard: str | None = None, verbose: bool = False, max_time: float | None = None) -> None:
         self.hidden, self.activation, self.negative_slope = hidden, activation, negative_slope
         self.init, self.init_std, self.batchnorm, self.dropout = init, init_std, batchnorm, dropout
         self.optimizer, self.lr, self.momentum, self.rho, self.eps = optimizer, lr, momentum, rho, eps
@@ -348,7 +353,7 @@ class FCNetRegressor(RegressorMixin, _FCNetBase):
         self.clip_norm, self.clip_value, self.standardize = clip_norm, clip_value, standardize
         self.early_stopping, self.validation_fraction = early_stopping, validation_fraction
         self.n_iter_no_change, self.random_state = n_iter_no_change, random_state
-        self.tensorboard, self.verbose = tensorboard, verbose
+        self.tensorboard, self.verbose, self.max_time = tensorboard, verbose, max_time
 
     def _targets(self, y: Any, reset: bool, classes: Any = None) -> np.ndarray:
         """Targets as float32 (N, K)."""
