@@ -28,7 +28,8 @@ from fcnet.train.monitor import diagnose
 from fcnet.train.options import TrainConfig, coerce, validate
 from fcnet.train.trainer import Trainer
 
-__all__ = ["OPTIMIZERS", "Prepared", "blas_threads", "build", "check_memory", "fingerprint", "prepare_data", "run"]
+__all__ = ["OPTIMIZERS", "Prepared", "blas_threads", "build", "check_memory", "fingerprint", "make_schedule",
+           "prepare_data", "run"]
 
 OptimizerFactory = Callable[[list[Any], Mapping[str, Any]], optim.Optimizer]
 
@@ -157,16 +158,7 @@ def build(opts: Mapping[str, Any], in_features: int, classes: int, steps_per_epo
     loss: nn.Module = (nn.MulticlassHingeLoss(opts["margin"]) if opts["loss"] == "hinge"
                        else nn.CrossEntropyLoss(label_smoothing=opts["label_smoothing"]))
     callbacks: list[Callback] = [GradientMonitor()] if opts.get("monitor", True) else []
-    total = opts["epochs"] * steps_per_epoch
-    warm = round(opts.get("warmup", 0.0) * steps_per_epoch)
-    after: optim.LRSchedule | None = None
-    if opts["schedule"] == "cosine":
-        after = optim.CosineLR(opt, total_steps=max(total - warm, 1))
-    elif opts["schedule"] == "step":
-        after = optim.StepLR(opt, step_size=max(opts["step_size"] * steps_per_epoch, 1), gamma=opts["gamma"])
-    sched = optim.WarmupLR(opt, warm, after=after) if warm > 0 else after
-    if sched is not None and opts.get("time_budget"):  # the same shape, on the fraction of the budget used
-        sched = optim.TimeBudgetLR(sched, opts["time_budget"], total_steps=max(total, 1))
+    sched = make_schedule(opts, opt, steps_per_epoch)
     if sched is not None:
         callbacks.append(LRScheduler(sched, per="step"))
     if opts.get("early_stopping"):
@@ -177,6 +169,25 @@ def build(opts: Mapping[str, Any], in_features: int, classes: int, steps_per_epo
 
         callbacks.append(TensorBoard(opts["tensorboard"]))
     return model, opt, loss, callbacks
+
+
+def make_schedule(opts: Mapping[str, Any], opt: optim.Optimizer, steps_per_epoch: int) -> optim.LRSchedule | None:
+    """The per-step learning-rate schedule the options ask for (None for a constant rate).
+
+    Warm-up, then cosine or step decay, laid out over ``epochs`` epochs; with a ``time_budget``
+    the same shape runs on the fraction of the budget used (``TimeBudgetLR``).
+    """
+    total = opts["epochs"] * steps_per_epoch
+    warm = round(opts.get("warmup", 0.0) * steps_per_epoch)
+    after: optim.LRSchedule | None = None
+    if opts["schedule"] == "cosine":
+        after = optim.CosineLR(opt, total_steps=max(total - warm, 1))
+    elif opts["schedule"] == "step":
+        after = optim.StepLR(opt, step_size=max(opts["step_size"] * steps_per_epoch, 1), gamma=opts["gamma"])
+    sched = optim.WarmupLR(opt, warm, after=after) if warm > 0 else after
+    if sched is not None and opts.get("time_budget"):  # the same shape, on the fraction of the budget used
+        sched = optim.TimeBudgetLR(sched, opts["time_budget"], total_steps=max(total, 1))
+    return sched
 
 
 @contextlib.contextmanager
