@@ -68,6 +68,15 @@ def to_markdown(res: dict[str, Any], command: str) -> str:
         api, loop = imps.get("fcnet", {}).get("min"), imps.get("fcnet-train-loop", {}).get("min")
         if api and loop:
             lines += ["", f"`fcnet train`'s loop costs {100 * (loop / api - 1):+.1f}% over the bare API loop."]
+        ph = row.get("phases")
+        if ph:
+            total = ph["epoch"]
+            lines += ["", "Where fcnet's epoch goes (see `fcnet.bench.cpu.phase_split`):", "",
+                      "| phase | s/epoch | share of the epoch |", "|---|---|---|"]
+            for k, label in (("matmuls", "matmuls"), ("optimizer", "optimizer"),
+                             ("elementwise", "elementwise (bias, activations, loss, gradient sums, batch gather)"),
+                             ("python", "Python overhead")):
+                lines.append(f"| {label} | {ph[k]:.2f} | {ph[k] / total:.0%} |")
         inf = row["inference_samples_per_s"]
         if inf:
             lines += ["", "Inference (batch 1024, no graph): " + ", ".join(
