@@ -124,7 +124,8 @@ def linear_activation(x: Any, weight: Tensor, bias: Tensor | None = None, activa
                       negative_slope: float = 0.01) -> Tensor:
     """One hidden layer of slide 22, h = act(x Wᵀ + b) of slide 22 (act: "relu", "leaky_relu", "sigmoid", "tanh").
 
-    With a graph to record it is the linear gate followed by the activation gate.  Without one
+    With a graph to record it is the linear gate followed by the activation gate, fused into the
+    one gate ``ops.LinearReLU`` for a ReLU with a bias (the same numbers).  Without one
     (inside ``no_grad``, or when nothing requires grad: inference) nothing keeps the
     pre-activation, so the bias and the activation are applied in place on the matrix product's
     output, in one compiled pass (NumPy path: the activation gate's own arithmetic, in place
@@ -136,6 +137,8 @@ def linear_activation(x: Any, weight: Tensor, bias: Tensor | None = None, activa
     params = (x, weight) if bias is None else (x, weight, bias)
     graph = is_grad_enabled() and any(p.requires_grad for p in params)
     xd, wd = x.data, weight.data
+    if graph and activation == "relu" and bias is not None and xd.ndim == 2:
+        return ops.LinearReLU.apply(x, weight, bias)  # one gate, the same numbers as linear then relu
     if (graph or not isinstance(xd, np.ndarray) or not isinstance(wd, np.ndarray) or xd.ndim != 2
             or xd.shape[1] != wd.shape[1]):
         h = linear(x, weight, bias)

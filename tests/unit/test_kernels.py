@@ -372,3 +372,59 @@ def test_float16_relu_runs_on_the_numba_path(path_switch):
     kernels.use("numba")
     out = fcnet.tensor(np.array([-1.0, 0.0, 2.0], np.float16)).relu()
     assert out.dtype == np.float16 and out.data.tolist() == [0.0, 0.0, 2.0]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_linear_relu_gate_gives_the_bits_of_linear_then_relu(path_switch, monkeypatch, dtype):
+    rng = np.random.default_rng(10)
+    arrays = [rng.standard_normal(s).astype(dtype) for s in ((33, 7), (5, 7), (5,), (33, 5))]
+    outs = {}
+    for path in ("numpy", "numba"):
+        kernels.use(path)
+        for fused in (False, True):
+            x, w, b = (fcnet.Tensor(a.copy(), requires_grad=True) for a in arrays[:3])
+            out = ops.LinearReLU.apply(x, w, b) if fused else F.relu(ops.Linear.apply(x, w, b))
+            out.backward(arrays[3])
+            outs[path, fused] = [out.data, x.grad, w.grad, b.grad]
+    ref = outs["numpy", False]
+    assert (ref[0] == 0).any() and (ref[0] > 0).any()  # both sides of the ReLU are exercised
+    for key, got in outs.items():
+        for a, c in zip(ref, got, strict=True):
+            assert c.dtype == dtype
+            np.testing.assert_array_equal(c, a, err_msg=str(key))
+
+
+def test_training_forward_runs_linear_relu_as_one_gate(path_switch, monkeypatch):
+    kernels.use("numba")
+    calls = []
+    real = ops.LinearReLU.forward
+    monkeypatch.setattr(ops.LinearReLU, "forward", lambda self, *a: (calls.append(1), real(self, *a))[1])
+    model = nn.FullyConnectedNet(6, [8, 4], 3, rng=0)
+    x = np.random.default_rng(0).standard_normal((10, 6)).astype(np.float32)
+    model(fcnet.tensor(x)).sum().backward()
+    assert len(calls) == 2  # the two hidden layers; the output layer stays a Linear gate
+    tanh_net = nn.FullyConnectedNet(6, [8], 3, activation="tanh", rng=0)
+    tanh_net(fcnet.tensor(x)).sum().backward()
+    assert len(calls) == 2
+
+
+def test_elementwise_work_is_shared_out_once_per_thread(monkeypatch):
+    monkeypatch.setattr(backend, "_threads", 3)
+    monkeypatch.setattr(backend, "_MIN_CHUNK", 10)
+    monkeypatch.setattr(backend, "_pool", None)
+    submitted = []
+    jobs = [[np.zeros(n, np.float32), np.ones(n, np.float32)] for n in (7, 25, 40)]
+    strided = np.zeros((6, 5), np.float32).T
+    jobs.append([strided, np.ones((5, 6), np.float32)])
+
+    def add(a, b):
+        a += b
+
+    backend.parallel_elementwise(add, jobs)
+    real_submit = backend._pool.submit
+    monkeypatch.setattr(backend._pool, "submit", lambda *a: (submitted.append(1), real_submit(*a))[1])
+    backend.parallel_elementwise(add, jobs)
+    assert len(submitted) == 2  # 72 contiguous elements: three shares, two handed to the pool
+    for a, _ in jobs:
+        np.testing.assert_array_equal(a, 2.0)  # every element, the strided job's too, updated once per call
+    backend._pool.shutdown(wait=True)

@@ -117,6 +117,7 @@ def warm_up(dtype: Any = "float32") -> float:
     module.adam(a, b, c, d, one, one, one, zero, one, one, True)
     module.relu_forward(a, b)
     module.relu_backward(a, b, c)
+    module.relu_backward_bias(a.reshape(2, 2), b.reshape(2, 2), c.reshape(2, 2), d[:2])
     module.leaky_relu_backward(a, b > 0, one, c)
     module.sigmoid_backward(a, b, c)
     module.tanh_backward(a, b, c)
