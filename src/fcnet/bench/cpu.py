@@ -370,7 +370,9 @@ def run_bench(nets: list[str], repeats: int = 3, impls: list[str] | None = None,
     log(f"sgemm peak (NumPy, 2048²): {peak:.1f} GFLOP/s; threads {threads}")
     results: dict[str, Any] = {"machine": machine_info(), "threads": threads, "peak_gflops": peak,
                                "torch": torch_version, "kernels": path, "compile_s_cached": warm,
-                               "compile_s_cold": cold, "load_before": os.getloadavg(), "nets": {}}
+                               "compile_s_cold": cold, "load_before": os.getloadavg(), "nets": {},
+                               "blas_timeout": os.environ.get("OPENBLAS_THREAD_TIMEOUT"),
+                               "min_share": backend._MIN_CHUNK}
     for key in nets:
         spec = NETS[key]
         if samples:

@@ -51,6 +51,10 @@ def to_markdown(res: dict[str, Any], command: str) -> str:
                   f"compiling in a fresh process with an empty cache "
                   f"{'-' if cold is None else f'{cold:.2f} s'}. Load average (1, 5, 15 min) before "
                   f"{_load(res.get('load_before'))}, after {_load(res.get('load_after'))}.", ""]
+    if "min_share" in res:
+        timeout = res.get("blas_timeout")
+        lines += [f"OPENBLAS_THREAD_TIMEOUT={timeout or 'unset (threads spin)'}; elementwise work shared "
+                  f"out among threads from {res['min_share']:,} elements per thread.", ""]
     for _key, row in res["nets"].items():
         imps = row["impls"]
         torch_t = imps.get("pytorch", {}).get("min")
