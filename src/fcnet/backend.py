@@ -9,6 +9,7 @@ from __future__ import annotations
 import concurrent.futures
 import importlib
 import os
+import sys
 from typing import Any
 
 import numpy as np
@@ -139,7 +140,10 @@ def get_generator(rng: Generator | int | None) -> Generator:
 
 _threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 _pool: concurrent.futures.ThreadPoolExecutor | None = None
-_MIN_CHUNK = 1 << 19  # measured: below ~0.5M elements per chunk, threads contend with BLAS and lose
+# elements per thread's share, at least: where OpenBLAS's threads sleep between products (fcnet set
+# OPENBLAS_THREAD_TIMEOUT before NumPy loaded), a share of 64K elements already gains; where they
+# spin (NumPy was imported first), only shares of 0.5M+ elements outweigh the contention
+_MIN_CHUNK = 1 << 16 if getattr(sys.modules.get("fcnet"), "_BLAS_SLEEPS", False) else 1 << 19
 
 
 def num_threads() -> int:
@@ -159,31 +163,55 @@ def set_num_threads(n: int) -> None:
 
 
 def parallel_elementwise(fn: Any, jobs: list[list[Any]]) -> None:
-    """Run ``fn(*arrays)`` for each job; split large NumPy jobs into per-thread chunks.
+    """Run ``fn(*arrays)`` for each job, the elements of all jobs shared out among the threads.
 
-    Every array of a job must be C-contiguous and of one shape; ``fn`` must be elementwise
-    (each output element depends only on the same element of the inputs).
+    The arrays of a job must have one shape; ``fn`` must be elementwise (each output element
+    depends only on the same element of the inputs), so where a job is cut changes no bit.
+    When the jobs hold at least 2 ``_MIN_CHUNK`` elements in all, their concatenated elements
+    are cut into one equal share per thread (at most ``total // _MIN_CHUNK``): the calling
+    thread runs the first share and each pool thread one other, so a step costs one hand-off
+    per thread, not one per parameter.  Pool threads wait on a condition (asleep, not
+    spinning) between steps.  A job whose arrays are not all C-contiguous NumPy arrays is run
+    whole on the calling thread: a flattened non-contiguous array is a copy, and the update
+    would be written into the copy.
     """
     global _pool
-    small = []
-    futures = []
+    whole, flat = [], []
     for arrays in jobs:
-        n = arrays[0].size
-        k = min(_threads, n // _MIN_CHUNK)
-        if k < 2 or xp_of(arrays[0]) is not np:
-            small.append(arrays)
-            continue
-        if _pool is None:
-            _pool = concurrent.futures.ThreadPoolExecutor(max_workers=_threads, thread_name_prefix="fcnet")
-        flats = [a.reshape(-1) for a in arrays]
-        bounds = [n * j // k for j in range(k + 1)]
-        for j in range(k):
-            lo, hi = bounds[j], bounds[j + 1]
-            futures.append(_pool.submit(fn, *[f[lo:hi] for f in flats]))
-    for arrays in small:
+        if xp_of(arrays[0]) is np and all(a.flags.c_contiguous for a in arrays):
+            flat.append([a.reshape(-1) for a in arrays])
+        else:
+            whole.append(arrays)
+    total = sum(f[0].size for f in flat)
+    k = min(_threads, total // _MIN_CHUNK)
+    if k < 2:
+        whole += flat
+        flat = []
+    for arrays in whole:
         fn(*arrays)
-    for f in futures:
-        f.result()
+    if not flat:
+        return
+    if _pool is None:
+        _pool = concurrent.futures.ThreadPoolExecutor(max_workers=_threads - 1, thread_name_prefix="fcnet")
+    shares: list[list[list[Any]]] = [[] for _ in range(k)]
+    cuts = [total * j // k // 16 * 16 for j in range(k)] + [total]  # 64-byte aligned float32 cuts
+    start = 0
+    for f in flat:
+        n = f[0].size
+        for j in range(k):
+            lo, hi = max(cuts[j], start) - start, min(cuts[j + 1], start + n) - start
+            if lo < hi:
+                shares[j].append([a[lo:hi] for a in f])
+        start += n
+
+    def run(share: list[list[Any]]) -> None:
+        for arrays in share:
+            fn(*arrays)
+
+    futures = [_pool.submit(run, share) for share in shares[1:]]
+    run(shares[0])
+    for fut in futures:
+        fut.result()
 
 
 # --- scatter and fused kernels ------------------------------------------------------------
@@ -217,14 +245,16 @@ def fused_kernel(array: Any, in_params: str, out_params: str, body: str, name: s
     return _kernels[key]
 
 
-def cpu_kernels() -> Any:
+def cpu_kernels(*arrays: Any) -> Any:
     """The compiled CPU kernels (``fcnet.kernels.jitted``), or None on the NumPy path.
 
-    Chosen once per process from ``FCNET_KERNELS`` (``numba``, the default, or ``numpy``).
+    Chosen once per process from ``FCNET_KERNELS`` (``numba``, the default, or ``numpy``);
+    None also when one of ``arrays`` is not a NumPy float32/float64 array (float16 included),
+    which the compiled kernels are not built for.
     """
     from fcnet import kernels
 
-    return kernels.compiled()
+    return kernels.for_arrays(*arrays)
 
 
 def synchronize(array: Any) -> None:

@@ -124,7 +124,8 @@ def linear_activation(x: Any, weight: Tensor, bias: Tensor | None = None, activa
                       negative_slope: float = 0.01) -> Tensor:
     """One hidden layer of slide 22, h = act(x Wᵀ + b) of slide 22 (act: "relu", "leaky_relu", "sigmoid", "tanh").
 
-    With a graph to record it is the linear gate followed by the activation gate.  Without one
+    With a graph to record it is the linear gate followed by the activation gate, fused into the
+    one gate ``ops.LinearReLU`` for a ReLU with a bias (the same numbers).  Without one
     (inside ``no_grad``, or when nothing requires grad: inference) nothing keeps the
     pre-activation, so the bias and the activation are applied in place on the matrix product's
     output, in one compiled pass (NumPy path: the activation gate's own arithmetic, in place
@@ -136,14 +137,16 @@ def linear_activation(x: Any, weight: Tensor, bias: Tensor | None = None, activa
     params = (x, weight) if bias is None else (x, weight, bias)
     graph = is_grad_enabled() and any(p.requires_grad for p in params)
     xd, wd = x.data, weight.data
+    if graph and activation == "relu" and bias is not None and xd.ndim == 2:
+        return ops.LinearReLU.apply(x, weight, bias)  # one gate, the same numbers as linear then relu
     if (graph or not isinstance(xd, np.ndarray) or not isinstance(wd, np.ndarray) or xd.ndim != 2
             or xd.shape[1] != wd.shape[1]):
         h = linear(x, weight, bias)
         return h.leaky_relu(negative_slope) if activation == "leaky_relu" else getattr(h, activation)()
     out = xd @ wd.T  # the Linear gate's product, so the bits are the gate's
     b = np.zeros(out.shape[1], out.dtype) if bias is None else bias.data
-    k = backend.cpu_kernels()
-    if k is not None and out.dtype.kind == "f" and b.dtype == out.dtype and out.flags.c_contiguous:
+    k = backend.cpu_kernels(out, b)
+    if k is not None and b.dtype == out.dtype and out.flags.c_contiguous:
         k.bias_activation(out, b, _ACTIVATION_KIND[activation], out.dtype.type(negative_slope))
         return Tensor(out, _raw=True)
     if bias is not None:
@@ -187,8 +190,8 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True,
     xp = backend.xp_of(x.data)
     if mask is None:
         u = backend.get_generator(rng).random(x.shape, dtype=np.float32)
-        k = backend.cpu_kernels()
-        if k is not None and isinstance(x.data, np.ndarray) and x.dtype.kind == "f":
+        k = backend.cpu_kernels(x.data)
+        if k is not None:
             # the mask in one compiled pass instead of a comparison, a cast and a product
             mask = np.empty(x.shape, x.dtype)
             k.dropout_mask(u.reshape(-1), np.float32(p), x.dtype.type(1.0 / (1.0 - p)), mask.reshape(-1))

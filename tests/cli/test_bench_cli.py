@@ -22,6 +22,10 @@ def test_bench_tiny_reports_every_implementation(tmp_path):
     assert re.match(r"Kernels: numba; first use in this process \d+\.\d\d s, compiling in a fresh process "
                     r"with an empty cache \d+\.\d\d s\. Load average", kernels_line), kernels_line
     assert "Threads: " in res.stdout
+    shares = re.findall(r"^\| (matmuls|optimizer|elementwise|Python overhead)[^|]* \| (\d+\.\d\d) \| (\d+)% \|$",
+                        res.stdout, re.M)
+    assert [s[0] for s in shares] == ["matmuls", "optimizer", "elementwise", "Python overhead"], res.stdout
+    assert 95 <= sum(int(s[2]) for s in shares) <= 105  # the four phases make up the epoch (rounding aside)
     report = (tmp_path / "R.md").read_text()
     assert "`fcnet bench --nets tiny --repeats 1 --samples 500 --results R.md`" in report
     assert "500 samples" in report

@@ -288,3 +288,145 @@ def test_linear_bias_and_relu_forward_kernels_are_exact(path_switch, monkeypatch
     for a, c in zip(outs["numpy"], outs["numba"], strict=True):
         np.testing.assert_array_equal(a, c)
         assert (np.signbit(a) == np.signbit(c)).all()  # -0 becomes +0 on both, NaN stays NaN
+
+
+# --- issue #20: large non-contiguous parameters, float16 -------------------------------------
+
+
+def _strided_run(path, cls, kw, monkeypatch):
+    kernels.use(path)
+    monkeypatch.setattr(backend, "_threads", 2)  # the chunked path, whatever the machine's cores
+    rng = np.random.default_rng(8)
+    base = rng.standard_normal((1024, 1025)).astype(np.float32)
+    strided = fcnet.Tensor(base.T, requires_grad=True)  # 2^20 + 1024 elements, Fortran order
+    plain = fcnet.Tensor(base.T.copy(), requires_grad=True)
+    assert not strided.data.flags.c_contiguous and strided.data.size >= 1 << 20
+    opt = cls([strided, plain], **kw)
+    for _ in range(2):
+        g = rng.standard_normal(plain.shape).astype(np.float32)
+        strided.grad, plain.grad = g, g.copy()
+        opt.step()
+    return strided.data, plain.data
+
+
+@pytest.mark.parametrize(("cls", "kw"), [(optim.Adam, {"lr": 0.01}), (optim.SGD, {"lr": 0.1})])
+@pytest.mark.parametrize("path", ["numpy", "numba"])
+def test_large_non_contiguous_parameter_is_updated(path_switch, monkeypatch, path, cls, kw):
+    start = np.random.default_rng(8).standard_normal((1024, 1025)).astype(np.float32).T
+    strided, plain = _strided_run(path, cls, kw, monkeypatch)
+    assert not np.array_equal(plain, start)
+    np.testing.assert_array_equal(strided, plain)  # the same update as its contiguous copy
+
+
+def _every_kernel_run(path, dtype, strided):
+    """Outputs and gradients of every gate and optimizer that has a compiled twin."""
+    kernels.use(path)
+    rng = np.random.default_rng(9)
+
+    def leaf(*shape, scale=1.0):
+        a = (rng.standard_normal(shape[::-1] if strided else shape) * scale).astype(dtype)
+        return fcnet.Tensor(a.T if strided else a, requires_grad=True)
+
+    outs = []
+    h = leaf(12, 8, scale=3)
+    for name in ("relu", "leaky_relu", "sigmoid", "tanh"):
+        o = h.leaky_relu(0.1) if name == "leaky_relu" else getattr(h, name)()
+        g = rng.standard_normal((8, 12) if strided else (12, 8)).astype(dtype)
+        o.backward(g.T if strided else g)
+        outs += [o.data, h.grad]
+        h.grad = None
+    s = leaf(12, 5, scale=4)
+    loss = F.cross_entropy(s, rng.integers(0, 5, 12), label_smoothing=0.1)
+    loss.backward()
+    outs += [loss.data, s.grad]
+    x, gamma, beta = leaf(12, 6), leaf(6), leaf(6)
+    y = F.dropout(F.batch_norm(x, gamma, beta), p=0.3, rng=7)
+    y.backward(np.ones(y.shape, dtype))
+    outs += [y.data, x.grad, gamma.grad, beta.grad]
+    w, b = leaf(7, 6), leaf(7)
+    lin = ops.Linear.apply(x, w, b)
+    with fcnet.no_grad():
+        fused = F.linear_activation(x, w, b, "relu")
+    outs += [lin.data, fused.data]
+    for cls, kw in OPTIMIZERS:
+        p = leaf(9, 4)
+        opt = cls([p], **kw)
+        for _ in range(3):
+            g = rng.standard_normal((4, 9) if strided else (9, 4)).astype(dtype)
+            p.grad = g.T if strided else g
+            opt.step()
+        outs += [p.data]
+    return outs
+
+
+@pytest.mark.parametrize("strided", [False, True])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_numba_path_equals_numpy_path_for_every_float_dtype_and_layout(path_switch, dtype, strided):
+    ref = _every_kernel_run("numpy", dtype, strided)
+    fast = _every_kernel_run("numba", dtype, strided)  # float16 crashed here (Numba has no float16)
+    tol = {np.float16: 0, np.float32: 1e-6, np.float64: 1e-15}[dtype]
+    for i, (a, b) in enumerate(zip(ref, fast, strict=True)):
+        assert a.dtype == b.dtype == dtype and a.shape == b.shape, i
+        np.testing.assert_allclose(b, a, rtol=tol, atol=tol, err_msg=f"output {i}")
+
+
+def test_float16_relu_runs_on_the_numba_path(path_switch):
+    kernels.use("numba")
+    out = fcnet.tensor(np.array([-1.0, 0.0, 2.0], np.float16)).relu()
+    assert out.dtype == np.float16 and out.data.tolist() == [0.0, 0.0, 2.0]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_linear_relu_gate_gives_the_bits_of_linear_then_relu(path_switch, monkeypatch, dtype):
+    rng = np.random.default_rng(10)
+    arrays = [rng.standard_normal(s).astype(dtype) for s in ((33, 7), (5, 7), (5,), (33, 5))]
+    outs = {}
+    for path in ("numpy", "numba"):
+        kernels.use(path)
+        for fused in (False, True):
+            x, w, b = (fcnet.Tensor(a.copy(), requires_grad=True) for a in arrays[:3])
+            out = ops.LinearReLU.apply(x, w, b) if fused else F.relu(ops.Linear.apply(x, w, b))
+            out.backward(arrays[3])
+            outs[path, fused] = [out.data, x.grad, w.grad, b.grad]
+    ref = outs["numpy", False]
+    assert (ref[0] == 0).any() and (ref[0] > 0).any()  # both sides of the ReLU are exercised
+    for key, got in outs.items():
+        for a, c in zip(ref, got, strict=True):
+            assert c.dtype == dtype
+            np.testing.assert_array_equal(c, a, err_msg=str(key))
+
+
+def test_training_forward_runs_linear_relu_as_one_gate(path_switch, monkeypatch):
+    kernels.use("numba")
+    calls = []
+    real = ops.LinearReLU.forward
+    monkeypatch.setattr(ops.LinearReLU, "forward", lambda self, *a: (calls.append(1), real(self, *a))[1])
+    model = nn.FullyConnectedNet(6, [8, 4], 3, rng=0)
+    x = np.random.default_rng(0).standard_normal((10, 6)).astype(np.float32)
+    model(fcnet.tensor(x)).sum().backward()
+    assert len(calls) == 2  # the two hidden layers; the output layer stays a Linear gate
+    tanh_net = nn.FullyConnectedNet(6, [8], 3, activation="tanh", rng=0)
+    tanh_net(fcnet.tensor(x)).sum().backward()
+    assert len(calls) == 2
+
+
+def test_elementwise_work_is_shared_out_once_per_thread(monkeypatch):
+    monkeypatch.setattr(backend, "_threads", 3)
+    monkeypatch.setattr(backend, "_MIN_CHUNK", 10)
+    monkeypatch.setattr(backend, "_pool", None)
+    submitted = []
+    jobs = [[np.zeros(n, np.float32), np.ones(n, np.float32)] for n in (7, 25, 40)]
+    strided = np.zeros((6, 5), np.float32).T
+    jobs.append([strided, np.ones((5, 6), np.float32)])
+
+    def add(a, b):
+        a += b
+
+    backend.parallel_elementwise(add, jobs)
+    real_submit = backend._pool.submit
+    monkeypatch.setattr(backend._pool, "submit", lambda *a: (submitted.append(1), real_submit(*a))[1])
+    backend.parallel_elementwise(add, jobs)
+    assert len(submitted) == 2  # 72 contiguous elements: three shares, two handed to the pool
+    for a, _ in jobs:
+        np.testing.assert_array_equal(a, 2.0)  # every element, the strided job's too, updated once per call
+    backend._pool.shutdown(wait=True)

@@ -32,7 +32,7 @@ from fcnet import backend, kernels, nn, optim
 from fcnet.bench.report import machine_info, to_markdown
 from fcnet.data.loader import batches
 
-__all__ = ["NETS", "NetSpec", "compile_seconds_cold", "run_bench", "to_markdown"]
+__all__ = ["NETS", "NetSpec", "compile_seconds_cold", "phase_split", "run_bench", "to_markdown"]
 
 
 @dataclass(frozen=True)
@@ -167,6 +167,90 @@ def fcnet_matmuls(spec: NetSpec, x: np.ndarray, y: np.ndarray) -> tuple[Callable
     return epoch, lambda xs: None
 
 
+def _matmul_replay(spec: NetSpec) -> Callable[[], float]:
+    """A function timing one step's matrix products (fcnet's Linear gate's calls and shapes)."""
+    rng = np.random.default_rng(2)
+    b = spec.batch_size
+    ws = [rng.standard_normal((o, i), dtype=np.float32) for i, o in zip(spec.widths[:-1], spec.widths[1:],
+                                                                        strict=True)]
+    xs = [rng.standard_normal((b, i), dtype=np.float32) for i in spec.widths[:-1]]
+    gs = [rng.standard_normal((b, o), dtype=np.float32) for o in spec.widths[1:]]
+
+    def replay() -> float:
+        t = time.perf_counter()
+        for x, w in zip(xs, ws, strict=True):
+            x @ w.T
+        for k in range(len(ws) - 1, -1, -1):
+            gs[k].T @ xs[k]  # dW
+            if k:
+                gs[k] @ ws[k]  # dx
+        return time.perf_counter() - t
+
+    return replay
+
+
+def _instrumented_epoch(model: Any, opt: optim.Optimizer, x: np.ndarray, y: np.ndarray, batch_size: int,
+                        rng: np.random.Generator, replay: Callable[[], float] | None = None,
+                        limit: int | None = None) -> dict[str, float]:
+    """Seconds of fcnet's API loop over (x, y): all of it, inside ``opt.step()``, and ``replay``'s matmuls.
+
+    The matmuls are replayed right after each step (same shapes, the cache as the step left it)
+    and timed apart from the step.
+    """
+    loss_fn = nn.CrossEntropyLoss()
+    out = {"step": 0.0, "optimizer": 0.0, "matmuls": 0.0, "steps": 0}
+    for xb, yb in batches(x, y, batch_size, rng, reuse=True):
+        t0 = time.perf_counter()
+        opt.zero_grad()
+        loss_fn(model(fcnet.Tensor(xb, _raw=True)), yb).backward()
+        t1 = time.perf_counter()
+        opt.step()
+        t2 = time.perf_counter()
+        out["step"] += t2 - t0
+        out["optimizer"] += t2 - t1
+        out["steps"] += 1
+        if replay is not None:
+            out["matmuls"] += replay()
+        if limit is not None and out["steps"] >= limit:
+            break
+    return out
+
+
+def phase_split(spec: NetSpec, x: np.ndarray, y: np.ndarray, epoch_s: float, repeats: int = 3) -> dict[str, float]:
+    """Where fcnet's epoch of ``epoch_s`` seconds goes: matmuls, optimizer, elementwise, Python overhead.
+
+    Measured in instrumented epochs of the API loop (the fastest of ``repeats``), as shares of
+    their steps' time, then scaled to ``epoch_s`` (the four add up to it):
+
+    - matmuls: each step's products replayed right after it (same shapes and calls);
+    - optimizer: the time inside ``opt.step()``, less its Python part;
+    - Python overhead: the same loop on a net of the same depth with every width 1 and batches
+      of 1 (the same calls with almost no arithmetic), per step, times the steps;
+    - elementwise: the rest (bias, activations, loss, batch-norm/dropout work, gradient sums,
+      the batch gather).
+    """
+    model, opt = _fcnet_model(spec)
+    rng = np.random.default_rng(1)
+    replay = _matmul_replay(spec)
+    _instrumented_epoch(model, opt, x, y, spec.batch_size, rng, replay, limit=5)
+    runs = [_instrumented_epoch(model, opt, x, y, spec.batch_size, rng, replay) for _ in range(max(repeats, 1))]
+    best = min(runs, key=lambda r: r["step"])
+    tiny = dataclasses.replace(spec, widths=(1,) * (len(spec.widths) - 1) + (spec.widths[-1],), batch_size=1)
+    t_model, t_opt = _fcnet_model(tiny)
+    xt, yt = np.ascontiguousarray(x[:500, :1]), y[:500]
+    _instrumented_epoch(t_model, t_opt, xt, yt, 1, rng, limit=20)
+    small = min((_instrumented_epoch(t_model, t_opt, xt, yt, 1, rng) for _ in range(max(repeats, 1))),
+                key=lambda r: r["step"])
+    n = best["steps"]
+    parts = {"matmuls": best["matmuls"], "python": small["step"] / small["steps"] * n,
+             "optimizer": max(best["optimizer"] - small["optimizer"] / small["steps"] * n, 0.0)}
+    parts["elementwise"] = max(best["step"] - sum(parts.values()), 0.0)
+    # where the parts measured apart exceed the step (noise; nets so small that Python is all), the
+    # shares are of their sum
+    scale = epoch_s / sum(parts.values())
+    return {**{k: v * scale for k, v in parts.items()}, "epoch": epoch_s}
+
+
 def torch_impl(spec: NetSpec, x: np.ndarray, y: np.ndarray, fused: bool = False) -> tuple[Callable, Callable]:
     """PyTorch on the CPU, slicing a permuted tensor (its fastest plain loop here); ``fused``: Adam(fused=True)."""
     import torch
@@ -286,7 +370,9 @@ def run_bench(nets: list[str], repeats: int = 3, impls: list[str] | None = None,
     log(f"sgemm peak (NumPy, 2048²): {peak:.1f} GFLOP/s; threads {threads}")
     results: dict[str, Any] = {"machine": machine_info(), "threads": threads, "peak_gflops": peak,
                                "torch": torch_version, "kernels": path, "compile_s_cached": warm,
-                               "compile_s_cold": cold, "load_before": os.getloadavg(), "nets": {}}
+                               "compile_s_cold": cold, "load_before": os.getloadavg(), "nets": {},
+                               "blas_timeout": os.environ.get("OPENBLAS_THREAD_TIMEOUT"),
+                               "min_share": backend._MIN_CHUNK}
     for key in nets:
         spec = NETS[key]
         if samples:
@@ -315,6 +401,9 @@ def run_bench(nets: list[str], repeats: int = 3, impls: list[str] | None = None,
             row["impls"][name] = {"min": min(ts), "median": statistics.median(ts),
                                   "samples_per_s": len(y) / min(ts),
                                   "peak_share": flops / min(ts) / 1e9 / peak}
+        if "fcnet" in fns:
+            log(f"[{key}] phases of fcnet's step")
+            row["phases"] = phase_split(spec, x, y, min(times["fcnet"]), repeats)
         if memory:
             for name in ("fcnet", "pytorch", "scikit-learn"):
                 if name in fns:

@@ -51,6 +51,10 @@ def to_markdown(res: dict[str, Any], command: str) -> str:
                   f"compiling in a fresh process with an empty cache "
                   f"{'-' if cold is None else f'{cold:.2f} s'}. Load average (1, 5, 15 min) before "
                   f"{_load(res.get('load_before'))}, after {_load(res.get('load_after'))}.", ""]
+    if "min_share" in res:
+        timeout = res.get("blas_timeout")
+        lines += [f"OPENBLAS_THREAD_TIMEOUT={timeout or 'unset (threads spin)'}; elementwise work shared "
+                  f"out among threads from {res['min_share']:,} elements per thread.", ""]
     for _key, row in res["nets"].items():
         imps = row["impls"]
         torch_t = imps.get("pytorch", {}).get("min")
@@ -68,6 +72,15 @@ def to_markdown(res: dict[str, Any], command: str) -> str:
         api, loop = imps.get("fcnet", {}).get("min"), imps.get("fcnet-train-loop", {}).get("min")
         if api and loop:
             lines += ["", f"`fcnet train`'s loop costs {100 * (loop / api - 1):+.1f}% over the bare API loop."]
+        ph = row.get("phases")
+        if ph:
+            total = ph["epoch"]
+            lines += ["", "Where fcnet's epoch goes (see `fcnet.bench.cpu.phase_split`):", "",
+                      "| phase | s/epoch | share of the epoch |", "|---|---|---|"]
+            for k, label in (("matmuls", "matmuls"), ("optimizer", "optimizer"),
+                             ("elementwise", "elementwise (bias, activations, loss, gradient sums, batch gather)"),
+                             ("python", "Python overhead")):
+                lines.append(f"| {label} | {ph[k]:.2f} | {ph[k] / total:.0%} |")
         inf = row["inference_samples_per_s"]
         if inf:
             lines += ["", "Inference (batch 1024, no graph): " + ", ".join(

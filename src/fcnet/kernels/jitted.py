@@ -148,6 +148,22 @@ def bias_activation(out, b, kind, slope):  # pragma: no cover - compiled
 
 
 @njit(**_JIT)
+def relu_backward_bias(g, out, gz, gb):  # pragma: no cover - compiled
+    """Linear + ReLU backward's elementwise part in one pass over (N, C): gz = g where out > 0, else 0,
+    and db = Σ_N gz (summed row after row, as NumPy's axis-0 sum).
+    """
+    zero = g.dtype.type(0)
+    n, c = g.shape
+    for j in range(c):
+        gb[j] = zero
+    for i in range(n):
+        for j in range(c):
+            v = g[i, j] if out[i, j] > zero else zero
+            gz[i, j] = v
+            gb[j] += v
+
+
+@njit(**_JIT)
 def relu_forward(a, out):  # pragma: no cover - compiled
     """ReLU forward: out = max(a, 0), as NumPy's maximum: NaN stays NaN, -0 becomes +0."""
     zero = a.dtype.type(0)

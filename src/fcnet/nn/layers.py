@@ -190,14 +190,17 @@ class Sequential(Module):
         """Apply each module in turn.
 
         Without a graph (``no_grad``), a Linear followed by an activation runs as one
-        ``F.linear_activation``: bias and activation in place on the product (same numbers).
+        ``F.linear_activation``: bias and activation in place on the product (same numbers);
+        with one, a Linear followed by a ReLU runs as the one gate ``ops.LinearReLU`` (same numbers).
         """
         mods = list(self._modules.values())
         fuse = not is_grad_enabled()
         i = 0
         while i < len(mods):
             m = mods[i]
-            act = _activation_of(mods[i + 1]) if fuse and i + 1 < len(mods) and _plain(m, Linear) else None
+            act = _activation_of(mods[i + 1]) if i + 1 < len(mods) and _plain(m, Linear) else None
+            if not fuse and act != "relu":  # with a graph only Linear + ReLU has a fused gate
+                act = None
             if act is None:
                 x = m(x)
                 i += 1

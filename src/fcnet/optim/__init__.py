@@ -6,7 +6,7 @@ from fcnet.optim.clip import clip_grad_norm, clip_grad_value
 from fcnet.optim.momentum import Momentum
 from fcnet.optim.optimizer import Optimizer
 from fcnet.optim.rmsprop import RMSProp
-from fcnet.optim.schedules import CosineLR, LRSchedule, StepLR, WarmupLR
+from fcnet.optim.schedules import CosineLR, LRSchedule, StepLR, TimeBudgetLR, WarmupLR
 from fcnet.optim.sgd import SGD
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {
@@ -32,6 +32,7 @@ __all__ = [
     "RMSProp",
     "RMSprop",
     "StepLR",
+    "TimeBudgetLR",
     "WarmupLR",
     "clip_grad_norm",
     "clip_grad_value",

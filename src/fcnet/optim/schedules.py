@@ -1,7 +1,8 @@
 """Learning-rate schedules: small objects that set ``optimizer.lr`` each ``step()``.
 
 Call ``step()`` once per epoch (or per iteration: the unit is yours); the learning rate
-for step t is ``lr_at(t)``.
+for step t is ``lr_at(t)``.  ``TimeBudgetLR`` runs any of them on the fraction of a time
+budget used instead of a step count (``seek(seconds)``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 from fcnet.optim.optimizer import Optimizer
 
-__all__ = ["CosineLR", "LRSchedule", "StepLR", "WarmupLR"]
+__all__ = ["CosineLR", "LRSchedule", "StepLR", "TimeBudgetLR", "WarmupLR"]
 
 
 class LRSchedule(abc.ABC):
@@ -100,3 +101,50 @@ class WarmupLR(LRSchedule):
         if self.after is not None and "after" in sd:
             self.after.load_state_dict(sd["after"])
         super().load_state_dict(sd)
+
+
+class TimeBudgetLR(LRSchedule):
+    """ε at τ seconds of a budget of T seconds: ``schedule``'s ε at step S min(τ / T, 1).
+
+    ``schedule`` is any schedule laid out over ``total_steps`` steps S (e.g. warm-up then
+    cosine over the steps of ``epochs`` epochs); the budget stretches or squeezes it onto the
+    time actually available, so the learning rate has decayed when the budget is used up,
+    however fast the machine.  Advance it with ``seek(seconds_used)``, not ``step()``.
+    """
+
+    def __init__(self, schedule: LRSchedule, seconds: float, total_steps: int) -> None:
+        if not seconds > 0:
+            raise ValueError(f"the time budget must be positive, got {seconds}")
+        if total_steps <= 0:
+            raise ValueError(f"total_steps must be positive, got {total_steps}")
+        self.schedule, self.seconds, self.total_steps = schedule, float(seconds), int(total_steps)
+        self.used = 0.0
+        super().__init__(schedule.optimizer)
+
+    def lr_at(self, t: float) -> float:  # type: ignore[override]
+        """The learning rate at (fractional) step t of the inner schedule."""
+        return self.schedule.lr_at(t)
+
+    def fraction(self, seconds: float) -> float:
+        """min(τ / T, 1): the share of the budget that ``seconds`` used."""
+        return min(seconds / self.seconds, 1.0)
+
+    def seek(self, seconds: float) -> float:
+        """Set ε for ``seconds`` of the budget used; returns it."""
+        self.used = float(seconds)
+        self.t = self.fraction(self.used) * self.total_steps  # type: ignore[assignment]
+        self.optimizer.lr = self.lr_at(self.t)
+        return self.optimizer.lr
+
+    def step(self) -> float:
+        raise TypeError("a TimeBudgetLR follows the clock: call seek(seconds_used) instead of step()")
+
+    def state_dict(self) -> dict[str, Any]:
+        """``{"t", "base_lr", "used", "schedule"}``."""
+        return {"t": self.t, "base_lr": self.base_lr, "used": self.used, "schedule": self.schedule.state_dict()}
+
+    def load_state_dict(self, sd: dict[str, Any]) -> None:
+        """Restore ``state_dict``: the inner schedule's ε₀, then ε for the seconds used."""
+        self.schedule.load_state_dict(sd["schedule"])
+        self.base_lr = float(sd["base_lr"])
+        self.seek(float(sd["used"]))

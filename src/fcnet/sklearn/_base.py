@@ -24,13 +24,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 import fcnet
-from fcnet import backend, nn, optim
+from fcnet import backend, nn
 from fcnet.errors import ConfigError
 from fcnet.nn.module import Module
 from fcnet.tensor import Tensor
 from fcnet.train.callbacks import Callback, LRScheduler
 from fcnet.train.options import coerce, resolve, validate
-from fcnet.train.recipe import OPTIMIZERS
+from fcnet.train.recipe import OPTIMIZERS, make_schedule
 from fcnet.train.trainer import Trainer
 
 # estimator parameter = ``fcnet train`` option of the same name
@@ -160,6 +160,7 @@ class FCNetBase(BaseEstimator):
         if not isinstance(self.n_iter_no_change, int | np.integer) or self.n_iter_no_change < 1:
             raise ConfigError(f"n_iter_no_change must be an int >= 1, got {self.n_iter_no_change!r}")
         opts = dict(validate(opts))
+        opts["time_budget"] = coerce("time_budget", self.max_time, label="max_time")  # --time-budget
         rs = self.random_state
         opts["seed"] = (int(rs) if isinstance(rs, int | np.integer)
                         else int(check_random_state(rs).randint(np.iinfo(np.int32).max)))
@@ -195,14 +196,7 @@ class FCNetBase(BaseEstimator):
                 m.rng = gen
         opt = OPTIMIZERS[opts["optimizer"]](model.parameters(), opts)
         callbacks: list[Callback] = []
-        total = opts["epochs"] * steps
-        warm = round(opts["warmup"] * steps)
-        after: optim.LRSchedule | None = None
-        if opts["schedule"] == "cosine":
-            after = optim.CosineLR(opt, total_steps=max(total - warm, 1))
-        elif opts["schedule"] == "step":
-            after = optim.StepLR(opt, step_size=max(opts["step_size"] * steps, 1), gamma=opts["gamma"])
-        sched = optim.WarmupLR(opt, warm, after=after) if warm > 0 else after
+        sched = make_schedule(opts, opt, steps)
         if sched is not None:
             callbacks.append(LRScheduler(sched, per="step"))
         if opts["tensorboard"]:
@@ -211,7 +205,7 @@ class FCNetBase(BaseEstimator):
             callbacks.append(TensorBoard(opts["tensorboard"]))
         return Trainer(model, opt, WeightedLoss(self._per_sample_loss(opts)), l2=opts["l2"], l1=opts["l1"],
                        clip_norm=opts["clip_norm"], clip_value=opts["clip_value"], callbacks=callbacks,
-                       seed=opts["seed"], progress=False, log=_silent)
+                       seed=opts["seed"], progress=False, log=_silent, time_budget=opts["time_budget"])
 
     def _start(self, X: np.ndarray, w: np.ndarray, n_outputs: int, opts: dict[str, Any]) -> None:
         """A new net: standardisation statistics, seeded weights, optimizer, trainer, empty curves."""
@@ -265,8 +259,10 @@ class FCNetBase(BaseEstimator):
         stop = _SklearnStop(self, len(x), val, stop=not incremental)
         self._no_improvement = 0
         trainer.callbacks.append(stop)
-        epochs = 1 if incremental else opts["epochs"]
+        budget = opts["time_budget"] is not None and not incremental  # partial_fit: one epoch, whatever the budget
+        epochs = 1 if incremental else None if budget else opts["epochs"]
         batch = min(opts["batch_size"], len(x))
+        trainer.time_budget = opts["time_budget"] if budget else None
         try:
             with _threads(batch * max(x.shape[1], *opts["hidden"], self.n_outputs_)):
                 trainer.fit(x, packed, epochs, batch, verbose=0)
@@ -275,7 +271,7 @@ class FCNetBase(BaseEstimator):
         if es and self._best_state is not None:
             trainer.model.load_state_dict(self._best_state)
         self._best_state = None
-        if not incremental and not stop.converged:
+        if not incremental and not stop.converged and not budget:
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({epochs}) reached and the optimization "
                           "hasn't converged yet.", ConvergenceWarning, stacklevel=3)
         return self

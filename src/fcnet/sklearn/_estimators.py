@@ -30,6 +30,9 @@ _PARAMS_DOC = """
     - ``batch_size`` (200, capped at the number of samples), ``warm_start`` (a second ``fit`` continues
       from the fitted weights), ``random_state`` (an int makes ``fit`` reproducible bit for bit; each fit
       draws from its own generator), ``verbose`` (MLPClassifier's lines on stdout: ``Iteration k, loss = ...``).
+    - ``max_time`` (None): seconds, ``fcnet train --time-budget``: ``fit`` trains until this budget is used,
+      the learning-rate schedule laid out over ``max_iter`` epochs running on the fraction of it used
+      (``max_iter`` then sets the schedule's proportions, not a limit); not reproducible bit for bit.
 
     Fitted attributes: ``loss_``, ``loss_curve_``, ``best_loss_`` (None with early stopping),
     ``validation_scores_``, ``best_validation_score_`` (None without), ``coefs_``, ``intercepts_``,
@@ -68,7 +71,7 @@ class FCNetClassifier(ClassifierMixin, FCNetBase):
                  warmup: float = 0.0, clip_norm: float | None = None, clip_value: float | None = None,
                  standardize: bool = True, early_stopping: bool = False, validation_fraction: float = 0.1,
                  warm_start: bool = False, random_state: Any = None, tensorboard: str | None = None,
-                 verbose: bool = False) -> None:
+                 verbose: bool = False, max_time: float | None = None) -> None:
         _init(self, locals())
 
     # --- targets -------------------------------------------------------------------------
@@ -216,7 +219,7 @@ class FCNetRegressor(RegressorMixin, FCNetBase):
                  warmup: float = 0.0, clip_norm: float | None = None, clip_value: float | None = None,
                  standardize: bool = True, early_stopping: bool = False, validation_fraction: float = 0.1,
                  warm_start: bool = False, random_state: Any = None, tensorboard: str | None = None,
-                 verbose: bool = False) -> None:
+                 verbose: bool = False, max_time: float | None = None) -> None:
         _init(self, locals())
 
     def _check_Xy(self, X: Any, y: Any, reset: bool) -> tuple[np.ndarray, np.ndarray]:

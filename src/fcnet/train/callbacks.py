@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fcnet.optim.schedules import LRSchedule
+from fcnet.optim.schedules import LRSchedule, TimeBudgetLR
 from fcnet.train import io
 from fcnet.train.history import History
 from fcnet.train.monitor import grad_norms, gradient_warnings
@@ -94,7 +94,10 @@ class EarlyStopping(Callback):
 
 
 class LRScheduler(Callback):
-    """Advance a learning-rate schedule per epoch (default) or per optimizer step."""
+    """Advance a learning-rate schedule per epoch (default) or per optimizer step.
+
+    A ``TimeBudgetLR`` is moved to the trainer's ``time_used`` instead of one step on.
+    """
 
     def __init__(self, schedule: LRSchedule, per: str = "epoch") -> None:
         if per not in ("epoch", "step"):
@@ -103,10 +106,16 @@ class LRScheduler(Callback):
 
     def on_batch_end(self, trainer: Trainer, step: int) -> None:
         if self.per == "step":
-            self.schedule.step()
+            self._advance(trainer)
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
         if self.per == "epoch":
+            self._advance(trainer)
+
+    def _advance(self, trainer: Trainer) -> None:
+        if isinstance(self.schedule, TimeBudgetLR):
+            self.schedule.seek(trainer.time_used)
+        else:
             self.schedule.step()
 
     def state_dict(self) -> dict[str, Any]:

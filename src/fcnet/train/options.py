@@ -131,7 +131,11 @@ OPTIONS: dict[str, Option] = dict([
     _row("weight_decay", "float", 0.0, "weight decay λ in the optimizer", low=0),
     _row("l2", "float", 0.0, "L2 regularisation λ R(W) added to the loss", low=0),
     _row("l1", "float", 0.0, "L1 regularisation added to the loss", low=0),
-    _row("epochs", "int", 10, "number of epochs", low=1),
+    _row("epochs", "int", 10, "number of epochs (with --time-budget: the length the schedule is laid out on)",
+         low=1),
+    _row("time_budget", "float", None, "train for this many seconds instead of --epochs; --warmup, --schedule "
+         "and --step-size run on the fraction of the budget used (W epochs of warm-up = W/--epochs of it); "
+         "not bit-reproducible across machines", low=0, closed="neither", optional=True),
     _row("batch_size", "int", 128, "mini-batch size (capped at the training set size)", low=1),
     _row("schedule", "str", "none", "learning-rate schedule (per step)", choices=("none", "step", "cosine")),
     _row("step_size", "int", 5, "epochs between decays of the step schedule", low=1),

@@ -28,7 +28,8 @@ from fcnet.train.monitor import diagnose
 from fcnet.train.options import TrainConfig, coerce, validate
 from fcnet.train.trainer import Trainer
 
-__all__ = ["OPTIMIZERS", "Prepared", "blas_threads", "build", "check_memory", "fingerprint", "prepare_data", "run"]
+__all__ = ["OPTIMIZERS", "Prepared", "blas_threads", "build", "check_memory", "fingerprint", "make_schedule",
+           "prepare_data", "run"]
 
 OptimizerFactory = Callable[[list[Any], Mapping[str, Any]], optim.Optimizer]
 
@@ -159,14 +160,7 @@ def build(opts: Mapping[str, Any], in_features: int, classes: int, steps_per_epo
     loss: nn.Module = (nn.MulticlassHingeLoss(opts["margin"]) if opts["loss"] == "hinge"
                        else nn.CrossEntropyLoss(label_smoothing=opts["label_smoothing"]))
     callbacks: list[Callback] = [GradientMonitor()] if opts.get("monitor", True) else []
-    total = opts["epochs"] * steps_per_epoch
-    warm = round(opts.get("warmup", 0.0) * steps_per_epoch)
-    after: optim.LRSchedule | None = None
-    if opts["schedule"] == "cosine":
-        after = optim.CosineLR(opt, total_steps=max(total - warm, 1))
-    elif opts["schedule"] == "step":
-        after = optim.StepLR(opt, step_size=max(opts["step_size"] * steps_per_epoch, 1), gamma=opts["gamma"])
-    sched = optim.WarmupLR(opt, warm, after=after) if warm > 0 else after
+    sched = make_schedule(opts, opt, steps_per_epoch)
     if sched is not None:
         callbacks.append(LRScheduler(sched, per="step"))
     if opts.get("early_stopping"):
@@ -177,6 +171,25 @@ def build(opts: Mapping[str, Any], in_features: int, classes: int, steps_per_epo
 
         callbacks.append(TensorBoard(opts["tensorboard"]))
     return model, opt, loss, callbacks
+
+
+def make_schedule(opts: Mapping[str, Any], opt: optim.Optimizer, steps_per_epoch: int) -> optim.LRSchedule | None:
+    """The per-step learning-rate schedule the options ask for (None for a constant rate).
+
+    Warm-up, then cosine or step decay, laid out over ``epochs`` epochs; with a ``time_budget``
+    the same shape runs on the fraction of the budget used (``TimeBudgetLR``).
+    """
+    total = opts["epochs"] * steps_per_epoch
+    warm = round(opts.get("warmup", 0.0) * steps_per_epoch)
+    after: optim.LRSchedule | None = None
+    if opts["schedule"] == "cosine":
+        after = optim.CosineLR(opt, total_steps=max(total - warm, 1))
+    elif opts["schedule"] == "step":
+        after = optim.StepLR(opt, step_size=max(opts["step_size"] * steps_per_epoch, 1), gamma=opts["gamma"])
+    sched = optim.WarmupLR(opt, warm, after=after) if warm > 0 else after
+    if sched is not None and opts.get("time_budget"):  # the same shape, on the fraction of the budget used
+        sched = optim.TimeBudgetLR(sched, opts["time_budget"], total_steps=max(total, 1))
+    return sched
 
 
 @contextlib.contextmanager
@@ -214,9 +227,9 @@ def set_lr(schedule: optim.LRSchedule | None, opt: optim.Optimizer, lr: float) -
                           f"{schedule.t}, so --lr {lr} cannot rescale it: raise --epochs or use --schedule none")
     factor = lr / now
     s: optim.LRSchedule | None = schedule
-    while s is not None:  # WarmupLR hands over to the schedule in ``after``, which has its own ε₀
+    while s is not None:  # WarmupLR hands over to ``after``, TimeBudgetLR drives ``schedule``: each has its ε₀
         s.base_lr *= factor
-        s = getattr(s, "after", None)
+        s = getattr(s, "after", None) or getattr(s, "schedule", None)
     opt.lr = schedule.lr_at(schedule.t)
 
 
@@ -259,7 +272,7 @@ def run(opts: Mapping[str, Any], run_dir: str | Path, resume: bool = False, prog
         callbacks.append(CSVLogger(run_dir / "history.csv"))  # last: after the callbacks that add metrics
         trainer = Trainer(model, opt, loss, l2=cfg["l2"], l1=cfg["l1"], clip_norm=cfg["clip_norm"],
                           clip_value=cfg["clip_value"], callbacks=callbacks, seed=cfg["seed"],
-                          progress=progress, log=log)
+                          progress=progress, log=log, time_budget=cfg["time_budget"])
         if on_trainer is not None:
             on_trainer(trainer)
         if resume:
@@ -277,7 +290,7 @@ def run(opts: Mapping[str, Any], run_dir: str | Path, resume: bool = False, prog
                 for msg in diagnose(model, loss, prep.x_train[:k], prep.y_train[:k], prep.dataset.num_classes):
                     log(f"warning: {msg}")
         try:
-            trainer.fit(prep.x_train, prep.y_train, cfg["epochs"], batch_size,
+            trainer.fit(prep.x_train, prep.y_train, None if cfg["time_budget"] else cfg["epochs"], batch_size,
                         None if prep.x_val is None else (prep.x_val, prep.y_val), initial_epoch=trainer.epoch)
         except KeyboardInterrupt:
             if checkpoint:
@@ -323,7 +336,7 @@ def _finish(run_dir: Path, trainer: Trainer, prep: Prepared, test: dict[str, flo
         "parameters": trainer.model.num_parameters(), "architecture": trainer.model.summary().split("\n")[0],
         "seconds": secs, "seconds_per_epoch": float(np.mean([r["time"] for r in rows])) if rows else None,
         "train_samples": len(prep.y_train), "test_samples": len(prep.y_test),
-        "cpu_count": os.cpu_count(),
+        "cpu_count": os.cpu_count(), "time_used": trainer.time_used, "time_budget": opts["time_budget"],
     }
     io.write_json(run_dir / "summary.json", summary)
     return summary

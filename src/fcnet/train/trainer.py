@@ -39,12 +39,17 @@ class Trainer:
         seed: seeds the shuffling generator (dropout masks use fcnet's default generator).
         progress: show tqdm progress bars.
         log: where messages go (``print`` to stderr by default).
+        time_budget: stop training once ``time_used`` reaches this many seconds (None: no limit).
+            ``time_used`` is the wall time spent in ``fit`` (training, validation, callbacks),
+            summed over calls and resumes; where the run stops then depends on the machine's
+            speed, so a time-budgeted run is not bit-reproducible across machines or loads.
     """
 
     def __init__(self, model: Module, optimizer: Optimizer, loss: Module | None = None, *,
                  l2: float = 0.0, l1: float = 0.0, clip_norm: float | None = None,
                  clip_value: float | None = None, callbacks: Sequence[Callback] = (), seed: int = 0,
-                 progress: bool = True, log: Callable[[str], None] | None = None) -> None:
+                 progress: bool = True, log: Callable[[str], None] | None = None,
+                 time_budget: float | None = None) -> None:
         self.model, self.optimizer = model, optimizer
         self.loss_fn = loss if loss is not None else CrossEntropyLoss()
         self.l2, self.l1, self.clip_norm, self.clip_value = l2, l1, clip_norm, clip_value
@@ -59,6 +64,22 @@ class Trainer:
         self.params = model.parameters()
         self.device = backend.device_of(self.params[0].data)
         self.sync_every = 50  # GPU: steps between host synchronisations of loss and accuracy
+        if time_budget is not None and not time_budget > 0:
+            raise ValueError(f"time_budget must be positive seconds, got {time_budget}")
+        self.time_budget = time_budget
+        self._time_before = 0.0  # seconds of fit before the current call (and before a resume)
+        self._fit_start: float | None = None
+        self.clock: Callable[[], float] = time.perf_counter  # seconds; replaceable (tests, simulated time)
+
+    @property
+    def time_used(self) -> float:
+        """Seconds spent in ``fit`` so far, across calls and resumes."""
+        if self._fit_start is None:
+            return self._time_before
+        return self._time_before + (self.clock() - self._fit_start)
+
+    def _budget_spent(self) -> bool:
+        return self.time_budget is not None and self.time_used >= self.time_budget
 
     def log(self, msg: str) -> None:
         """Report a message (above the progress bar), flushed at once.
@@ -121,6 +142,9 @@ class Trainer:
             seen += b
             for cb in self.callbacks:
                 cb.on_batch_end(self, self.step_count)
+            if self.time_budget is not None and self._budget_spent():
+                self.stop_training = True  # the budget ends the epoch here, after a whole step
+                break
             if bar is not None:
                 bar.update(b)
                 if bar.n == n or seen % (20 * batch_size) < b:
@@ -146,7 +170,7 @@ class Trainer:
         )
 
     # --- fit -------------------------------------------------------------------------------
-    def fit(self, x: np.ndarray, y: np.ndarray, epochs: int, batch_size: int = 128,
+    def fit(self, x: np.ndarray, y: np.ndarray, epochs: int | None, batch_size: int = 128,
             validation_data: tuple[np.ndarray, np.ndarray] | None = None, *, validation_split: float = 0.0,
             verbose: int | None = None, initial_epoch: int | None = None,
             callbacks: Sequence[Callback] = ()) -> History:
@@ -163,11 +187,19 @@ class Trainer:
         (on a terminal) and one line per epoch, 2 one line per epoch; None: the trainer's
         ``progress`` setting.  ``callbacks`` are added for this call only.  Ctrl-C stops at once;
         the last checkpoint (saved at an epoch boundary) resumes exactly.
+
+        With a ``time_budget``, training also stops when the budget is used up, within the
+        epoch; ``epochs=None`` trains until then.
         """
+        if epochs is None and self.time_budget is None:
+            raise ValueError("epochs=None trains until the time budget is used: give epochs or time_budget")
+        last: int | None
         if initial_epoch is not None:
-            if not 0 <= initial_epoch <= epochs:
+            if not 0 <= initial_epoch <= (initial_epoch if epochs is None else epochs):
                 raise ValueError(f"initial_epoch must be in [0, epochs={epochs}], got {initial_epoch}")
-            self.epoch, last = int(initial_epoch), int(epochs)
+            self.epoch, last = int(initial_epoch), None if epochs is None else int(epochs)
+        elif epochs is None:
+            last = None
         else:
             if epochs <= 0:
                 raise ValueError(f"epochs must be positive, got {epochs}")
@@ -199,7 +231,7 @@ class Trainer:
             self.progress, self._log = progress, log
         return self.history
 
-    def _fit(self, x: np.ndarray, y: np.ndarray, epochs: int, batch_size: int,
+    def _fit(self, x: np.ndarray, y: np.ndarray, epochs: int | None, batch_size: int,
              validation_data: tuple[np.ndarray, np.ndarray] | None) -> None:
         for cb in self.callbacks:
             cb.on_train_begin(self)
@@ -207,13 +239,32 @@ class Trainer:
         x, y = backend.to_device(x, self.device), backend.to_device(y, self.device)  # moved once, kept there
         if validation_data is not None:
             validation_data = (backend.to_device(validation_data[0], self.device), validation_data[1])
-        while self.epoch < epochs and not self.stop_training:
+        if self.time_budget is not None and self.device == "cpu":
+            from fcnet import kernels
+
+            kernels.warm_up(self.params[0].dtype)  # compiling (or loading) the kernels is set-up, not training
+        self._fit_start = self.clock()
+        try:
+            self._fit_epochs(x, y, epochs, batch_size, validation_data)
+        finally:
+            self._time_before, self._fit_start = self.time_used, None
+        for cb in self.callbacks:
+            cb.on_train_end(self)
+
+    def _fit_epochs(self, x: Any, y: Any, epochs: int | None, batch_size: int,
+                    validation_data: tuple[Any, Any] | None) -> None:
+        while (epochs is None or self.epoch < epochs) and not self.stop_training and not self._budget_spent():
             e = self.epoch + 1
             logs: dict[str, Any] = {"epoch": e, "lr": self.optimizer.lr}
-            logs.update(self.train_epoch(x, y, batch_size, desc=f"epoch {e}/{epochs}"))
+            desc = f"epoch {e}/{epochs}" if epochs is not None else f"epoch {e}"
+            if self.time_budget is not None:
+                desc += f" ({self.time_used:.0f}/{self.time_budget:g} s)"
+            logs.update(self.train_epoch(x, y, batch_size, desc=desc))
             if validation_data is not None:
                 v = self.evaluate(*validation_data, batch_size=max(batch_size, 1024))
                 logs["val_loss"], logs["val_accuracy"] = v["loss"], v["accuracy"]
+            if self.time_budget is not None:
+                logs["time_used"] = self.time_used
             self.epoch = e
             self.history.append(logs)  # the same dict: callbacks may still add metrics to it
             for cb in self.callbacks:
@@ -222,10 +273,12 @@ class Trainer:
                 continue
             keys = ("loss", "accuracy", "val_loss", "val_accuracy")
             shown = [f"{k} {logs[k]:.4f}" for k in keys if k in logs and not math.isnan(logs[k])]  # NaN: regression
-            msg = f"epoch {e}/{epochs}: " + ", ".join(shown)
-            self.log(msg + f" ({logs['time']:.1f} s)")
-        for cb in self.callbacks:
-            cb.on_train_end(self)
+            msg = (f"epoch {e}/{epochs}: " if epochs is not None else f"epoch {e}: ") + ", ".join(shown)
+            if self.time_budget is not None:
+                msg += f" ({logs['time']:.1f} s; {self.time_used:.1f} of {self.time_budget:g} s used)"
+            else:
+                msg += f" ({logs['time']:.1f} s)"
+            self.log(msg)
 
     # --- evaluation ------------------------------------------------------------------------
     def predict_proba(self, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
@@ -249,7 +302,7 @@ class Trainer:
         dropout_rngs = [m.rng.bit_generator.state for m in self.model.modules()
                         if isinstance(m, Dropout) and m.rng is not None]
         state = {
-            "epoch": self.epoch, "step_count": self.step_count,
+            "epoch": self.epoch, "step_count": self.step_count, "time_used": self.time_used,
             "optimizer": {"type": osd["type"], "steps": osd["steps"], "hyper": osd["hyper"]},
             "rng": self.rng.bit_generator.state,
             "default_rng": backend.default_generator().bit_generator.state,
@@ -284,6 +337,7 @@ class Trainer:
         self.history = History(state.get("history", []))
         self.epoch = int(state["epoch"])
         self.step_count = int(state.get("step_count", 0))
+        self._time_before = float(state.get("time_used", 0.0))
 
     def _dropout_modules(self) -> list[Dropout]:
         return [m for m in self.model.modules() if isinstance(m, Dropout) and m.rng is not None]
