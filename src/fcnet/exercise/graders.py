@@ -641,27 +641,27 @@ def _bn_alts(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float) -> 
     var = x.var(axis=0)
     unbiased = gamma * (x - mean) / np.sqrt(x.var(axis=0, ddof=1) + eps) + beta
     outside = gamma * (x - mean) / (np.sqrt(var) + eps) + beta
-    en_u = f"the batch variance divides by N − 1 = {n - 1}: slide 140's σ²_B divides by m = N = {n}"
-    zh_u = f"批方差除以了 N − 1 = {n - 1}：第140页的 σ²_B 除以 m = N = {n}"
+    en_u = f"the batch variance divides by N − 1 = {n - 1}: slide 141's σ²_B divides by m = N = {n}"
+    zh_u = f"批方差除以了 N − 1 = {n - 1}：第141页的 σ²_B 除以 m = N = {n}"
     return ([Alt("bn_unbiased_var", unbiased, en_u, zh_u),
              Alt("bn_eps_outside", outside, "ε goes inside the root: √(σ²_B + ε)", "ε 应在根号内：√(σ²_B + ε)")],
             [Alt("bn_unbiased_var", x.var(axis=0, ddof=1), en_u, zh_u)])
 
 
 def bn_slide_claim(m: Any, rng: Gen) -> None:
-    """Slides 137-140: every feature comes out with mean 0 and variance 1 (γ = 1, β = 0)."""
+    """Slide 141: every feature comes out with mean 0 and variance 1 (γ = 1, β = 0)."""
     n, d = int(rng.integers(6, 12)), 4
     x = rng.standard_normal((n, d)) * rng.uniform(0.5, 5, d) + rng.uniform(-5, 5, d)
     y, _, _ = _unpack(m.batchnorm_forward(x.copy(), np.ones(d), np.zeros(d)), 3, "batchnorm_forward")
     y = _arr(y, "y")
-    close(tr("mean of each output feature (slide 140: 0)", "各输出特征的均值（第140页：0）"), y.mean(axis=0),
+    close(tr("mean of each output feature (slide 141: 0)", "各输出特征的均值（第141页：0）"), y.mean(axis=0),
           np.zeros(d), atol=1e-9)
     var = y.var(axis=0)
     if np.allclose(var, (n - 1) / n, rtol=1e-3):
         raise Fail("bn_unbiased_var", tr(f"the output variance is (N − 1)/N = {(n - 1) / n:.4g}: σ²_B must divide "
                                          f"by N = {n}, not N − 1", f"输出方差为 (N − 1)/N = {(n - 1) / n:.4g}："
                                          f"σ²_B 应除以 N = {n}，而不是 N − 1"), "1", short(var))
-    close(tr("variance of each output feature (slide 140: 1)", "各输出特征的方差（第140页：1）"), var, np.ones(d),
+    close(tr("variance of each output feature (slide 141: 1)", "各输出特征的方差（第141页：1）"), var, np.ones(d),
           rtol=1e-3)
 
 
@@ -728,7 +728,7 @@ def bn_constant_feature(m: Any, rng: Gen) -> None:
 
 # --- dropout (slides 155-158) -----------------------------------------------------------------
 
-SLIDE_157 = np.array([0.2, 0.5, 1.3, 0.8, 1.1])
+SLIDE_158 = np.array([0.2, 0.5, 1.3, 0.8, 1.1])
 
 
 def _drop(m: Any, x: np.ndarray, p: float, train: bool, seed: int, inverted: bool) -> tuple[np.ndarray, Any]:
@@ -738,18 +738,18 @@ def _drop(m: Any, x: np.ndarray, p: float, train: bool, seed: int, inverted: boo
 
 
 def dropout_slide(m: Any, rng: Gen) -> None:
-    """Slide 157: [0.2, 0.5, 1.3, 0.8, 1.1] becomes e.g. [0, 0.5, 1.3, 0, 1.1]: dropped units are 0, the rest kept."""
-    out, mask = _drop(m, SLIDE_157, 0.4, True, int(rng.integers(1 << 30)), inverted=False)
+    """Slide 158: [0.2, 0.5, 1.3, 0.8, 1.1] becomes e.g. [0, 0.5, 1.3, 0, 1.1]: dropped units are 0, the rest kept."""
+    out, mask = _drop(m, SLIDE_158, 0.4, True, int(rng.integers(1 << 30)), inverted=False)
     mask = _arr(mask, "mask")
-    check(mask.shape == SLIDE_157.shape and set(np.unique(mask)) <= {0.0, 1.0}, "mask",
+    check(mask.shape == SLIDE_158.shape and set(np.unique(mask)) <= {0.0, 1.0}, "mask",
           "the mask must have x's shape and hold only 0 and 1 (or False/True)", "掩码应与 x 同形，只含 0 和 1",
           "0/1", short(mask))
-    close(tr("slide-form output on slide 157's vector: x where kept, 0 where dropped",
-             "第157页向量的输出（讲义形式）：保留处为 x，舍弃处为 0"), out, SLIDE_157 * mask)
+    close(tr("slide-form output on slide 158's vector: x where kept, 0 where dropped",
+             "第158页向量的输出（讲义形式）：保留处为 x，舍弃处为 0"), out, SLIDE_158 * mask)
 
 
 def dropout_rate(m: Any, rng: Gen) -> None:
-    """The dropout ratio p is the fraction set to 0 (slide 156)."""
+    """The dropout ratio p is the fraction set to 0 (slide 157)."""
     p = float(rng.choice([0.2, 0.3, 0.4]))
     out, _ = _drop(m, np.ones(100_000), p, True, int(rng.integers(1 << 30)), inverted=False)
     frac = float((out == 0).mean())
@@ -965,22 +965,22 @@ TESTS: dict[str, list[Test]] = {
            "第134-135页：ReLU 下 He 在10层中保持尺度，Xavier 使其变小", "133-135", init_relu_claim),
     ],
     "batchnorm": [
-        _t("slide_claim", "slide 140: output features have mean 0 and variance 1",
-            "第140页：输出特征均值为 0、方差为 1",
-           "137-140", bn_slide_claim),
+        _t("slide_claim", "slide 141: output features have mean 0 and variance 1",
+            "第141页：输出特征均值为 0、方差为 1",
+           "137-141", bn_slide_claim),
         _t("forward", "training-mode forward against fcnet's BatchNorm", "训练模式前向，对照 fcnet 的 BatchNorm",
-           "140", bn_forward),
-        _t("gradcheck", "gradcheck (float64)", "梯度检验（float64）", "138-140", bn_gradcheck),
-        _t("backward", "backward against fcnet's BatchNorm", "反向传播，对照 fcnet 的 BatchNorm", "138-140",
+           "141", bn_forward),
+        _t("gradcheck", "gradcheck (float64)", "梯度检验（float64）", "138-141", bn_gradcheck),
+        _t("backward", "backward against fcnet's BatchNorm", "反向传播，对照 fcnet 的 BatchNorm", "138-141",
             bn_backward),
         _t("test_mode", "test mode with running statistics (also one sample)", "测试模式使用累计统计量（包括单个样本）",
-           "140-141", bn_test_mode),
-        _t("constant_feature", "a constant feature (σ²_B = 0)", "常数特征（σ²_B = 0）", "140", bn_constant_feature),
+           "141", bn_test_mode),
+        _t("constant_feature", "a constant feature (σ²_B = 0)", "常数特征（σ²_B = 0）", "141", bn_constant_feature),
     ],
     "dropout": [
-        _t("slide_157", "slide 157's vector in the slide's form", "第157页的向量（讲义形式）", "155-157",
+        _t("slide_158", "slide 158's vector in the slide's form", "第158页的向量（讲义形式）", "155-158",
             dropout_slide),
-        _t("rate", "p is the fraction set to 0", "p 是被设为 0 的比例", "156-157", dropout_rate),
+        _t("rate", "p is the fraction set to 0", "p 是被设为 0 的比例", "157", dropout_rate),
         _t("inverted_train", "inverted dropout in training: x·mask/(1 − p)", "训练时的反向随机失活：x·mask/(1 − p)",
            "155-158", dropout_inverted_train),
         _t("test_mode", "test time in both forms", "两种形式的测试阶段", "155-158", dropout_test),
