@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from fcnet.exercise import EXERCISES
 from fcnet.exercise.graders import TESTS
 
