@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import types
+
+import numpy as np
+import pytest
+
 from fcnet.exercise import EXERCISES
 from fcnet.exercise.graders import TESTS
+from fcnet.exercise.grading import Fail, short
 
 
 def _texts(name: str) -> str:
@@ -29,3 +35,26 @@ def test_dropout_cites_slide_158_for_the_example_vector():
     slide_test = TESTS["dropout"][0]
     assert "158" in slide_test.slides and "157" in next(t.slides for t in TESTS["dropout"] if t.id == "rate")
 
+
+def test_short_says_none_for_none():
+    assert short(None) == "None"
+    assert "None" in short((None, 1.0)) or "None" in short([None])
+
+
+def _fail(name: str, test_id: str, **funcs) -> Fail:
+    test = next(t for t in TESTS[name] if t.id == test_id)
+    with pytest.raises(Fail) as info:
+        test.fn(types.SimpleNamespace(**funcs), np.random.default_rng(0))
+    return info.value
+
+
+def test_a_function_returning_none_is_told_it_returned_none():
+    f = _fail("clipping", "random", clip_grad_norm=lambda grads, max_norm: None)
+    assert f.symptom == "type" and "None" in f.message and "nan" not in f.message
+
+
+@pytest.mark.parametrize("value", [np.nan, 0.0])
+def test_clipping_nan_or_zero_is_not_called_value_clipping(value):
+    f = _fail("clipping", "slide_87",
+              clip_grad_norm=lambda grads, max_norm: ([g * value for g in grads], 1.0))
+    assert f.symptom != "clip_value" and "nan" not in f.message.replace("NaN", "")

@@ -834,6 +834,11 @@ def clip_slide(m: Any, rng: Gen) -> None:
     grads = [rng.standard_normal((3, 4)) * 100, rng.standard_normal(4) * 100]
     out, _ = _clip_call(m, grads, 1.0)
     flat, want = np.concatenate([o.ravel() for o in out]), np.concatenate([g.ravel() for g in grads])
+    if not np.isfinite(flat).all():
+        raise Fail("nan", tr("the clipped gradients hold NaN or inf", "裁剪后的梯度中含有 NaN 或 inf"), "finite",
+                   short(flat))
+    check(bool(np.any(flat)), "clip_zero", "the clipped gradients are all 0: rescale by max_norm/‖g‖, don't zero "
+          "them", "裁剪后的梯度全为 0：应乘以 max_norm/‖g‖，而不是置零", short(want), short(flat))
     cos = float(flat @ want / (np.linalg.norm(flat) * np.linalg.norm(want)))
     check(cos > 1 - 1e-9, "clip_value", f"clipping changed the gradient's direction (cosine {cos:.4f}): rescale "
           "every gradient by the same factor, don't clamp entries", f"裁剪改变了梯度方向（余弦 {cos:.4f}）："

@@ -74,10 +74,14 @@ class Alt:
 
 def short(a: Any, limit: int = 110) -> str:
     """A one-line, shortened repr of a value for the report."""
+    if a is None:  # np.asarray(None, float) is nan: say what the function really returned
+        return "None"
     try:
+        if np.asarray(a).dtype == object:  # e.g. None inside: shown as written, not as nan
+            raise TypeError
         arr = np.asarray(a, dtype=np.float64)
     except (TypeError, ValueError):
-        text = repr(a)
+        text = " ".join(repr(a).split())
     else:
         if arr.ndim == 0:
             text = f"{float(arr):.6g}"
