@@ -58,3 +58,65 @@ def test_clipping_nan_or_zero_is_not_called_value_clipping(value):
     f = _fail("clipping", "slide_87",
               clip_grad_norm=lambda grads, max_norm: ([g * value for g in grads], 1.0))
     assert f.symptom != "clip_value" and "nan" not in f.message.replace("NaN", "")
+
+
+def _module(name: str, **override) -> types.SimpleNamespace:
+    """The reference solution of ``name`` as a namespace, with some functions replaced."""
+    import importlib
+
+    ref = importlib.import_module(f"fcnet.exercise.solutions.{name}")
+    return types.SimpleNamespace(**{**{k: v for k, v in vars(ref).items() if callable(v)}, **override})
+
+
+def _run(name: str, test_id: str, module: types.SimpleNamespace) -> Fail | None:
+    test = next(t for t in TESTS[name] if t.id == test_id)
+    try:
+        with np.errstate(all="ignore"):
+            test.fn(module, np.random.default_rng(0))
+    except Fail as f:
+        return f
+    return None
+
+
+def test_a_tuple_of_the_wrong_length_is_counted():
+    f = _fail("clipping", "random", clip_grad_norm=lambda grads, max_norm: (grads, 1.0, 2.0))
+    assert f.symptom == "type" and "3 values" in f.message and "array(" not in f.message
+
+
+def test_an_overflowing_sigmoid_or_tanh_fails_the_edge_cases():
+    def naive_sigmoid(x):
+        return np.exp(x) / (1.0 + np.exp(x))  # nan for x ≳ 710
+
+    def naive_tanh(x):
+        return (np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x))
+
+    assert _run("activations", "edges", _module("activations")) is None
+    for fn in ({"sigmoid": naive_sigmoid}, {"tanh": naive_tanh}):
+        f = _run("activations", "edges", _module("activations", **fn))
+        assert f is not None and f.symptom == "nan", fn
+
+
+def test_relu_gradient_at_zero_is_named():
+    f = _run("activations", "edges", _module("activations", relu_backward=lambda g, x: g * (x >= 0)))
+    assert f is not None and f.symptom == "relu_at_zero" and "x = 0" in f.message
+
+
+def test_a_float32_forward_is_named_in_gradcheck():
+    def f32_forward(w, x):
+        s = np.float32(np.dot(w[:-1], x) + w[-1])
+        return 1.0 / (1.0 + np.exp(-s))
+
+    f = _run("sigmoid_neuron", "gradcheck", _module("sigmoid_neuron", neuron_forward=f32_forward))
+    assert f is not None and f.symptom == "float32" and "float64" in f.message
+
+
+def test_two_layer_gradcheck_names_missing_gradients():
+    ref = _module("two_layer")
+
+    def missing_b2(*args):
+        loss, grads = ref.two_layer_loss(*args)
+        del grads["b2"]
+        return loss, grads
+
+    f = _run("two_layer", "gradcheck", _module("two_layer", two_layer_loss=missing_b2))
+    assert f is not None and f.symptom == "type" and "w1, b1, w2, b2" in f.message

@@ -25,8 +25,17 @@ def _arr(a: Any, name: str) -> np.ndarray:
                               f"{name}：返回的不是数值数组：实际为 {short(a)}")) from None
 
 
+def _scalar(v: Any) -> np.ndarray:
+    """A student's number as a 0-d array, keeping a float dtype (gradcheck names float32) else float64."""
+    a = np.asarray(v)
+    return (a if a.dtype.kind == "f" else _arr(v, "loss")).reshape(())
+
+
 def _unpack(out: Any, k: int, name: str) -> tuple[Any, ...]:
-    if not isinstance(out, tuple | list) or len(out) != k:
+    if isinstance(out, tuple | list) and len(out) != k:
+        raise Fail("type", tr(f"{name} must return {k} values (a tuple), got {len(out)} values",
+                              f"{name} 应返回 {k} 个值（元组），实际返回了 {len(out)} 个值"), str(k), str(len(out)))
+    if not isinstance(out, tuple | list):
         raise Fail("type", tr(f"{name} must return {k} values (a tuple), got {short(out)}",
                               f"{name} 应返回 {k} 个值（元组），实际为 {short(out)}"))
     return tuple(out)
@@ -70,7 +79,7 @@ def neuron_gradcheck(m: Any, rng: Gen) -> None:
     def backward(g: Any, w_: Any, x_: Any) -> tuple[Any, Any]:
         dw, dx = _unpack(m.neuron_backward(w_, x_), 2, "neuron_backward")
         return g * _arr(dw, "dw"), g * _arr(dx, "dx")
-    student_gradcheck("neuron", lambda w_, x_: np.asarray(m.neuron_forward(w_, x_), dtype=np.float64).reshape(()),
+    student_gradcheck("neuron", lambda w_, x_: _scalar(m.neuron_forward(w_, x_)),
                       backward, [w, x])
 
 
@@ -252,14 +261,23 @@ def activations_random(m: Any, rng: Gen) -> None:
 
 
 def activations_edges(m: Any, rng: Gen) -> None:
-    """Saturation (|x| = 30: the gradient vanishes, slide 82) and the kink at 0 (gradient 0 there, as PyTorch)."""
-    x = np.array([-30.0, 0.0, 30.0])
+    """Saturation (|x| = 30: the gradient vanishes, slide 82) and the kink at 0 (gradient 0 there, as PyTorch).
+
+    Also |x| = 1000, where e^x overflows: σ and tanh must still give ±1, 0 and a zero gradient, not NaN.
+    """
     g = np.ones(3)
-    for name in ("relu", "leaky_relu", "sigmoid", "tanh"):
-        out, dx = R.activation(name, x, g)
-        close(f"{name} {tr('at', '在')} [−30, 0, 30]", _act_call(m, name, x), out)
-        close(f"{name}_backward {tr('at', '在')} [−30, 0, 30]", getattr(m, f"{name}_backward")(g.copy(), x.copy()), dx,
-              alts=ACT_ALTS[name](g, x))
+    zero_en, zero_zh = ("ReLU's gradient at x = 0 is taken as 0 (mask x > 0, as PyTorch), not 1 (x >= 0)",
+                        "ReLU 在 x = 0 处的梯度取 0（掩码 x > 0，与 PyTorch 相同），而不是 1（x >= 0）")
+    for x, label in ((np.array([-30.0, 0.0, 30.0]), "[−30, 0, 30]"), (np.array([-1000.0, 0.0, 1000.0]),
+                                                                     "[−1000, 0, 1000]")):
+        for name in ("relu", "leaky_relu", "sigmoid", "tanh"):
+            out, dx = R.activation(name, x, g)
+            alts = ACT_ALTS[name](g, x)
+            if name == "relu":
+                alts = [*alts, Alt("relu_at_zero", g * (x >= 0), zero_en, zero_zh)]
+            close(f"{name} {tr('at', '在')} {label}", _act_call(m, name, x), out)
+            close(f"{name}_backward {tr('at', '在')} {label}", getattr(m, f"{name}_backward")(g.copy(), x.copy()),
+                  dx, alts=alts)
 
 
 # --- losses (slides 52-64) --------------------------------------------------------------------
@@ -342,7 +360,7 @@ def losses_gradcheck(m: Any, rng: Gen) -> None:
     s, y = rng.standard_normal((3, 4)), rng.integers(0, 4, 3)
 
     def fwd(name: str) -> Any:
-        return lambda s_: np.asarray(_unpack(getattr(m, name)(s_, y), 2, name)[0], dtype=np.float64).reshape(())
+        return lambda s_: _scalar(_unpack(getattr(m, name)(s_, y), 2, name)[0])
 
     def bwd(name: str) -> Any:
         return lambda g, s_: g * _arr(_unpack(getattr(m, name)(s_, y), 2, name)[1], "ds")
@@ -364,6 +382,13 @@ def losses_initial(m: Any, rng: Gen) -> None:
 
 # --- two-layer net (slides 6-9, 65-79) --------------------------------------------------------
 
+def _grads_dict(got: Any) -> dict[str, Any]:
+    if not isinstance(got, dict) or set(got) != {"w1", "b1", "w2", "b2"}:
+        raise Fail("type", tr("grads must be a dict with keys w1, b1, w2, b2", "grads 应为键为 w1, b1, w2, b2 的字典"),
+                   "{w1, b1, w2, b2}", short(got))
+    return got
+
+
 def _two_layer_case(m: Any, rng: Gen, n: int, d: int, h: int, c: int) -> None:
     x, y = rng.standard_normal((n, d)), rng.integers(0, c, n)
     w1, b1 = rng.standard_normal((h, d)), rng.standard_normal(h) * 0.5
@@ -372,9 +397,7 @@ def _two_layer_case(m: Any, rng: Gen, n: int, d: int, h: int, c: int) -> None:
     loss, got = _unpack(m.two_layer_loss(x.copy(), y.copy(), w1.copy(), b1.copy(), w2.copy(), b2.copy()), 2,
                         "two_layer_loss")
     close(tr("loss", "损失"), loss, want, n=n)
-    if not isinstance(got, dict) or set(got) != {"w1", "b1", "w2", "b2"}:
-        raise Fail("type", tr("grads must be a dict with keys w1, b1, w2, b2", "grads 应为键为 w1, b1, w2, b2 的字典"),
-                   "{w1, b1, w2, b2}", short(got))
+    _grads_dict(got)
     # the forgotten ReLU mask: the hidden layer's gradient passed through unmasked
     z = x @ w1.T + b1
     hh = np.maximum(z, 0)
@@ -404,10 +427,10 @@ def two_layer_gradcheck(m: Any, rng: Gen) -> None:
               rng.standard_normal(3)]
 
     def fwd(*ps: Any) -> Any:
-        return np.asarray(_unpack(m.two_layer_loss(x, y, *ps), 2, "two_layer_loss")[0], dtype=np.float64).reshape(())
+        return _scalar(_unpack(m.two_layer_loss(x, y, *ps), 2, "two_layer_loss")[0])
 
     def bwd(g: Any, *ps: Any) -> tuple[Any, ...]:
-        grads = _unpack(m.two_layer_loss(x, y, *ps), 2, "two_layer_loss")[1]
+        grads = _grads_dict(_unpack(m.two_layer_loss(x, y, *ps), 2, "two_layer_loss")[1])
         return tuple(g * _arr(grads[k], k) for k in ("w1", "b1", "w2", "b2"))
     student_gradcheck("two_layer_loss", fwd, bwd, params)
 
@@ -914,7 +937,8 @@ TESTS: dict[str, list[Test]] = {
         _t("gradcheck", "gradcheck (float64) of all four", "四个函数的梯度检验（float64）", "82-86",
            activations_gradcheck),
         _t("random", "hidden random inputs against fcnet", "隐藏的随机输入，对照 fcnet", "82-86", activations_random),
-        _t("edges", "saturation at ±30 and the kink at 0", "±30 处的饱和与 0 处的拐点", "82-86", activations_edges),
+        _t("edges", "saturation at ±30 and ±1000 and the kink at 0",
+           "±30 与 ±1000 处的饱和与 0 处的拐点", "82-86", activations_edges),
     ],
     "losses": [
         _t("slide_64_ce", "slide 64: cross-entropy of [10, −2, 3] and [10, 9, 9]",

@@ -193,7 +193,15 @@ def student_gradcheck(name: str, forward: Callable[..., Any], backward: Callable
     class StudentGate(Function):
         def forward(self, *xs):
             self.xs = xs
-            return np.asarray(forward(*xs), dtype=np.float64)
+            out = forward(*xs)
+            kind = getattr(out, "dtype", None)
+            if kind is not None and kind.kind == "f" and kind.itemsize < 8:
+                # finite differences with h ≈ 1e-6 are lost in float32's 7 digits
+                raise Fail("float32", tr(f"{name}: your forward returns {kind}: compute in float64 (no astype or "
+                                         "np.float32), the grader checks with float64 finite differences",
+                                         f"{name}：你的前向函数返回 {kind}：请用 float64 计算（不要 astype 或 "
+                                         "np.float32），评分用 float64 有限差分检验"), "float64", str(kind))
+            return np.asarray(out, dtype=np.float64)
 
         def backward(self, g):
             grads = backward(g, *self.xs)
