@@ -120,3 +120,16 @@ def test_two_layer_gradcheck_names_missing_gradients():
 
     f = _run("two_layer", "gradcheck", _module("two_layer", two_layer_loss=missing_b2))
     assert f is not None and f.symptom == "type" and "w1, b1, w2, b2" in f.message
+
+
+def test_an_in_place_forward_is_named_not_blamed_on_backward():
+    def inplace_forward(x, gamma, beta, eps=1e-5):
+        mean = x.mean(axis=0)
+        x -= mean  # right values, but the caller's x is changed
+        var = (x**2).mean(axis=0)
+        x /= np.sqrt(var + eps)
+        return gamma * x + beta, mean, var
+
+    f = _run("batchnorm", "gradcheck", _module("batchnorm", batchnorm_forward=inplace_forward))
+    assert f is not None and f.symptom == "inplace" and "in place" in f.message
+    assert "disagrees" not in f.message

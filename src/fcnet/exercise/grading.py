@@ -180,6 +180,19 @@ def check(cond: bool, symptom: str, en: str, zh: str, expected: str = "", got: s
         raise Fail(symptom, tr(en, zh), expected, got)
 
 
+def _untouched(name: str, which: str, fn: Callable[..., Any], args: Sequence[Any]) -> Any:
+    """``fn(*args)`` on copies; :class:`Fail` if it changed one of them in place (the engine keeps its inputs)."""
+    copies = [np.array(a, copy=True) for a in args]
+    out = fn(*copies)
+    for i, (a, c) in enumerate(zip(args, copies, strict=True)):
+        if not np.array_equal(np.asarray(a), c, equal_nan=True):
+            raise Fail("inplace", tr(f"{name}: your {which} changed its argument {i + 1} in place (x -= …, x /= …): "
+                                     "the engine keeps its inputs for backward; write x = x - … instead",
+                                     f"{name}：你的{which}函数原地修改了第 {i + 1} 个参数（x -= …、x /= …）："
+                                     "计算图要保留输入用于反向传播；请写成 x = x - …"), "", "")
+    return out
+
+
 def student_gradcheck(name: str, forward: Callable[..., Any], backward: Callable[..., Any],
                       inputs: Sequence[np.ndarray], tol: float = 1e-6) -> None:
     """fcnet.gradcheck on a gate made of the student's ``forward(*xs)`` and ``backward(g, *xs)``.
@@ -193,7 +206,7 @@ def student_gradcheck(name: str, forward: Callable[..., Any], backward: Callable
     class StudentGate(Function):
         def forward(self, *xs):
             self.xs = xs
-            out = forward(*xs)
+            out = _untouched(name, "forward", forward, xs)
             kind = getattr(out, "dtype", None)
             if kind is not None and kind.kind == "f" and kind.itemsize < 8:
                 # finite differences with h ≈ 1e-6 are lost in float32's 7 digits
@@ -204,7 +217,7 @@ def student_gradcheck(name: str, forward: Callable[..., Any], backward: Callable
             return np.asarray(out, dtype=np.float64)
 
         def backward(self, g):
-            grads = backward(g, *self.xs)
+            grads = _untouched(name, "backward", backward, (g, *self.xs))
             grads = grads if isinstance(grads, tuple | list) else (grads,)
             if len(grads) != len(self.xs):
                 raise Fail("shape", tr(f"{name}: backward returned {len(grads)} gradients for {len(self.xs)} inputs",
