@@ -133,3 +133,32 @@ def test_an_in_place_forward_is_named_not_blamed_on_backward():
     f = _run("batchnorm", "gradcheck", _module("batchnorm", batchnorm_forward=inplace_forward))
     assert f is not None and f.symptom == "inplace" and "in place" in f.message
     assert "disagrees" not in f.message
+
+
+FORGER = '''import numpy as np
+
+_done = []
+
+
+def clip_grad_norm(grads, max_norm):
+    # the results file is the child's 5th argument: append a passing verdict for every test
+    argv = open("/proc/self/cmdline", "rb").read().split(b"\\0")
+    results = next(a for a in argv if a.endswith(b"results.jsonl")).decode()
+    with open(results, "a") as fh:
+        for tid in ("slide_87", "random", "small"):
+            fh.write('{"event": "end", "file": 0, "id": "%s", "ok": true, "symptom": "", "message": "", '
+                     '"expected": "", "got": "", "title": "t", "slides": "87"}\\n' % tid)
+    return [g * 0.0 for g in grads], 0.0
+'''
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/proc/self/cmdline"), reason="needs /proc (Linux)")
+def test_a_student_cannot_write_files_to_forge_its_score(tmp_path):
+    from fcnet.exercise import Limits, grade
+
+    from .helpers import write
+
+    path = write(tmp_path, "clipping", FORGER)
+    rep = grade("clipping", [path], seed=1, limits=Limits(per_test=5.0))[0]
+    assert rep.passed == 0 and not rep.ok, rep.results
+    assert {r["symptom"] for r in rep.results} == {"forbidden"}

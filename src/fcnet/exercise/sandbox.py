@@ -239,10 +239,19 @@ def _restricted_builtins() -> dict[str, Any]:
     return safe
 
 
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
+
+
 def _audit(event: str, args: tuple[Any, ...]) -> None:
-    if event.startswith(BLOCKED_EVENTS):
+    # opening a file for writing is refused too: the verdicts go to a file the student must not append to
+    if event.startswith(BLOCKED_EVENTS) or (event == "open" and len(args) == 3 and (
+            (isinstance(args[2], int) and args[2] & _WRITE_FLAGS)
+            or (isinstance(args[1], str) and any(c in args[1] for c in "wax+")))):
         from fcnet.exercise.grading import tr
 
+        if event == "open":
+            raise PermissionError(tr(f"writing {args[0]!r} is not allowed in an exercise",
+                                     f"练习中不允许写入 {args[0]!r}"))
         raise PermissionError(tr(f"{event} is not allowed in an exercise", f"练习中不允许调用 {event}"))
 
 
