@@ -162,3 +162,31 @@ def test_a_student_cannot_write_files_to_forge_its_score(tmp_path):
     rep = grade("clipping", [path], seed=1, limits=Limits(per_test=5.0))[0]
     assert rep.passed == 0 and not rep.ok, rep.results
     assert {r["symptom"] for r in rep.results} == {"forbidden"}
+
+
+FRAME_WALKER = '''import numpy as np
+
+
+def clip_grad_norm(grads, max_norm):
+    # walk from a traceback up to the grader's frame and call its `emit` with passing verdicts
+    try:
+        raise ValueError
+    except ValueError as e:
+        f = e.__traceback__.tb_frame
+    while f is not None and "emit" not in f.f_locals:
+        f = f.f_back
+    for tid in ("slide_87", "random", "small"):
+        f.f_locals["emit"](event="end", file=0, id=tid, ok=True, symptom="", message="", expected="", got="",
+                           title="t", slides="87")
+    return [g * 0.0 for g in grads], 0.0
+'''
+
+
+def test_a_student_cannot_reach_the_graders_frames(tmp_path):
+    from fcnet.exercise import Limits, grade
+
+    from .helpers import write
+
+    path = write(tmp_path, "clipping", FRAME_WALKER)
+    rep = grade("clipping", [path], seed=1, limits=Limits(per_test=5.0))[0]
+    assert rep.passed == 0 and {r["symptom"] for r in rep.results} == {"forbidden"}, rep.results

@@ -242,7 +242,17 @@ def _restricted_builtins() -> dict[str, Any]:
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
 
 
+_FRAME_ATTRS = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame"})
+
+
 def _audit(event: str, args: tuple[Any, ...]) -> None:
+    # student code may not climb to the grader's frames (and its locals) through a traceback or a generator
+    if event == "object.__getattr__" and len(args) == 2 and args[1] in _FRAME_ATTRS and \
+            str(sys._getframe(1).f_globals.get("__name__", "")).startswith("student_"):
+        from fcnet.exercise.grading import tr
+
+        raise PermissionError(tr(f"reading .{args[1]} is not allowed in an exercise",
+                                 f"练习中不允许读取 .{args[1]}"))
     # opening a file for writing is refused too: the verdicts go to a file the student must not append to
     if event.startswith(BLOCKED_EVENTS) or (event == "open" and len(args) == 3 and (
             (isinstance(args[2], int) and args[2] & _WRITE_FLAGS)
