@@ -190,3 +190,15 @@ def test_a_student_cannot_reach_the_graders_frames(tmp_path):
     path = write(tmp_path, "clipping", FRAME_WALKER)
     rep = grade("clipping", [path], seed=1, limits=Limits(per_test=5.0))[0]
     assert rep.passed == 0 and {r["symptom"] for r in rep.results} == {"forbidden"}, rep.results
+
+
+def test_a_chinese_notebook_grades_and_runs_in_chinese():
+    pytest.importorskip("nbformat")
+    from fcnet.exercise.grading import set_lang
+    from fcnet.exercise.templates import notebook
+
+    set_lang("zh")
+    text = notebook(EXERCISES["affine"])
+    assert text.count("'--lang', 'zh'") == 2  # the check cell and the run cell
+    set_lang("en")
+    assert "--lang" not in notebook(EXERCISES["affine"])
