@@ -217,3 +217,23 @@ def test_half_the_activations_earn_half_the_score():
         except NotImplementedError:
             verdicts[t.id] = False
     assert verdicts == {"relu": True, "leaky_relu": True, "sigmoid": False, "tanh": False}
+
+
+@pytest.mark.parametrize("extra, words", [
+    (["check", "--seed", "-1"], "--seed"),
+    (["check", "--timeout", "nan"], "--timeout"),
+    (["check", "--timeout", "inf"], "--timeout"),
+    (["check", "--memory", "inf"], "--memory"),
+    (["check", "--memory", "nan"], "--memory"),
+    (["run", "--timeout", "0"], "--timeout"),
+    (["run", "--timeout", "nan"], "--timeout"),
+    (["run", "--seed", "-1"], "--seed"),
+])
+def test_bad_limits_and_seeds_are_one_line_exit_2_not_the_students_fault(extra, words, tmp_path, capsys):
+    from fcnet.cli.main import main
+    from fcnet.exercise import solution_source
+
+    (tmp_path / "clipping.py").write_text(solution_source("clipping"))
+    assert main(["exercise", extra[0], "clipping", "--dir", str(tmp_path), *extra[1:]]) == 2
+    err = capsys.readouterr().err
+    assert words in err and len(err.strip().splitlines()) == 1

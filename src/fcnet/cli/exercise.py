@@ -49,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
         return _list()
     folder = Path(args.dir)
     group = _group(args.name)
+    if args.action in ("check", "run"):
+        _check_limits(args)
     if args.action == "start":
         return _start(group, folder, args.force)
     if args.action == "check" and len(group) > 1:
@@ -64,6 +66,21 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "check":
         return _check(ex, path, args)
     return _run(ex, path, args)
+
+
+def _check_limits(args: argparse.Namespace) -> None:
+    """--seed, --timeout and --memory before any grading: a bad value is the caller's, not the student's."""
+    import math
+
+    from fcnet.exercise.grading import tr
+
+    if args.seed is not None and args.seed < 0:
+        raise ConfigError(tr(f"--seed must be 0 or more, got {args.seed}", f"--seed 必须不小于 0，实际为 {args.seed}"))
+    for opt in ("timeout", "memory"):
+        value = getattr(args, opt, None)
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise ConfigError(tr(f"--{opt} must be positive (a finite number), got {value:g}",
+                                 f"--{opt} 必须为正数，实际为 {value:g}"))
 
 
 def _group(name: str) -> list[Any]:
