@@ -237,3 +237,25 @@ def test_bad_limits_and_seeds_are_one_line_exit_2_not_the_students_fault(extra, 
     assert main(["exercise", extra[0], "clipping", "--dir", str(tmp_path), *extra[1:]]) == 2
     err = capsys.readouterr().err
     assert words in err and len(err.strip().splitlines()) == 1
+
+
+def test_start_into_a_file_says_it_is_a_file(tmp_path, capsys):
+    from fcnet.cli.main import main
+
+    (tmp_path / "afile").write_text("x")
+    assert main(["exercise", "start", "gates", "--dir", str(tmp_path / "afile")]) == 2
+    err = capsys.readouterr().err
+    assert "is a file" in err and len(err.strip().splitlines()) == 1
+
+
+def test_start_into_an_unwritable_folder_is_one_line_exit_2(tmp_path, capsys, monkeypatch):
+    import fcnet.exercise.templates as templates
+    from fcnet.cli.main import main
+
+    def refuse(path, text):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(templates, "write_atomic", refuse)
+    assert main(["exercise", "start", "gates", "--dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "Permission denied" in err and "--dir" in err and len(err.strip().splitlines()) == 1

@@ -116,9 +116,13 @@ def _list() -> int:
 
 
 def _start(group: list[Any], folder: Path, force: bool) -> int:
+    from fcnet.exercise import templates
     from fcnet.exercise.grading import tr
-    from fcnet.exercise.templates import notebook, student_module, write_atomic
+    from fcnet.exercise.templates import notebook, student_module
 
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(tr(f"--dir {folder} is a file, not a folder: choose a folder (it is created if missing)",
+                             f"--dir {folder} 是文件而不是文件夹：请指定一个文件夹（不存在时会自动创建）"))
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -131,11 +135,18 @@ def _start(group: list[Any], folder: Path, force: bool) -> int:
                                  "another --dir", f"{path} 已存在（是你的作业吗？）：用 --force 覆盖，或换一个 --dir"))
     for ex in group:
         path, nb_path = folder / f"{ex.name}.py", folder / f"{ex.name}.ipynb"
-        write_atomic(path, student_module(ex))
+        try:
+            templates.write_atomic(path, student_module(ex))
+        except OSError as exc:
+            raise ConfigError(tr(f"cannot write {path}: {exc.strerror or exc}: choose another --dir",
+                                 f"无法写入 {path}：{exc.strerror or exc}：请换一个 --dir")) from None
         written = [str(path)]
         try:
-            write_atomic(nb_path, notebook(ex))
+            templates.write_atomic(nb_path, notebook(ex))
             written.append(str(nb_path))
+        except OSError as exc:
+            print(tr(f"note: no notebook written ({nb_path}: {exc.strerror or exc})",
+                     f"提示：未写入笔记本（{nb_path}：{exc.strerror or exc}）"), file=sys.stderr)
         except ImportError:
             print(tr("note: no notebook written: install nbformat (pip install 'fcnet[exercise]')",
                      "提示：未写入笔记本：请安装 nbformat（pip install 'fcnet[exercise]'）"), file=sys.stderr)
