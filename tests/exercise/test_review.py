@@ -259,3 +259,11 @@ def test_start_into_an_unwritable_folder_is_one_line_exit_2(tmp_path, capsys, mo
     assert main(["exercise", "start", "gates", "--dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "Permission denied" in err and "--dir" in err and len(err.strip().splitlines()) == 1
+
+
+def test_momentum_with_mu_zero_cites_slide_103():
+    # "μ = 0 时等价于梯度下降算法" is on slide 103 (102 shows why momentum works)
+    text = _texts("optimizers")
+    assert "slide 102" not in text and "第102页" not in text and "slide 103" in text and "第103页" in text
+    test = next(t for t in TESTS["optimizers"] if t.id == "slide_momentum_zero")
+    assert "103" in test.slides

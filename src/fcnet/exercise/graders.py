@@ -485,7 +485,7 @@ def _opt_data(rng: Gen, k: int = 5) -> tuple[np.ndarray, list[np.ndarray]]:
 def optim_slide_momentum_zero(m: Any, rng: Gen) -> None:
     """Slide 102: μ = 0 makes momentum plain gradient descent."""
     theta, grads = _opt_data(rng, 3)
-    close(tr("momentum with μ = 0 (slide 102: = SGD)", "μ = 0 的动量法（第102页：等价于梯度下降）"),
+    close(tr("momentum with μ = 0 (slide 103: = SGD)", "μ = 0 的动量法（第103页：等价于梯度下降）"),
           _steps(m, "momentum_step", theta, grads, 1, lr=0.1, mu=0.0), R.optimizer_run("sgd", theta, grads, lr=0.1))
 
 
@@ -977,8 +977,8 @@ TESTS: dict[str, list[Test]] = {
            "6-9, 65-79", two_layer_square),
     ],
     "optimizers": [
-        _t("slide_momentum_zero", "slide 102: momentum with μ = 0 is gradient descent",
-           "第102页：μ = 0 时动量法等价于梯度下降", "100-102", optim_slide_momentum_zero),
+        _t("slide_momentum_zero", "slide 103: momentum with μ = 0 is gradient descent",
+           "第103页：μ = 0 时动量法等价于梯度下降", "99-103", optim_slide_momentum_zero),
         _t("slide_adam_first_step", "slide 121: Adam's first step moves each θ_i by about ε",
            "第121页：Adam 的第一步使每个 θ_i 移动约 ε", "116-121", optim_adam_first_step),
         _t("sgd", "SGD against fcnet.optim.SGD", "SGD 对照 fcnet.optim.SGD", "91-94", optim_sgd),
