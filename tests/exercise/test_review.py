@@ -267,3 +267,13 @@ def test_momentum_with_mu_zero_cites_slide_103():
     assert "slide 102" not in text and "第102页" not in text and "slide 103" in text and "第103页" in text
     test = next(t for t in TESTS["optimizers"] if t.id == "slide_momentum_zero")
     assert "103" in test.slides
+
+
+def test_where_a_student_error_happened_is_said_in_chinese(tmp_path):
+    from fcnet.exercise import Limits, grade
+
+    from .helpers import write
+
+    path = write(tmp_path, "clipping", "def clip_grad_norm(grads, max_norm):\n    raise NotImplementedError\n")
+    rep = grade("clipping", [path], seed=1, lang="zh", limits=Limits(per_test=5.0))[0]
+    assert all("第 2 行" in r["message"] and "line" not in r["message"] for r in rep.results), rep.results

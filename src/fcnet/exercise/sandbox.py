@@ -282,7 +282,9 @@ def _where(exc: BaseException, path: str) -> str:
     if not frames:
         return ""
     f = frames[-1]
-    return f" (line {f.lineno}, in {f.name})"
+    from fcnet.exercise.grading import tr
+
+    return tr(f" (line {f.lineno}, in {f.name})", f"（第 {f.lineno} 行，函数 {f.name}）")
 
 
 def _verdict(exc: BaseException, path: str, per_test: float) -> tuple[str, str]:
