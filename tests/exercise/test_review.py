@@ -277,3 +277,14 @@ def test_where_a_student_error_happened_is_said_in_chinese(tmp_path):
     path = write(tmp_path, "clipping", "def clip_grad_norm(grads, max_norm):\n    raise NotImplementedError\n")
     rep = grade("clipping", [path], seed=1, lang="zh", limits=Limits(per_test=5.0))[0]
     assert all("第 2 行" in r["message"] and "line" not in r["message"] for r in rep.results), rep.results
+
+
+def test_loss_labels_speak_chinese():
+    from fcnet.exercise.grading import set_lang
+
+    ref = _module("losses")
+    set_lang("zh")
+    for test_id, fn in (("ce_random", "softmax_ce"), ("hinge_random", "hinge")):
+        wrong = {fn: lambda s, y, _f=getattr(ref, fn): (2 * _f(s, y)[0], _f(s, y)[1])}
+        f = _run("losses", test_id, _module("losses", **wrong))
+        assert f is not None and "损失" in f.message and " loss" not in f.message, f.message

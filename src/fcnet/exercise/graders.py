@@ -348,7 +348,7 @@ def losses_ce_random(m: Any, rng: Gen) -> None:
     s, y = rng.standard_normal((n, c)) * 2, rng.integers(0, c, n)
     want, ds = R.loss("ce", s, y)
     loss, gs = _unpack(m.softmax_ce(s.copy(), y.copy()), 2, "softmax_ce")
-    close(f"softmax_ce loss (N={n}, C={c})", loss, want, n=n)
+    close(f"softmax_ce {tr('loss', '损失')} (N={n}, C={c})", loss, want, n=n)
     close(f"softmax_ce ds (N={n}, C={c})", gs, ds, n=n, alts=_ce_alts(s, y, ds))
 
 
@@ -357,7 +357,7 @@ def losses_hinge_random(m: Any, rng: Gen) -> None:
     s, y = rng.standard_normal((n, c)), rng.integers(0, c, n)
     want, ds = R.loss("hinge", s, y)
     loss, gs = _unpack(m.hinge(s.copy(), y.copy()), 2, "hinge")
-    close(f"hinge loss (N={n}, C={c})", loss, want, n=n,
+    close(f"hinge {tr('loss', '损失')} (N={n}, C={c})", loss, want, n=n,
           alts=[Alt("hinge_counts_y", want + 1.0, "the sum runs over j ≠ y_i: you also counted the correct class (+1)",
                     "求和只对 j ≠ y_i：你把正确类别也算进去了（+1）")])
     no_y = np.where(np.eye(c)[y] > 0, 0.0, ds)
