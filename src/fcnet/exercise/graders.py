@@ -226,6 +226,8 @@ ACT_ALTS = {
 
 
 ACT_SLIDES = {"relu": "85", "leaky_relu": "86", "sigmoid": "82-83", "tanh": "84"}
+ACT_IDS = {"relu": "slide_85_relu", "leaky_relu": "slide_86_leaky_relu", "sigmoid": "slide_83_sigmoid",
+           "tanh": "slide_84_tanh"}
 
 
 def _act_slide(m: Any, name: str) -> None:
@@ -942,8 +944,8 @@ TESTS: dict[str, list[Test]] = {
         _t("one_row", "a batch of one row", "只有一行的批量", "6-9", affine_one_row),
     ],
     "activations": [
-        _t(name, f"{name} and {name}_backward: slide {ACT_SLIDES[name]}, gradcheck (float64), hidden random inputs "
-           "against fcnet, saturation at ±30 and ±1000, the kink at 0",
+        _t(ACT_IDS[name], f"{name} and {name}_backward: slide {ACT_SLIDES[name]}, gradcheck (float64), hidden "
+           "random inputs against fcnet, saturation at ±30 and ±1000, the kink at 0",
            f"{name} 与 {name}_backward：第{ACT_SLIDES[name]}页、梯度检验（float64）、隐藏的随机输入（对照 fcnet）、"
            "±30 与 ±1000 处的饱和、0 处的拐点", ACT_SLIDES[name], _activation(name))
         for name in ("relu", "leaky_relu", "sigmoid", "tanh")
