@@ -58,7 +58,7 @@ def test_batchnorm_and_clipping_match_torch(tmp_path):
         rng.standard_normal((7, 3))
     bn = _module("batchnorm", tmp_path)
     y, mean, var = bn.batchnorm_forward(x, gamma, beta)
-    assert np.allclose(mean, x.mean(axis=0)) and np.allclose(var, x.var(axis=0))  # σ²_B divides by m (slide 140)
+    assert np.allclose(mean, x.mean(axis=0)) and np.allclose(var, x.var(axis=0))  # σ²_B divides by m (slide 141)
     xt, gt, bt = _t(x), _t(gamma), _t(beta)
     ref = torch.nn.functional.batch_norm(xt, None, None, gt, bt, training=True, eps=1e-5)
     (ref * torch.tensor(g)).sum().backward()

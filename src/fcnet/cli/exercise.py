@@ -49,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
         return _list()
     folder = Path(args.dir)
     group = _group(args.name)
+    if args.action in ("check", "run"):
+        _check_limits(args)
     if args.action == "start":
         return _start(group, folder, args.force)
     if args.action == "check" and len(group) > 1:
@@ -64,6 +66,21 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "check":
         return _check(ex, path, args)
     return _run(ex, path, args)
+
+
+def _check_limits(args: argparse.Namespace) -> None:
+    """--seed, --timeout and --memory before any grading: a bad value is the caller's, not the student's."""
+    import math
+
+    from fcnet.exercise.grading import tr
+
+    if args.seed is not None and args.seed < 0:
+        raise ConfigError(tr(f"--seed must be 0 or more, got {args.seed}", f"--seed 必须不小于 0，实际为 {args.seed}"))
+    for opt in ("timeout", "memory"):
+        value = getattr(args, opt, None)
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise ConfigError(tr(f"--{opt} must be positive (a finite number), got {value:g}",
+                                 f"--{opt} 必须为正数，实际为 {value:g}"))
 
 
 def _group(name: str) -> list[Any]:
@@ -99,9 +116,13 @@ def _list() -> int:
 
 
 def _start(group: list[Any], folder: Path, force: bool) -> int:
+    from fcnet.exercise import templates
     from fcnet.exercise.grading import tr
-    from fcnet.exercise.templates import notebook, student_module, write_atomic
+    from fcnet.exercise.templates import notebook, student_module
 
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(tr(f"--dir {folder} is a file, not a folder: choose a folder (it is created if missing)",
+                             f"--dir {folder} 是文件而不是文件夹：请指定一个文件夹（不存在时会自动创建）"))
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -114,11 +135,18 @@ def _start(group: list[Any], folder: Path, force: bool) -> int:
                                  "another --dir", f"{path} 已存在（是你的作业吗？）：用 --force 覆盖，或换一个 --dir"))
     for ex in group:
         path, nb_path = folder / f"{ex.name}.py", folder / f"{ex.name}.ipynb"
-        write_atomic(path, student_module(ex))
+        try:
+            templates.write_atomic(path, student_module(ex))
+        except OSError as exc:
+            raise ConfigError(tr(f"cannot write {path}: {exc.strerror or exc}: choose another --dir",
+                                 f"无法写入 {path}：{exc.strerror or exc}：请换一个 --dir")) from None
         written = [str(path)]
         try:
-            write_atomic(nb_path, notebook(ex))
+            templates.write_atomic(nb_path, notebook(ex))
             written.append(str(nb_path))
+        except OSError as exc:
+            print(tr(f"note: no notebook written ({nb_path}: {exc.strerror or exc})",
+                     f"提示：未写入笔记本（{nb_path}：{exc.strerror or exc}）"), file=sys.stderr)
         except ImportError:
             print(tr("note: no notebook written: install nbformat (pip install 'fcnet[exercise]')",
                      "提示：未写入笔记本：请安装 nbformat（pip install 'fcnet[exercise]'）"), file=sys.stderr)

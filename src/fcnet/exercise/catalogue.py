@@ -227,11 +227,11 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in [
     Exercise(
         "optimizers", "91-121", "optimization",
         ("SGD, momentum, RMSProp, AdaGrad and Adam steps", "SGD、动量法、RMSProp、AdaGrad 与 Adam 的一步更新"),
-        ("Momentum (slide 101): v ← μv + (1 − μ)g, θ ← θ − εv; μ = 0 is gradient descent. RMSProp (slide 112): "
-         "r ← ρr + (1 − ρ)g², θ ← θ − εg/(√r + δ). AdaGrad: r ← r + g². Adam (slide 117): both, with bias "
-         "correction ṽ = v/(1 − μᵗ), r̃ = r/(1 − ρᵗ), θ ← θ − εṽ/√(r̃ + δ); the correction cures the cold start "
-         "(slide 121).",
-         "动量法（第101页）：v ← μv + (1 − μ)g，θ ← θ − εv；μ = 0 即梯度下降。RMSProp（第112页）："
+        ("Momentum (slide 101): v ← μv + (1 − μ)g, θ ← θ − εv; μ = 0 is gradient descent (slide 103). "
+         "RMSProp (slide 112): r ← ρr + (1 − ρ)g², θ ← θ − εg/(√r + δ). AdaGrad: r ← r + g². "
+         "Adam (slide 117): both, with bias correction ṽ = v/(1 − μᵗ), r̃ = r/(1 − ρᵗ), θ ← θ − εṽ/√(r̃ + δ); "
+         "the correction cures the cold start (slide 121).",
+         "动量法（第101页）：v ← μv + (1 − μ)g，θ ← θ − εv；μ = 0 即梯度下降（第103页）。RMSProp（第112页）："
          "r ← ρr + (1 − ρ)g²，θ ← θ − εg/(√r + δ)。AdaGrad：r ← r + g²。Adam（第117页）：两者结合，偏差修正 "
          "ṽ = v/(1 − μᵗ)，r̃ = r/(1 − ρᵗ)，θ ← θ − εṽ/√(r̃ + δ)；修正偏差缓解了初期的冷启动问题（第121页）。"),
         (Func("sgd_step(theta, g, lr)", "θ ← θ − ε g. Returns the new θ.", "θ ← θ − ε g。返回新的 θ。"),
@@ -289,11 +289,11 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in [
     Exercise(
         "batchnorm", "137-141", "normalization",
         ("Batch normalisation, training and test modes", "批归一化：训练与测试模式"),
-        ("μ_B = (1/m) Σ x_i, σ²_B = (1/m) Σ (x_i − μ_B)², x̂ = (x − μ_B)/√(σ²_B + ε), y = γx̂ + β (slide 140): each "
-         "feature comes out with mean 0 and variance 1 before γ, β. At test time (slide 141) the running "
-         "statistics replace the batch's, so a single sample gets a fixed output.",
-         "μ_B = (1/m) Σ x_i，σ²_B = (1/m) Σ (x_i − μ_B)²，x̂ = (x − μ_B)/√(σ²_B + ε)，y = γx̂ + β（第140页）："
-         "在 γ、β 之前每个特征的均值为 0、方差为 1。测试时（第141页）用累计的统计量代替批统计量，"
+        ("μ_B = (1/m) Σ x_i, σ²_B = (1/m) Σ (x_i − μ_B)², x̂ = (x − μ_B)/√(σ²_B + ε), y = γx̂ + β (slide 141): each "
+         "feature comes out with mean 0 and variance 1 before γ, β. Slide 141 also asks what a single test "
+         "sample should use: the running statistics replace the batch's, so a single sample gets a fixed output.",
+         "μ_B = (1/m) Σ x_i，σ²_B = (1/m) Σ (x_i − μ_B)²，x̂ = (x − μ_B)/√(σ²_B + ε)，y = γx̂ + β（第141页）："
+         "在 γ、β 之前每个特征的均值为 0、方差为 1。第141页问单张样本测试时用什么：用累计的统计量代替批统计量，"
          "因此单个样本也有确定的输出。"),
         (Func("batchnorm_forward(x, gamma, beta, eps=1e-5)",
               "Training mode over the batch axis of x (N, D). Returns (y, μ_B, σ²_B).",
@@ -308,7 +308,7 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in [
               "返回 (dx, dgamma, dbeta)。")),
         "x = np.random.default_rng(0).standard_normal((8, 3)) * 5 + 2\n"
         "y, mean, var = student.batchnorm_forward(x, np.ones(3), np.zeros(3))\n"
-        "print(y.mean(axis=0), y.var(axis=0))  # slide 140: 0 and 1",
+        "print(y.mean(axis=0), y.var(axis=0))  # slide 141: 0 and 1",
         (_m("unbiased_var", "bn_unbiased_var",
             "var = ((x - mean) ** 2).mean(axis=0)\n    xhat = (x - mean) / np.sqrt(var + eps)",
             "var = x.var(axis=0, ddof=1)\n    xhat = (x - mean) / np.sqrt(var + eps)", "σ²_B divided by N − 1"),
@@ -326,12 +326,13 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in [
     Exercise(
         "dropout", "155-158", "regularization",
         ("Dropout, the slide's form and the inverted form", "随机失活：讲义形式与反向（inverted）形式"),
-        ("Training sets each unit to 0 with probability p, the dropout ratio (slides 156-157: [0.2, 0.5, 1.3, 0.8, "
-         "1.1] → [0, 0.5, 1.3, 0, 1.1]). To keep the expected output, the slide's form scales by 1 − p at test "
-         "time; the inverted form scales the kept units by 1/(1 − p) in training and leaves test time alone.",
-         "训练时每个单元以概率 p（随机失活比率）被设为 0（第156-157页：[0.2, 0.5, 1.3, 0.8, 1.1] → "
-         "[0, 0.5, 1.3, 0, 1.1]）。为保持输出的期望，讲义形式在测试时乘以 1 − p；反向形式在训练时把保留的单元"
-         "乘以 1/(1 − p)，测试时不做处理。"),
+        ("Training sets each unit to 0 with probability p, the dropout ratio (slide 157; slide 158: "
+         "[0.2, 0.5, 1.3, 0.8, 1.1] → [0, 0.5, 1.3, 0, 1.1]). The slides leave test time open; to keep the "
+         "expected output, the slide's form (no scaling in training) scales by 1 − p at test time; the inverted "
+         "form scales the kept units by 1/(1 − p) in training and leaves test time alone.",
+         "训练时每个单元以概率 p（随机失活比率，第157页）被设为 0（第158页：[0.2, 0.5, 1.3, 0.8, 1.1] → "
+         "[0, 0.5, 1.3, 0, 1.1]）。课件没有给出测试时的做法；为保持输出的期望，讲义形式（训练时不缩放）"
+         "在测试时乘以 1 − p；反向形式在训练时把保留的单元乘以 1/(1 − p)，测试时不做处理。"),
         (Func("dropout_forward(x, p, train, rng, inverted=True)",
               "Returns (out, mask). Training: mask = rng.random(x.shape) >= p (True = kept), out = x·mask, divided\n"
               "by 1 − p in the inverted form. Test (train=False): mask None; out = x (inverted) or x·(1 − p).",
@@ -340,7 +341,7 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in [
          Func("dropout_backward(g, mask, p, inverted=True)", "dL/dx of training mode for upstream g.",
               "训练模式下、上游梯度为 g 时的 dL/dx。")),
         "x = np.array([0.2, 0.5, 1.3, 0.8, 1.1])\n"
-        "print(student.dropout_forward(x, 0.4, True, np.random.default_rng(1), inverted=False))  # slide 157",
+        "print(student.dropout_forward(x, 0.4, True, np.random.default_rng(1), inverted=False))  # slide 158",
         (_m("inverted_scaling_at_test", "inverted_scaling_at_test",
             "return (x.copy() if inverted else x * (1.0 - p)), None",
             "return (x / (1.0 - p) if inverted else x * (1.0 - p)), None", "inverted dropout scaling again at test"),

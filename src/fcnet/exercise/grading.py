@@ -74,10 +74,14 @@ class Alt:
 
 def short(a: Any, limit: int = 110) -> str:
     """A one-line, shortened repr of a value for the report."""
+    if a is None:  # np.asarray(None, float) is nan: say what the function really returned
+        return "None"
     try:
+        if np.asarray(a).dtype == object:  # e.g. None inside: shown as written, not as nan
+            raise TypeError
         arr = np.asarray(a, dtype=np.float64)
     except (TypeError, ValueError):
-        text = repr(a)
+        text = " ".join(repr(a).split())
     else:
         if arr.ndim == 0:
             text = f"{float(arr):.6g}"
@@ -176,6 +180,19 @@ def check(cond: bool, symptom: str, en: str, zh: str, expected: str = "", got: s
         raise Fail(symptom, tr(en, zh), expected, got)
 
 
+def _untouched(name: str, which: str, fn: Callable[..., Any], args: Sequence[Any]) -> Any:
+    """``fn(*args)`` on copies; :class:`Fail` if it changed one of them in place (the engine keeps its inputs)."""
+    copies = [np.array(a, copy=True) for a in args]
+    out = fn(*copies)
+    for i, (a, c) in enumerate(zip(args, copies, strict=True)):
+        if not np.array_equal(np.asarray(a), c, equal_nan=True):
+            raise Fail("inplace", tr(f"{name}: your {which} changed its argument {i + 1} in place (x -= …, x /= …): "
+                                     "the engine keeps its inputs for backward; write x = x - … instead",
+                                     f"{name}：你的{which}函数原地修改了第 {i + 1} 个参数（x -= …、x /= …）："
+                                     "计算图要保留输入用于反向传播；请写成 x = x - …"), "", "")
+    return out
+
+
 def student_gradcheck(name: str, forward: Callable[..., Any], backward: Callable[..., Any],
                       inputs: Sequence[np.ndarray], tol: float = 1e-6) -> None:
     """fcnet.gradcheck on a gate made of the student's ``forward(*xs)`` and ``backward(g, *xs)``.
@@ -189,10 +206,18 @@ def student_gradcheck(name: str, forward: Callable[..., Any], backward: Callable
     class StudentGate(Function):
         def forward(self, *xs):
             self.xs = xs
-            return np.asarray(forward(*xs), dtype=np.float64)
+            out = _untouched(name, "forward", forward, xs)
+            kind = getattr(out, "dtype", None)
+            if kind is not None and kind.kind == "f" and kind.itemsize < 8:
+                # finite differences with h ≈ 1e-6 are lost in float32's 7 digits
+                raise Fail("float32", tr(f"{name}: your forward returns {kind}: compute in float64 (no astype or "
+                                         "np.float32), the grader checks with float64 finite differences",
+                                         f"{name}：你的前向函数返回 {kind}：请用 float64 计算（不要 astype 或 "
+                                         "np.float32），评分用 float64 有限差分检验"), "float64", str(kind))
+            return np.asarray(out, dtype=np.float64)
 
         def backward(self, g):
-            grads = backward(g, *self.xs)
+            grads = _untouched(name, "backward", backward, (g, *self.xs))
             grads = grads if isinstance(grads, tuple | list) else (grads,)
             if len(grads) != len(self.xs):
                 raise Fail("shape", tr(f"{name}: backward returned {len(grads)} gradients for {len(self.xs)} inputs",

@@ -239,10 +239,29 @@ def _restricted_builtins() -> dict[str, Any]:
     return safe
 
 
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
+
+
+_FRAME_ATTRS = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame"})
+
+
 def _audit(event: str, args: tuple[Any, ...]) -> None:
-    if event.startswith(BLOCKED_EVENTS):
+    # student code may not climb to the grader's frames (and its locals) through a traceback or a generator
+    if event == "object.__getattr__" and len(args) == 2 and args[1] in _FRAME_ATTRS and \
+            str(sys._getframe(1).f_globals.get("__name__", "")).startswith("student_"):
         from fcnet.exercise.grading import tr
 
+        raise PermissionError(tr(f"reading .{args[1]} is not allowed in an exercise",
+                                 f"练习中不允许读取 .{args[1]}"))
+    # opening a file for writing is refused too: the verdicts go to a file the student must not append to
+    if event.startswith(BLOCKED_EVENTS) or (event == "open" and len(args) == 3 and (
+            (isinstance(args[2], int) and args[2] & _WRITE_FLAGS)
+            or (isinstance(args[1], str) and any(c in args[1] for c in "wax+")))):
+        from fcnet.exercise.grading import tr
+
+        if event == "open":
+            raise PermissionError(tr(f"writing {args[0]!r} is not allowed in an exercise",
+                                     f"练习中不允许写入 {args[0]!r}"))
         raise PermissionError(tr(f"{event} is not allowed in an exercise", f"练习中不允许调用 {event}"))
 
 
@@ -263,7 +282,9 @@ def _where(exc: BaseException, path: str) -> str:
     if not frames:
         return ""
     f = frames[-1]
-    return f" (line {f.lineno}, in {f.name})"
+    from fcnet.exercise.grading import tr
+
+    return tr(f" (line {f.lineno}, in {f.name})", f"（第 {f.lineno} 行，函数 {f.name}）")
 
 
 def _verdict(exc: BaseException, path: str, per_test: float) -> tuple[str, str]:

@@ -8,7 +8,7 @@ import textwrap
 from pathlib import Path
 
 from fcnet.exercise.catalogue import EXERCISES, Exercise
-from fcnet.exercise.grading import tr
+from fcnet.exercise.grading import get_lang, tr
 
 __all__ = ["notebook", "student_module", "write_atomic"]
 
@@ -41,6 +41,7 @@ def notebook(ex: Exercise) -> str:
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
     title = tr(*ex.title)
+    lang = ", '--lang', 'zh'" if get_lang() == "zh" else ""  # the report in the notebook's language
     cells = [
         new_markdown_cell(f"# {tr('Exercise', '练习')} `{ex.name}` — {title}\n\n"
                           f"**{tr('Slides', '幻灯片')} {ex.slides}.** {tr(*ex.claim)}\n\n"
@@ -54,13 +55,13 @@ def notebook(ex: Exercise) -> str:
                              "评分（含隐藏的随机用例；最后给出得分）：")),
         new_code_cell("import subprocess, sys\n\n"
                       f"res = subprocess.run([sys.executable, '-m', 'fcnet', 'exercise', 'check', '{ex.name}', "
-                      "'--dir', '.'], capture_output=True, text=True)\nprint(res.stdout, res.stderr)"),
+                      f"'--dir', '.'{lang}], capture_output=True, text=True)\nprint(res.stdout, res.stderr)"),
     ]
     if ex.runnable:
         cells += [new_markdown_cell(tr("Train a small net on digits with your functions in place of fcnet's:",
                                        "用你的函数代替 fcnet 的实现，在 digits 上训练一个小网络：")),
                   new_code_cell(f"res = subprocess.run([sys.executable, '-m', 'fcnet', 'exercise', 'run', '{ex.name}', "
-                                "'--dir', '.'], capture_output=True, text=True)\nprint(res.stdout, res.stderr)")]
+                                f"'--dir', '.'{lang}], capture_output=True, text=True)\nprint(res.stdout, res.stderr)")]
     nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                             "language": "python"}})
     nbformat.validate(nb)
