@@ -134,19 +134,10 @@ class _FCNetBase(BaseEstimator):
 
     @contextlib.contextmanager
     def _own_generator(self) -> Iterator[None]:
-        """Lend this estimator's generator state to fcnet's default generator (weights, dropout masks).
-
-        Each estimator thus draws from its own stream: fitting or unpickling one leaves the
-        default generator, and every other estimator, as it was.
+        """Kept for the call sites: each estimator's model owns its generator (weights, dropout masks),
+        so estimators fitted side by side, in threads too, never share one.
         """
-        gen = backend.default_generator()
-        outer = gen.bit_generator.state
-        gen.bit_generator.state = self._rng_state
-        try:
-            yield
-        finally:
-            self._rng_state = gen.bit_generator.state
-            gen.bit_generator.state = outer
+        yield  # the model owns its generator (recipe.build seeds it): nothing process-wide to lend
 
     def _train(self, X: np.ndarray, t: np.ndarray, epochs: int) -> None:
         opts, trainer = self._opts, self._trainer

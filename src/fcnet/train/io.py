@@ -57,8 +57,21 @@ def atomic_write(path: str | Path, data: bytes) -> Path:
 
 
 def write_json(path: str | Path, obj: Any) -> Path:
-    """Atomically write ``obj`` as indented JSON."""
-    return atomic_write(path, (json.dumps(obj, indent=2, default=_json_default) + "\n").encode())
+    """Atomically write ``obj`` as indented, strict JSON: NaN and ±inf (which JSON has not) become null."""
+    text = json.dumps(_finite(obj), indent=2, default=_json_default, allow_nan=False)
+    return atomic_write(path, (text + "\n").encode())
+
+
+def _finite(o: Any) -> Any:
+    if isinstance(o, float | np.floating):
+        return float(o) if np.isfinite(o) else None
+    if isinstance(o, dict):
+        return {k: _finite(v) for k, v in o.items()}
+    if isinstance(o, list | tuple):
+        return [_finite(v) for v in o]
+    if isinstance(o, np.ndarray):
+        return _finite(o.tolist())
+    return o
 
 
 def _json_default(o: Any) -> Any:
@@ -201,7 +214,8 @@ def _check_model(directory: Path, model: FullyConnectedNet, pre: Preprocess, met
         raise ModelFileError(f"{directory / 'model.json'}: preprocess scale must be a finite number > 0, "
                              f"got {pre.scale}; the run is corrupted: retrain it")
     if pre.mean is not None and (pre.mean.shape != (model.in_features,) or pre.std is None
-                                 or pre.std.shape != (model.in_features,) or not np.all(pre.std > 0)):
+                                 or pre.std.shape != (model.in_features,) or not np.all(pre.std > 0)
+                                 or not np.all(np.isfinite(pre.mean)) or not np.all(np.isfinite(pre.std))):
         raise ModelFileError(f"{directory / 'model.safetensors'}: the standardisation arrays do not fit "
                              f"{model.in_features} features; the run is corrupted: retrain it")
     for name, value in model.state_dict().items():
