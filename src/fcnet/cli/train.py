@@ -59,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
 
     cli = {k: v for k, v in vars(args).items() if k not in ("func", "command", "config", "resume", "quiet", "debug",
                                                              "overwrite")}
+    if getattr(args, "out", None) is not None and not str(args.out).strip():
+        raise ConfigError("--out is empty: give the run directory to write (or leave --out out for runs/NAME)")
     if args.resume:
         run_dir = Path(args.resume)
         if not (run_dir / "config.toml").is_file():

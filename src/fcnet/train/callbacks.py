@@ -70,6 +70,10 @@ class EarlyStopping(Callback):
         self.best_epoch = 0
         self.best_state: dict[str, Any] | None = None
 
+    def on_train_begin(self, trainer: Trainer) -> None:
+        if self.wait >= self.patience:  # a run resumed after it stopped early stays stopped (a larger
+            trainer.stop_training = True  # --early-stopping patience lets it continue)
+
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
         value = logs.get(self.monitor)
         if value is None:

@@ -243,6 +243,8 @@ def _ints(value: Any, opt: Option) -> list[int]:
 
 
 def _convert(opt: Option, value: Any) -> Any:
+    if opt.kind == "str" and isinstance(value, str) and not value.strip():
+        raise _Invalid(f"must be {opt.requirement()}, got an empty string")  # `--out ''` is a mistake, not none
     if value is None or (opt.optional and isinstance(value, str) and value.strip().lower() in ("none", "")):
         if opt.optional:
             return None

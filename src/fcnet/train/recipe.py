@@ -285,6 +285,8 @@ def run(opts: Mapping[str, Any], run_dir: str | Path, resume: bool = False, prog
             if checkpoint:
                 ckpt.flush()  # the last complete epoch, even between --checkpoint-every saves
             raise
+        if checkpoint:
+            ckpt.flush()  # the last epoch too: a finished run can always be resumed for more epochs
         test, pred = trainer.evaluate(prep.x_test, prep.y_test, predictions=True)
         io.save_model(run_dir, model, prep.dataset.preprocess, prep.dataset.classes,
                       {"data": cfg["data"], "epochs": trainer.epoch})

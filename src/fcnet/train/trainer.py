@@ -180,9 +180,9 @@ class Trainer:
         if validation_data is not None and len(validation_data[0]) != len(validation_data[1]):
             raise DataError(f"validation x has {len(validation_data[0])} rows but y has "
                             f"{len(validation_data[1])} labels: give one label per row")
+        self.stop_training = False  # before the callbacks: a resumed early stop may set it again
         for cb in self.callbacks:
             cb.on_train_begin(self)
-        self.stop_training = False
         x, y = backend.to_device(x, self.device), backend.to_device(y, self.device)  # moved once, kept there
         if validation_data is not None:
             validation_data = (backend.to_device(validation_data[0], self.device), validation_data[1])
@@ -341,7 +341,7 @@ def evaluate(model: Module, loss_fn: Module, x: np.ndarray, y: np.ndarray, batch
     xp = backend.xp_of(model.parameters()[0].data)
     total = 0.0
     preds = []
-    with fcnet.no_grad():
+    with fcnet.no_grad(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # NaN: reported by callers
         for xb, yb in batches(x, y, batch_size):
             scores = model(fcnet.Tensor(xp.asarray(xb), _raw=True))
             total += float(loss_fn(scores, yb).data) * len(yb)
