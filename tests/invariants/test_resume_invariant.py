@@ -13,10 +13,10 @@ import json
 import os
 import shutil
 
-import tomllib
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from fcnet.train.options import read_toml
 from tests.invariants.harness import fcnet, history_rows, killed_at, sha, strict_json, without_timing, write_toml
 from tests.invariants.options_space import configs, count, examples
 
@@ -67,7 +67,7 @@ def test_interrupt_then_resume_equals_the_uninterrupted_run(tmp_path_factory, cf
     assert sorted(os.listdir(d)) == sorted(["cfg.toml", "full", "cut", "other", *(["link"] if via_link else [])])
     for name in ("model.safetensors", "checkpoint/model.safetensors", "model.json"):
         assert (cut_ / name).read_bytes() == (full / name).read_bytes(), name
-    configs_ = [tomllib.loads((r / "config.toml").read_text()) for r in (cut_, full)]
+    configs_ = [read_toml(r / "config.toml") for r in (cut_, full)]
     assert [{k: v for k, v in c.items() if k != "out"} for c in configs_] == \
         [{k: v for k, v in configs_[1].items() if k != "out"}] * 2
     for name in ("summary.json", "checkpoint/state.json"):
