@@ -161,8 +161,10 @@ def set_num_threads(n: int) -> None:
 def parallel_elementwise(fn: Any, jobs: list[list[Any]]) -> None:
     """Run ``fn(*arrays)`` for each job; split large NumPy jobs into per-thread chunks.
 
-    Every array of a job must be C-contiguous and of one shape; ``fn`` must be elementwise
-    (each output element depends only on the same element of the inputs).
+    The arrays of a job must have one shape; ``fn`` must be elementwise (each output element
+    depends only on the same element of the inputs).  Only a job whose arrays are all
+    C-contiguous is split: a flattened non-contiguous array is a copy, and the update would be
+    written into the copy.
     """
     global _pool
     small = []
@@ -170,7 +172,7 @@ def parallel_elementwise(fn: Any, jobs: list[list[Any]]) -> None:
     for arrays in jobs:
         n = arrays[0].size
         k = min(_threads, n // _MIN_CHUNK)
-        if k < 2 or xp_of(arrays[0]) is not np:
+        if k < 2 or xp_of(arrays[0]) is not np or not all(a.flags.c_contiguous for a in arrays):
             small.append(arrays)
             continue
         if _pool is None:

@@ -286,3 +286,31 @@ def test_linear_bias_and_relu_forward_kernels_are_exact(path_switch, monkeypatch
     for a, c in zip(outs["numpy"], outs["numba"], strict=True):
         np.testing.assert_array_equal(a, c)
         assert (np.signbit(a) == np.signbit(c)).all()  # -0 becomes +0 on both, NaN stays NaN
+
+
+# --- issue #20: large non-contiguous parameters, float16 -------------------------------------
+
+
+def _strided_run(path, cls, kw, monkeypatch):
+    kernels.use(path)
+    monkeypatch.setattr(backend, "_threads", 2)  # the chunked path, whatever the machine's cores
+    rng = np.random.default_rng(8)
+    base = rng.standard_normal((1024, 1025)).astype(np.float32)
+    strided = fcnet.Tensor(base.T, requires_grad=True)  # 2^20 + 1024 elements, Fortran order
+    plain = fcnet.Tensor(base.T.copy(), requires_grad=True)
+    assert not strided.data.flags.c_contiguous and strided.data.size >= 1 << 20
+    opt = cls([strided, plain], **kw)
+    for _ in range(2):
+        g = rng.standard_normal(plain.shape).astype(np.float32)
+        strided.grad, plain.grad = g, g.copy()
+        opt.step()
+    return strided.data, plain.data
+
+
+@pytest.mark.parametrize(("cls", "kw"), [(optim.Adam, {"lr": 0.01}), (optim.SGD, {"lr": 0.1})])
+@pytest.mark.parametrize("path", ["numpy", "numba"])
+def test_large_non_contiguous_parameter_is_updated(path_switch, monkeypatch, path, cls, kw):
+    start = np.random.default_rng(8).standard_normal((1024, 1025)).astype(np.float32).T
+    strided, plain = _strided_run(path, cls, kw, monkeypatch)
+    assert not np.array_equal(plain, start)
+    np.testing.assert_array_equal(strided, plain)  # the same update as its contiguous copy
