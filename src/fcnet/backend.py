@@ -219,14 +219,16 @@ def fused_kernel(array: Any, in_params: str, out_params: str, body: str, name: s
     return _kernels[key]
 
 
-def cpu_kernels() -> Any:
+def cpu_kernels(*arrays: Any) -> Any:
     """The compiled CPU kernels (``fcnet.kernels.jitted``), or None on the NumPy path.
 
-    Chosen once per process from ``FCNET_KERNELS`` (``numba``, the default, or ``numpy``).
+    Chosen once per process from ``FCNET_KERNELS`` (``numba``, the default, or ``numpy``);
+    None also when one of ``arrays`` is not a NumPy float32/float64 array (float16 included),
+    which the compiled kernels are not built for.
     """
     from fcnet import kernels
 
-    return kernels.compiled()
+    return kernels.for_arrays(*arrays)
 
 
 def synchronize(array: Any) -> None:

@@ -142,8 +142,8 @@ def linear_activation(x: Any, weight: Tensor, bias: Tensor | None = None, activa
         return h.leaky_relu(negative_slope) if activation == "leaky_relu" else getattr(h, activation)()
     out = xd @ wd.T  # the Linear gate's product, so the bits are the gate's
     b = np.zeros(out.shape[1], out.dtype) if bias is None else bias.data
-    k = backend.cpu_kernels()
-    if k is not None and out.dtype.kind == "f" and b.dtype == out.dtype and out.flags.c_contiguous:
+    k = backend.cpu_kernels(out, b)
+    if k is not None and b.dtype == out.dtype and out.flags.c_contiguous:
         k.bias_activation(out, b, _ACTIVATION_KIND[activation], out.dtype.type(negative_slope))
         return Tensor(out, _raw=True)
     if bias is not None:
@@ -187,8 +187,8 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True,
     xp = backend.xp_of(x.data)
     if mask is None:
         u = backend.get_generator(rng).random(x.shape, dtype=np.float32)
-        k = backend.cpu_kernels()
-        if k is not None and isinstance(x.data, np.ndarray) and x.dtype.kind == "f":
+        k = backend.cpu_kernels(x.data)
+        if k is not None:
             # the mask in one compiled pass instead of a comparison, a cast and a product
             mask = np.empty(x.shape, x.dtype)
             k.dropout_mask(u.reshape(-1), np.float32(p), x.dtype.type(1.0 / (1.0 - p)), mask.reshape(-1))

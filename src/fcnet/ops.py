@@ -315,7 +315,7 @@ def _same_layout(g, saved) -> bool:
 
 def _fused_backward(name, g, out):
     """The gradient gx from the compiled one-pass kernel ``name``(g, out, gx), or None on the NumPy path."""
-    k = cpu_kernels()
+    k = cpu_kernels(g, out)
     if k is None or not _same_layout(g, out) or g.dtype != out.dtype:
         return None
     gx = np.empty_like(g)
@@ -361,8 +361,8 @@ class ReLU(Function):
     """
 
     def forward(self, a):
-        k = cpu_kernels()
-        if k is not None and isinstance(a, np.ndarray) and a.dtype.kind == "f" and a.flags.c_contiguous:
+        k = cpu_kernels(a)
+        if k is not None and a.flags.c_contiguous:
             out = np.empty_like(a)  # one compiled pass: NumPy's maximum with a Python 0 is a slow loop
             k.relu_forward(a.reshape(-1), out.reshape(-1))
         else:
@@ -377,7 +377,7 @@ class ReLU(Function):
         kernel = fused_kernel(g, *self.CUDA_BACKWARD)  # one launch on a GPU instead of two
         if kernel is not None:
             return kernel(g, self.out)
-        k = cpu_kernels()
+        k = cpu_kernels(g, self.out)
         if k is not None and g.shape == self.out.shape and g.dtype == self.out.dtype and g.flags.c_contiguous:
             gx = np.empty_like(g)  # one compiled pass instead of a comparison and a product
             k.relu_backward(g.reshape(-1), self.out.reshape(-1), gx.reshape(-1))
@@ -394,7 +394,7 @@ class LeakyReLU(Function):
         return xp_of(a).where(self.pos, a, a * negative_slope)
 
     def backward(self, g):
-        k = cpu_kernels()
+        k = cpu_kernels(g)
         if k is not None and _same_layout(g, self.pos) and isinstance(self.slope, (int, float)):
             gx = np.empty_like(g)
             k.leaky_relu_backward(g.reshape(-1), self.pos.reshape(-1), g.dtype.type(self.slope), gx.reshape(-1))
@@ -420,9 +420,8 @@ class Linear(Function):
         self.x, self.w = x, w
         out = x @ w.T
         if b is not None:
-            k = cpu_kernels()
-            if (k is not None and isinstance(out, np.ndarray) and out.ndim == 2 and out.dtype.kind == "f"
-                    and b.dtype == out.dtype and out.flags.c_contiguous):
+            k = cpu_kernels(out, b)
+            if k is not None and out.ndim == 2 and b.dtype == out.dtype and out.flags.c_contiguous:
                 k.bias_activation(out, b, 0, out.dtype.type(0))  # out += b, one compiled pass
             else:
                 out += b
@@ -498,7 +497,7 @@ class SoftmaxCrossEntropy(Function):
         k = None
         if kernel is None and s.dtype.kind == "f" and getattr(targets, "dtype", np.dtype(float)).kind in "iu":
             # out-of-range targets take the reference path, which indexes (and errs) as NumPy does
-            k = cpu_kernels() if n and 0 <= targets.min() and targets.max() < c else None
+            k = cpu_kernels(s) if n and 0 <= targets.min() and targets.max() < c else None
         if kernel is not None:
             s = xp.ascontiguousarray(s)
             losses, p = xp.empty(n, dtype=s.dtype), xp.empty_like(s)
@@ -541,8 +540,8 @@ class SoftmaxCrossEntropy(Function):
             gs = xp.ascontiguousarray(g.reshape(-1))
             scale = 1.0 / self.n if self.reduction == "mean" else 1.0
             return kernel(self.p, self.targets, self.c, float(self.eps), gs, int(per_row), scale), None
-        k = cpu_kernels()
-        if k is not None and self.reduction in ("mean", "sum") and self.p.dtype.kind == "f":
+        k = cpu_kernels(self.p)
+        if k is not None and self.reduction in ("mean", "sum"):
             f = self.p.dtype.type
             # the reference's scalars: g / n (or g) in the array's dtype, ls / C and 1 − ls
             scale = f(g / self.n) if self.reduction == "mean" else f(g)
@@ -572,9 +571,8 @@ class BatchNorm(Function):
 
     def forward(self, x, gamma, beta, eps=1e-5):
         xp = xp_of(x)
-        k = cpu_kernels()
-        if (k is not None and isinstance(x, np.ndarray) and x.ndim == 2 and x.dtype.kind == "f"
-                and x.dtype == gamma.dtype == beta.dtype and x.flags.c_contiguous):
+        k = cpu_kernels(x, gamma, beta)
+        if k is not None and x.ndim == 2 and x.dtype == gamma.dtype == beta.dtype and x.flags.c_contiguous:
             # one compiled kernel instead of ~10 NumPy passes and their temporaries
             y, self.xhat = np.empty_like(x), np.empty_like(x)
             self.mean, self.var, self.invstd = (np.empty(x.shape[1], x.dtype) for _ in range(3))
@@ -592,7 +590,7 @@ class BatchNorm(Function):
 
     def backward(self, g):
         xhat = self.xhat
-        k = cpu_kernels()
+        k = cpu_kernels(g, xhat, self.gamma)
         if k is not None and _same_layout(g, xhat) and g.ndim == 2 and g.dtype == xhat.dtype == self.gamma.dtype:
             gx = np.empty_like(g)
             ggamma, gbeta = np.empty_like(self.gamma), np.empty_like(self.gamma)

@@ -5,7 +5,9 @@
 is no graph (inference), batch norm, dropout's mask and the softmax-cross-entropy gate as
 compiled one-pass loops (``jitted.py``); ``FCNET_KERNELS=numpy`` runs the NumPy code written
 beside each gate and optimizer, which stays the reference the tests compare the compiled path with.  When Numba
-is missing or fails to load, fcnet warns once and runs the NumPy path.
+is missing or fails to load, fcnet warns once and runs the NumPy path.  The compiled kernels
+take float32 and float64 arrays only (Numba has no float16 arithmetic): every caller asks
+``for_arrays(...)``, so float16 and any other dtype run the NumPy reference.
 
 Numba caches what it compiles on disk; when the package directory is not writable (a system
 install), the cache goes to ``$XDG_CACHE_HOME/fcnet/numba`` (``~/.cache/fcnet/numba``).
@@ -19,13 +21,18 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from fcnet.errors import ConfigError
 
-__all__ = ["PATHS", "active", "compiled", "use", "warm_up"]
+__all__ = ["DTYPES", "PATHS", "active", "compiled", "for_arrays", "use", "warm_up"]
 
 PATHS = ("numba", "numpy")
+#: the dtypes the compiled kernels are built for
+DTYPES = ("float32", "float64")
 
 _module: Any = None
+_NP_DTYPES = tuple(np.dtype(d) for d in DTYPES)
 _path: str | None = None
 
 
@@ -84,10 +91,19 @@ def compiled() -> Any:
     return _module
 
 
+def for_arrays(*arrays: Any) -> Any:
+    """The compiled kernels module when every array is a NumPy float32/float64 array, else None."""
+    module = compiled()
+    if module is None:
+        return None
+    for a in arrays:
+        if not isinstance(a, np.ndarray) or a.dtype not in _NP_DTYPES:
+            return None
+    return module
+
+
 def warm_up(dtype: Any = "float32") -> float:
     """Compile (or load from the disk cache) the kernels a float net trains with; return the seconds."""
-    import numpy as np
-
     module = compiled()
     if module is None:
         return 0.0

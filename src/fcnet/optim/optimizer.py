@@ -162,6 +162,8 @@ class Optimizer(abc.ABC):
                     return False
             g = np.ascontiguousarray(p.grad, dtype=p.dtype)
             arrays = [p.data, g, *[self._buffer(i, n) for n in self.state_names]]
+            if kernels.for_arrays(*arrays) is None or not all(a.flags.c_contiguous for a in arrays):
+                return False  # float16, or a state buffer of another layout: the reference path
             by_fn.setdefault(fn, []).append([a.reshape(-1) for a in arrays])
         for fn, jobs in by_fn.items():
             backend.parallel_elementwise(fn, jobs)
