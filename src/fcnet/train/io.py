@@ -142,7 +142,9 @@ def load_model(directory: str | Path) -> tuple[FullyConnectedNet, Preprocess, di
     try:
         model.load_state_dict(arrays)
     except (KeyError, ValueError) as exc:
-        raise ModelFileError(f"{directory / 'model.safetensors'} does not match model.json: {exc}") from None
+        raise ModelFileError(f"{meta_path}: its config fields in_features, hidden, classes and batchnorm do not "
+                             f"match the weights in {directory / 'model.safetensors'} ({exc}); fix model.json or "
+                             "retrain the run") from None
     model.eval()
     try:
         pre = Preprocess.from_json(meta.get("preprocess") or {}, mean, std)
@@ -184,11 +186,14 @@ def _check_config(meta_path: Path, config: Any) -> None:
     hidden = config.get("hidden", [])
     if not isinstance(hidden, list) or not all(is_int(h) and h >= 1 for h in hidden):
         raise bad("hidden", "a list of integers ≥ 1", hidden)
-    if config.get("activation", "relu") not in ACTIVATIONS:
+    def one_of(v: Any, names: Any) -> bool:
+        return isinstance(v, str) and v in names
+
+    if not one_of(config.get("activation", "relu"), ACTIVATIONS):
         raise bad("activation", f"one of {', '.join(ACTIVATIONS)}", config.get("activation"))
-    if config.get("init", "he") not in INITS:
+    if not one_of(config.get("init", "he"), INITS):
         raise bad("init", f"one of {', '.join(INITS)}", config.get("init"))
-    if config.get("dtype", "float32") not in _DTYPES:
+    if not one_of(config.get("dtype", "float32"), _DTYPES):
         raise bad("dtype", f"one of {', '.join(_DTYPES)}", config.get("dtype"))
     if not isinstance(config.get("batchnorm", False), bool):
         raise bad("batchnorm", "true or false", config.get("batchnorm"))
