@@ -142,7 +142,7 @@ def test_export_never_writes_into_another_run(base, copy, capsys, monkeypatch, f
     before = digest(copy)
     code, _, err = fcnet(["export", str(base), "--format", fmt, "--out", f"run/{target}", "--overwrite"],
                          capsys, copy.parent, monkeypatch)
-    one_line(code, err, 2, "inside the run directory")
+    one_line(code, err, 2, "inside a run directory")
     assert digest(copy) == before
 
 

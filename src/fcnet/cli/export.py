@@ -30,7 +30,7 @@ def check_out(out: Path, fmt: str, run_dir: Path, overwrite: bool) -> None:
     inside = next((d for d in (target, *target.parents) if d == run or is_run(d)
                    or (d.is_dir() and (d / "model.json").exists())), None)
     if inside is not None:
-        raise ConfigError(f"--out {out} is inside the run directory {inside}; exporting there would replace that "
+        raise ConfigError(f"--out {out} is inside a run directory ({inside}); exporting there would replace that "
                           "run's own files: choose a path outside every run")
     if fmt == "onnx":
         if target.is_dir():

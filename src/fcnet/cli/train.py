@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fcnet.errors import ConfigError, DivergenceError, FcnetError
-from fcnet.train.options import add_training_flags, load_config, resolve
+from fcnet.train.options import add_training_flags, load_config, resolve, validate
 from fcnet.train.rundir import Interrupted, RunWriter, signals_interrupt
 
 
@@ -71,6 +71,10 @@ def run(args: argparse.Namespace) -> int:
         _check_resume_options(cli, resolve({}, saved))
         # the run keeps its own lr: a new --lr is applied to the restored optimizer (recipe.set_lr)
         opts = resolve({k: v for k, v in cli.items() if k != "lr"}, saved)
+        try:
+            validate(opts)
+        except ConfigError as exc:  # a hand-edited config.toml: name the file
+            raise ConfigError(f"{run_dir / 'config.toml'}: {exc}") from None
         mode = "resume"
     else:
         opts = resolve(cli, load_config(args.config) if args.config else None)

@@ -266,6 +266,8 @@ def check_state(path: Path, state: Any) -> None:
         raise bad("optimizer", "an object with type, steps and hyper", o)
     if not count(o.get("steps")):
         raise bad("optimizer.steps", "an integer ≥ 0", o.get("steps"))
+    if "step_count" in state and state["step_count"] != o["steps"]:  # one optimizer step per trainer step
+        raise bad("step_count", f"the optimizer's step count ({o['steps']})", state["step_count"])
     for k, v in o["hyper"].items():
         items = v if isinstance(v, list) else [v]
         if not all(isinstance(x, str | bool) or (isinstance(x, int | float) and math.isfinite(x)) for x in items):

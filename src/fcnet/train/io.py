@@ -6,6 +6,7 @@ a checkpoint directory is replaced as a whole, so a crash leaves the previous on
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -135,6 +136,11 @@ def load_model(directory: str | Path) -> tuple[FullyConnectedNet, Preprocess, di
     arrays = load_arrays(directory / "model.safetensors")
     mean, std = arrays.pop("preprocess.mean", None), arrays.pop("preprocess.std", None)
     _check_config(meta_path, config)
+    widths = [config["in_features"], *config.get("hidden", []), config["classes"]]
+    if sum(a * b + b for a, b in itertools.pairwise(widths)) > sum(int(v.size) for v in arrays.values()):
+        raise ModelFileError(f"{meta_path}: its config fields in_features, hidden and classes ({widths}) describe "
+                             f"more weights than {directory / 'model.safetensors'} holds; fix model.json or retrain "
+                             "the run")
     try:
         model = FullyConnectedNet.from_config(config, rng=0)
     except (TypeError, ValueError) as exc:
@@ -142,9 +148,9 @@ def load_model(directory: str | Path) -> tuple[FullyConnectedNet, Preprocess, di
     try:
         model.load_state_dict(arrays)
     except (KeyError, ValueError) as exc:
-        raise ModelFileError(f"{meta_path}: its config fields in_features, hidden, classes and batchnorm do not "
-                             f"match the weights in {directory / 'model.safetensors'} ({exc}); fix model.json or "
-                             "retrain the run") from None
+        raise ModelFileError(f"{meta_path}: its config fields in_features, hidden, classes, batchnorm and dropout "
+                             f"do not match the weights in {directory / 'model.safetensors'} ({exc}); fix "
+                             "model.json or retrain the run") from None
     model.eval()
     try:
         pre = Preprocess.from_json(meta.get("preprocess") or {}, mean, std)
