@@ -283,7 +283,7 @@ class Trainer:
         saved = {k[6:]: tuple(v.shape) for k, v in arrays.items() if k.startswith("model.")}
         if own != saved:
             diff = sorted(set(own) ^ set(saved)) or [k for k in own if own[k] != saved[k]]
-            refuse(f"the model differs ({', '.join(diff[:3])})")
+            refuse(f"the model differs ({', '.join(diff[:3])}; its shape is set by hidden, batchnorm and dropout)")
         kind = type(self.optimizer).__name__
         if state["optimizer"].get("type", kind) != kind:
             refuse(f"it was saved with optimizer {state['optimizer']['type']}, this run uses {kind}")
