@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # CI runs the property tests on a fixed sequence of examples: a red CI always means a real bug
 settings.register_profile("ci", derandomize=True, deadline=None)
+# `pytest --hypothesis-profile=deep`: many more examples of every property and invariant (minutes to hours)
+settings.register_profile("deep", max_examples=500, deadline=None)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 os.environ.setdefault("MPLBACKEND", "Agg")

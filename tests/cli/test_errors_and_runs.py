@@ -303,6 +303,18 @@ def test_failed_command_leaves_the_run_byte_identical(run_copy, tmp_path, capsys
     }[kind]
     code, _, err = fcnet(args, capsys, tmp_path, monkeypatch)
     assert code == (2 if kind == "bad-data" else 3), err
+    if kind == "resume-divergence":
+        # --resume trains in place: the run is as it was, or advanced to a later complete epoch
+        # (checkpoint and history.csv together), never half-written; its finished files are untouched
+        after = tree_digest(run_copy)
+        epoch = json.loads((run_copy / "checkpoint" / "state.json").read_text())["epoch"]
+        rows = (run_copy / "history.csv").read_text().strip().splitlines()[1:]
+        assert epoch >= 2 and len(rows) == epoch, (epoch, rows)
+        assert {k: v for k, v in after.items() if not k.startswith(("checkpoint", "history"))} == \
+            {k: v for k, v in before.items() if not k.startswith(("checkpoint", "history"))}
+        assert (f"{run_copy} is unchanged" in err) == (epoch == 2), err
+        assert f"the last good checkpoint (epoch {epoch})" in err or epoch == 2, err
+        return
     if kind != "bad-data":
         assert f"{run_copy} is unchanged" in err
     assert tree_digest(run_copy) == before
@@ -311,7 +323,7 @@ def test_failed_command_leaves_the_run_byte_identical(run_copy, tmp_path, capsys
 def test_sigint_during_overwrite_leaves_the_run_byte_identical(run_copy, tmp_path):
     before = tree_digest(run_copy)
     args = ["train", "--data", "digits", "--hidden", "1024,1024", "--batch-size", "16", "--epochs", "20",
-            "--quiet", "--overwrite", "--out", str(run_copy)]
+            "--overwrite", "--out", str(run_copy)]  # no --quiet: the epoch lines are watched
     proc = subprocess.Popen([*fcnet_cmd(), *args],
                             cwd=tmp_path, stderr=subprocess.PIPE, text=True, env={**os.environ, "FCNET_OFFLINE": "1"})
     for line in proc.stderr:
@@ -326,7 +338,8 @@ def test_sigint_during_overwrite_leaves_the_run_byte_identical(run_copy, tmp_pat
 
 def test_second_concurrent_writer_is_refused(tmp_path):
     env = {**os.environ, "FCNET_OFFLINE": "1"}
-    first = subprocess.Popen([*fcnet_cmd(), "train", *FAST, "--epochs", "3", "--out", "r"], cwd=tmp_path,
+    loud = [a for a in FAST if a != "--quiet"]  # the epoch lines are watched
+    first = subprocess.Popen([*fcnet_cmd(), "train", *loud, "--epochs", "3", "--out", "r"], cwd=tmp_path,
                              stderr=subprocess.PIPE, text=True, env=env)
     try:
         for line in first.stderr:  # the lock is held from before the first epoch until the end

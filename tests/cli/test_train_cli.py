@@ -94,7 +94,7 @@ def _weights(path):
 
 def test_sigint_then_resume_is_bit_identical(tmp_path):
     common = ["train", "--data", "digits", "--hidden", "2048,2048", "--batch-size", "16", "--epochs", "4",
-              "--dropout", "0.2", "--batchnorm", "--seed", "3", "--quiet", "--schedule", "cosine"]
+              "--dropout", "0.2", "--batchnorm", "--seed", "3", "--schedule", "cosine"]  # no --quiet: epoch lines
     full = run([*common, "--out", "full"], cwd=tmp_path)
     assert full.returncode == 0, full.stderr
     proc = subprocess.Popen(fcnet_cmd() + common + ["--out", "cut"], cwd=tmp_path, stderr=subprocess.PIPE,
@@ -118,7 +118,7 @@ def test_sigint_then_resume_is_bit_identical(tmp_path):
 
 def test_sigint_between_sparse_checkpoints_saves_the_last_epoch(tmp_path):
     args = ["train", "--data", "digits", "--hidden", "2048,2048", "--batch-size", "16", "--epochs", "4",
-            "--checkpoint-every", "3", "--quiet", "--out", "sp"]
+            "--checkpoint-every", "3", "--out", "sp"]
     proc = subprocess.Popen([*fcnet_cmd(), *args], cwd=tmp_path, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "FCNET_OFFLINE": "1"})
     for line in proc.stderr:

@@ -42,7 +42,11 @@ def run(args: argparse.Namespace) -> int:
     x = pre.apply(ds.x_test)
     res, pred = evaluate(model, CrossEntropyLoss(), x, y, predictions=True)
     out = Path(args.run) / "eval_confusion.png"
-    plot_confusion(confusion_matrix(y, pred, len(classes)), classes, out)
+    try:
+        plot_confusion(confusion_matrix(y, pred, len(classes)), classes, out)
+        shown = f"; confusion matrix: {out}"
+    except OSError as exc:  # a read-only run (a shared or archived directory) is still evaluated
+        shown = f"; confusion matrix not written ({out}: {exc.strerror or exc})"
     print(f"test accuracy: {res['accuracy']:.2%} (cross-entropy {res['loss']:.4f}) on {len(y)} "
-          f"{ds.name} test samples; confusion matrix: {out}")
+          f"{ds.name} test samples{shown}")
     return 0

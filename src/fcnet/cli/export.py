@@ -25,9 +25,13 @@ def check_out(out: Path, fmt: str, run_dir: Path, overwrite: bool) -> None:
     """Refuse an --out that would destroy something: a run's files, an existing file or a non-empty directory."""
     target = out.resolve()
     run = run_dir.resolve()
-    if target == run or run in target.parents or (target.is_dir() and (target / "model.json").exists()):
-        raise ConfigError(f"--out {out} is inside a run directory; exporting there would replace the run's own "
-                          "files: choose a path outside it")
+    from fcnet.train.rundir import is_run
+
+    inside = next((d for d in (target, *target.parents) if d == run or is_run(d)
+                   or (d.is_dir() and (d / "model.json").exists())), None)
+    if inside is not None:
+        raise ConfigError(f"--out {out} is inside a run directory ({inside}); exporting there would replace that "
+                          "run's own files: choose a path outside every run")
     if fmt == "onnx":
         if target.is_dir():
             raise ConfigError(f"--out {out} is a directory: give the .onnx file to write, e.g. {out}/model.onnx")

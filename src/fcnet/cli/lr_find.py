@@ -25,7 +25,6 @@ def add_parser(sub: Any, name: str) -> None:
 def run(args: argparse.Namespace) -> int:
     import matplotlib.pyplot as plt
 
-    from fcnet import backend
     from fcnet.train.io import atomic_write
     from fcnet.train.lr_find import lr_find
     from fcnet.train.recipe import build, prepare_data
@@ -41,7 +40,6 @@ def run(args: argparse.Namespace) -> int:
     out = Path(opts.get("out") or "lr-find")
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} is a file, not a directory: choose another --out")
-    backend.manual_seed(opts["seed"])
     prep = prepare_data(opts)
     model, opt, loss, _ = build(opts, prep.x_train.shape[1], prep.dataset.num_classes, 1)
     res = lr_find(model, opt, loss, prep.x_train, prep.y_train, opts["batch_size"], args.start, args.end,

@@ -81,16 +81,35 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print("\nfcnet: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:
+        if debug or not _disk_refused(exc):
+            if debug:
+                raise
+            return _internal(exc)
+        where = exc.filename or "a file"
+        print(f"fcnet: error: cannot write {where}: {exc.strerror or exc}; free some space or choose a writable "
+              "path (nothing else was changed)", file=sys.stderr)
+        return 2
     except Exception as exc:
         if debug:
             raise
-        path = write_traceback(exc)
-        from fcnet.search.storage import mask_text
+        return _internal(exc)
 
-        print(f"fcnet: internal error: {type(exc).__name__}: {mask_text(_one_line(str(exc)))}; traceback written to "
-              f"{path}",
-              file=sys.stderr)
-        return 1
+
+def _internal(exc: BaseException) -> int:
+    path = write_traceback(exc)
+    from fcnet.search.storage import mask_text  # a storage URL in the message keeps its password hidden
+
+    print(f"fcnet: internal error: {type(exc).__name__}: {mask_text(_one_line(str(exc)))}; traceback written to "
+          f"{path}", file=sys.stderr)
+    return 1
+
+
+def _disk_refused(exc: OSError) -> bool:
+    """Whether the disk refused a write: full, read-only, no permission or over quota (bad input, exit 2)."""
+    import errno
+
+    return exc.errno in (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT, errno.EFBIG)
 
 
 def _one_line(msg: str) -> str:

@@ -81,25 +81,56 @@ def image_to_vector(path: Path, image_shape: tuple[int, int, int], layout: str, 
     return arr.reshape(-1)
 
 
-def _feature_rows(path: Path) -> np.ndarray:
-    """Rows of features from a .npy or .csv file, refused when empty, non-numeric or not finite."""
+def _read_rows(path: Path) -> np.ndarray:
+    """The numbers of a .npy or .csv file; a first CSV row that is not numbers is a header, skipped."""
+    if path.suffix == ".npy":
+        try:
+            return np.asarray(np.load(path, allow_pickle=False))
+        except (ValueError, OSError, EOFError) as exc:
+            raise DataError(f"cannot read feature rows from {path}: {' '.join(str(exc).split()) or 'empty file'}; "
+                            "give a .npy written by numpy.save") from None
+    import csv
+
     try:
-        raw = (np.load(path, allow_pickle=False) if path.suffix == ".npy"
-               else np.loadtxt(path, delimiter=",", ndmin=2, encoding="utf-8"))
-    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        with path.open(newline="", encoding="utf-8") as fh:
+            rows = [r for r in csv.reader(fh) if r]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"cannot read feature rows from {path}: {exc}") from None
+    header: list[str] | None = None
+    if rows:
+        try:
+            [float(v) for v in rows[0]]
+        except ValueError:
+            header, rows = [h.strip().lower() for h in rows[0]], rows[1:]
+    label = next((header.index(n) for n in ("label", "target", "class", "y") if header and n in header), None)
+    try:
+        return np.array([[float(v) for j, v in enumerate(r) if j != label] for r in rows], dtype=np.float64
+                        ).reshape(len(rows), -1)
+    except ValueError as exc:
         raise DataError(f"cannot read feature rows from {path}: {' '.join(str(exc).split())}") from None
-    arr = np.asarray(raw)
+
+
+def _feature_rows(path: Path) -> np.ndarray:
+    """Rows of features from a .npy or .csv file, refused when non-numeric, not finite or beyond float32.
+
+    A first CSV row of names (a header, as ``fcnet train`` accepts) is skipped.
+    """
+    arr = _read_rows(path)
     if arr.dtype.kind not in "biuf":
         raise DataError(f"{path} holds {arr.dtype} values; feature rows must be numbers")
     if arr.size == 0:
         raise DataError(f"{path} is empty: give at least one row of features")
     arr = np.atleast_2d(arr)
-    arr = arr.reshape(len(arr), -1).astype(np.float32)
+    arr = arr.reshape(len(arr), -1)
     bad = ~np.isfinite(arr)
     if bad.any():
         raise DataError(f"{path}: features contain NaN or inf (first at row {int(np.argwhere(bad)[0][0])}); "
                         "remove or impute those values first")
-    return arr
+    big = np.abs(arr.astype(np.float64)) > np.finfo(np.float32).max
+    if big.any():
+        raise DataError(f"{path}: feature values beyond ±{np.finfo(np.float32).max:.3g} (first at row "
+                        f"{int(np.argwhere(big)[0][0])}) do not fit the model's float32 arithmetic; rescale them")
+    return arr.astype(np.float32)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -130,8 +161,13 @@ def run(args: argparse.Namespace) -> int:
             raise DataError(f"image {path} gives {vec.size} values, the model expects {model.in_features}")
         rows.append(vec)
         names.append(path.name)
-    x = pre.apply(np.stack(rows))
-    probs = predict_proba(model, x)
+    with np.errstate(over="ignore", invalid="ignore"):
+        x = pre.apply(np.stack(rows))
+        probs = predict_proba(model, x)
+    bad = ~np.isfinite(probs).all(axis=1)
+    if bad.any():
+        raise DataError(f"{names[int(np.argmax(bad))]}: its features overflow the model's float32 arithmetic "
+                        "(values far outside the training range); rescale them")
     k = max(1, min(args.top, len(classes)))
     for name, p in zip(names, probs, strict=True):
         top = np.argsort(-p)[:k]

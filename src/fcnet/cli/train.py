@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from fcnet.errors import ConfigError, DivergenceError, FcnetError
-from fcnet.train.options import add_training_flags, load_config, resolve
-from fcnet.train.rundir import RunWriter
+from fcnet.train.options import add_training_flags, load_config, resolve, validate
+from fcnet.train.rundir import Interrupted, RunWriter, signals_interrupt
 
 
 def add_parser(sub: Any, name: str) -> None:
@@ -30,7 +30,9 @@ def add_parser(sub: Any, name: str) -> None:
 
 
 def _run_dir(opts: dict[str, Any]) -> Path:
-    if opts.get("out"):
+    if opts.get("out") is not None:
+        if not str(opts["out"]).strip():
+            raise ConfigError("--out is empty: give the run directory to write (or leave --out out for runs/NAME)")
         return Path(opts["out"])
     name = opts.get("name") or f"{Path(str(opts['data'])).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
     return Path("runs") / name
@@ -57,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
 
     cli = {k: v for k, v in vars(args).items() if k not in ("func", "command", "config", "resume", "quiet", "debug",
                                                              "overwrite")}
+    if getattr(args, "out", None) is not None and not str(args.out).strip():
+        raise ConfigError("--out is empty: give the run directory to write (or leave --out out for runs/NAME)")
     if args.resume:
         run_dir = Path(args.resume)
         if not (run_dir / "config.toml").is_file():
@@ -67,6 +71,10 @@ def run(args: argparse.Namespace) -> int:
         _check_resume_options(cli, resolve({}, saved))
         # the run keeps its own lr: a new --lr is applied to the restored optimizer (recipe.set_lr)
         opts = resolve({k: v for k, v in cli.items() if k != "lr"}, saved)
+        try:
+            validate(opts)
+        except ConfigError as exc:  # a hand-edited config.toml: name the file
+            raise ConfigError(f"{run_dir / 'config.toml'}: {exc}") from None
         mode = "resume"
     else:
         opts = resolve(cli, load_config(args.config) if args.config else None)
@@ -78,25 +86,25 @@ def run(args: argparse.Namespace) -> int:
         print(msg, file=sys.stderr, flush=True)
 
     writer = RunWriter(run_dir, mode)
+    quiet = (lambda trainer: setattr(trainer, "log_epochs", False)) if args.quiet else None
     try:
-        with writer:
+        with signals_interrupt(), writer:
             summary = run_training(opts, writer.work_dir, resume=bool(args.resume), progress=progress, log=log,
-                                   lr_override=cli.get("lr") if args.resume else None)
-    except KeyboardInterrupt:
+                                   lr_override=cli.get("lr") if args.resume else None, on_trainer=quiet)
+    except KeyboardInterrupt as exc:
         ckpt = run_dir / "checkpoint"
-        if writer.staging is not None and not writer.keeps_progress(KeyboardInterrupt()):
-            print(f"\ninterrupted: {run_dir} is unchanged", file=sys.stderr)
+        what = f"interrupted ({exc.args[0]})" if isinstance(exc, Interrupted) else "interrupted"
+        if writer.staging is not None:
+            print(f"\n{what}: {run_dir} is unchanged", file=sys.stderr)
         elif (ckpt / "state.json").is_file():
-            print(f"\ninterrupted: the checkpoint of the last complete epoch is in {ckpt}; resume with:\n"
+            print(f"\n{what}: the checkpoint of the last complete epoch is in {ckpt}; resume with:\n"
                   f"  fcnet train --resume {run_dir}", file=sys.stderr)
         else:
-            print("\ninterrupted before the first epoch completed: no checkpoint to resume from",
+            print(f"\n{what} before the first epoch completed: no checkpoint to resume from",
                   file=sys.stderr)
-        return 130
+        return 128 + exc.signum if isinstance(exc, Interrupted) else 130
     except DivergenceError as exc:
-        msg = str(exc)
-        if writer.staging is not None:
-            msg = msg.replace(str(writer.staging), str(run_dir))
+        msg = str(exc).replace(str(writer.work_dir), str(run_dir))
         print(f"fcnet: error: {msg}", file=sys.stderr)
         return exc.exit_code
     print(f"test accuracy: {summary['test_accuracy']:.2%} (loss {summary['test_loss']:.4f}) on "

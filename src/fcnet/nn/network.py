@@ -55,7 +55,7 @@ class FullyConnectedNet(Sequential):
             act = ACTIVATIONS[activation]
             layers.append(act(negative_slope) if activation == "leaky_relu" else act())
             if dropout:
-                layers.append(Dropout(dropout))
+                layers.append(Dropout(dropout, rng=gen))  # the model's own generator draws its masks
             width = h
         layers.append(Linear(width, int(classes), init=init, std=std, dtype=dtype, rng=gen,
                              device=device))

@@ -374,10 +374,5 @@ class FCNetBase(BaseEstimator):
             return
         trainer = self._build({**self._opts, "tensorboard": None}, int(self.n_features_in_),
                               int(self.n_outputs_), self._steps)
-        gen = backend.default_generator()
-        outer = gen.bit_generator.state
-        try:
-            trainer.load_state_dict(arrays, tstate)
-        finally:  # the saved default-generator state belongs to another process: leave this one's alone
-            gen.bit_generator.state = outer
+        trainer.load_state_dict(arrays, tstate)
         self._trainer = trainer

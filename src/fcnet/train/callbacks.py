@@ -49,6 +49,13 @@ class Callback:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore ``state_dict``."""
 
+    def state_arrays(self) -> dict[str, Any]:
+        """Arrays for checkpoints (saved as safetensors beside the model's), e.g. the best weights."""
+        return {}
+
+    def load_state_arrays(self, arrays: dict[str, Any]) -> None:
+        """Restore ``state_arrays``."""
+
 
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
@@ -66,6 +73,10 @@ class EarlyStopping(Callback):
         self.wait = 0
         self.best_epoch = 0
         self.best_state: dict[str, Any] | None = None
+
+    def on_train_begin(self, trainer: Trainer) -> None:
+        if self.wait >= self.patience:  # a run resumed after it stopped early stays stopped (a larger
+            trainer.stop_training = True  # --early-stopping patience lets it continue)
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
         value = logs.get(self.monitor)
@@ -90,7 +101,16 @@ class EarlyStopping(Callback):
         return {"best": self.best, "wait": self.wait, "best_epoch": self.best_epoch}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.best, self.wait, self.best_epoch = state["best"], state["wait"], state["best_epoch"]
+        best = state["best"]  # strict JSON stores the initial ±inf as null
+        self.best = (-math.inf if self.mode == "max" else math.inf) if best is None else float(best)
+        self.wait, self.best_epoch = state["wait"], state["best_epoch"]
+
+    def state_arrays(self) -> dict[str, Any]:
+        """The best epoch's weights, saved in the checkpoint beside the model's (exact resume)."""
+        return dict(self.best_state or {})
+
+    def load_state_arrays(self, arrays: dict[str, Any]) -> None:
+        self.best_state = dict(arrays) if arrays else None
 
 
 class LRScheduler(Callback):
@@ -209,9 +229,75 @@ class Checkpoint(Callback):
             raise io.ModelFileError(f"no checkpoint in {directory}: nothing to resume")
         try:
             state = json.loads((directory / "state.json").read_text())
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise io.ModelFileError(f"{directory / 'state.json'} is corrupted ({exc})") from None
+        check_state(directory / "state.json", state)
         return io.load_arrays(directory / "model.safetensors"), state
+
+
+def check_state(path: Path, state: Any) -> None:
+    """Refuse a hand-edited or damaged ``state.json`` in one line naming the file and the field."""
+    import numpy as np
+
+    def bad(field: str, want: str, got: Any) -> io.ModelFileError:
+        shown = repr(got)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        return io.ModelFileError(f"{path}: field {field!r} must be {want}, got {shown}; restore the file or "
+                                 "start a new run")
+
+    def count(v: Any) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+    def generator(v: Any) -> bool:
+        try:
+            np.random.default_rng().bit_generator.state = v
+        except (TypeError, ValueError, KeyError, OverflowError):
+            return False
+        return isinstance(v, dict) and v.get("bit_generator") == "PCG64"
+
+    if not isinstance(state, dict):
+        raise io.ModelFileError(f"{path} must hold a JSON object, got {type(state).__name__}; restore the file "
+                                "or start a new run")
+    for key in ("epoch", "optimizer", "rng", "history"):
+        if key not in state:
+            raise io.ModelFileError(f"{path}: field {key!r} is missing; restore the file or start a new run")
+    if not count(state["epoch"]):
+        raise bad("epoch", "an integer ≥ 0", state["epoch"])
+    history = state["history"]
+    if not isinstance(history, list) or not all(isinstance(r, dict) for r in history):
+        raise bad("history", "a list of per-epoch objects", history)
+    if len(history) != state["epoch"]:
+        raise bad("epoch", f"the number of epochs in its history ({len(history)})", state["epoch"])
+    for i, row in enumerate(history):
+        if row.get("epoch") != i + 1 or not all(v is None or (isinstance(v, int | float) and not isinstance(v, bool))
+                                                for v in row.values()):
+            raise bad(f"history[{i}]", f"epoch {i + 1}'s metrics (numbers)", row)
+    if "step_count" in state and not count(state["step_count"]):
+        raise bad("step_count", "an integer ≥ 0", state["step_count"])
+    o = state["optimizer"]
+    if not isinstance(o, dict) or not isinstance(o.get("type"), str) or not isinstance(o.get("hyper"), dict):
+        raise bad("optimizer", "an object with type, steps and hyper", o)
+    if not count(o.get("steps")):
+        raise bad("optimizer.steps", "an integer ≥ 0", o.get("steps"))
+    if "step_count" in state and state["step_count"] != o["steps"]:  # one optimizer step per trainer step
+        raise bad("step_count", f"the optimizer's step count ({o['steps']})", state["step_count"])
+    for k, v in o["hyper"].items():
+        items = v if isinstance(v, list) else [v]
+        if not all(isinstance(x, str | bool) or (isinstance(x, int | float) and math.isfinite(x)) for x in items):
+            raise bad(f"optimizer.hyper.{k}", "a finite number", v)
+    if not generator(state["rng"]):
+        raise bad("rng", "a PCG64 generator state", state["rng"])
+    for key in ("dropout_rngs", "callbacks", "callback_types"):
+        if key in state and not isinstance(state[key], list):
+            raise bad(key, "a list", state[key])
+    for i, g in enumerate(state.get("dropout_rngs", [])):
+        if not generator(g):
+            raise bad(f"dropout_rngs[{i}]", "a PCG64 generator state", g)
+    for i, c in enumerate(state.get("callbacks", [])):
+        if not isinstance(c, dict):
+            raise bad(f"callbacks[{i}]", "an object", c)
+    if not all(isinstance(t, str) for t in state.get("callback_types", [])):
+        raise bad("callback_types", "a list of names", state["callback_types"])
 
 
 class CSVLogger(Callback):

@@ -6,6 +6,7 @@ a checkpoint directory is replaced as a whole, so a crash leaves the previous on
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -58,8 +59,21 @@ def atomic_write(path: str | Path, data: bytes) -> Path:
 
 
 def write_json(path: str | Path, obj: Any) -> Path:
-    """Atomically write ``obj`` as indented JSON."""
-    return atomic_write(path, (json.dumps(obj, indent=2, default=_json_default) + "\n").encode())
+    """Atomically write ``obj`` as indented, strict JSON: NaN and ±inf (which JSON has not) become null."""
+    text = json.dumps(_finite(obj), indent=2, default=_json_default, allow_nan=False)
+    return atomic_write(path, (text + "\n").encode())
+
+
+def _finite(o: Any) -> Any:
+    if isinstance(o, float | np.floating):
+        return float(o) if np.isfinite(o) else None
+    if isinstance(o, dict):
+        return {k: _finite(v) for k, v in o.items()}
+    if isinstance(o, list | tuple):
+        return [_finite(v) for v in o]
+    if isinstance(o, np.ndarray):
+        return _finite(o.tolist())
+    return o
 
 
 def _json_default(o: Any) -> Any:
@@ -129,6 +143,11 @@ def load_model(directory: str | Path) -> tuple[FullyConnectedNet, Preprocess, di
     arrays = load_arrays(directory / "model.safetensors")
     mean, std = arrays.pop("preprocess.mean", None), arrays.pop("preprocess.std", None)
     _check_config(meta_path, config)
+    widths = [config["in_features"], *config.get("hidden", []), config["classes"]]
+    if sum(a * b + b for a, b in itertools.pairwise(widths)) > sum(int(v.size) for v in arrays.values()):
+        raise ModelFileError(f"{meta_path}: its config fields in_features, hidden and classes ({widths}) describe "
+                             f"more weights than {directory / 'model.safetensors'} holds; fix model.json or retrain "
+                             "the run")
     try:
         model = FullyConnectedNet.from_config(config, rng=0)
     except (TypeError, ValueError) as exc:
@@ -136,7 +155,9 @@ def load_model(directory: str | Path) -> tuple[FullyConnectedNet, Preprocess, di
     try:
         model.load_state_dict(arrays)
     except (KeyError, ValueError) as exc:
-        raise ModelFileError(f"{directory / 'model.safetensors'} does not match model.json: {exc}") from None
+        raise ModelFileError(f"{meta_path}: its config fields in_features, hidden, classes, batchnorm and dropout "
+                             f"do not match the weights in {directory / 'model.safetensors'} ({exc}); fix "
+                             "model.json or retrain the run") from None
     model.eval()
     try:
         pre = Preprocess.from_json(meta.get("preprocess") or {}, mean, std)
@@ -178,11 +199,14 @@ def _check_config(meta_path: Path, config: Any) -> None:
     hidden = config.get("hidden", [])
     if not isinstance(hidden, list) or not all(is_int(h) and h >= 1 for h in hidden):
         raise bad("hidden", "a list of integers ≥ 1", hidden)
-    if config.get("activation", "relu") not in ACTIVATIONS:
+    def one_of(v: Any, names: Any) -> bool:
+        return isinstance(v, str) and v in names
+
+    if not one_of(config.get("activation", "relu"), ACTIVATIONS):
         raise bad("activation", f"one of {', '.join(ACTIVATIONS)}", config.get("activation"))
-    if config.get("init", "he") not in INITS:
+    if not one_of(config.get("init", "he"), INITS):
         raise bad("init", f"one of {', '.join(INITS)}", config.get("init"))
-    if config.get("dtype", "float32") not in _DTYPES:
+    if not one_of(config.get("dtype", "float32"), _DTYPES):
         raise bad("dtype", f"one of {', '.join(_DTYPES)}", config.get("dtype"))
     if not isinstance(config.get("batchnorm", False), bool):
         raise bad("batchnorm", "true or false", config.get("batchnorm"))
@@ -208,7 +232,8 @@ def _check_model(directory: Path, model: FullyConnectedNet, pre: Preprocess, met
         raise ModelFileError(f"{directory / 'model.json'}: preprocess scale must be a finite number > 0, "
                              f"got {pre.scale}; the run is corrupted: retrain it")
     if pre.mean is not None and (pre.mean.shape != (model.in_features,) or pre.std is None
-                                 or pre.std.shape != (model.in_features,) or not np.all(pre.std > 0)):
+                                 or pre.std.shape != (model.in_features,) or not np.all(pre.std > 0)
+                                 or not np.all(np.isfinite(pre.mean)) or not np.all(np.isfinite(pre.std))):
         raise ModelFileError(f"{directory / 'model.safetensors'}: the standardisation arrays do not fit "
                              f"{model.in_features} features; the run is corrupted: retrain it")
     for name, value in model.state_dict().items():

@@ -40,6 +40,11 @@ def lr_find(model: Module, optimizer: Optimizer, loss_fn: Module, x: np.ndarray,
     if steps < 10:
         raise ConfigError(f"--steps must be at least 10, got {steps}")
     rng = np.random.default_rng(seed)
+    from fcnet.nn.layers import BatchNorm1d
+
+    # batch norm cannot normalise a batch of one sample: leave such a last batch out (drop_last)
+    drop_last = (len(y) > batch_size and len(y) % batch_size == 1
+                 and any(isinstance(m, BatchNorm1d) for m in model.modules()))
     lrs, losses = [], []
     avg, best = 0.0, math.inf
     it = iter(())
@@ -50,7 +55,7 @@ def lr_find(model: Module, optimizer: Optimizer, loss_fn: Module, x: np.ndarray,
         try:
             xb, yb = next(it)
         except StopIteration:
-            it = iter(batches(x, y, batch_size, rng))
+            it = iter(batches(x, y, batch_size, rng, drop_last))
             xb, yb = next(it)
         optimizer.zero_grad()
         loss = loss_fn(model(fcnet.Tensor(xb.copy(), _raw=True)), yb)

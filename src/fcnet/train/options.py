@@ -113,7 +113,7 @@ OPTIONS: dict[str, Option] = dict([
     _row("hidden", "ints", [128], "hidden layer widths, e.g. 512,256 (none: linear classifier)",
          low=1, high=MAX_WIDTH),
     _row("activation", "str", "relu", "activation function", choices=("relu", "sigmoid", "tanh", "leaky_relu")),
-    _row("negative_slope", "float", 0.01, "slope α of leaky_relu for x < 0"),
+    _row("negative_slope", "float", 0.01, "slope α of leaky_relu for x < 0", low=0),
     _row("init", "str", "he", "weight initialisation", choices=("he", "xavier", "normal", "zeros")),
     _row("init_std", "float", None, "σ for --init normal (default 0.01)", low=0, closed="neither", optional=True),
     _row("batchnorm", "bool", False, "batch normalisation after each hidden linear layer"),
@@ -247,6 +247,8 @@ def _ints(value: Any, opt: Option) -> list[int]:
 
 
 def _convert(opt: Option, value: Any) -> Any:
+    if opt.kind == "str" and isinstance(value, str) and not value.strip():
+        raise _Invalid(f"must be {opt.requirement()}, got an empty string")  # `--out ''` is a mistake, not none
     if value is None or (opt.optional and isinstance(value, str) and value.strip().lower() in ("none", "")):
         if opt.optional:
             return None

@@ -144,15 +144,20 @@ def check_memory(opts: Mapping[str, Any], in_features: int, classes: int, batch_
                       f"{need / 1e9:.1f} GB of memory, but {available / 1e9:.1f} GB is available: lower {what}")
 
 
-def build(opts: Mapping[str, Any], in_features: int, classes: int, steps_per_epoch: int
+def build(opts: Mapping[str, Any], in_features: int, classes: int, steps_per_epoch: int,
+          rng: np.random.Generator | None = None
           ) -> tuple[nn.FullyConnectedNet, optim.Optimizer, nn.Module, list[Callback]]:
-    """Model, optimizer, loss and callbacks (schedules, early stopping, monitor) from options."""
+    """Model, optimizer, loss and callbacks (schedules, early stopping, monitor) from options.
+
+    The model owns ``rng`` (a new generator seeded with ``--seed`` when None): it draws the
+    initial weights, then the dropout masks; no process-wide generator is read.
+    """
     opts = validate(opts)
     backend.xp_for(opts["device"])  # a clear error when CUDA is asked for but absent
     model = nn.FullyConnectedNet(
         in_features, opts["hidden"], classes, activation=opts["activation"], batchnorm=opts["batchnorm"],
         dropout=opts["dropout"], init=opts["init"], std=opts.get("init_std"),
-        negative_slope=opts["negative_slope"], rng=backend.default_generator(),
+        negative_slope=opts["negative_slope"], rng=np.random.default_rng(opts["seed"]) if rng is None else rng,
     )
     if opts["device"] != "cpu":
         model.to(opts["device"])
@@ -253,7 +258,6 @@ def run(opts: Mapping[str, Any], run_dir: str | Path, resume: bool = False, prog
     run_dir.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
     with blas_threads(cfg["threads"]):
-        backend.manual_seed(cfg["seed"])
         prep = prepare_data(cfg)
         n = len(prep.y_train)
         batch_size = cfg["batch_size"]
@@ -296,6 +300,8 @@ def run(opts: Mapping[str, Any], run_dir: str | Path, resume: bool = False, prog
             if checkpoint:
                 ckpt.flush()  # the last complete epoch, even between --checkpoint-every saves
             raise
+        if checkpoint:
+            ckpt.flush()  # the last epoch too: a finished run can always be resumed for more epochs
         test, pred = trainer.evaluate(prep.x_test, prep.y_test, predictions=True)
         io.save_model(run_dir, model, prep.dataset.preprocess, prep.dataset.classes,
                       {"data": cfg["data"], "epochs": trainer.epoch})

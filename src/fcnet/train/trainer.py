@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 import fcnet
 from fcnet import backend
 from fcnet.data.loader import batches
-from fcnet.errors import DivergenceError, ModelFileError
+from fcnet.errors import DataError, DivergenceError, ModelFileError
 from fcnet.nn.layers import Dropout
 from fcnet.nn.losses import CrossEntropyLoss, regularization
 from fcnet.nn.module import Module
@@ -36,7 +36,7 @@ class Trainer:
         l2, l1: regularisation strengths λ on the weight matrices.
         clip_norm, clip_value: gradient clipping (slide 88), off when None.
         callbacks: ``Callback`` objects (early stopping, checkpoint, schedules, monitor).
-        seed: seeds the shuffling generator (dropout masks use fcnet's default generator).
+        seed: seeds the shuffling generator (dropout masks come from the model's own generator).
         progress: show tqdm progress bars.
         log: where messages go (``print`` to stderr by default).
         time_budget: stop training once ``time_used`` reaches this many seconds (None: no limit).
@@ -61,6 +61,7 @@ class Trainer:
         self.epoch = 0  # completed epochs
         self.step_count = 0
         self.stop_training = False
+        self.log_epochs = True  # one line per epoch (False: only warnings and notes, e.g. --quiet)
         self.params = model.parameters()
         self.device = backend.device_of(self.params[0].data)
         self.sync_every = 50  # GPU: steps between host synchronisations of loss and accuracy
@@ -102,19 +103,48 @@ class Trainer:
         On the CPU the loss is checked after every step; on a GPU, loss and accuracy stay on
         the device and are synchronised every ``sync_every`` steps (no per-step round trip).
         """
-        model, opt, loss_fn = self.model, self.optimizer, self.loss_fn
-        model.train()
+        self.model.train()
         xp = backend.xp_of(self.params[0].data)
         on_host = xp is np
         x, y = backend.to_device(x, self.device), backend.to_device(y, self.device)
         n = len(y)
-        loss_sum: Any = 0.0
-        correct: Any = 0
-        seen = 0
         t0 = time.perf_counter()
         bar = (tqdm(total=n, desc=desc, unit="samples", leave=False, mininterval=0.5, file=sys.stderr)
                if self.progress else None)
-        for i, (xb, yb) in enumerate(batches(x, y, batch_size, self.rng, reuse=True)):
+        # batch norm cannot normalise one sample (no variance): a last batch of one is left out of
+        # this epoch, as DataLoader(drop_last=True) would; the shuffle puts it elsewhere next epoch
+        drop_last = n > batch_size and n % batch_size == 1 and self._has_batchnorm()
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # divergence is reported once, below
+            loss_sum, correct, seen = self._epoch_steps(x, y, batch_size, drop_last, bar, on_host, t0)
+        if bar is not None:
+            bar.close()
+        total = float(loss_sum)
+        if not math.isfinite(total):
+            self._diverged(total)
+        if not self._weights_finite():  # the last step of the epoch may break the weights, the loss after it
+            self._diverged(float("nan"), "the weights became NaN or infinite")
+        secs = time.perf_counter() - t0
+        acc = int(correct) / max(seen, 1) if y.ndim == 1 else float("nan")
+        return {"loss": total / max(seen, 1), "accuracy": acc, "time": secs,
+                "samples_per_s": seen / secs if secs > 0 else float("nan")}
+
+    def _has_batchnorm(self) -> bool:
+        from fcnet.nn.layers import BatchNorm1d
+
+        return any(isinstance(m, BatchNorm1d) for m in self.model.modules())
+
+    def _weights_finite(self) -> bool:
+        xp = backend.xp_of(self.params[0].data)
+        return all(bool(xp.isfinite(p.data).all()) for p in self.params)
+
+    def _epoch_steps(self, x: Any, y: Any, batch_size: int, drop_last: bool, bar: Any, on_host: bool,
+                     t0: float) -> tuple[Any, Any, int]:
+        model, opt, loss_fn = self.model, self.optimizer, self.loss_fn
+        n = len(y)
+        loss_sum: Any = 0.0
+        correct: Any = 0
+        seen = 0
+        for i, (xb, yb) in enumerate(batches(x, y, batch_size, self.rng, drop_last, reuse=True)):
             opt.zero_grad()
             scores = model(fcnet.Tensor(xb, _raw=True))
             loss = loss_fn(scores, yb)
@@ -150,22 +180,14 @@ class Trainer:
                 if bar.n == n or seen % (20 * batch_size) < b:
                     bar.set_postfix(loss=f"{float(loss_sum) / seen:.4f}", acc=f"{int(correct) / seen:.3f}",
                                     rate=f"{seen / (time.perf_counter() - t0):.0f}/s", refresh=False)
-        if bar is not None:
-            bar.close()
-        total = float(loss_sum)
-        if not math.isfinite(total):
-            self._diverged(total)
-        secs = time.perf_counter() - t0
-        acc = int(correct) / max(seen, 1) if y.ndim == 1 else float("nan")
-        return {"loss": total / max(seen, 1), "accuracy": acc, "time": secs,
-                "samples_per_s": seen / secs if secs > 0 else float("nan")}
+        return loss_sum, correct, seen
 
-    def _diverged(self, value: float) -> None:
+    def _diverged(self, value: float, what: str | None = None) -> None:
         ckpt = next((cb for cb in self.callbacks if isinstance(cb, Checkpoint)), None)
         last = (f"the last good checkpoint (epoch {ckpt.last_epoch}) is {ckpt.directory}"
                 if ckpt is not None and ckpt.last_epoch is not None else "no checkpoint was saved yet")
         raise DivergenceError(
-            f"training diverged in epoch {self.epoch + 1} (loss {value}); {last}; "
+            f"training diverged in epoch {self.epoch + 1} ({what or f'loss {value}'}); {last}; "
             "try a lower learning rate (e.g. --lr divided by 10) or gradient clipping (--clip-norm 5)"
         )
 
@@ -204,6 +226,11 @@ class Trainer:
             if epochs <= 0:
                 raise ValueError(f"epochs must be positive, got {epochs}")
             last = self.epoch + int(epochs)
+        if len(x) != len(y):
+            raise DataError(f"x has {len(x)} rows but y has {len(y)} labels: give one label per row")
+        if validation_data is not None and len(validation_data[0]) != len(validation_data[1]):
+            raise DataError(f"validation x has {len(validation_data[0])} rows but y has "
+                            f"{len(validation_data[1])} labels: give one label per row")
         if not 0.0 <= validation_split < 1.0:
             raise ValueError(f"validation_split must be in [0, 1), got {validation_split}")
         if validation_split and validation_data is None:
@@ -233,9 +260,9 @@ class Trainer:
 
     def _fit(self, x: np.ndarray, y: np.ndarray, epochs: int | None, batch_size: int,
              validation_data: tuple[np.ndarray, np.ndarray] | None) -> None:
+        self.stop_training = False  # before the callbacks: a resumed early stop may set it again
         for cb in self.callbacks:
             cb.on_train_begin(self)
-        self.stop_training = False
         x, y = backend.to_device(x, self.device), backend.to_device(y, self.device)  # moved once, kept there
         if validation_data is not None:
             validation_data = (backend.to_device(validation_data[0], self.device), validation_data[1])
@@ -278,7 +305,8 @@ class Trainer:
                 msg += f" ({logs['time']:.1f} s; {self.time_used:.1f} of {self.time_budget:g} s used)"
             else:
                 msg += f" ({logs['time']:.1f} s)"
-            self.log(msg)
+            if self.log_epochs:
+                self.log(msg)
 
     # --- evaluation ------------------------------------------------------------------------
     def predict_proba(self, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
@@ -299,13 +327,14 @@ class Trainer:
         arrays = {f"model.{k}": v for k, v in self.model.state_dict().items()}
         osd = self.optimizer.state_dict()
         arrays.update({f"optim.{k}": v for k, v in osd["state"].items()})
+        for j, (cb, _) in enumerate(self._stateful_callbacks()):
+            arrays.update({f"callback.{j}.{k}": v for k, v in cb.state_arrays().items()})
         dropout_rngs = [m.rng.bit_generator.state for m in self.model.modules()
                         if isinstance(m, Dropout) and m.rng is not None]
         state = {
             "epoch": self.epoch, "step_count": self.step_count, "time_used": self.time_used,
             "optimizer": {"type": osd["type"], "steps": osd["steps"], "hyper": osd["hyper"]},
             "rng": self.rng.bit_generator.state,
-            "default_rng": backend.default_generator().bit_generator.state,
             "dropout_rngs": dropout_rngs,
             "callbacks": [cb.state_dict() for cb in self.callbacks],
             "callback_types": [type(cb).__name__ for cb in self.callbacks],
@@ -329,12 +358,15 @@ class Trainer:
         self.optimizer.load_state_dict({"type": o["type"], "steps": o["steps"], "hyper": hyper,
                                         "state": {k[6:]: v for k, v in arrays.items() if k.startswith("optim.")}})
         self.rng.bit_generator.state = state["rng"]
-        backend.default_generator().bit_generator.state = state["default_rng"]
         for m, s in zip(self._dropout_modules(), state.get("dropout_rngs", []), strict=True):
             m.rng.bit_generator.state = s
-        for (cb, _), (_, s) in zip(self._stateful_callbacks(), _saved_callbacks(state), strict=True):
+        for j, ((cb, _), (_, s)) in enumerate(zip(self._stateful_callbacks(), _saved_callbacks(state), strict=True)):
             cb.load_state_dict(s)
-        self.history = History(state.get("history", []))
+            prefix = f"callback.{j}."
+            cb.load_state_arrays({k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)})
+        # strict JSON stores NaN (e.g. no accuracy for regression targets) as null
+        self.history = History([{k: math.nan if v is None else v for k, v in r.items()}
+                                for r in state.get("history", [])])
         self.epoch = int(state["epoch"])
         self.step_count = int(state.get("step_count", 0))
         self._time_before = float(state.get("time_used", 0.0))
@@ -349,14 +381,14 @@ class Trainer:
             raise ModelFileError(f"the checkpoint does not fit this run: {what}; resume with the options it "
                                  "was saved with (the run's config.toml)")
 
-        missing = [k for k in ("epoch", "optimizer", "rng", "default_rng") if k not in state]
+        missing = [k for k in ("epoch", "optimizer", "rng") if k not in state]
         if missing:
             refuse(f"its state has no {', '.join(missing)} (corrupted, or written by another program)")
         own = {k: tuple(v.shape) for k, v in self.model.state_dict().items()}
         saved = {k[6:]: tuple(v.shape) for k, v in arrays.items() if k.startswith("model.")}
         if own != saved:
             diff = sorted(set(own) ^ set(saved)) or [k for k in own if own[k] != saved[k]]
-            refuse(f"the model differs ({', '.join(diff[:3])})")
+            refuse(f"the model differs ({', '.join(diff[:3])}; its shape is set by hidden, batchnorm and dropout)")
         kind = type(self.optimizer).__name__
         if state["optimizer"].get("type", kind) != kind:
             refuse(f"it was saved with optimizer {state['optimizer']['type']}, this run uses {kind}")
@@ -422,7 +454,7 @@ def evaluate(model: Module, loss_fn: Module, x: np.ndarray, y: np.ndarray, batch
     xp = backend.xp_of(model.parameters()[0].data)
     total = 0.0
     preds = []
-    with fcnet.no_grad():
+    with fcnet.no_grad(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # NaN: reported by callers
         for xb, yb in batches(x, y, batch_size):
             scores = model(fcnet.Tensor(xp.asarray(xb), _raw=True))
             total += float(loss_fn(scores, yb).data) * len(yb)
