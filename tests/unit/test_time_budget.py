@@ -173,7 +173,7 @@ def test_estimator_max_time_trains_until_the_budget(monkeypatch):
 def test_cli_time_budget_records_the_time_used(tmp_path):
     cfg = tmp_path / "c.toml"
     cfg.write_text('data = "digits"\nhidden = [16]\nschedule = "cosine"\nwarmup = 1\nepochs = 5\ntime_budget = 0.5\n')
-    res = subprocess.run([*fcnet_cmd(), "train", "--config", str(cfg), "--out", "run", "--quiet", "--monitor",
+    res = subprocess.run([*fcnet_cmd(), "train", "--config", str(cfg), "--out", "run", "--monitor",
                           "false"], cwd=tmp_path, capture_output=True, text=True, timeout=300,
                          env={**os.environ, "FCNET_KERNELS": "numpy"})
     assert res.returncode == 0, res.stderr
