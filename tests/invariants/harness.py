@@ -77,7 +77,7 @@ def strict_json(path: Path) -> Any:
     return json.loads(path.read_text(), parse_constant=refuse)
 
 
-TIMING = {"time", "samples_per_s", "seconds", "seconds_per_epoch"}
+TIMING = {"time", "samples_per_s", "seconds", "seconds_per_epoch", "time_used"}
 
 
 def without_timing(obj: Any) -> Any:

@@ -32,6 +32,9 @@ TINY: dict[str, Any] = {
     "val_split": st.sampled_from([0.0, 0.1, 0.25]),
     "seed": st.integers(0, 2**32 - 1),
 }
+# a time-budgeted run stops where the clock says, so it is not bit-reproducible (README, "--time-budget"):
+# the bit-exact invariants draw every other option; tests/unit/test_time_budget.py covers this one
+NOT_BIT_EXACT = {"time_budget"}
 _CAPS = {"float": 10.0, "int": 8}  # the upper end of an interval that has none
 
 
@@ -66,7 +69,8 @@ def for_option(opt: Option) -> st.SearchStrategy[Any]:
 @st.composite
 def configs(draw: Any, **fixed: Any) -> dict[str, Any]:
     """A whole training configuration: every OPTIONS row not in HARNESS, drawn; ``fixed`` wins."""
-    cfg = {name: draw(for_option(opt)) for name, opt in OPTIONS.items() if name not in HARNESS}
+    cfg = {name: draw(for_option(opt)) for name, opt in OPTIONS.items()
+           if name not in HARNESS and name not in NOT_BIT_EXACT}
     cfg.update(data="digits", subset=60, **fixed)
     if cfg["warmup"] >= cfg["epochs"]:
         cfg["warmup"] = 0.0
