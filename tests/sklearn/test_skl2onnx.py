@@ -53,3 +53,21 @@ def test_pipeline_regressor_to_onnx_equals_predict():
     onx = skl2onnx.to_onnx(pipe, X[:1].astype(np.float32))
     (got,) = _session(onx).run(None, {"X": X.astype(np.float32)})
     np.testing.assert_allclose(got.ravel(), pipe.predict(X), rtol=1e-5, atol=1e-3)  # float32 of values ~50
+
+
+@pytest.mark.parametrize("zipmap", [False, True])
+def test_pipeline_multilabel_classifier_to_onnx_equals_predict_proba(zipmap):
+    from sklearn.datasets import make_multilabel_classification
+
+    X, Y = make_multilabel_classification(n_samples=300, n_features=8, n_classes=4, random_state=0)
+    pipe = make_pipeline(StandardScaler(), FCNetClassifier(hidden=(16,), max_iter=20, random_state=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        pipe.fit(X[:200], Y[:200])
+    onx = skl2onnx.to_onnx(pipe, X[:1].astype(np.float32), options={FCNetClassifier: {"zipmap": zipmap}})
+    label, proba = _session(onx).run(None, {"X": X[200:].astype(np.float32)})
+    if zipmap:  # one {label index: p} dict per row
+        proba = np.array([[row[k] for k in range(Y.shape[1])] for row in proba])
+    np.testing.assert_allclose(proba, pipe.predict_proba(X[200:]), atol=1e-5, rtol=0)
+    assert label.shape == (100, Y.shape[1]) and label.dtype == np.int64
+    assert np.array_equal(label, pipe.predict(X[200:]))

@@ -5,6 +5,8 @@ that ``skl2onnx.to_onnx(make_pipeline(StandardScaler(), FCNetClassifier()), X[:1
 writes the whole Pipeline.  The net is the estimator's ``prediction_steps()`` (standardisation,
 layers, softmax) as float32 ONNX operators; a classifier outputs ``label`` (Gather of ``classes_``
 at argmax p) and ``probabilities`` (a ZipMap after it unless ``options={"zipmap": False}``).
+A multilabel classifier (sigmoid outputs p_k = σ(s_k)) outputs ``label`` as the int64 indicator
+matrix s_k > 0, as its ``predict``, and ``probabilities`` (N, K) as its ``predict_proba``.
 Needs the ``export`` extra (skl2onnx, onnx, onnxruntime).
 """
 
@@ -32,8 +34,16 @@ def register() -> None:
         calculate_linear_regressor_output_shapes,
     )
 
-    update_registered_converter(FCNetClassifier, "FcnetFCNetClassifier", calculate_linear_classifier_output_shapes,
-                                _convert, options={"zipmap": [True, False, "columns"], "nocl": [True, False]})
+    def classifier_shapes(operator: Any) -> None:
+        calculate_linear_classifier_output_shapes(operator)
+        if getattr(operator.raw_operator, "_multilabel", False):  # label: the (N, K) indicator matrix
+            from skl2onnx.common.data_types import Int64TensorType
+
+            n = operator.inputs[0].get_first_dimension()
+            operator.outputs[0].set_type(Int64TensorType(shape=[n, len(operator.raw_operator.classes_)]))
+
+    update_registered_converter(FCNetClassifier, "FcnetFCNetClassifier", classifier_shapes, _convert,
+                                options={"zipmap": [True, False, "columns"], "nocl": [True, False]})
     update_registered_converter(FCNetRegressor, "FcnetFCNetRegressor", calculate_linear_regressor_output_shapes,
                                 _convert)
     _registered = True
@@ -57,16 +67,16 @@ def _node(scope: Any, container: Any, op: str, inputs: list[str], output: str | 
 def _convert(scope: Any, operator: Any, container: Any) -> None:
     """Emit the estimator's prediction path as ONNX nodes."""
     est = operator.raw_operator
-    if getattr(est, "_multilabel", False):
-        raise NotImplementedError("skl2onnx export of a multilabel FCNetClassifier is not supported; "
-                                  "use its to_onnx(path) (sigmoid outputs)")
     name = operator.inputs[0].full_name
     if operator.inputs[0].type.__class__.__name__ != "FloatTensorType":
         from onnx import TensorProto
 
         name = _node(scope, container, "Cast", [name], to=TensorProto.FLOAT)
+    scores = name
     for step in est.prediction_steps():
         a = step.arrays
+        if step.kind in ("softmax", "sigmoid"):
+            scores = name
         if step.kind == "standardize":
             mean = np.asarray(a["mean"], np.float64) * float(step.attrs.get("scale", 1.0))
             name = _node(scope, container, "Sub", [name, _const(scope, container, "mean", mean)])
@@ -99,6 +109,10 @@ def _convert(scope: Any, operator: Any, container: Any) -> None:
 
     label, proba = operator.outputs[0].full_name, operator.outputs[1].full_name
     _node(scope, container, "Identity", [name], proba)
+    if getattr(est, "_multilabel", False):  # predict: the indicator matrix s_k > 0 (σ(s_k) > 0.5)
+        positive = _node(scope, container, "Greater", [scores, _const(scope, container, "zero", np.zeros(1))])
+        _node(scope, container, "Cast", [positive], label, to=TensorProto.INT64)
+        return
     idx = _node(scope, container, "ArgMax", [name], axis=1, keepdims=0)
     classes = est.classes_
     cname = scope.get_unique_variable_name("classes")
