@@ -3,9 +3,10 @@
 Each data set: ``make_pipeline(StandardScaler(), estimator(random_state=seed))`` scored by 5-fold
 ``cross_validate`` (scikit-learn's own unshuffled folds), the two estimators run one after the
 other for each seed in one process, warnings silenced.  California housing is used only when
-scikit-learn's copy is already on disk (it is a download).
+scikit-learn's copy is already on disk (it is a download; ``--data-home`` says where scikit-learn's
+cache is, ``sklearn.datasets.get_data_home()`` by default).
 
-    python benchmarks/sklearn_defaults.py [--seeds 0 1 2] [--markdown]
+    python benchmarks/sklearn_defaults.py [--datasets diabetes ...] [--seeds 0 1 2] [--markdown]
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import argparse
 import os
 import time
 import warnings
+from collections.abc import Callable
 from contextlib import nullcontext
 
 import numpy as np
@@ -27,28 +29,39 @@ from fcnet.sklearn import FCNetClassifier, FCNetRegressor
 from sklearn import datasets
 
 
-def _california() -> tuple[np.ndarray, np.ndarray] | None:
+def _california(data_home: str | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """scikit-learn's cached copy of California housing, or None when it is not on disk."""
     try:
-        return datasets.fetch_california_housing(return_X_y=True, download_if_missing=False)
+        return datasets.fetch_california_housing(data_home=data_home, return_X_y=True, download_if_missing=False)
     except OSError:
         return None
 
 
-def main() -> None:
+# name -> (loader, fcnet estimator, scikit-learn estimator)
+DATASETS: dict[str, tuple[Callable[[str | None], tuple[np.ndarray, np.ndarray] | None], type, type]] = {
+    "digits": (lambda home: datasets.load_digits(return_X_y=True), FCNetClassifier, MLPClassifier),
+    "breast_cancer": (lambda home: datasets.load_breast_cancer(return_X_y=True), FCNetClassifier, MLPClassifier),
+    "diabetes": (lambda home: datasets.load_diabetes(return_X_y=True), FCNetRegressor, MLPRegressor),
+    "california_housing": (_california, FCNetRegressor, MLPRegressor),
+}
+
+
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--datasets", nargs="+", choices=list(DATASETS), default=list(DATASETS),
+                    help="data sets to run (default: all; california_housing only when on disk)")
+    ap.add_argument("--data-home", default=None, help="scikit-learn's data cache (default: its get_data_home())")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
-    args = ap.parse_args()
-    sets: list[tuple[str, object, type, type]] = [
-        ("digits", datasets.load_digits(return_X_y=True), FCNetClassifier, MLPClassifier),
-        ("breast_cancer", datasets.load_breast_cancer(return_X_y=True), FCNetClassifier, MLPClassifier),
-        ("diabetes", datasets.load_diabetes(return_X_y=True), FCNetRegressor, MLPRegressor),
-    ]
-    cal = _california()
-    if cal is None:
-        print("california_housing: not on disk (scikit-learn downloads it); skipped")
-    else:
-        sets.append(("california_housing", cal, FCNetRegressor, MLPRegressor))
+    args = ap.parse_args(argv)
+    sets: list[tuple[str, tuple[np.ndarray, np.ndarray], type, type]] = []
+    for name in args.datasets:
+        load, ours, theirs = DATASETS[name]
+        data = load(args.data_home)
+        if data is None:
+            print(f"{name}: not on disk (scikit-learn downloads it); skipped")
+            continue
+        sets.append((name, data, ours, theirs))
     print(f"load average before: {os.getloadavg()[0]:.1f}")
     rows = []
     for name, (X, y), ours, theirs in sets:
