@@ -301,9 +301,12 @@ def multiclass_hinge(scores: Tensor, targets: Any, margin: float = 1.0,
 
 
 def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """L = mean (pred - target)²."""
+    """L = mean (pred - target)²; the mean over a target of pred's shape is one fused gate."""
     _check_reduction(reduction)
-    d = pred - _t(target).detach()
+    target = _t(target).detach()
+    if reduction == "mean" and target.shape == pred.shape and target.dtype == pred.dtype:
+        return ops.MeanSquaredError.apply(pred, target)
+    d = pred - target
     sq = d * d
     return sq.mean() if reduction == "mean" else _reduce(sq, reduction)
 

@@ -480,6 +480,24 @@ class LinearReLU(Function):
         return gx, gw, (gb if self.needs[2] else None)
 
 
+class MeanSquaredError(Function):
+    """L = (1/n) Σ (p - t)² over all n entries of p; dL/dp = g (1/n)(p - t) · 2, dL/dt is not taken.
+
+    The Sub, Mul and Mean gates as one (t is a constant target of p's shape): the same operations
+    in the same order — forward d = p - t, mean of d·d; backward u = (g/n)·d, then u + u as the
+    copy gate sums the mul gate's two equal branches — so the same bits with two fewer gates.
+    """
+
+    def forward(self, p, t):
+        self.d = p - t
+        self.n = max(self.d.size, 1)
+        return (self.d * self.d).mean()
+
+    def backward(self, g):
+        u = (g / self.n) * self.d
+        return u + u, None
+
+
 class SoftmaxCrossEntropy(Function):
     """L_i = -log softmax(s_i)[y_i] = log Σ_j e^(s_ij) - s_iy; dL_i/ds_i = p_i - onehot(y_i).
 

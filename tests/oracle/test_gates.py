@@ -16,6 +16,7 @@ torch = pytest.importorskip("torch")
 torch.set_default_dtype(torch.float64)
 
 RTOL = 1e-9
+_MSE_TARGET = np.random.default_rng(7).standard_normal((5, 3))
 
 # name: (fcnet function, torch function, input shapes, domain, gate classes covered)
 # domain "pos" draws inputs in [0.5, 2] (log, div, pow); "any" draws N(0, 1).
@@ -89,6 +90,8 @@ ROWS = {
                              lambda s: torch.nn.functional.cross_entropy(
                                  s, torch.tensor([0, 2, 1, 2], device=s.device), label_smoothing=0.1),
                              [(4, 3)], "any", ["SoftmaxCrossEntropy"]),
+    "mse": (lambda p: F.mse_loss(p, _MSE_TARGET), lambda p: torch.nn.functional.mse_loss(
+        p, torch.tensor(_MSE_TARGET, device=p.device)), [(5, 3)], "any", ["MeanSquaredError"]),
     "batch_norm": (F.batch_norm,
                    lambda x, g, b: torch.nn.functional.batch_norm(x, None, None, g, b, training=True),
                    [(6, 4), (4,), (4,)], "any", ["BatchNorm"]),

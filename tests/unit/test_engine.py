@@ -270,3 +270,28 @@ def test_to_dot_leaves_every_grad_as_it_found_it():
     np.testing.assert_array_equal(x.grad, [0.5, 0.0])
     np.testing.assert_array_equal(w.grad, [1.0, 0.0])
     assert h.grad is None  # and no intermediate node was left retaining its gradient
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fused_mse_gate_equals_the_sub_mul_mean_chain_bit_for_bit(dtype):
+    """F.mse_loss's one MeanSquaredError gate gives the bits of (p - t) * (p - t) then mean."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((37, 6)).astype(dtype)
+    w = rng.standard_normal((3, 6)).astype(dtype)
+    t = rng.standard_normal((37, 3)).astype(dtype)
+    results = []
+    for fused in (True, False):
+        xs = fcnet.tensor(x, requires_grad=True)
+        ws = fcnet.tensor(w, requires_grad=True)
+        p = xs @ ws.T
+        if fused:
+            loss = F.mse_loss(p, t)
+            assert loss._ctx.name == "MeanSquaredError"
+        else:
+            d = p - fcnet.tensor(t)
+            loss = (d * d).mean()
+        loss.backward()
+        results.append((loss.numpy(), xs.grad, ws.grad))
+    for a, b in zip(*results, strict=True):
+        assert a.dtype == b.dtype == dtype
+        assert np.array_equal(a, b)

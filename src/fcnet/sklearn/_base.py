@@ -53,23 +53,31 @@ def _silent(msg: str) -> None:
 class WeightedLoss(Module):
     """L = Σ_i w_i L_i / Σ_i w_i over a batch whose targets carry the weight w_i as their last column.
 
-    ``per_sample`` maps (scores, targets without the weight column) to the N losses L_i.
+    ``per_sample`` maps (scores, targets without the weight column) to the N losses L_i.  With
+    ``weighted`` False (a fit whose weights are all equal) the targets come without the weight
+    column and the loss is the plain mean (1/N) Σ_i L_i, as it is then for every batch.
     """
 
     def __init__(self, per_sample: Callable[[Tensor, np.ndarray], Tensor]) -> None:
         super().__init__()
         self.per_sample = per_sample
+        self.weighted = True
 
     def forward(self, scores: Tensor, packed: Any) -> Tensor:
         """The weighted mean of the per-sample losses (their plain mean when all weights are equal)."""
         packed = np.asarray(packed)
+        if not self.weighted:
+            return self._mean(scores, packed)
         w = packed[:, -1]
         if w[0] > 0 and (w == w[0]).all():  # the common case, in fewer gates: (1/N) Σ_i L_i
-            mean = getattr(self.per_sample, "mean", None)
-            return mean(scores, packed[:, :-1]) if mean is not None else self.per_sample(scores, packed[:, :-1]).mean()
+            return self._mean(scores, packed[:, :-1])
         total = float(w.sum())
         losses = self.per_sample(scores, packed[:, :-1])
         return (losses * Tensor(w.astype(scores.dtype), _raw=True)).sum() / (total if total > 0 else 1.0)
+
+    def _mean(self, scores: Tensor, t: np.ndarray) -> Tensor:
+        mean = getattr(self.per_sample, "mean", None)
+        return mean(scores, t) if mean is not None else self.per_sample(scores, t).mean()
 
 
 def weighted_stats(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -82,15 +90,22 @@ def weighted_stats(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray
 def _threads(work: int) -> contextlib.AbstractContextManager[Any]:
     """One BLAS thread for small matrices (``work`` = rows × widest layer): there, waking and syncing
     threads costs more than it saves, and on a busy machine it costs much more.
+
+    The ``ThreadpoolController`` (which scans the loaded libraries, milliseconds) is made once per
+    process and reused by every fit and prediction.
     """
+    global _controller
     if work > _SMALL:
         return contextlib.nullcontext()
-    from threadpoolctl import threadpool_limits
+    if _controller is None:
+        from threadpoolctl import ThreadpoolController
 
-    return threadpool_limits(limits=1, user_api="blas")
+        _controller = ThreadpoolController()
+    return _controller.limit(limits=1, user_api="blas")
 
 
 _SMALL = 1 << 18
+_controller: Any = None
 
 
 class _SklearnStop(Callback):
@@ -237,7 +252,10 @@ class FCNetBase(BaseEstimator):
             t = self._targets(y, reset=False)
         t = self._prepare(t.reshape(len(t), -1).astype(np.float64), w, first)
         x = self._inputs(X)
-        packed = np.concatenate([t, w[:, None]], axis=1)
+        # equal weights (none given, the common case) train as none: no weight column, no weight arithmetic
+        uniform = bool(len(w)) and w[0] > 0 and bool((w == w[0]).all())
+        packed = t if uniform else np.concatenate([t, w[:, None]], axis=1)
+        self._trainer.loss_fn.weighted = not uniform
         val = None
         es = self.early_stopping and not incremental
         if es:
