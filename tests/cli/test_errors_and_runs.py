@@ -454,3 +454,14 @@ def test_hand_edited_model_config_is_refused(saved_run, tmp_path, capsys, monkey
         code, _, err = fcnet(cmd, capsys, tmp_path, monkeypatch)
         one_line(code, err, 2, "model.json")
         assert f"{field!r}" in err or field in err, err
+
+
+def test_a_sequential_saved_from_python_is_refused_by_the_commands(tmp_path, capsys, monkeypatch):
+    from fcnet import nn
+    from fcnet.train.io import save_model
+
+    save_model(tmp_path / "seq", nn.Sequential(nn.Linear(64, 10, rng=0)))
+    np.save(tmp_path / "q.npy", np.zeros((1, 64), dtype=np.float32))
+    for cmd in (["eval", "seq"], ["predict", "seq", "q.npy"], ["export", "seq", "--out", "m.onnx"]):
+        code, _, err = fcnet(cmd, capsys, tmp_path, monkeypatch)
+        one_line(code, err, 2, "holds a Sequential saved from Python; fcnet's commands take a FullyConnectedNet")

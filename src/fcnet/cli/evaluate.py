@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     from fcnet.train.trainer import evaluate
     from fcnet.viz import confusion_matrix, plot_confusion
 
-    model, pre, meta = io.load_model(args.run)
+    model, pre, meta = io.load_run(args.run)
     ds = data.load(args.data or meta.get("data", "digits"), data_dir=args.data_dir)
     if ds.num_features != model.in_features:
         raise DataError(f"{ds.name} has {ds.num_features} features per sample but the model expects "

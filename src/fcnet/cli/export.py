@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--out is empty: give the .onnx file or the directory to write")
     out = Path(args.out)
     check_out(out, args.format, Path(args.run), args.overwrite)
-    model, pre, meta = io.load_model(args.run)
+    model, pre, meta = io.load_run(args.run)
     steps = prediction_path(model, pre, softmax=True)
     if args.format == "onnx":
         export_onnx(steps, out)

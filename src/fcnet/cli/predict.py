@@ -137,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
     from fcnet.train import io
     from fcnet.train.trainer import predict_proba
 
-    model, pre, meta = io.load_model(args.run)
+    model, pre, meta = io.load_run(args.run)
     classes = meta["classes"]
     names, rows = [], []
     for item in args.inputs:

@@ -25,7 +25,8 @@ from fcnet.nn.layers import INITS
 from fcnet.nn.module import Module
 from fcnet.nn.network import FullyConnectedNet
 
-__all__ = ["atomic_write", "load_arrays", "load_model", "save_arrays", "save_model", "write_json"]
+__all__ = ["atomic_write", "build_layers", "layer_specs", "load_arrays", "load_model", "load_run", "save_arrays",
+           "save_model", "write_json"]
 
 FORMAT = "fcnet-model/1"
 
@@ -110,8 +111,10 @@ def save_model(directory: str | Path, model: Module, preprocess: Preprocess | No
                classes: list[str] | None = None, extra: dict[str, Any] | None = None) -> None:
     """Write ``model.safetensors`` (weights, buffers, standardisation if any) and ``model.json``.
 
-    Any ``Module`` can be saved; ``load_model`` rebuilds a ``FullyConnectedNet`` (its config is
-    recorded), other models are rebuilt in code and given ``load_arrays(dir / "model.safetensors")``.
+    Any ``Module`` can be saved.  ``load_model`` rebuilds a ``FullyConnectedNet`` from its config
+    and a ``Sequential`` of fcnet's layers (Linear, BatchNorm1d, Dropout, Flatten, Identity, the
+    activations, nested Sequentials) from the ``layers`` list recorded here; any other model is
+    built in code and given to ``load_model(directory, model=...)``, which loads the weights into it.
     """
     directory = Path(directory)
     preprocess = preprocess if preprocess is not None else Preprocess()
@@ -122,13 +125,19 @@ def save_model(directory: str | Path, model: Module, preprocess: Preprocess | No
     save_arrays(directory / "model.safetensors", arrays, {"format": FORMAT})
     write_json(directory / "model.json", {
         "format": FORMAT, "architecture": type(model).__name__, "config": getattr(model, "config", None),
+        "layers": None if isinstance(model, FullyConnectedNet) else layer_specs(model),
         "preprocess": preprocess.to_json(), "classes": list(classes) if classes is not None else None,
         **(extra or {}),
     })
 
 
-def load_model(directory: str | Path) -> tuple[FullyConnectedNet, Preprocess, dict[str, Any]]:
-    """Rebuild (model, preprocess, description) from a run or model directory."""
+def load_model(directory: str | Path, model: Module | None = None) -> tuple[Any, Preprocess, dict[str, Any]]:
+    """Rebuild (model, preprocess, description) from a run or model directory.
+
+    A ``FullyConnectedNet`` is rebuilt from its config, a ``Sequential`` of fcnet's layers from its
+    ``layers`` list; ``model`` (any ``Module`` built in code with the saved one's shapes, as Keras's
+    ``custom_objects``) is given the saved weights instead.  The model comes back in evaluation mode.
+    """
     directory = Path(directory)
     if (directory / "model").is_dir() and not (directory / "model.json").exists():
         directory = directory / "model"
@@ -142,6 +151,8 @@ def load_model(directory: str | Path) -> tuple[FullyConnectedNet, Preprocess, di
         raise ModelFileError(f"{meta_path} is corrupted ({exc})") from None
     arrays = load_arrays(directory / "model.safetensors")
     mean, std = arrays.pop("preprocess.mean", None), arrays.pop("preprocess.std", None)
+    if model is not None or (meta.get("architecture") != "FullyConnectedNet" and config is None):
+        return _load_other(directory, meta, arrays, mean, std, model)
     _check_config(meta_path, config)
     widths = [config["in_features"], *config.get("hidden", []), config["classes"]]
     if sum(a * b + b for a, b in itertools.pairwise(widths)) > sum(int(v.size) for v in arrays.values()):
@@ -167,7 +178,109 @@ def load_model(directory: str | Path) -> tuple[FullyConnectedNet, Preprocess, di
     return model, pre, meta
 
 
+def load_run(directory: str | Path) -> tuple[FullyConnectedNet, Preprocess, dict[str, Any]]:
+    """``load_model`` for fcnet's commands (eval, predict, export), which take a ``FullyConnectedNet``."""
+    model, pre, meta = load_model(directory)
+    if not isinstance(model, FullyConnectedNet):
+        raise ModelFileError(f"{directory} holds a {type(model).__name__} saved from Python; fcnet's commands take "
+                             "a FullyConnectedNet (`fcnet train`): load it with fcnet.train.load_model")
+    return model, pre, meta
+
+
 _DTYPES = ("float16", "float32", "float64")
+
+
+def layer_specs(model: Module) -> list[dict[str, Any]] | None:
+    """The layers of a ``Sequential`` of fcnet's layers as JSON-able specs (None for other models).
+
+    E.g. ``[{"type": "Linear", "in_features": 4, "out_features": 8, "bias": true, "dtype":
+    "float32"}, {"type": "Tanh"}, ...]``; ``build_layers`` turns them back into the Sequential.
+    """
+    from fcnet import nn
+
+    if type(model) is not nn.Sequential:
+        return None
+    specs: list[dict[str, Any]] = []
+    for m in model.children():
+        kind = type(m)
+        if kind is nn.Linear:
+            spec = {"in_features": m.in_features, "out_features": m.out_features, "bias": m.bias is not None,
+                    "init": m.init, "dtype": np.dtype(m.weight.dtype).name}
+        elif kind is nn.BatchNorm1d:
+            spec = {"num_features": m.num_features, "momentum": float(m.momentum), "eps": float(m.eps),
+                    "affine": bool(m.affine), "dtype": np.dtype(m.weight.dtype).name}
+        elif kind is nn.Dropout:
+            spec = {"p": m.p}
+        elif kind is nn.LeakyReLU:
+            spec = {"negative_slope": float(m.negative_slope)}
+        elif kind is nn.Flatten:
+            spec = {"start_dim": int(m.start_dim)}
+        elif kind in (nn.ReLU, nn.Tanh, nn.Sigmoid, nn.Identity):
+            spec = {}
+        elif kind is nn.Sequential:
+            inner = layer_specs(m)
+            if inner is None:
+                return None
+            spec = {"layers": inner}
+        else:
+            return None
+        specs.append({"type": kind.__name__, **spec})
+    return specs
+
+
+def build_layers(specs: Any) -> Module:
+    """The ``Sequential`` that ``layer_specs`` described (weights to be loaded); ValueError/TypeError if malformed."""
+    from fcnet import nn
+
+    if not isinstance(specs, list):
+        raise TypeError(f"layers must be a list, got {type(specs).__name__}")
+    kinds = {k.__name__: k for k in (nn.Linear, nn.BatchNorm1d, nn.Dropout, nn.LeakyReLU, nn.Flatten, nn.ReLU,
+                                     nn.Tanh, nn.Sigmoid, nn.Identity)}
+    mods: list[Module] = []
+    for spec in specs:
+        spec = dict(spec)
+        kind = spec.pop("type", None)
+        if kind == "Sequential":
+            mods.append(build_layers(spec.get("layers")))
+        elif kind in kinds:
+            if "dtype" in spec and spec["dtype"] not in _DTYPES:
+                raise ValueError(f"dtype must be one of {', '.join(_DTYPES)}, got {spec['dtype']!r}")
+            # the drawn weights are replaced by the saved ones: drawn from a local generator (rng=0),
+            # loading leaves fcnet's default generator as it was
+            mods.append(kinds[kind](**spec) if kind != "Linear" else nn.Linear(**spec, rng=0))
+        else:
+            raise ValueError(f"unknown layer type {kind!r}")
+    return nn.Sequential(*mods)
+
+
+def _load_other(directory: Path, meta: dict[str, Any], arrays: dict[str, np.ndarray], mean: Any, std: Any,
+                model: Module | None) -> tuple[Module, Preprocess, dict[str, Any]]:
+    """Load a model that is not a ``FullyConnectedNet``: rebuilt from ``layers``, or the given one."""
+    meta_path = directory / "model.json"
+    if model is None:
+        if meta.get("layers") is None:
+            raise ModelFileError(f"{meta_path}: a {meta.get('architecture')} is rebuilt in code: build it and pass "
+                                 "load_model(directory, model=...)")
+        try:
+            model = build_layers(meta["layers"])
+        except (TypeError, ValueError, KeyError) as exc:
+            raise ModelFileError(f"{meta_path}: its layers entry is corrupted ({exc}); fix model.json or save the "
+                                 "model again") from None
+    try:
+        model.load_state_dict(arrays)
+    except (KeyError, ValueError) as exc:
+        raise ModelFileError(f"{directory / 'model.safetensors'} does not fit the model ({exc}); build the model "
+                             "that was saved") from None
+    model.eval()
+    try:
+        pre = Preprocess.from_json(meta.get("preprocess") or {}, mean, std)
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ModelFileError(f"{meta_path}: its preprocess entry is corrupted ({exc})") from None
+    for name, value in model.state_dict().items():
+        if not np.all(np.isfinite(np.asarray(value))):
+            raise ModelFileError(f"{directory / 'model.safetensors'}: {name} holds NaN or infinite values; "
+                                 "save the model again")
+    return model, pre, meta
 
 
 def _check_config(meta_path: Path, config: Any) -> None:

@@ -37,8 +37,9 @@ class Trainer:
         clip_norm, clip_value: gradient clipping (slide 88), off when None.
         callbacks: ``Callback`` objects (early stopping, checkpoint, schedules, monitor).
         seed: seeds the shuffling generator (dropout masks come from the model's own generator).
-        progress: show tqdm progress bars.
-        log: where messages go (``print`` to stderr by default).
+        progress: show tqdm progress bars and a line per epoch.  ``progress=False`` without ``log``
+            prints nothing at all (Keras's ``verbose=0``); ``fit(verbose=2)`` then prints one line per epoch.
+        log: where messages go (``print`` to stderr by default, nothing with ``progress=False``).
         time_budget: stop training once ``time_used`` reaches this many seconds (None: no limit).
             ``time_used`` is the wall time spent in ``fit`` (training, validation, callbacks),
             summed over calls and resumes; where the run stops then depends on the machine's
@@ -56,7 +57,7 @@ class Trainer:
         self.callbacks = list(callbacks)
         self.rng = np.random.default_rng(seed)
         self.progress = progress
-        self._log = log or _stderr
+        self._log = log or (_stderr if progress else _quiet)
         self.history = History()
         self.epoch = 0  # completed epochs
         self.step_count = 0
