@@ -41,6 +41,24 @@ SHARED = ("hidden", "activation", "negative_slope", "init", "init_std", "batchno
 ACCEPT: dict[str, Any] = {"accept_sparse": ["csr", "csc"], "dtype": [np.float64, np.float32]}
 
 
+# fcnet's parameter → scikit-learn's name for it (MLPClassifier's meaning); the latter wins when given
+_SKLEARN_NAMES = {"hidden": "hidden_layer_sizes", "lr": "learning_rate_init", "optimizer": "solver",
+                  "rho": "beta_2", "eps": "epsilon"}
+_SOLVERS = {"adam": "adam", "sgd": "momentum"}
+_SKLEARN_ACTIVATIONS = {"logistic": "sigmoid", "identity": "leaky_relu"}  # identity: slope 1, f(x) = x
+
+
+def _from_sklearn(name: str, value: Any) -> Any:
+    """A scikit-learn parameter value as fcnet's option value (``coerce`` checks it next)."""
+    if name == "hidden_layer_sizes" and isinstance(value, int | np.integer) and not isinstance(value, bool):
+        return (int(value),)
+    if name == "solver":
+        if value not in _SOLVERS:
+            raise ConfigError(f"solver {value!r} is not supported: choose 'adam' or 'sgd' (or fcnet's optimizer=)")
+        return _SOLVERS[value]
+    return value
+
+
 def _dense(X: Any) -> np.ndarray:
     """The engine multiplies dense arrays: a sparse matrix (accepted as MLPClassifier does) is densified."""
     return X.toarray() if sp.issparse(X) else X
@@ -58,22 +76,34 @@ class WeightedLoss(Module):
     column and the loss is the plain mean (1/N) Σ_i L_i, as it is then for every batch.
     """
 
-    def __init__(self, per_sample: Callable[[Tensor, np.ndarray], Tensor]) -> None:
+    def __init__(self, per_sample: Callable[[Tensor, np.ndarray], Tensor], alpha: float = 0.0,
+                 weights: list[Any] | None = None) -> None:
         super().__init__()
         self.per_sample = per_sample
         self.weighted = True
+        self.alpha = float(alpha)
+        self.penalised = list(weights or [])
 
     def forward(self, scores: Tensor, packed: Any) -> Tensor:
-        """The weighted mean of the per-sample losses (their plain mean when all weights are equal)."""
+        """The weighted mean of the per-sample losses (their plain mean when all weights are equal),
+        plus MLPClassifier's L2 penalty (α / (2 Σ_i w_i)) Σ_l ‖W_l‖² when ``alpha`` > 0.
+        """
         packed = np.asarray(packed)
         if not self.weighted:
-            return self._mean(scores, packed)
+            return self._penalty(self._mean(scores, packed), len(packed))
         w = packed[:, -1]
         if w[0] > 0 and (w == w[0]).all():  # the common case, in fewer gates: (1/N) Σ_i L_i
-            return self._mean(scores, packed[:, :-1])
+            return self._penalty(self._mean(scores, packed[:, :-1]), float(w.sum()))
         total = float(w.sum())
         losses = self.per_sample(scores, packed[:, :-1])
-        return (losses * Tensor(w.astype(scores.dtype), _raw=True)).sum() / (total if total > 0 else 1.0)
+        loss = (losses * Tensor(w.astype(scores.dtype), _raw=True)).sum() / (total if total > 0 else 1.0)
+        return self._penalty(loss, total)
+
+    def _penalty(self, loss: Tensor, total: float) -> Tensor:
+        if not self.alpha or not self.penalised:
+            return loss
+        squares = sum(((w * w).sum() for w in self.penalised[1:]), (self.penalised[0] * self.penalised[0]).sum())
+        return loss + squares * (0.5 * self.alpha / (total if total > 0 else 1.0))
 
     def _mean(self, scores: Tensor, t: np.ndarray) -> Tensor:
         mean = getattr(self.per_sample, "mean", None)
@@ -160,10 +190,27 @@ class FCNetBase(BaseEstimator):
         """``fcnet train``'s options from the parameters, each one checked by ``coerce``."""
         opts = resolve({})
         for name in self._options:
-            value = getattr(self, name)
+            value, label = getattr(self, name), name
+            alias = _SKLEARN_NAMES.get(name)
+            if alias is not None and getattr(self, alias) is not None:  # scikit-learn's name, when given, wins
+                value, label = _from_sklearn(alias, getattr(self, alias)), alias
+            if name == "activation" and isinstance(value, str) and value in _SKLEARN_ACTIVATIONS:
+                value = _SKLEARN_ACTIVATIONS[value]
             if value is None and opts[name] is not None:
                 raise ConfigError(f"parameter {name!r} cannot be None (default: {opts[name]!r})")
-            opts[name] = coerce(name, value)
+            opts[name] = coerce(name, value, label=label)
+        if self.solver is not None:  # scikit-learn's forms: SGD v ← μ v + g, θ ← θ − ε v; Adam's δ outside the root
+            opts["momentum_form"], opts["eps_inside"] = "pytorch", False
+        if self.beta_1 is not None and opts["optimizer"] in ("adam", "adamw"):
+            opts["momentum"] = coerce("momentum", self.beta_1, label="beta_1")
+        if self.activation == "identity":  # max(x, 1·x) = x exactly, in every export format too
+            opts["negative_slope"] = 1.0
+        alpha = self.alpha
+        if not isinstance(alpha, int | float | np.number) or isinstance(alpha, bool) or not math.isfinite(alpha) \
+                or alpha < 0:
+            raise ConfigError(f"alpha must be a number >= 0, got {alpha!r}")
+        if not isinstance(self.shuffle, bool | np.bool_):
+            raise ConfigError(f"shuffle must be True or False, got {self.shuffle!r}")
         opts["epochs"] = self._max_iter()
         opts["batch_size"] = coerce("batch_size", self.batch_size)
         for name in ("tol", "validation_fraction"):
@@ -175,6 +222,7 @@ class FCNetBase(BaseEstimator):
         if not isinstance(self.n_iter_no_change, int | np.integer) or self.n_iter_no_change < 1:
             raise ConfigError(f"n_iter_no_change must be an int >= 1, got {self.n_iter_no_change!r}")
         opts = dict(validate(opts))
+        opts["alpha"] = float(alpha)
         opts["time_budget"] = coerce("time_budget", self.max_time, label="max_time")  # --time-budget
         rs = self.random_state
         opts["seed"] = (int(rs) if isinstance(rs, int | np.integer)
@@ -218,7 +266,9 @@ class FCNetBase(BaseEstimator):
             from fcnet.train.tensorboard import TensorBoard  # tensorboardX is an optional extra
 
             callbacks.append(TensorBoard(opts["tensorboard"]))
-        return Trainer(model, opt, WeightedLoss(self._per_sample_loss(opts)), l2=opts["l2"], l1=opts["l1"],
+        loss = WeightedLoss(self._per_sample_loss(opts), opts.get("alpha", 0.0),
+                            [m.weight for m in model.modules() if isinstance(m, nn.Linear)])
+        return Trainer(model, opt, loss, l2=opts["l2"], l1=opts["l1"],
                        clip_norm=opts["clip_norm"], clip_value=opts["clip_value"], callbacks=callbacks,
                        seed=opts["seed"], progress=False, log=_silent, time_budget=opts["time_budget"])
 
@@ -256,6 +306,7 @@ class FCNetBase(BaseEstimator):
         uniform = bool(len(w)) and w[0] > 0 and bool((w == w[0]).all())
         packed = t if uniform else np.concatenate([t, w[:, None]], axis=1)
         self._trainer.loss_fn.weighted = not uniform
+        self._trainer.shuffle = bool(self.shuffle)
         val = None
         es = self.early_stopping and not incremental
         if es:

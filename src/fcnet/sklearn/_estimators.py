@@ -34,6 +34,14 @@ _PARAMS_DOC = """
       the learning-rate schedule laid out over ``max_iter`` epochs running on the fraction of it used
       (``max_iter`` then sets the schedule's proportions, not a limit); not reproducible bit for bit.
 
+    - scikit-learn's names, parameters too (``docs/sklearn-names.md``); each one, when given (not None),
+      wins over fcnet's name for the same option: ``hidden_layer_sizes`` (``hidden``; an int is one
+      layer), ``learning_rate_init`` (``lr``), ``solver`` ('adam': Adam with δ outside the root; 'sgd':
+      momentum SGD v ← μ v + g, θ ← θ − ε v, μ = ``momentum``), ``beta_1``/``beta_2`` (Adam's β₁, β₂:
+      ``momentum``/``rho``), ``epsilon`` (``eps``); ``activation`` also takes 'logistic' (sigmoid) and
+      'identity' (f(x) = x); ``alpha`` (0): MLPClassifier's L2 penalty, L + (α / 2N) Σ_l ‖W_l‖² per
+      mini-batch of N samples; ``shuffle`` (True): False trains the mini-batches in the data's order.
+
     Fitted attributes: ``loss_``, ``loss_curve_``, ``best_loss_`` (None with early stopping),
     ``validation_scores_``, ``best_validation_score_`` (None without), ``coefs_``, ``intercepts_``,
     ``n_layers_``, ``n_outputs_``, ``out_activation_``, ``n_iter_`` (epochs), ``t_`` (training samples
@@ -71,7 +79,10 @@ class FCNetClassifier(ClassifierMixin, FCNetBase):
                  warmup: float = 0.0, clip_norm: float | None = None, clip_value: float | None = None,
                  standardize: bool = True, early_stopping: bool = False, validation_fraction: float = 0.1,
                  warm_start: bool = False, random_state: Any = None, tensorboard: str | None = None,
-                 verbose: bool = False, max_time: float | None = None) -> None:
+                 verbose: bool = False, max_time: float | None = None,
+                 hidden_layer_sizes: int | tuple[int, ...] | None = None, alpha: float = 0.0,
+                 learning_rate_init: float | None = None, solver: str | None = None, beta_1: float | None = None,
+                 beta_2: float | None = None, epsilon: float | None = None, shuffle: bool = True) -> None:
         _init(self, locals())
 
     # --- targets -------------------------------------------------------------------------
@@ -219,7 +230,10 @@ class FCNetRegressor(RegressorMixin, FCNetBase):
                  warmup: float = 0.0, clip_norm: float | None = None, clip_value: float | None = None,
                  standardize: bool = True, early_stopping: bool = False, validation_fraction: float = 0.1,
                  warm_start: bool = False, random_state: Any = None, tensorboard: str | None = None,
-                 verbose: bool = False, max_time: float | None = None) -> None:
+                 verbose: bool = False, max_time: float | None = None,
+                 hidden_layer_sizes: int | tuple[int, ...] | None = None, alpha: float = 0.0,
+                 learning_rate_init: float | None = None, solver: str | None = None, beta_1: float | None = None,
+                 beta_2: float | None = None, epsilon: float | None = None, shuffle: bool = True) -> None:
         _init(self, locals())
 
     def _check_Xy(self, X: Any, y: Any, reset: bool) -> tuple[np.ndarray, np.ndarray]:

@@ -56,6 +56,7 @@ class Trainer:
         self.l2, self.l1, self.clip_norm, self.clip_value = l2, l1, clip_norm, clip_value
         self.callbacks = list(callbacks)
         self.rng = np.random.default_rng(seed)
+        self.shuffle = True  # False: mini-batches in the data's order (scikit-learn's shuffle=False)
         self.progress = progress
         self._log = log or (_stderr if progress else _quiet)
         self.history = History()
@@ -145,7 +146,8 @@ class Trainer:
         loss_sum: Any = 0.0
         correct: Any = 0
         seen = 0
-        for i, (xb, yb) in enumerate(batches(x, y, batch_size, self.rng, drop_last, reuse=True)):
+        for i, (xb, yb) in enumerate(batches(x, y, batch_size, self.rng if self.shuffle else None, drop_last,
+                                                  reuse=True)):
             opt.zero_grad()
             scores = model(fcnet.Tensor(xb, _raw=True))
             loss = loss_fn(scores, yb)
