@@ -96,6 +96,24 @@ def test_slides_15_17_w1_learns_templates_facing_both_ways(lab):
     assert m["two_layer_class_accuracy"] > m["linear_class_accuracy"]
 
 
+def test_slides_15_17_facing_both_ways_beats_an_untrained_w1_at_every_seed_with_enough_rows(lab):
+    from fcnet.lab.templates import HIDDEN, MODES_HIDDEN, MODES_SEEDS
+    r = lab("templates")
+    seeds = r.numbers["two_modes_seeds"]
+    assert MODES_SEEDS >= 5 and [m["seed"] for m in seeds["many"]] == list(range(MODES_SEEDS))
+    for m in seeds["many"]:  # the slide: with enough rows, one row faces each way beyond chance, every seed
+        assert m["both_ways"] > m["both_ways_untrained"], m
+        assert m["toward_0"] != m["toward_1"] and abs(m["linear_facing"]) < 0.15
+    # the stated failure: with HIDDEN rows the trained W1 is no better than chance at some seeds
+    few = seeds["few"]
+    assert sum(f["both_ways"] > f["both_ways_untrained"] for f in few) < MODES_SEEDS
+    assert r.numbers["two_modes_beats_untrained"] == {
+        MODES_HIDDEN: MODES_SEEDS, HIDDEN: sum(f["both_ways"] > f["both_ways_untrained"] for f in few)}
+    acc = r.numbers["two_modes_class_accuracy_mean"]
+    assert acc["two_layer"] > acc["linear"]
+    assert f"at {MODES_SEEDS} of {MODES_SEEDS} seeds" in r.claim
+
+
 def test_templates_cifar10_when_present_and_a_note_when_absent(tmp_path, monkeypatch):
     from fcnet.data.cifar import write_binary_batch
     from fcnet.lab import templates
