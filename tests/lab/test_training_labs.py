@@ -255,6 +255,26 @@ def test_slides_87_88_relu_and_leaky_relu_win_the_training_race_on_every_seed(ou
     assert len(last["relu"]) == len(g.RACE["seeds"]) >= 3
 
 
+def test_slide_88_holds_only_at_a_shared_small_lr_and_fails_when_each_activation_is_tuned(out):
+    from fcnet.lab import gradients as g
+    n = result("gradients", out).numbers
+    sweep = n["race_sweep"]
+    assert set(sweep) == {"sigmoid", "tanh", "relu", "leaky_relu"} and len(g.RACE_LRS) >= 4
+    holds = n["race_holds_at"]
+    assert g.RACE["lr"] in holds  # the shared-ε race of the figure is one where the slide holds
+    for lr in holds:  # there: every seed of ReLU and Leaky ReLU below every seed of tanh and sigmoid
+        for fast in ("relu", "leaky_relu"):
+            assert all(f < s for f, s in zip(sweep[fast][lr], sweep["tanh"][lr], strict=True))
+    assert len(holds) < len(g.RACE_LRS)  # ... and at some shared ε it does not
+    best = n["race_best_loss"]
+    for a, lr in n["race_best_lr"].items():
+        assert best[a] == min(float(np.mean(v)) for v in sweep[a].values()) == float(np.mean(sweep[a][lr]))
+    # the stated failure: tuned per activation, tanh ends below ReLU and Leaky ReLU
+    assert n["race_tuned_winner"] == "tanh" and best["tanh"] < min(best["relu"], best["leaky_relu"])
+    assert "the slide fails" in result("gradients", out).claim
+    assert min(best["sigmoid"], *sweep["sigmoid"][g.RACE["lr"]]) > 2.0  # sigmoid hardly moves at any ε
+
+
 def test_gradients_figure(out):
     _figures_ok(result("gradients", out))
 
