@@ -190,6 +190,19 @@ def test_digits_sgd_and_lecture_momentum_end_close(out):
     assert all(math.isfinite(v) for v in n["digits_final"].values())
 
 
+def test_digits_step_sizes_are_measured_and_the_caption_states_them(out):
+    res = result("optimizers", out)
+    st = res.numbers["digits_step_over_eps"]
+    rms = next(k for k in st["first"] if k.startswith("rmsprop"))
+    adam = next(k for k in st["first"] if k.startswith("adam"))
+    # RMSProp without bias correction starts far above ε (1/√(1 − ρ) ≈ 31.6 on a steady gradient); Adam does not
+    assert st["first"][rms] > 10 > 1.05 > st["first"][adam] > 0.1
+    assert st["last_epoch"][adam] < 1 and st["last_epoch"][rms] < st["first"][rms] / 10
+    caption = res.tables[-1].caption
+    assert "about ε per weight" not in caption.replace("Neither takes 'about ε per weight'", "")
+    assert f"{st['first'][rms]:.3g}ε on step 1" in caption and f"{st['last_epoch'][adam]:.2g}ε" in caption
+
+
 def test_optimizers_figures(out):
     _figures_ok(result("optimizers", out))
 
