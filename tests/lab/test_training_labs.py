@@ -81,6 +81,18 @@ def test_lr_four_statements_are_slides_166_to_169(out):
     assert result("lr", out).claim.startswith("Slides 166-169:")
 
 
+def test_lr_slide_166_overflow_needs_eps_above_inverse_lambda_and_nonconvergence_does_not(out):
+    res = result("lr", out)
+    n = res.numbers
+    assert n["inverse_lambda"] == 1 / lr_lab.LAMBDA
+    assert n["rates"]["far too high"] > n["inverse_lambda"] and n["diverged"]["far too high"]
+    below = n["below_inverse_lambda"]
+    assert below["lr"] < n["inverse_lambda"] and not below["diverged"]  # no overflow below 1/λ ...
+    assert below["final"] > below["first"] > n["final"]["right"]  # ... and still no convergence
+    assert f"ε > 1/λ = {n['inverse_lambda']:g}" in res.claim
+    assert any(r[1] == below["lr"] and r[-1] == "no" for r in res.tables[1].rows)
+
+
 def test_lr_figure(out):
     _figures_ok(result("lr", out))
 
