@@ -430,7 +430,7 @@ def test_slide178_uniform_sampling_wastes_the_low_decades(lab):
 # naming: slides 22-34
 
 
-def test_slides_32_33_n_layer_counts_all_but_the_input_and_hidden_counts_hidden(lab):
+def test_slides_33_34_n_layer_counts_all_but_the_input_and_hidden_counts_hidden(lab):
     rows = {tuple(r["hidden"]): r for r in lab("naming").numbers["rows"]}
     three = rows[(100, 50)]
     assert three["layers"] == 3 and three["hidden_layers"] == 2  # "3层神经网络", "2隐层神经网络"
@@ -440,6 +440,8 @@ def test_slides_32_33_n_layer_counts_all_but_the_input_and_hidden_counts_hidden(
         assert r["layers"] == len(h) + 1 and r["hidden_layers"] == len(h)
         assert r["summary"].startswith(f"{len(h) + 1}-layer network, {len(h)} hidden layer")
     assert "linear classifier" in rows[()]["summary"]
+    r = lab("naming")  # the definitions are on slides 33 ("N层") and 34 ("N个隐层")
+    assert r.tables[0].caption.startswith("Slides 33-34:") and r.claim.startswith("Slides 33-34:")
 
 
 @pytest.mark.parametrize("name", ["search", "gates", "naming"])

@@ -167,12 +167,25 @@ def test_slides_108_110_adagrad_smaller_step_in_steep_direction(out):
     assert r["adagrad"][0] > 2.0 * r["adagrad"][1]  # flat x gets the larger step per unit gradient
 
 
-def test_slide_113_rho_zero_uses_only_the_current_gradient(out):
+def test_slide_114_rho_zero_uses_only_the_current_gradient(out):
     rho = result("optimizers", out).numbers["rho"]
     assert rho[0.0]["max_dev_from_current_only"] < 1e-9
     assert rho[0.0]["x"] == pytest.approx(1.0, abs=1e-3) and rho[0.0]["y"] == pytest.approx(1.0, abs=1e-3)
     assert rho[0.999]["max_dev_from_current_only"] > 1.0  # with memory the past gradients set the step
     assert rho[0.999]["x"] > 2 * rho[0.999]["y"]
+
+
+def test_slide_numbers_are_the_lectures_page_markers(out):
+    from fcnet.lab.optimizers import FORMULAS
+    opt = result("optimizers", out)
+    rho = next(t for t in opt.tables if "ρ ∈ [0, 1)" in t.caption)
+    assert rho.caption.startswith("Slide 114:") and "Slide 114: with ρ = 0" in opt.claim  # "ρ = 0 时仅考虑当前梯度"
+    heads = [f.split(":")[0] for f in FORMULAS]
+    assert heads[0].endswith("(99-103)") and heads[1].endswith("(99-103)")  # the two algorithms side by side
+    assert heads[3].endswith("(112-114)")  # RMSProp's pseudocode
+    over = result("overfit", out)
+    l1 = next(t for t in over.tables if "name L1" in t.caption)
+    assert l1.caption.startswith("Slides 151, 154 name L1") and "named on slides 151, 154" in over.claim
 
 
 def test_optimizers_formulas_render_as_mathml(out):

@@ -1,6 +1,6 @@
 """Slides 22-34: drawing and naming fully-connected nets.
 
-Slide 32: "N层全连接神经网络——除输入层之外其他层的数量为N的网络"; slide 33: "N个隐层的全连接神经网络——
+Slide 33: "N层全连接神经网络——除输入层之外其他层的数量为N的网络"; slide 34: "N个隐层的全连接神经网络——
 网络隐层的数量为N的网络", so f = W₃ max(0, W₂ max(0, W₁x + b₁) + b₂) + b₃ is a "3层神经网络" or a
 "2隐层神经网络".  The lab builds nets of several depths and reads both names off the built net (its
 Linear layers and its hidden widths) and off ``FullyConnectedNet.summary()``.
@@ -15,7 +15,7 @@ from fcnet.lab.common import tr
 from fcnet.lab.report import LabResult, Table
 
 SLIDES = "22-34"
-CASES = ([], [100], [100, 50], [100, 50, 20])  # hidden widths; slide 32's example is [h1, h2]
+CASES = ([], [100], [100, 50], [100, 50, 20])  # hidden widths; slide 33's example is [h1, h2]
 IN, OUT = 3072, 10  # CIFAR-10's 32×32×3 input (slide 2) and its 10 classes
 
 
@@ -45,9 +45,9 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
     """The naming table for nets with 0 to 3 hidden layers."""
     rows = [names(list(h)) for h in CASES]
     table = Table(
-        tr("Slides 32-33: an N-layer net counts every layer but the input; an N-hidden-layer net counts hidden "
+        tr("Slides 33-34: an N-layer net counts every layer but the input; an N-hidden-layer net counts hidden "
            "layers only (read off the built nets and their summary())",
-           "第32-33页：N层网络数除输入层之外的所有层；N个隐层的网络只数隐层（从构建的网络及其 summary() 读出）"),
+           "第33-34页：N层网络数除输入层之外的所有层；N个隐层的网络只数隐层（从构建的网络及其 summary() 读出）"),
         [tr("hidden widths", "隐层宽度"), tr("N-layer (layers with weights)", "N层（有权值的层）"),
          tr("hidden layers", "隐层数"), tr("the lecture's names", "课件中的叫法"), tr("formula", "公式"),
          tr("parameters", "参数个数"), tr("summary() (first line)", "summary()（第一行）")],
@@ -55,12 +55,12 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
           tr(f"'{r['layers']}-layer net', '{r['hidden_layers']}-hidden-layer net'",
              f"“{r['layers']}层神经网络”，“{r['hidden_layers']}隐层神经网络”"),
           r["formula"], r["parameters"], r["summary"]] for r in rows])
-    three = {"formula": formula(3)}  # slide 32's example, whatever CASES holds
+    three = {"formula": formula(3)}  # slide 33's example, whatever CASES holds
     claim = tr(
-        "Slides 32-33: 'an N-layer fully-connected net is one with N layers besides the input layer; an N-hidden-layer "
+        "Slides 33-34: 'an N-layer fully-connected net is one with N layers besides the input layer; an N-hidden-layer "
         f"net has N hidden layers': {three['formula']} is a '3-layer net' or a '2-hidden-layer net'. fcnet's "
         "summary() prints both names.",
-        "第32-33页：“N层全连接神经网络——除输入层之外其他层的数量为N的网络；N个隐层的全连接神经网络——网络隐层的数量为N的"
+        "第33-34页：“N层全连接神经网络——除输入层之外其他层的数量为N的网络；N个隐层的全连接神经网络——网络隐层的数量为N的"
         f"网络”：{three['formula']} 是“3层神经网络”，或者“2隐层神经网络”。fcnet 的 summary() 同时给出两种叫法。")
     return LabResult("naming", SLIDES, tr("Drawing and naming nets", "全连接神经网络绘制与命名"), claim, [table], [],
                      {"rows": rows},

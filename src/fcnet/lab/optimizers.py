@@ -56,20 +56,20 @@ LOCAL_YLIM = (-1.4, 0.6)  # the local-minimum panel: low enough to see the dip a
 
 FLAT_START, LOCAL_START = 1.0, 2.0  # the starts the figure uses: momentum arrives fast enough to pass
 FLAT_STALL, LOCAL_STALL = 0.5, 1.0  # nearer starts where momentum stalls like SGD
-RHO_113 = (0.0, 0.9, 0.999)  # slide 113: ρ ∈ [0, 1), "ρ = 0 only the current gradient", suggested 0.999
+RHO_114 = (0.0, 0.9, 0.999)  # slide 114: ρ ∈ [0, 1), "ρ = 0 only the current gradient", suggested 0.999
 
 NAMES_ZH = {"sgd": "梯度下降", "momentum": "动量法", "rmsprop": "RMSProp", "adam": "Adam",
             "adagrad": "AdaGrad (自适应梯度法)", "adam (no correction)": "Adam (无修正偏差)"}
 
 
 FORMULAS = [
-    r"\text{SGD (91):}\quad \theta \leftarrow \theta - \epsilon g",
-    r"\text{momentum (100-103):}\quad v \leftarrow \mu v + (1-\mu) g,\quad \theta \leftarrow \theta - \epsilon v",
+    r"\text{SGD (99-103):}\quad \theta \leftarrow \theta - \epsilon g",
+    r"\text{momentum (99-103):}\quad v \leftarrow \mu v + (1-\mu) g,\quad \theta \leftarrow \theta - \epsilon v",
     r"\text{AdaGrad (standard rule; the lecture prints none):}\quad r \leftarrow r + g\odot g,\quad "
     r"\theta \leftarrow \theta - \frac{\epsilon}{\sqrt{r+\delta}} g",
-    r"\text{RMSProp (111-113):}\quad r \leftarrow \rho r + (1-\rho) g\odot g,\quad "
+    r"\text{RMSProp (112-114):}\quad r \leftarrow \rho r + (1-\rho) g\odot g,\quad "
     r"\theta \leftarrow \theta - \frac{\epsilon}{\sqrt{r}+\delta} g",
-    r"\text{Adam (117-121):}\quad v \leftarrow \mu v + (1-\mu) g,\quad r \leftarrow \rho r + (1-\rho) g\odot g,"
+    r"\text{Adam (117-122):}\quad v \leftarrow \mu v + (1-\mu) g,\quad r \leftarrow \rho r + (1-\rho) g\odot g,"
     r"\quad \tilde v = \frac{v}{1-\mu^t},\quad \tilde r = \frac{r}{1-\rho^t},\quad "
     r"\theta \leftarrow \theta - \frac{\epsilon}{\sqrt{\tilde r+\delta}} \tilde v",
 ]
@@ -221,14 +221,14 @@ def _rmsprop_rates(steps: int = 20) -> dict[str, tuple[float, float]]:
 
 
 def _rho(steps: int = 20) -> dict[float, dict[str, float]]:
-    """Slide 113: RMSProp's step |Δθᵢ|/ε per coordinate for each ρ, and how far it is from ρ = 0's g/(|g| + δ).
+    """Slide 114: RMSProp's step |Δθᵢ|/ε per coordinate for each ρ, and how far it is from ρ = 0's g/(|g| + δ).
 
     With ρ = 0, r = g² and the step is ε g/(|g| + δ): only the current gradient's size (its sign, in
     effect) sets it, so |Δθᵢ| ≈ ε on every coordinate and every step.
     """
     eps = 0.01
     out = {}
-    for rho in RHO_113:
+    for rho in RHO_114:
         path = trajectory(lambda ps, rho=rho: optim.RMSProp(ps, lr=eps, rho=rho), valley, START, steps)
         step = np.abs(np.diff(path, axis=0)) / eps  # (steps, 2)
         g = np.stack([0.5 * path[:-1, 0], 25.0 * path[:-1, 1]], axis=1)
@@ -429,9 +429,9 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         [tr("rule", "算法"), tr("flat x", "平坦方向 x"), tr("steep y", "震荡方向 y"), tr("flat / steep", "平坦/震荡")],
         [[show(k), v[0], v[1], v[0] / v[1]] for k, v in rates.items()])
     t_rho = Table(
-        tr("Slide 113: RMSProp with ρ ∈ [0, 1) on the valley (ε = 0.01): |Δθᵢ|/ε at step 20, and the largest "
+        tr("Slide 114: RMSProp with ρ ∈ [0, 1) on the valley (ε = 0.01): |Δθᵢ|/ε at step 20, and the largest "
            "difference over 20 steps from g/(|g| + δ), the step that uses only the current gradient",
-           "第113页: RMSProp 在谷底上取不同 ρ (ε = 0.01): 第20步的 |Δθᵢ|/ε, 以及20步中与只用当前梯度的步长 "
+           "第114页: RMSProp 在谷底上取不同 ρ (ε = 0.01): 第20步的 |Δθᵢ|/ε, 以及20步中与只用当前梯度的步长 "
            "g/(|g| + δ) 的最大差"),
         ["ρ", tr("flat x", "平坦方向 x"), tr("steep y", "震荡方向 y"),
          tr("max |difference| from g/(|g| + δ)", "与 g/(|g| + δ) 的最大差")],
@@ -480,7 +480,7 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         f"the local minimum at this ε. From nearer starts (x = {FLAT_STALL:g} on the flat curve, x = {LOCAL_STALL:g} "
         "on the local-minimum curve) momentum gathers too little speed and stalls like SGD, while Adam still passes "
         "the flat point. Slides 108-111: AdaGrad (standard rule r ← r + g²; the lecture prints no AdaGrad "
-        "pseudocode) and RMSProp take a smaller step per unit gradient in the steep direction. Slide 113: with "
+        "pseudocode) and RMSProp take a smaller step per unit gradient in the steep direction. Slide 114: with "
         "ρ = 0 RMSProp's step is ε g/(|g| + δ), set by the current gradient alone. Slide 121: 'bias"
         "  correction greatly relieves the cold start': without it Adam's "
         "first steps are several times ε (RMSProp's first step ε/√(1−ρ) ≈ 31.6ε is the same problem, not a "
@@ -501,7 +501,7 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         f"从更近的起点 (鞍点曲线 x = {FLAT_STALL:g}, 局部最小值曲线 x = {LOCAL_STALL:g}) 出发, 动量积累不足, "
         "动量法像梯度下降一样停住, 而 Adam 仍能通过鞍点。第108-111页: "
         "AdaGrad (标准规则 r ← r + g²; 课件没有给出 AdaGrad 的伪代码) 与 "
-        "RMSProp 在震荡方向上每单位梯度的步长更小。第113页: ρ = 0 时 RMSProp 的步长为 ε g/(|g| + δ), 只由当前梯度决定。"
+        "RMSProp 在震荡方向上每单位梯度的步长更小。第114页: ρ = 0 时 RMSProp 的步长为 ε g/(|g| + δ), 只由当前梯度决定。"
         "第121页: “修正偏差步骤可以极大缓解算法初期的冷启动问题”: 没有修正时 Adam 的最初几步是 ε "
         "的数倍 (RMSProp 第一步 ε/√(1−ρ) ≈ 31.6ε 是同一个问题, 不是优点); 有修正时约为 ε。在 digits 上, 同一 ε 下"
         f"梯度下降与课件形式的动量法结果接近 (相对差 {gap:.3g}): 平均形式 v = μv + (1−μ)g 的稳态步长是 εg, 与梯度下降"
