@@ -392,6 +392,15 @@ def test_slides_139_140_batch_norm_keeps_gradients_flowing(lab):
     assert with_bn[0] / with_bn[-1] > 0.1
 
 
+def test_slides_139_140_net_is_named_by_the_lectures_rule(lab):
+    from fcnet.lab.batchnorm import FLOW_DEPTH
+    r = lab("batchnorm")
+    n_linear = len(r.numbers["gradient_flow"]["without"])  # one gradient norm per layer with weights
+    assert n_linear == FLOW_DEPTH + 1  # slides 33-34: N layers besides the input = hidden layers + output
+    cap = next(t.caption for t in r.tables if "‖∂L/∂W‖" in t.caption)
+    assert f"{n_linear}-layer net, {FLOW_DEPTH} hidden sigmoid layers" in cap and "8-layer" not in cap
+
+
 def test_slide141_gamma_and_beta_are_learned(lab):
     assert min(lab("batchnorm").numbers["gamma_beta_moved"]) > 0.5
 

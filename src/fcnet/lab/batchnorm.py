@@ -15,6 +15,7 @@ from fcnet.viz.plots import save_figure
 
 SLIDES = "137-141"
 EPOCHS = 5  # --full: 8
+FLOW_DEPTH = 8  # hidden sigmoid layers of the gradient-flow net: with the output layer a 9-layer net (slides 33-34)
 WORKED_BATCH = [1.0, 2.0, 4.0, 9.0]  # one neuron's outputs over a mini-batch of m = 4
 WORKED_GAMMA, WORKED_BETA = 2.0, 0.5
 
@@ -86,7 +87,8 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
     fig.suptitle(slide_title("138-139", "tanh activations per layer, N(0, 0.03²) weights: batch norm restores the "
                              "spread", "各层 tanh 激活值，N(0, 0.03²) 权值：批归一化解决信号消失"))
     figs = [save_figure(fig, out / "batchnorm.png")]
-    flow = gradient_flow(ds.xs_train[:256], ds.y_train[:256], seed=seed)
+    flow = gradient_flow(ds.xs_train[:256], ds.y_train[:256], depth=FLOW_DEPTH, seed=seed)
+    n_layers = FLOW_DEPTH + 1  # slides 33-34: every layer but the input counts
     fig, ax = plt.subplots(figsize=(7.5, 4.4))
     for k, g in flow.items():
         ax.semilogy(range(1, len(g) + 1), g, "o-", label=tr(k, "有批归一化" if k != "without" else "无批归一化"))
@@ -94,8 +96,9 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
     ax.set_ylabel("‖∂L/∂W‖")
     ax.grid(alpha=0.3, which="both")
     ax.legend(loc="lower right")
-    ax.set_title(slide_title("139-140", "gradient per layer, 8 sigmoid layers, one batch",
-                             "批归一化与梯度消失：8层 sigmoid 网络各层梯度"))
+    ax.set_title(slide_title("139-140", f"gradient per layer, {n_layers}-layer net ({FLOW_DEPTH} hidden sigmoid "
+                             "layers), one batch",
+                             f"批归一化与梯度消失：{n_layers}层网络（{FLOW_DEPTH}个 sigmoid 隐层）各层梯度"))
     figs.append(save_figure(fig, out / "batchnorm_gradient_flow.png"))
     # learned γ, β (slide 141's question: is mean 0, variance 1 the best distribution?) and test time (slide 141)
     fcnet.manual_seed(seed)
@@ -130,9 +133,12 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                 float(wb["y_fcnet"][i])] for i in range(len(WORKED_BATCH))]),
         Table(tr("slides 138-139: std of the tanh activations per layer", "第138-139页：各层 tanh 激活值的标准差"),
               [tr("net", "网络"), *[f"{layer} {k}" for k in range(1, 7)]], [[k, *v] for k, v in stds.items()]),
-        Table(tr("slides 139-140: ‖∂L/∂W‖ per layer of an 8-layer sigmoid net (one batch of 256)",
-                 "第139-140页：8层 sigmoid 网络各层 ‖∂L/∂W‖（一个256样本的批量）"),
-              [tr("net", "网络"), *[f"{layer} {k}" for k in range(1, 10)], tr("layer 1 / last", "第1层/最后一层")],
+        Table(tr(f"slides 139-140: ‖∂L/∂W‖ per layer of a {n_layers}-layer net, {FLOW_DEPTH} hidden sigmoid layers "
+                 "(slides 33-34's naming; one batch of 256)",
+                 f"第139-140页：{n_layers}层网络（{FLOW_DEPTH}个 sigmoid 隐层，第33-34页的命名）各层 ‖∂L/∂W‖"
+                 "（一个256样本的批量）"),
+              [tr("net", "网络"), *[f"{layer} {k}" for k in range(1, n_layers + 1)],
+               tr("layer 1 / last", "第1层/最后一层")],
               [[k, *g, g[0] / g[-1]] for k, g in flow.items()]),
         Table(tr("slide 141: γ and β after training (they start at 1 and 0)",
                  "第141页：训练后学到的 γ 与 β（初始为 1 和 0）"),
