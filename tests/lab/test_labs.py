@@ -385,6 +385,16 @@ def test_slide138_batch_norm_keeps_the_signal(lab):
     assert s["without"][-1] < 0.05 and s["with batch norm"][-1] > 0.3
 
 
+def test_slide138_collapse_needs_small_weights_and_the_claim_says_so(lab):
+    from fcnet.lab.batchnorm import COLLAPSE_STD
+    r = lab("batchnorm")
+    s = r.numbers["stds"]
+    xavier = s["without, Xavier N(0, 1/N)"]
+    assert xavier[-1] > 0.2 and xavier[-1] > 20 * s["without"][-1]  # Xavier alone keeps the signal: no collapse
+    assert f"N(0, {COLLAPSE_STD}²)" in r.claim.split(". Slides 139-140")[0]
+    assert f"{xavier[-1]:.3g}" in r.claim
+
+
 def test_slides_139_140_batch_norm_keeps_gradients_flowing(lab):
     flow = lab("batchnorm").numbers["gradient_flow"]
     without, with_bn = flow["without"], flow["with batch norm"]
