@@ -463,6 +463,14 @@ def test_slides_33_34_n_layer_counts_all_but_the_input_and_hidden_counts_hidden(
     assert r.tables[0].caption.startswith("Slides 33-34:") and r.claim.startswith("Slides 33-34:")
 
 
+def test_slides_22_34_naming_is_drawn_one_panel_per_net(lab):
+    r = lab("naming")
+    assert [p.name for p in r.figures] == ["naming.png"]
+    _pngs_ok(r)
+    with Image.open(r.figures[0]) as im:
+        assert im.width > 2 * im.height  # one panel per net, side by side
+
+
 @pytest.mark.parametrize("name", ["search", "gates", "naming"])
 def test_formulas_render_as_mathml(lab, name):
     from fcnet.lab.report import mathml

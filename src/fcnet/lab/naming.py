@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib.pyplot as plt
+from matplotlib.patches import Circle
+
 from fcnet import nn
-from fcnet.lab.common import tr
+from fcnet.lab.common import slide_title, tr
 from fcnet.lab.report import LabResult, Table
+from fcnet.viz.plots import save_figure
 
 SLIDES = "22-34"
 CASES = ([], [100], [100, 50], [100, 50, 20])  # hidden widths; slide 33's example is [h1, h2]
@@ -41,6 +45,49 @@ def names(hidden: list[int]) -> dict[str, object]:
             "summary": head, "formula": formula(len(linears)), "parameters": net.num_parameters()}
 
 
+DRAWN_UNITS = 4  # circles drawn per layer (the width is written under it)
+STEP = 1.9  # distance between columns, room for their labels
+
+
+def draw(out: Path, rows: list[dict[str, object]]) -> Path:
+    """Slides 22-34's drawing: each net as columns of units, input to output, with both of the lecture's names.
+
+    The input column is drawn grey and marked "not counted"; every other column (hidden and output) is
+    numbered 1..N, so N is the N of "N-layer net" and the hidden columns count the hidden layers.
+    """
+    cols = [len(list(r["hidden"])) + 2 for r in rows]  # type: ignore[call-overload]
+    fig, axes = plt.subplots(1, len(rows), figsize=(0.95 * sum(cols) + 1, 3.6),
+                             gridspec_kw={"width_ratios": cols})
+    for ax, r in zip(axes, rows, strict=True):
+        hidden = list(r["hidden"])  # type: ignore[call-overload]
+        widths = [IN, *hidden, OUT]
+        xs = [STEP * k for k in range(len(widths))]
+        ys = [[(DRAWN_UNITS - 1) / 2 - i for i in range(DRAWN_UNITS)] for _ in widths]
+        for k in range(len(widths) - 1):  # full connections between neighbouring columns
+            for y0 in ys[k]:
+                for y1 in ys[k + 1]:
+                    ax.plot([xs[k], xs[k + 1]], [y0, y1], color="#999999", lw=0.4, zorder=1)
+        for k, (x, w) in enumerate(zip(xs, widths, strict=True)):
+            kind = "input" if k == 0 else "output" if k == len(widths) - 1 else "hidden"
+            colour = {"input": "#BBBBBB", "hidden": "#56B4E9", "output": "#E69F00"}[kind]
+            for y in ys[k]:
+                ax.add_patch(Circle((x, y), 0.22, facecolor=colour, edgecolor="black", lw=0.6, zorder=2))
+            label = {"input": tr(f"input\n{w}\nnot counted", f"输入层\n{w}\n不计数"),
+                     "hidden": tr(f"hidden {k}\n{w}\nlayer {k}", f"隐层 {k}\n{w}\n第{k}层"),
+                     "output": tr(f"output\n{w}\nlayer {k}", f"输出层\n{w}\n第{k}层")}[kind]
+            ax.text(x, -DRAWN_UNITS / 2 - 0.2, label, ha="center", va="top", fontsize=9)
+        ax.set_xlim(-0.9, xs[-1] + 0.9)
+        ax.set_ylim(-DRAWN_UNITS / 2 - 1.9, DRAWN_UNITS / 2 + 0.1)
+        ax.set_aspect("equal")
+        ax.axis("off")
+        ax.set_title(tr(f"{r['layers']}-layer net\n= {r['hidden_layers']} hidden layer"
+                        f"{'s' if r['hidden_layers'] != 1 else ''}",
+                        f"{r['layers']}层神经网络\n= {r['hidden_layers']}隐层神经网络"), fontsize=10)
+    fig.suptitle(slide_title("22-34", "N-layer net: every layer but the input counts; N-hidden-layer net: hidden only",
+                             "N层网络：除输入层外都计数；N隐层网络：只数隐层"), fontsize=10.5)
+    return save_figure(fig, out / "naming.png")
+
+
 def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
     """The naming table for nets with 0 to 3 hidden layers."""
     rows = [names(list(h)) for h in CASES]
@@ -62,6 +109,7 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
         "summary() prints both names.",
         "第33-34页：“N层全连接神经网络——除输入层之外其他层的数量为N的网络；N个隐层的全连接神经网络——网络隐层的数量为N的"
         f"网络”：{three['formula']} 是“3层神经网络”，或者“2隐层神经网络”。fcnet 的 summary() 同时给出两种叫法。")
-    return LabResult("naming", SLIDES, tr("Drawing and naming nets", "全连接神经网络绘制与命名"), claim, [table], [],
+    fig = draw(out, rows)
+    return LabResult("naming", SLIDES, tr("Drawing and naming nets", "全连接神经网络绘制与命名"), claim, [table], [fig],
                      {"rows": rows},
                      formulas=[r"f=W_3\max(0,\,W_2\max(0,\,W_1x+b_1)+b_2)+b_3"])
