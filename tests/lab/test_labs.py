@@ -96,6 +96,24 @@ def test_slides_15_17_w1_learns_templates_facing_both_ways(lab):
     assert m["two_layer_class_accuracy"] > m["linear_class_accuracy"]
 
 
+def test_slides_15_17_facing_both_ways_beats_an_untrained_w1_at_every_seed_with_enough_rows(lab):
+    from fcnet.lab.templates import HIDDEN, MODES_HIDDEN, MODES_SEEDS
+    r = lab("templates")
+    seeds = r.numbers["two_modes_seeds"]
+    assert MODES_SEEDS >= 5 and [m["seed"] for m in seeds["many"]] == list(range(MODES_SEEDS))
+    for m in seeds["many"]:  # the slide: with enough rows, one row faces each way beyond chance, every seed
+        assert m["both_ways"] > m["both_ways_untrained"], m
+        assert m["toward_0"] != m["toward_1"] and abs(m["linear_facing"]) < 0.15
+    # the stated failure: with HIDDEN rows the trained W1 is no better than chance at some seeds
+    few = seeds["few"]
+    assert sum(f["both_ways"] > f["both_ways_untrained"] for f in few) < MODES_SEEDS
+    assert r.numbers["two_modes_beats_untrained"] == {
+        MODES_HIDDEN: MODES_SEEDS, HIDDEN: sum(f["both_ways"] > f["both_ways_untrained"] for f in few)}
+    acc = r.numbers["two_modes_class_accuracy_mean"]
+    assert acc["two_layer"] > acc["linear"]
+    assert f"at {MODES_SEEDS} of {MODES_SEEDS} seeds" in r.claim
+
+
 def test_templates_cifar10_when_present_and_a_note_when_absent(tmp_path, monkeypatch):
     from fcnet.data.cifar import write_binary_batch
     from fcnet.lab import templates
@@ -367,11 +385,30 @@ def test_slide138_batch_norm_keeps_the_signal(lab):
     assert s["without"][-1] < 0.05 and s["with batch norm"][-1] > 0.3
 
 
+def test_slide138_collapse_needs_small_weights_and_the_claim_says_so(lab):
+    from fcnet.lab.batchnorm import COLLAPSE_STD
+    r = lab("batchnorm")
+    s = r.numbers["stds"]
+    xavier = s["without, Xavier N(0, 1/N)"]
+    assert xavier[-1] > 0.2 and xavier[-1] > 20 * s["without"][-1]  # Xavier alone keeps the signal: no collapse
+    assert f"N(0, {COLLAPSE_STD}²)" in r.claim.split(". Slides 139-140")[0]
+    assert f"{xavier[-1]:.3g}" in r.claim
+
+
 def test_slides_139_140_batch_norm_keeps_gradients_flowing(lab):
     flow = lab("batchnorm").numbers["gradient_flow"]
     without, with_bn = flow["without"], flow["with batch norm"]
     assert without[0] / without[-1] < 1e-3
     assert with_bn[0] / with_bn[-1] > 0.1
+
+
+def test_slides_139_140_net_is_named_by_the_lectures_rule(lab):
+    from fcnet.lab.batchnorm import FLOW_DEPTH
+    r = lab("batchnorm")
+    n_linear = len(r.numbers["gradient_flow"]["without"])  # one gradient norm per layer with weights
+    assert n_linear == FLOW_DEPTH + 1  # slides 33-34: N layers besides the input = hidden layers + output
+    cap = next(t.caption for t in r.tables if "‖∂L/∂W‖" in t.caption)
+    assert f"{n_linear}-layer net, {FLOW_DEPTH} hidden sigmoid layers" in cap and "8-layer" not in cap
 
 
 def test_slide141_gamma_and_beta_are_learned(lab):
@@ -412,7 +449,7 @@ def test_slide178_uniform_sampling_wastes_the_low_decades(lab):
 # naming: slides 22-34
 
 
-def test_slides_32_33_n_layer_counts_all_but_the_input_and_hidden_counts_hidden(lab):
+def test_slides_33_34_n_layer_counts_all_but_the_input_and_hidden_counts_hidden(lab):
     rows = {tuple(r["hidden"]): r for r in lab("naming").numbers["rows"]}
     three = rows[(100, 50)]
     assert three["layers"] == 3 and three["hidden_layers"] == 2  # "3层神经网络", "2隐层神经网络"
@@ -422,6 +459,16 @@ def test_slides_32_33_n_layer_counts_all_but_the_input_and_hidden_counts_hidden(
         assert r["layers"] == len(h) + 1 and r["hidden_layers"] == len(h)
         assert r["summary"].startswith(f"{len(h) + 1}-layer network, {len(h)} hidden layer")
     assert "linear classifier" in rows[()]["summary"]
+    r = lab("naming")  # the definitions are on slides 33 ("N层") and 34 ("N个隐层")
+    assert r.tables[0].caption.startswith("Slides 33-34:") and r.claim.startswith("Slides 33-34:")
+
+
+def test_slides_22_34_naming_is_drawn_one_panel_per_net(lab):
+    r = lab("naming")
+    assert [p.name for p in r.figures] == ["naming.png"]
+    _pngs_ok(r)
+    with Image.open(r.figures[0]) as im:
+        assert im.width > 2 * im.height  # one panel per net, side by side
 
 
 @pytest.mark.parametrize("name", ["search", "gates", "naming"])

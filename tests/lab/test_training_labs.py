@@ -81,6 +81,18 @@ def test_lr_four_statements_are_slides_166_to_169(out):
     assert result("lr", out).claim.startswith("Slides 166-169:")
 
 
+def test_lr_slide_166_overflow_needs_eps_above_inverse_lambda_and_nonconvergence_does_not(out):
+    res = result("lr", out)
+    n = res.numbers
+    assert n["inverse_lambda"] == 1 / lr_lab.LAMBDA
+    assert n["rates"]["far too high"] > n["inverse_lambda"] and n["diverged"]["far too high"]
+    below = n["below_inverse_lambda"]
+    assert below["lr"] < n["inverse_lambda"] and not below["diverged"]  # no overflow below 1/λ ...
+    assert below["final"] > below["first"] > n["final"]["right"]  # ... and still no convergence
+    assert f"ε > 1/λ = {n['inverse_lambda']:g}" in res.claim
+    assert any(r[1] == below["lr"] and r[-1] == "no" for r in res.tables[1].rows)
+
+
 def test_lr_figure(out):
     _figures_ok(result("lr", out))
 
@@ -155,12 +167,25 @@ def test_slides_108_110_adagrad_smaller_step_in_steep_direction(out):
     assert r["adagrad"][0] > 2.0 * r["adagrad"][1]  # flat x gets the larger step per unit gradient
 
 
-def test_slide_113_rho_zero_uses_only_the_current_gradient(out):
+def test_slide_114_rho_zero_uses_only_the_current_gradient(out):
     rho = result("optimizers", out).numbers["rho"]
     assert rho[0.0]["max_dev_from_current_only"] < 1e-9
     assert rho[0.0]["x"] == pytest.approx(1.0, abs=1e-3) and rho[0.0]["y"] == pytest.approx(1.0, abs=1e-3)
     assert rho[0.999]["max_dev_from_current_only"] > 1.0  # with memory the past gradients set the step
     assert rho[0.999]["x"] > 2 * rho[0.999]["y"]
+
+
+def test_slide_numbers_are_the_lectures_page_markers(out):
+    from fcnet.lab.optimizers import FORMULAS
+    opt = result("optimizers", out)
+    rho = next(t for t in opt.tables if "ρ ∈ [0, 1)" in t.caption)
+    assert rho.caption.startswith("Slide 114:") and "Slide 114: with ρ = 0" in opt.claim  # "ρ = 0 时仅考虑当前梯度"
+    heads = [f.split(":")[0] for f in FORMULAS]
+    assert heads[0].endswith("(99-103)") and heads[1].endswith("(99-103)")  # the two algorithms side by side
+    assert heads[3].endswith("(112-114)")  # RMSProp's pseudocode
+    over = result("overfit", out)
+    l1 = next(t for t in over.tables if "name L1" in t.caption)
+    assert l1.caption.startswith("Slides 151, 154 name L1") and "named on slides 151, 154" in over.claim
 
 
 def test_optimizers_formulas_render_as_mathml(out):
@@ -188,6 +213,19 @@ def test_digits_sgd_and_lecture_momentum_end_close(out):
     n = result("optimizers", out).numbers
     assert n["digits_sgd_momentum_gap"] < 0.05
     assert all(math.isfinite(v) for v in n["digits_final"].values())
+
+
+def test_digits_step_sizes_are_measured_and_the_caption_states_them(out):
+    res = result("optimizers", out)
+    st = res.numbers["digits_step_over_eps"]
+    rms = next(k for k in st["first"] if k.startswith("rmsprop"))
+    adam = next(k for k in st["first"] if k.startswith("adam"))
+    # RMSProp without bias correction starts far above ε (1/√(1 − ρ) ≈ 31.6 on a steady gradient); Adam does not
+    assert st["first"][rms] > 10 > 1.05 > st["first"][adam] > 0.1
+    assert st["last_epoch"][adam] < 1 and st["last_epoch"][rms] < st["first"][rms] / 10
+    caption = res.tables[-1].caption
+    assert "about ε per weight" not in caption.replace("Neither takes 'about ε per weight'", "")
+    assert f"{st['first'][rms]:.3g}ε on step 1" in caption and f"{st['last_epoch'][adam]:.2g}ε" in caption
 
 
 def test_optimizers_figures(out):
@@ -253,6 +291,26 @@ def test_slides_87_88_relu_and_leaky_relu_win_the_training_race_on_every_seed(ou
             assert all(f < s for f, s in zip(last[fast], last[slow], strict=True)), (fast, slow)
     assert min(last["sigmoid"]) > 2.0  # hardly below ln 10 ≈ 2.30 after the same budget
     assert len(last["relu"]) == len(g.RACE["seeds"]) >= 3
+
+
+def test_slide_88_holds_only_at_a_shared_small_lr_and_fails_when_each_activation_is_tuned(out):
+    from fcnet.lab import gradients as g
+    n = result("gradients", out).numbers
+    sweep = n["race_sweep"]
+    assert set(sweep) == {"sigmoid", "tanh", "relu", "leaky_relu"} and len(g.RACE_LRS) >= 4
+    holds = n["race_holds_at"]
+    assert g.RACE["lr"] in holds  # the shared-ε race of the figure is one where the slide holds
+    for lr in holds:  # there: every seed of ReLU and Leaky ReLU below every seed of tanh and sigmoid
+        for fast in ("relu", "leaky_relu"):
+            assert all(f < s for f, s in zip(sweep[fast][lr], sweep["tanh"][lr], strict=True))
+    assert len(holds) < len(g.RACE_LRS)  # ... and at some shared ε it does not
+    best = n["race_best_loss"]
+    for a, lr in n["race_best_lr"].items():
+        assert best[a] == min(float(np.mean(v)) for v in sweep[a].values()) == float(np.mean(sweep[a][lr]))
+    # the stated failure: tuned per activation, tanh ends below ReLU and Leaky ReLU
+    assert n["race_tuned_winner"] == "tanh" and best["tanh"] < min(best["relu"], best["leaky_relu"])
+    assert "the slide fails" in result("gradients", out).claim
+    assert min(best["sigmoid"], *sweep["sigmoid"][g.RACE["lr"]]) > 2.0  # sigmoid hardly moves at any ε
 
 
 def test_gradients_figure(out):

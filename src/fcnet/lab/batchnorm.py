@@ -15,6 +15,8 @@ from fcnet.viz.plots import save_figure
 
 SLIDES = "137-141"
 EPOCHS = 5  # --full: 8
+COLLAPSE_STD = 0.03  # slide 138's collapse needs small weights N(0, 0.03²); with Xavier N(0, 1/N) it does not happen
+FLOW_DEPTH = 8  # hidden sigmoid layers of the gradient-flow net: with the output layer a 9-layer net (slides 33-34)
 WORKED_BATCH = [1.0, 2.0, 4.0, 9.0]  # one neuron's outputs over a mini-batch of m = 4
 WORKED_GAMMA, WORKED_BETA = 2.0, 0.5
 
@@ -72,8 +74,8 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
     fig, axes = plt.subplots(2, 6, figsize=(14, 5.4), sharex=True)
     for r, bn in enumerate([False, True]):
         fcnet.manual_seed(seed)
-        net = nn.FullyConnectedNet(ds.num_features, [256] * 6, 10, activation="tanh", init="normal", std=0.03,
-                                   batchnorm=bn)
+        net = nn.FullyConnectedNet(ds.num_features, [256] * 6, 10, activation="tanh", init="normal",
+                                   std=COLLAPSE_STD, batchnorm=bn)
         outs = layer_outputs(net, x)
         stds["with batch norm" if bn else "without"] = [float(o.std()) for o in outs]
         for k, o in enumerate(outs):
@@ -83,10 +85,16 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
             axes[r, k].set_title(tr(f"layer {k + 1}\nstd {o.std():.3f}", f"第{k + 1}层\n标准差 {o.std():.3f}"))
             axes[r, k].set_xlabel(tr("tanh output", "tanh 输出"))
         axes[r, 0].set_ylabel(tr("with BN", "有批归一化") if bn else tr("without BN", "无批归一化"))
-    fig.suptitle(slide_title("138-139", "tanh activations per layer, N(0, 0.03²) weights: batch norm restores the "
-                             "spread", "各层 tanh 激活值，N(0, 0.03²) 权值：批归一化解决信号消失"))
+    fig.suptitle(slide_title("138-139", f"tanh activations per layer, N(0, {COLLAPSE_STD}²) weights: batch norm "
+                             "restores the spread",
+                             f"各层 tanh 激活值，N(0, {COLLAPSE_STD}²) 权值：批归一化解决信号消失"))
+    # the condition: the same net without batch norm but with Xavier weights keeps its signal
+    fcnet.manual_seed(seed)
+    xavier = nn.FullyConnectedNet(ds.num_features, [256] * 6, 10, activation="tanh", init="xavier")
+    stds["without, Xavier N(0, 1/N)"] = [float(o.std()) for o in layer_outputs(xavier, x)]
     figs = [save_figure(fig, out / "batchnorm.png")]
-    flow = gradient_flow(ds.xs_train[:256], ds.y_train[:256], seed=seed)
+    flow = gradient_flow(ds.xs_train[:256], ds.y_train[:256], depth=FLOW_DEPTH, seed=seed)
+    n_layers = FLOW_DEPTH + 1  # slides 33-34: every layer but the input counts
     fig, ax = plt.subplots(figsize=(7.5, 4.4))
     for k, g in flow.items():
         ax.semilogy(range(1, len(g) + 1), g, "o-", label=tr(k, "有批归一化" if k != "without" else "无批归一化"))
@@ -94,8 +102,9 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
     ax.set_ylabel("‖∂L/∂W‖")
     ax.grid(alpha=0.3, which="both")
     ax.legend(loc="lower right")
-    ax.set_title(slide_title("139-140", "gradient per layer, 8 sigmoid layers, one batch",
-                             "批归一化与梯度消失：8层 sigmoid 网络各层梯度"))
+    ax.set_title(slide_title("139-140", f"gradient per layer, {n_layers}-layer net ({FLOW_DEPTH} hidden sigmoid "
+                             "layers), one batch",
+                             f"批归一化与梯度消失：{n_layers}层网络（{FLOW_DEPTH}个 sigmoid 隐层）各层梯度"))
     figs.append(save_figure(fig, out / "batchnorm_gradient_flow.png"))
     # learned γ, β (slide 141's question: is mean 0, variance 1 the best distribution?) and test time (slide 141)
     fcnet.manual_seed(seed)
@@ -128,11 +137,20 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                tr("fcnet BatchNorm1d", "fcnet BatchNorm1d")],
               [[i + 1, float(wb["x"][i]), float(wb["x"][i] - wb["mu"]), float(wb["xhat"][i]), float(wb["y"][i]),
                 float(wb["y_fcnet"][i])] for i in range(len(WORKED_BATCH))]),
-        Table(tr("slides 138-139: std of the tanh activations per layer", "第138-139页：各层 tanh 激活值的标准差"),
-              [tr("net", "网络"), *[f"{layer} {k}" for k in range(1, 7)]], [[k, *v] for k, v in stds.items()]),
-        Table(tr("slides 139-140: ‖∂L/∂W‖ per layer of an 8-layer sigmoid net (one batch of 256)",
-                 "第139-140页：8层 sigmoid 网络各层 ‖∂L/∂W‖（一个256样本的批量）"),
-              [tr("net", "网络"), *[f"{layer} {k}" for k in range(1, 10)], tr("layer 1 / last", "第1层/最后一层")],
+        Table(tr(f"slides 138-139: std of the tanh activations per layer, 6 tanh layers of 256, weights "
+                 f"N(0, {COLLAPSE_STD}²) unless the row says Xavier (the condition under which the signal collapses)",
+                 f"第138-139页：各层 tanh 激活值的标准差，6个 tanh 隐层 × 256，除注明 Xavier 外权值为 "
+                 f"N(0, {COLLAPSE_STD}²)（信号消失的条件）"),
+              [tr("net", "网络"), *[f"{layer} {k}" for k in range(1, 7)]],
+              [[{"without": tr("without BN", "无批归一化"), "with batch norm": tr("with BN", "有批归一化"),
+                 "without, Xavier N(0, 1/N)": tr("without BN, Xavier N(0, 1/N)", "无批归一化, Xavier N(0, 1/N)")}[k],
+                *v] for k, v in stds.items()]),
+        Table(tr(f"slides 139-140: ‖∂L/∂W‖ per layer of a {n_layers}-layer net, {FLOW_DEPTH} hidden sigmoid layers "
+                 "(slides 33-34's naming; one batch of 256)",
+                 f"第139-140页：{n_layers}层网络（{FLOW_DEPTH}个 sigmoid 隐层，第33-34页的命名）各层 ‖∂L/∂W‖"
+                 "（一个256样本的批量）"),
+              [tr("net", "网络"), *[f"{layer} {k}" for k in range(1, n_layers + 1)],
+               tr("layer 1 / last", "第1层/最后一层")],
               [[k, *g, g[0] / g[-1]] for k, g in flow.items()]),
         Table(tr("slide 141: γ and β after training (they start at 1 and 0)",
                  "第141页：训练后学到的 γ 与 β（初始为 1 和 0）"),
@@ -146,13 +164,20 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
               ["max |difference|"], [[consistent]]),
     ]
     claim = tr("Slide 138: normalise each neuron's output over the batch; if every layer's neurons are batch-"
-               "normalised, the signal no longer vanishes in the forward pass. Slides 139-140: subtract the mean, "
+               "normalised, the signal no longer vanishes in the forward pass (condition: the signal vanishes only "
+               f"with small weights, N(0, {COLLAPSE_STD}²): the last layer's std is {stds['without'][-1]:.3g} "
+               f"without BN, {stds['with batch norm'][-1]:.3g} with it; with Xavier N(0, 1/N) and "
+               f"no BN it only decays to {stds['without, Xavier N(0, 1/N)'][-1]:.3g}, no collapse). "
+               "Slides 139-140: subtract the mean, "
                "divide by the standard deviation: batch norm and vanishing gradients. Slide 141: the algorithm "
                "(μ_B, σ_B², x̂_i, y_i = γx̂_i + β, γ and β learned) asks whether mean 0, variance 1 is the best "
                "distribution: training moves γ and β away from 1 and 0. Slide 141 also asks: one test sample needs "
                "a mean and variance: the running statistics give one sample the same answer alone as in a batch.",
                "第138页：直接对神经元的输出进行批归一化；如果每一层的每个神经元进行批归一化，就能解决前向传递过程中的"
-               "信号消失问题。第139-140页：减均值、除方差——批归一化与梯度消失。第141页：批归一化算法（μ_B、σ_B²、"
+               f"信号消失问题（条件：只有权值很小 N(0, {COLLAPSE_STD}²) 时信号才消失：无批归一化时最后一层标准差为 "
+               f"{stds['without'][-1]:.3g}，有批归一化为 {stds['with batch norm'][-1]:.3g}；"
+               f"用 Xavier N(0, 1/N) 时无批归一化也只降到 {stds['without, Xavier N(0, 1/N)'][-1]:.3g}，没有消失）。"
+               "第139-140页：减均值、除方差——批归一化与梯度消失。第141页：批归一化算法（μ_B、σ_B²、"
                "x̂_i、平移缩放 y_i = γx̂_i + β，γ、β 为学习参数）问：0均值1方差是最有利于分类的分布吗？训练后 γ、β "
                "偏离 1 和 0。第141页还问：单张样本测试时均值和方差用训练时的累计值，单张与批量结果相同。")
     return LabResult("batchnorm", SLIDES, tr("Batch normalisation", "批归一化"), claim, tables, figs,

@@ -14,8 +14,8 @@ Setups (why these):
 * Training race (87-88): "ReLU or Leaky ReLU ... converge faster" than sigmoid/tanh.  Each
   activation with the init the lecture pairs it with (Xavier for sigmoid and tanh, He for ReLU and
   Leaky ReLU), 4 hidden layers of 64, plain SGD with the same ε = 0.1 and m = 64, 3 epochs, seeds 0-2:
-  mini-batch loss per step.  The race is run with plain SGD at one ε for all: an adaptive rule
-  (Adam) narrows the gap between tanh and ReLU.
+  mini-batch loss per step.  The race is run with plain SGD at one ε for all, then again with ε swept
+  over 0.01-1 per activation: the slide holds at a shared ε ≤ 0.1 only; tuned, tanh (at ε = 1) ends lower.
 * Exploding (87): 6 hidden ReLU layers with weights N(0, 0.35²), about twice He's
   √(2/64) = 0.18, so every layer multiplies the activations by about 2; plain SGD with ε = 0.05,
   m = 64 overflows within a few steps (the finite losses and gradient norms before it are
@@ -44,6 +44,7 @@ SLIDES = "82-88"
 DEPTH, WIDTH = 8, 64
 RACE = {"depth": 4, "lr": 0.1, "epochs": 3, "seeds": (0, 1, 2)}  # slides 87-88: the training race
 RACE_CASES = [("sigmoid", "xavier"), ("tanh", "xavier"), ("relu", "he"), ("leaky_relu", "he")]
+RACE_LRS = (0.01, 0.03, 0.1, 0.3, 1.0)  # slide 88 at each activation's own best ε, not only at one shared ε
 EXPLODE_STD, EXPLODE_DEPTH, EXPLODE_LR, CLIP, EXPLODE_EPOCHS = 0.35, 6, 0.05, 20.0, 5
 
 
@@ -133,21 +134,38 @@ def sgd_run(x: np.ndarray, y: np.ndarray, clip: float | None, seed: int, epochs:
     return {"loss": losses, "grad_norm": norms, "blew": None}
 
 
-def race(activation: str, init: str, x: np.ndarray, y: np.ndarray, seed: int) -> list[float]:
-    """Slides 87-88: mini-batch loss per step of plain SGD on a net with ``activation`` (equal budget for all)."""
+def race(activation: str, init: str, x: np.ndarray, y: np.ndarray, seed: int, lr: float | None = None
+         ) -> list[float]:
+    """Slides 87-88: mini-batch loss per step of plain SGD on a net with ``activation`` (equal budget for all);
+    ``lr`` defaults to the race's shared ε.
+    """
     net = nn.FullyConnectedNet(x.shape[1], [WIDTH] * RACE["depth"], 10, activation=activation, init=init, rng=seed)
-    opt = optim.SGD(net.parameters(), lr=RACE["lr"])
+    opt = optim.SGD(net.parameters(), lr=RACE["lr"] if lr is None else lr)
     loss_fn = nn.CrossEntropyLoss()
     rng = np.random.default_rng(seed)
     losses = []
-    for _ in range(RACE["epochs"]):
-        for xb, yb in batches(x, y, 64, rng):
-            opt.zero_grad()
-            loss = loss_fn(net(fcnet.Tensor(xb)), yb)
-            loss.backward()
-            opt.step()
-            losses.append(float(loss.item()))
+    with np.errstate(over="ignore", invalid="ignore"):  # a too-large ε may overflow: that run counts as inf
+        for _ in range(RACE["epochs"]):
+            for xb, yb in batches(x, y, 64, rng):
+                opt.zero_grad()
+                loss = loss_fn(net(fcnet.Tensor(xb)), yb)
+                value = float(loss.item())
+                if not math.isfinite(value):
+                    return [*losses, math.inf]
+                loss.backward()
+                opt.step()
+                losses.append(value)
     return losses
+
+
+def race_sweep(x: np.ndarray, y: np.ndarray, steps_per_epoch: int) -> dict[str, dict[float, list[float]]]:
+    """Slide 88 under a tuned ε: mean mini-batch loss over the last epoch, per activation, ε in RACE_LRS and seed
+    (inf where the run overflowed).
+    """
+    def last(r: list[float]) -> float:
+        return math.inf if not math.isfinite(r[-1]) else float(np.mean(r[-steps_per_epoch:]))
+    return {a: {lr: [last(race(a, init, x, y, s, lr)) for s in RACE["seeds"]] for lr in RACE_LRS}
+            for a, init in RACE_CASES}
 
 
 def _figure_race(out: Path, curves: dict[str, list[list[float]]]) -> Path:
@@ -249,6 +267,25 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         [tr("activation (init)", "激活函数 (初始化)")] + [tr(f"seed {s}", f"种子 {s}") for s in RACE["seeds"]]
         + [tr("mean", "平均")],
         [[show_activation(a), *v, float(np.mean(v))] for a, v in last.items()])
+    sweep = race_sweep(ds.xs_train, ds.y_train, steps_per_epoch)
+    mean_at = {a: {lr: float(np.mean(v)) for lr, v in by_lr.items()} for a, by_lr in sweep.items()}
+    best_lr = {a: min(m, key=m.get) for a, m in mean_at.items()}
+    best = {a: mean_at[a][best_lr[a]] for a in mean_at}
+    # the shared ε at which ReLU and Leaky ReLU end below tanh and sigmoid at every seed (slide 88 holds)
+    holds_at = [lr for lr in RACE_LRS
+                if all(f < s_ for fast in ("relu", "leaky_relu") for slow in ("sigmoid", "tanh")
+                       for f, s_ in zip(sweep[fast][lr], sweep[slow][lr], strict=True))]
+    tuned_winner = min(best, key=best.get)
+    t_sweep = Table(
+        tr(f"Slides 87-88 with ε tuned per activation: mean (over seeds {RACE['seeds'][0]}-{RACE['seeds'][-1]}) "
+           f"mini-batch loss over the last of {RACE['epochs']} epochs, {RACE['depth']} hidden layers of {WIDTH}, "
+           "plain SGD; inf = overflowed",
+           f"第87-88页, 每个激活函数各自调 ε: 最后一轮的平均小批量损失 "
+           f"(种子 {RACE['seeds'][0]}-{RACE['seeds'][-1]} 平均), "
+           f"{RACE['depth']}个隐层 × {WIDTH}, {RACE['epochs']}轮梯度下降; inf = 溢出"),
+        [tr("activation (init)", "激活函数 (初始化)")] + [f"ε = {lr:g}" for lr in RACE_LRS]
+        + [tr("best ε", "最佳 ε"), tr("loss at best ε", "最佳 ε 下的损失")],
+        [[show_activation(a), *[mean_at[a][lr] for lr in RACE_LRS], best_lr[a], best[a]] for a in mean_at])
 
     t_vanish = Table(
         tr(f"{DEPTH} hidden layers of {WIDTH}, one batch of 256 digits, at initialisation",
@@ -287,8 +324,13 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         "makes every layer multiply the signal (finite numbers growing layer by layer) and plain SGD flies "
         "off until the loss overflows (the table shows inf and the step), and clipping the gradient "
         "norm (slide 87's 'gradient clipping') makes the same net train. Slides 87-88: 'ReLU or Leaky ReLU ... "
-        f"converge faster': with plain SGD at one ε = {RACE['lr']} and {RACE['depth']} hidden layers, ReLU and Leaky "
-        "ReLU end every seed's race below tanh, and sigmoid hardly moves (its f' ≤ 1/4 per layer).",
+        f"converge faster' holds only at a shared plain-SGD ε in {{{', '.join(f'{v:g}' for v in holds_at)}}} "
+        f"({RACE['depth']} hidden layers, {RACE['epochs']} epochs, every seed ends below tanh and sigmoid); with "
+        f"each activation at its own best ε of {{{', '.join(f'{v:g}' for v in RACE_LRS)}}}, "
+        + ("ReLU or Leaky ReLU still ends lowest" if tuned_winner in ("relu", "leaky_relu") else
+           f"{tuned_winner} ends lowest ({best[tuned_winner]:.3f} at ε = {best_lr[tuned_winner]:g}, against ReLU's "
+           f"{best['relu']:.3f} and Leaky ReLU's {best['leaky_relu']:.3f}) and the slide fails")
+        + ". Sigmoid hardly moves at any ε (its f' ≤ 1/4 per layer).",
         "第83页: 梯度消失“本质是由于链式法则的乘法特性导致的”: 每个 sigmoid 层把梯度乘以 f'(z) ≤ 1/4, 第一层的梯度比"
         "最后一层小几个数量级。第84页: tanh “与sigmoid类似, 局部梯度特性不利于网络梯度流的反向传递”: Xavier 初始化"
         "让神经元停在 tanh 的线性中心 (平均 f'(z) 接近 1), 梯度不消失; 神经元离开中心时 (偏置 N(0, 1)), 平均 f'(z) "
@@ -296,9 +338,15 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         "第85-86页: ReLU “当输入大于0时, 局部梯度永远不会为0”, 梯度不消失; Leaky ReLU "
         "(第86页 0.01, 第41页 0.1) 基本没有“死区” (没有 f'(z) = 0 的神经元)。第87页: 初始化过大时每一层都放大信号 "
         "(逐层增长的有限数值), 梯度下降“飞”出合理区域直到损失溢出 (表中记为 inf 并给出步数); 同页的“梯度裁剪”使同一"
-        "网络能够训练。第87-88页: “ReLU函数或者Leaky ReLU函数会让梯度流更加顺畅，训练过程收敛得更快”: 用同一 "
-        f"ε = {RACE['lr']} 的梯度下降、{RACE['depth']}个隐层时, 每个种子下 ReLU 与 Leaky ReLU 的损失都低于 tanh, "
-        "sigmoid 几乎不下降 (每层 f' ≤ 1/4)。")
+        "网络能够训练。第87-88页: “ReLU函数或者Leaky ReLU函数会让梯度流更加顺畅，训练过程收敛得更快” "
+        f"仅在共用的梯度下降 ε ∈ {{{', '.join(f'{v:g}' for v in holds_at)}}} 时成立 "
+        f"({RACE['depth']}个隐层, {RACE['epochs']}轮, "
+        "每个种子都低于 tanh 和 sigmoid); 每个激活函数各用 "
+        f"{{{', '.join(f'{v:g}' for v in RACE_LRS)}}} 中自己最好的 ε 时, "
+        + ("ReLU 或 Leaky ReLU 仍然最低" if tuned_winner in ("relu", "leaky_relu") else
+           f"{tuned_winner} 最低 (ε = {best_lr[tuned_winner]:g} 时 {best[tuned_winner]:.3f}, ReLU "
+           f"{best['relu']:.3f}, Leaky ReLU {best['leaky_relu']:.3f}), 该页结论不成立")
+        + "。sigmoid 在任何 ε 下几乎不下降 (每层 f' ≤ 1/4)。")
     numbers = {
         "ratios": {k: c["norms"][0] / c["norms"][-1] for k, c in cases.items()},
         "mean_local_gradient": {k: float(np.mean(c["mean_fp"])) for k, c in cases.items()},
@@ -308,10 +356,12 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         "unclipped_grad_norms": unclipped["grad_norm"],
         "clipped_blew": clipped["blew"], "clipped_first_loss": float(np.mean(clipped["loss"][:steps_per_epoch])),
         "clipped_final_loss": float(np.mean(clipped["loss"][-steps_per_epoch:])),
-        "points_under_legend": under_legend, "race_last_epoch": last, "clipping_slide": t_explode.caption.split(":")[0],
+        "points_under_legend": under_legend, "race_last_epoch": last,
+        "race_sweep": sweep, "race_best_lr": best_lr, "race_best_loss": best, "race_holds_at": holds_at,
+        "race_tuned_winner": tuned_winner, "clipping_slide": t_explode.caption.split(":")[0],
     }
     return LabResult("gradients", SLIDES, tr("Vanishing and exploding gradients", "梯度消失与梯度爆炸"), claim,
-                     [t_vanish, t_explode_init, t_explode, t_race], [f, f_race], numbers,
+                     [t_vanish, t_explode_init, t_explode, t_race, t_sweep], [f, f_race], numbers,
                      formulas=[r"\sigma'(x)=\sigma(x)(1-\sigma(x))\le\tfrac14",
                                r"\frac{\partial L}{\partial W_1}=\frac{\partial L}{\partial z_N}"
                                r"\prod_{l=2}^{N}\frac{\partial z_l}{\partial z_{l-1}}\frac{\partial z_1}{\partial W_1}",

@@ -32,6 +32,7 @@ SLIDES = "164-169"
 RATES = {"far too high": 150.0, "high": 1.0, "too low": 0.005, "right": 0.2}
 NAMES_ZH = {"far too high": "过大", "high": "偏大", "too low": "太小", "right": "适中"}
 LAMBDA, BATCH, EPOCHS = 0.01, 32, 10
+BELOW_INVERSE_LAMBDA = 50.0  # too high yet below 1/λ = 100: no overflow, and still no convergence
 
 
 def sgd_losses(x: np.ndarray, y: np.ndarray, lr: float, epochs: int, seed: int
@@ -130,6 +131,23 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
     for name, (_, _, blew) in runs.items():
         rows.append([tr(name, NAMES_ZH[name]), RATES[name], first[name], final[name], best[name],
                      tr(f"yes, at step {blew}", f"是, 第{blew}步") if blew else tr("no", "否")])
+    # slide 166's overflow needs |1 − 2λε| > 1, i.e. ε > 1/λ; a too-high ε below that does not overflow
+    inv_lambda = 1 / LAMBDA
+    b_epoch, _, b_blew = sgd_losses(ds.xs_train, ds.y_train, BELOW_INVERSE_LAMBDA, epochs, seed)
+    below = {"lr": BELOW_INVERSE_LAMBDA, "diverged": b_blew is not None, "first": b_epoch[0] if b_epoch else math.inf,
+             "final": b_epoch[-1] if b_blew is None else math.inf, "best": min(b_epoch) if b_epoch else math.inf}
+    rows.append([tr(f"too high, below 1/λ = {inv_lambda:g}", f"过大, 但低于 1/λ = {inv_lambda:g}"),
+                 BELOW_INVERSE_LAMBDA, below["first"], below["final"], below["best"],
+                 tr(f"yes, at step {b_blew}", f"是, 第{b_blew}步") if b_blew else tr("no", "否")])
+    condition = tr(
+        f"Condition: the overflow needs ε > 1/λ = {inv_lambda:g} (the λ term alone multiplies W by 1 − 2λε = "
+        f"{1 - 2 * LAMBDA * RATES['far too high']:g} at ε = {RATES['far too high']:g}; |1 − 2λε| > 1 exactly when "
+        f"ε > 1/λ). At ε = {BELOW_INVERSE_LAMBDA:g} < 1/λ nothing overflows, yet the loss ends at "
+        f"{below['final']:.3g}, above its first epoch's {below['first']:.3g}: slide 166 holds without overflow. ",
+        f"条件: 溢出需要 ε > 1/λ = {inv_lambda:g} (仅 λ 项就把 W 乘以 1 − 2λε, ε = {RATES['far too high']:g} 时为 "
+        f"{1 - 2 * LAMBDA * RATES['far too high']:g}; |1 − 2λε| > 1 当且仅当 ε > 1/λ)。ε = {BELOW_INVERSE_LAMBDA:g} "
+        f"< 1/λ 时没有溢出, 但损失最终为 {below['final']:.3g}, 高于第一轮的 {below['first']:.3g}: "
+        "第166页的结论不靠溢出也成立。")
     claim = tr(
         "Slides 166-169: 'far too high, training does not converge; high, it oscillates near the minimum and "
         "does not reach the optimum; too low, convergence takes long; right, fast convergence and a good "
@@ -142,7 +160,7 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         "收敛时间较长; 学习率适中, 收敛快、结果好。” 用第152页的 L2 正则化 softmax 分类器 (其损失有正的最小值) "
         "和（小批量）梯度下降演示: 过大的学习率溢出 (表中其最终损失记为 inf, 并给出损失不再有限的那一步), "
         f"偏大的学习率第一轮后损失最低, 但最终停在适中学习率之上, 太小的学习率{epochs}轮后仍远远落后, "
-        "适中的学习率最终损失最低。")
+        "适中的学习率最终损失最低。") + " " + condition.strip()
     return LabResult(
         "lr", SLIDES, tr("Choosing the learning rate", "学习率设置"), claim,
         [hyperparameter_table(),
@@ -152,7 +170,8 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
                 tr("lowest", "最低"), tr("diverged", "发散")], rows)],
         [f], {"final": final, "first": first, "best": best,
               "diverged": {k: v[2] is not None for k, v in runs.items()},
-              "diverged_step": {k: v[2] for k, v in runs.items()}, "rates": dict(RATES)},
+              "diverged_step": {k: v[2] for k, v in runs.items()}, "rates": dict(RATES),
+              "below_inverse_lambda": below, "inverse_lambda": inv_lambda},
         formulas=[r"L(W)=\frac{1}{N}\sum_i L_i(f(x_i,W),y_i)+\lambda\sum_k\sum_l W_{k,l}^2\quad\text{(152)}",
                   r"g\leftarrow\frac{1}{m}\nabla_W\sum_{i=1}^{m}L_i+2\lambda W,\qquad W\leftarrow W-\epsilon g",
                   r"\text{the }\lambda\text{ term alone: } W\leftarrow(1-2\lambda\epsilon)\,W,\ "

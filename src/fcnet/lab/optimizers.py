@@ -20,8 +20,9 @@ Setups (why these):
   100 steps, with and without ṽ = v/(1 − μᵗ), r̃ = r/(1 − ρᵗ); RMSProp (ρ = 0.999, no correction)
   shows the same cold start, ε/√(1 − ρ) ≈ 31.6ε on step 1.
 * Digits: one hidden layer of 64, 10 epochs (seconds).  SGD and momentum share ε = 0.05;
-  RMSProp and Adam share ε = 0.001 (their step is about ε per weight whatever the gradient's
-  size, so an ε fit for SGD would move every weight by 0.05 per step).
+  RMSProp and Adam share ε = 0.001 (their step does not scale with the gradient's size, so an ε fit
+  for SGD would move every weight by about 0.05 per step).  The lab measures |Δθ|/ε per step:
+  Adam's is at most about ε, RMSProp's (ρ = 0.999, no bias correction) is tens of ε at first.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import fcnet
+import fcnet.train.callbacks
 from fcnet import nn, optim
 from fcnet.lab.common import image_data, slide_title, tr, train
 from fcnet.lab.report import LabResult, Table
@@ -54,20 +56,20 @@ LOCAL_YLIM = (-1.4, 0.6)  # the local-minimum panel: low enough to see the dip a
 
 FLAT_START, LOCAL_START = 1.0, 2.0  # the starts the figure uses: momentum arrives fast enough to pass
 FLAT_STALL, LOCAL_STALL = 0.5, 1.0  # nearer starts where momentum stalls like SGD
-RHO_113 = (0.0, 0.9, 0.999)  # slide 113: ρ ∈ [0, 1), "ρ = 0 only the current gradient", suggested 0.999
+RHO_114 = (0.0, 0.9, 0.999)  # slide 114: ρ ∈ [0, 1), "ρ = 0 only the current gradient", suggested 0.999
 
 NAMES_ZH = {"sgd": "梯度下降", "momentum": "动量法", "rmsprop": "RMSProp", "adam": "Adam",
             "adagrad": "AdaGrad (自适应梯度法)", "adam (no correction)": "Adam (无修正偏差)"}
 
 
 FORMULAS = [
-    r"\text{SGD (91):}\quad \theta \leftarrow \theta - \epsilon g",
-    r"\text{momentum (100-103):}\quad v \leftarrow \mu v + (1-\mu) g,\quad \theta \leftarrow \theta - \epsilon v",
+    r"\text{SGD (99-103):}\quad \theta \leftarrow \theta - \epsilon g",
+    r"\text{momentum (99-103):}\quad v \leftarrow \mu v + (1-\mu) g,\quad \theta \leftarrow \theta - \epsilon v",
     r"\text{AdaGrad (standard rule; the lecture prints none):}\quad r \leftarrow r + g\odot g,\quad "
     r"\theta \leftarrow \theta - \frac{\epsilon}{\sqrt{r+\delta}} g",
-    r"\text{RMSProp (111-113):}\quad r \leftarrow \rho r + (1-\rho) g\odot g,\quad "
+    r"\text{RMSProp (112-114):}\quad r \leftarrow \rho r + (1-\rho) g\odot g,\quad "
     r"\theta \leftarrow \theta - \frac{\epsilon}{\sqrt{r}+\delta} g",
-    r"\text{Adam (117-121):}\quad v \leftarrow \mu v + (1-\mu) g,\quad r \leftarrow \rho r + (1-\rho) g\odot g,"
+    r"\text{Adam (117-122):}\quad v \leftarrow \mu v + (1-\mu) g,\quad r \leftarrow \rho r + (1-\rho) g\odot g,"
     r"\quad \tilde v = \frac{v}{1-\mu^t},\quad \tilde r = \frac{r}{1-\rho^t},\quad "
     r"\theta \leftarrow \theta - \frac{\epsilon}{\sqrt{\tilde r+\delta}} \tilde v",
 ]
@@ -219,14 +221,14 @@ def _rmsprop_rates(steps: int = 20) -> dict[str, tuple[float, float]]:
 
 
 def _rho(steps: int = 20) -> dict[float, dict[str, float]]:
-    """Slide 113: RMSProp's step |Δθᵢ|/ε per coordinate for each ρ, and how far it is from ρ = 0's g/(|g| + δ).
+    """Slide 114: RMSProp's step |Δθᵢ|/ε per coordinate for each ρ, and how far it is from ρ = 0's g/(|g| + δ).
 
     With ρ = 0, r = g² and the step is ε g/(|g| + δ): only the current gradient's size (its sign, in
     effect) sets it, so |Δθᵢ| ≈ ε on every coordinate and every step.
     """
     eps = 0.01
     out = {}
-    for rho in RHO_113:
+    for rho in RHO_114:
         path = trajectory(lambda ps, rho=rho: optim.RMSProp(ps, lr=eps, rho=rho), valley, START, steps)
         step = np.abs(np.diff(path, axis=0)) / eps  # (steps, 2)
         g = np.stack([0.5 * path[:-1, 0], 25.0 * path[:-1, 1]], axis=1)
@@ -236,16 +238,41 @@ def _rho(steps: int = 20) -> dict[float, dict[str, float]]:
     return out
 
 
-def _digits(seed: int, epochs: int) -> dict[str, list[float]]:
+class StepSizes(fcnet.train.callbacks.Callback):
+    """The mean over all weights of |Δθ|/ε after each optimizer step: how far a rule moves a weight, in ε."""
+
+    def __init__(self, lr: float) -> None:
+        self.lr, self.steps, self._last = lr, [], None
+
+    def _snapshot(self, trainer: Any) -> list[np.ndarray]:
+        return [p.numpy().copy() for p in trainer.model.parameters()]
+
+    def on_train_begin(self, trainer: Any) -> None:
+        """Remember the weights before the first step."""
+        self._last = self._snapshot(trainer)
+
+    def on_batch_end(self, trainer: Any, step: int) -> None:
+        """Record mean |Δθ|/ε of this step."""
+        now = self._snapshot(trainer)
+        moved = np.concatenate([np.abs(a - b).ravel() for a, b in zip(now, self._last, strict=True)])
+        self.steps.append(float(moved.mean() / self.lr))
+        self._last = now
+
+
+def _digits(seed: int, epochs: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Training loss per epoch and mean |Δθ|/ε per step, for each rule at its ε."""
     ds = image_data("digits", seed=seed)
-    curves = {}
+    curves, steps = {}, {}
     for name, lr, opt in [("sgd", 0.05, "sgd"), ("momentum", 0.05, "momentum"), ("rmsprop", 1e-3, "rmsprop"),
                           ("adam", 1e-3, "adam")]:
         fcnet.manual_seed(seed)
         net = nn.FullyConnectedNet(ds.num_features, [64], 10)
-        rows = train(net, ds.xs_train, ds.y_train, epochs=epochs, lr=lr, opt=opt, batch_size=64, seed=seed)
+        sizes = StepSizes(lr)
+        rows = train(net, ds.xs_train, ds.y_train, epochs=epochs, lr=lr, opt=opt, batch_size=64, seed=seed,
+                     callbacks=[sizes])
         curves[f"{show(name)} ε={lr:g}"] = [r["loss"] for r in rows]
-    return curves
+        steps[f"{show(name)} ε={lr:g}"] = sizes.steps
+    return curves, steps
 
 
 def _figure_valley(out: Path, valley_res: dict[str, Any], esc: dict[str, Any]) -> Path:
@@ -352,7 +379,7 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
     cold = _cold_start()
     rates = _rmsprop_rates()
     rhos = _rho()
-    curves = _digits(seed, 30 if full else DIGITS_EPOCHS)
+    curves, step_sizes = _digits(seed, 30 if full else DIGITS_EPOCHS)
     figs = [_figure_valley(out, val, esc), _figure_adaptive(out, cold, curves)]
 
     def exact(v: float) -> Any:
@@ -402,9 +429,9 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         [tr("rule", "算法"), tr("flat x", "平坦方向 x"), tr("steep y", "震荡方向 y"), tr("flat / steep", "平坦/震荡")],
         [[show(k), v[0], v[1], v[0] / v[1]] for k, v in rates.items()])
     t_rho = Table(
-        tr("Slide 113: RMSProp with ρ ∈ [0, 1) on the valley (ε = 0.01): |Δθᵢ|/ε at step 20, and the largest "
+        tr("Slide 114: RMSProp with ρ ∈ [0, 1) on the valley (ε = 0.01): |Δθᵢ|/ε at step 20, and the largest "
            "difference over 20 steps from g/(|g| + δ), the step that uses only the current gradient",
-           "第113页: RMSProp 在谷底上取不同 ρ (ε = 0.01): 第20步的 |Δθᵢ|/ε, 以及20步中与只用当前梯度的步长 "
+           "第114页: RMSProp 在谷底上取不同 ρ (ε = 0.01): 第20步的 |Δθᵢ|/ε, 以及20步中与只用当前梯度的步长 "
            "g/(|g| + δ) 的最大差"),
         ["ρ", tr("flat x", "平坦方向 x"), tr("steep y", "震荡方向 y"),
          tr("max |difference| from g/(|g| + δ)", "与 g/(|g| + δ) 的最大差")],
@@ -415,13 +442,24 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         [[show(k)] + [float(s[t - 1]) for t in (1, 2, 5, 10, 20, 50, 100)] for k, s in cold.items()])
     names = list(curves)
     gap = abs(curves[names[0]][-1] - curves[names[1]][-1]) / curves[names[0]][-1]
+    per_epoch = len(next(iter(step_sizes.values()))) // len(next(iter(curves.values())))
+    first = {k: v[0] for k, v in step_sizes.items()}
+    late = {k: float(np.mean(v[-per_epoch:])) for k, v in step_sizes.items()}
+    k_rms, k_adam = names[2], names[3]
     t_digits = Table(
-        tr("digits, 64-64-10, training loss per epoch; SGD and momentum at ε = 0.05, RMSProp and Adam at ε = 0.001 "
-           "(their step is about ε per weight): the losses compare these ε, not the rules",
-           "digits, 64-64-10, 每轮训练损失; 梯度下降与动量法 ε = 0.05, RMSProp 与 Adam ε = 0.001 "
-           "(其步长约为每个权重 ε): 损失比较的是这些 ε, 而不是算法本身"),
-        [tr("rule", "算法"), tr("epoch 1", "第1轮"), tr("final", "最终")],
-        [[k, v[0], v[-1]] for k, v in curves.items()])
+        tr("digits, 64-64-10, training loss per epoch; SGD and momentum at ε = 0.05, RMSProp and Adam at ε = 0.001; "
+           "'step/ε' = mean over all weights of |Δθ|/ε, measured. Neither takes 'about ε per weight': Adam's "
+           f"bias-corrected step is {first[k_adam]:.2g}ε on step 1 and {late[k_adam]:.2g}ε in the last epoch; "
+           f"RMSProp's (ρ = 0.999, no correction) is {first[k_rms]:.3g}ε on step 1 (slide 121's cold start) and "
+           f"{late[k_rms]:.2g}ε in the last epoch. The losses compare these ε and step sizes, not the rules",
+           "digits, 64-64-10, 每轮训练损失; 梯度下降与动量法 ε = 0.05, RMSProp 与 Adam ε = 0.001; "
+           "“步长/ε” = 所有权重 |Δθ|/ε 的平均 (实测)。两者都不是“每个权重约 ε”: Adam 修正偏差后第1步为 "
+           f"{first[k_adam]:.2g}ε, 最后一轮为 {late[k_adam]:.2g}ε; RMSProp (ρ = 0.999, 无修正) 第1步为 "
+           f"{first[k_rms]:.3g}ε (第121页的冷启动), 最后一轮为 {late[k_rms]:.2g}ε。损失比较的是这些 ε 与步长, "
+           "而不是算法本身"),
+        [tr("rule", "算法"), tr("epoch 1", "第1轮"), tr("final", "最终"), tr("step/ε, step 1", "步长/ε, 第1步"),
+         tr("step/ε, last epoch", "步长/ε, 最后一轮")],
+        [[k, v[0], v[-1], first[k], late[k]] for k, v in curves.items()])
     names_v = valley_names()
     sgd07, sgd079 = st[names_v["sgd"]], st[names_v["sgd_big"]]
     mom07, mom079 = st[names_v["momentum"]], st[names_v["momentum_big"]]
@@ -442,7 +480,7 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         f"the local minimum at this ε. From nearer starts (x = {FLAT_STALL:g} on the flat curve, x = {LOCAL_STALL:g} "
         "on the local-minimum curve) momentum gathers too little speed and stalls like SGD, while Adam still passes "
         "the flat point. Slides 108-111: AdaGrad (standard rule r ← r + g²; the lecture prints no AdaGrad "
-        "pseudocode) and RMSProp take a smaller step per unit gradient in the steep direction. Slide 113: with "
+        "pseudocode) and RMSProp take a smaller step per unit gradient in the steep direction. Slide 114: with "
         "ρ = 0 RMSProp's step is ε g/(|g| + δ), set by the current gradient alone. Slide 121: 'bias"
         "  correction greatly relieves the cold start': without it Adam's "
         "first steps are several times ε (RMSProp's first step ε/√(1−ρ) ≈ 31.6ε is the same problem, not a "
@@ -463,7 +501,7 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         f"从更近的起点 (鞍点曲线 x = {FLAT_STALL:g}, 局部最小值曲线 x = {LOCAL_STALL:g}) 出发, 动量积累不足, "
         "动量法像梯度下降一样停住, 而 Adam 仍能通过鞍点。第108-111页: "
         "AdaGrad (标准规则 r ← r + g²; 课件没有给出 AdaGrad 的伪代码) 与 "
-        "RMSProp 在震荡方向上每单位梯度的步长更小。第113页: ρ = 0 时 RMSProp 的步长为 ε g/(|g| + δ), 只由当前梯度决定。"
+        "RMSProp 在震荡方向上每单位梯度的步长更小。第114页: ρ = 0 时 RMSProp 的步长为 ε g/(|g| + δ), 只由当前梯度决定。"
         "第121页: “修正偏差步骤可以极大缓解算法初期的冷启动问题”: 没有修正时 Adam 的最初几步是 ε "
         "的数倍 (RMSProp 第一步 ε/√(1−ρ) ≈ 31.6ε 是同一个问题, 不是优点); 有修正时约为 ε。在 digits 上, 同一 ε 下"
         f"梯度下降与课件形式的动量法结果接近 (相对差 {gap:.3g}): 平均形式 v = μv + (1−μ)g 的稳态步长是 εg, 与梯度下降"
@@ -481,6 +519,7 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         "cold_start": {k: [float(x) for x in v] for k, v in cold.items()},
         "digits_final": {k: v[-1] for k, v in curves.items()},
         "digits_sgd_momentum_gap": gap,
+        "digits_step_over_eps": {"first": first, "last_epoch": late},
     }
     return LabResult("optimizers", SLIDES, tr("Optimizers", "梯度算法改进"), claim,
                      [t_valley, t_mu0, t_esc, t_rates, t_rho, t_cold, t_digits], figs, numbers, formulas=FORMULAS)

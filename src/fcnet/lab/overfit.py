@@ -36,7 +36,7 @@ BIG = [256, 256]
 L2, DROPOUT, STRONG_L2, PATIENCE = 0.03, 0.5, 0.3, 10
 SLIDE_158 = [0.2, 0.5, 1.3, 0.8, 1.1]
 SLIDE_158_MASK = [0, 1, 1, 0, 1]
-L1 = 0.003  # slides 150, 153 name L1 beside L2 and give no formula for it: R(W) = Σ|W|, the standard one
+L1 = 0.003  # slides 151, 154 name L1 beside L2 and give no formula for it: R(W) = Σ|W|, the standard one
 NEAR_ZERO = 1e-3  # |w| below this counts as switched off (L1's sparsity)
 DROP_EXAMPLE_P = 0.4  # not on slide 158: the lab's choice, 2 of its 5 elements
 
@@ -252,7 +252,7 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                     fit(d, N_TRAIN, BIG, seed, epochs, early=True)}
         none, l2, drop, early = runs.values()
         l1 = fit(d, N_TRAIN, BIG, seed, epochs, l1=L1)
-        l1_name = tr(f"L1 λ={L1} (slides 150, 153 name it)", f"L1 正则化 λ={L1} (第150, 153页提到)")
+        l1_name = tr(f"L1 λ={L1} (slides 151, 154 name it)", f"L1 正则化 λ={L1} (第151, 154页提到)")
         part = participating(d, seed)
         under = {tr(f"L2 λ={STRONG_L2} (too strong)", f"L2 λ={STRONG_L2} (过强)"):
                  fit(d, N_TRAIN, BIG, seed, epochs, l2=STRONG_L2)}
@@ -289,8 +289,8 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                         "第153页: L2 “对于大数值的权值向量进行严厉惩罚”: 网络中最大的权值 (权重的分散: 见下表)"),
                      [tr("setting", "设置"), "max |w|"],
                      [[k, v["spread"]["max_abs"]] for k, v in runs.items()][:3])
-    t_l1 = Table(tr(f"Slides 150, 153 name L1 beside L2 (standard R(W) = Σ|W|): share of the net's weights with "
-                    f"|w| < {NEAR_ZERO:g} after training", f"第150, 153页提到 L1 与 L2 (标准形式 R(W) = Σ|W|): 训练后 "
+    t_l1 = Table(tr(f"Slides 151, 154 name L1 beside L2 (standard R(W) = Σ|W|): share of the net's weights with "
+                    f"|w| < {NEAR_ZERO:g} after training", f"第151, 154页提到 L1 与 L2 (标准形式 R(W) = Σ|W|): 训练后 "
                     f"|w| < {NEAR_ZERO:g} 的权重比例"),
                  [tr("setting", "设置"), tr(f"share of |w| < {NEAR_ZERO:g}", f"|w| < {NEAR_ZERO:g} 的比例"),
                   tr("gap (validation)", "差距 (验证集)"), tr("gap (test)", "差距 (测试集)")],
@@ -345,7 +345,7 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
         "dropout scales by 1/(1 − p) at training time instead (p chosen by the lab); in both the expected "
         "training output equals the test output. L2, dropout and early stopping shrink the gap on the held-out "
         "test set too (the 'gap (test)' column); early stopping's validation error comes from the set that chose its "
-        f"epoch, so its test error is the fair estimate. L1 (named on slides 150, 153; standard R(W) = Σ|W|, "
+        f"epoch, so its test error is the fair estimate. L1 (named on slides 151, 154; standard R(W) = Σ|W|, "
         f"λ = {L1}) also shrinks the gap and switches "
         f"{l1['spread']['near_zero']:.0%} of the weights off (|w| < {NEAR_ZERO:g}; L2: "
         f"{l2['spread']['near_zero']:.0%}). Slides 159-160, explanation 1, 'fewer parameters take part in each "
@@ -367,7 +367,7 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
         "在测试时乘以 1 − p, fcnet 的反向随机失活改为在训练时除以 1 − p (p 由本实验选定); 两者训练输出的期望都等于"
         "测试输出。L2、随机失活与早停在留出的测试集上同样缩小差距 (“差距 (测试集)”一列); 早停的验证集错误率"
         "来自选出其轮次的同一集合, 公正的估计是它的测试集错误率。"
-        f"L1 正则化 (第150, 153页提到; 标准形式 R(W) = Σ|W|, λ = {L1}) 也缩小差距, 并使 "
+        f"L1 正则化 (第151, 154页提到; 标准形式 R(W) = Σ|W|, λ = {L1}) 也缩小差距, 并使 "
         f"{l1['spread']['near_zero']:.0%} 的权重接近 0 (|w| < {NEAR_ZERO:g}; L2: {l2['spread']['near_zero']:.0%})。"
         f"第159-160页 解释1 “随机失活使得每次更新梯度时参与计算的网路参数减少了”: 单个样本时, 随机失活 p = {DROPOUT} "
         f"使第2层有梯度的权重为无随机失活时的 {part[1]['ratio']:.2f} ((1 − p)² = {(1 - DROPOUT) ** 2:.2f}); "
@@ -382,4 +382,4 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                      [t_curve, t_reg, t_size, t_spread, t_l1, t_part, t_toy, t_drop], [f], numbers,
                      formulas=[r"L(W)=\frac{1}{N}\sum_i L_i(f(x_i,W),y_i)+\lambda R(W)",
                                r"\text{L2 (151-152):}\quad R(W)=\sum_k\sum_l W_{k,l}^2",
-                               r"\text{L1 (named on 150, 153; standard form):}\quad R(W)=\sum_k\sum_l |W_{k,l}|"])
+                               r"\text{L1 (named on 151, 154; standard form):}\quad R(W)=\sum_k\sum_l |W_{k,l}|"])

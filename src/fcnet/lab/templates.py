@@ -101,10 +101,31 @@ def mirror_class(x: np.ndarray, y: np.ndarray, c: int, seed: int, shape: tuple[i
     return x, mode
 
 
-def two_modes(ds: Any, epochs: int, seed: int, cls: int = MIRRORED) -> dict[str, Any]:
-    """Slides 15-17: on a class with two mirrored modes, the linear W has one template for both; W1 has rows
-    facing each way.  A row's facing is its correlation with d = mean(mode 0) − mean(mode 1).
+MODES_HIDDEN = 64  # slides 15-16: "adjusting W1's number of rows adds templates"; 20 rows are too few here
+MODES_SEEDS = 6  # the facing statistic is measured over this many seeds (0, 1, ...), not on one picture
+
+
+def facings(w: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Each row's facing: its correlation with d = mean(mode 0) − mean(mode 1), in [−1, 1]."""
+    wc, dc = w - w.mean(axis=1, keepdims=True), d - d.mean()
+    return (wc @ dc) / (np.linalg.norm(wc, axis=1) * np.linalg.norm(dc) + 1e-12)
+
+
+def both_ways(facing: np.ndarray, used: np.ndarray | None = None) -> float:
+    """How strongly W1 faces BOTH ways: min(max_j f_j, −min_j f_j) over the rows j class c uses (W2[c, j] > 0).
+
+    Positive only if one row faces each way; as large as the weaker of the two best-facing rows.
     """
+    f = facing if used is None or not used.any() else facing[used]
+    return float(min(f.max(), -f.min()))
+
+
+def two_modes(ds: Any, epochs: int, seed: int, cls: int = MIRRORED, hidden: int | None = None) -> dict[str, Any]:
+    """Slides 15-17: on a class with two mirrored modes, the linear W has one template for both; W1 may have
+    rows facing each way.  A row's facing is its correlation with d = mean(mode 0) − mean(mode 1); the same
+    statistic on W1 before training (random rows) is the chance level.
+    """
+    hidden = MODES_HIDDEN if hidden is None else hidden
     shape = ds.preprocess.image_shape or (8, 8, 1)
     layout = ds.preprocess.layout or "hwc"
     xtr, mtr = mirror_class(ds.x_train / ds.preprocess.scale, ds.y_train, cls, seed, shape, layout)
@@ -112,22 +133,38 @@ def two_modes(ds: Any, epochs: int, seed: int, cls: int = MIRRORED) -> dict[str,
     xtr, xte = xtr.astype(np.float32), xte.astype(np.float32)
     linear = nn.FullyConnectedNet(ds.num_features, [], ds.num_classes, init="zeros", rng=seed)
     train(linear, xtr, ds.y_train, epochs=epochs, lr=3e-3, l2=1e-3, seed=seed)
-    two = nn.FullyConnectedNet(ds.num_features, [HIDDEN], ds.num_classes, rng=seed)
+    two = nn.FullyConnectedNet(ds.num_features, [hidden], ds.num_classes, rng=seed)
+    w1_untrained = two[0].weight.numpy().copy()
     train(two, xtr, ds.y_train, epochs=epochs, lr=3e-3, l2=1e-3, seed=seed)
     mode0, mode1 = xtr[mtr == 0].mean(0), xtr[mtr == 1].mean(0)
     d = mode0 - mode1
     w, w1, w2 = linear[0].weight.numpy(), two[0].weight.numpy(), two[2].weight.numpy()
-    facing = np.array([np.corrcoef(r, d)[0, 1] for r in w1])
+    facing, facing0 = facings(w1, d), facings(w1_untrained, d)
+    used = w2[cls] > 0
+    fu = np.where(used, facing, np.nan)
     c = ds.y_test == cls
     return {"mode_means": (mode0, mode1), "linear_row": w[cls], "w1": w1, "facing": facing,
-            "linear_facing": float(np.corrcoef(w[cls], d)[0, 1]),
-            "w1_facing_max": float(facing.max()), "w1_facing_min": float(facing.min()),
-            "toward_0": int(facing.argmax()), "toward_1": int(facing.argmin()),
+            "linear_facing": float(facings(w[cls:cls + 1], d)[0]), "hidden": hidden,
+            "w1_facing_max": float(np.nanmax(fu)), "w1_facing_min": float(np.nanmin(fu)),
+            "toward_0": int(np.nanargmax(fu)), "toward_1": int(np.nanargmin(fu)),
+            "both_ways": both_ways(facing, used), "both_ways_untrained": both_ways(facing0),
             "top_units": [int(j) for j in np.argsort(-w2[cls])[:4]], "w2_row": w2[cls],
             "linear_class_accuracy": accuracy(linear, xte[c], ds.y_test[c]),
             "two_layer_class_accuracy": accuracy(two, xte[c], ds.y_test[c]),
             "linear_accuracy": accuracy(linear, xte, ds.y_test), "two_layer_accuracy": accuracy(two, xte, ds.y_test),
             "shape": shape, "layout": layout, "class": cls}
+
+
+def facing_over_seeds(ds: Any, epochs: int, seeds: int, cls: int = MIRRORED,
+                      hidden: int | None = None) -> list[dict[str, Any]]:
+    """:func:`two_modes` at seeds 0 .. seeds−1: the per-seed numbers the slides 15-17 claim rests on."""
+    keep = ("both_ways", "both_ways_untrained", "linear_facing", "toward_0", "toward_1", "hidden",
+            "linear_class_accuracy", "two_layer_class_accuracy")
+    rows = []
+    for s in range(seeds):
+        m = two_modes(ds, epochs, s, cls, hidden)
+        rows.append({"seed": s, **{k: m[k] for k in keep}})
+    return rows
 
 
 def _figure_modes(out: Path, m: dict[str, Any], name: str = "templates_two_modes.png", label: str = "") -> Path:
@@ -145,8 +182,11 @@ def _figure_modes(out: Path, m: dict[str, Any], name: str = "templates_two_modes
         ax.imshow(_image(img, m["shape"], m["layout"]), cmap="gray" if m["shape"][2] == 1 else None)
         ax.set_title(title, fontsize=9)
         ax.axis("off")
-    fig.suptitle(slide_title("15-17", "one class, two mirrored modes: W has one template, W1 one per facing",
-                             "一个类别两个镜像模式: W 只有一个模板, W1 每个方向各有模板"), fontsize=10)
+    fig.suptitle(slide_title("15-17", f"one class, two mirrored modes: W has one template, W1 ({m['hidden']} rows) "
+                             f"one per facing\n(untrained W1 reaches {m['both_ways_untrained']:.2f} both ways "
+                             "by chance)",
+                             f"一个类别两个镜像模式: W 只有一个模板, W1 ({m['hidden']} 行) 每个方向各有模板\n"
+                             f"(未训练 W1 随机即可达到双向 {m['both_ways_untrained']:.2f})"), fontsize=10)
     return save_figure(fig, out / name)
 
 
@@ -199,26 +239,33 @@ def run(out: Path, seed: int = 0, full: bool = False, data: str = "digits") -> L
                                "templates_matching_class_mean": matched, "combined_matching_class_mean": matched_two,
                                "slide2_vector": vec}
     if data == "digits":
-        modes = two_modes(ds, 40 if full else EPOCHS, seed, cls=MIRRORED)
+        epochs = 40 if full else EPOCHS
+        modes = two_modes(ds, epochs, seed, cls=MIRRORED)
         figs.append(_figure_modes(out, modes))
+        many = facing_over_seeds(ds, epochs, MODES_SEEDS, MIRRORED, MODES_HIDDEN)
+        few = facing_over_seeds(ds, epochs, MODES_SEEDS, MIRRORED, HIDDEN)
         tables.append(Table(
             tr(f"slides 15-17: digits' class {MIRRORED} with half its images mirrored (two modes facing opposite "
-               "ways); 'facing' = correlation of a template with mean(as drawn) − mean(mirrored)",
-               f"第15-17页: digits 的类别 {MIRRORED}, 其中一半图像左右镜像 (两个方向相反的模式); "
-               "“朝向” = 模板与 平均(原方向) − 平均(镜像) 的相关系数"),
-            [tr("template", "模板"), tr("facing", "朝向"), tr(f"test accuracy on class {MIRRORED}",
-                                                            f"类别 {MIRRORED} 的测试准确率")],
-            [[tr(f"linear W, row {MIRRORED} (the class's only template)", f"线性 W 第{MIRRORED}行 (该类唯一的模板)"),
-              modes["linear_facing"], modes["linear_class_accuracy"]],
-             [tr(f"W1 row {modes['toward_0']} (most 'as drawn')", f"W1 第{modes['toward_0']}行 (最像原方向)"),
-              modes["w1_facing_max"], modes["two_layer_class_accuracy"]],
-             [tr(f"W1 row {modes['toward_1']} (most 'mirrored')", f"W1 第{modes['toward_1']}行 (最像镜像)"),
-              modes["w1_facing_min"], modes["two_layer_class_accuracy"]]]
-            + [[tr(f"W1 row {j}: W2[{MIRRORED}, {j}] = {modes['w2_row'][j]:+.2f}",
-                   f"W1 第{j}行: W2[{MIRRORED}, {j}] = {modes['w2_row'][j]:+.2f}"),
-                float(modes["facing"][j]), modes["two_layer_class_accuracy"]] for j in modes["top_units"]]))
+               "ways). 'facing' of a row = its correlation with mean(as drawn) − mean(mirrored); 'both ways' = "
+               f"min(largest facing, −smallest facing) over the W1 rows class {MIRRORED} weighs positively; "
+               "'untrained' = the same W1 before training (chance level)",
+               f"第15-17页: digits 的类别 {MIRRORED}, 其中一半图像左右镜像 (两个方向相反的模式)。行的“朝向” = 它与 "
+               "平均(原方向) − 平均(镜像) 的相关系数; “双向” = W2 对该类权重为正的 W1 行中 min(最大朝向, −最小朝向); "
+               "“未训练” = 训练前的同一 W1 (随机水平)"),
+            [tr("seed", "种子"), tr(f"both ways, {MODES_HIDDEN} rows", f"双向, {MODES_HIDDEN} 行"),
+             tr("untrained", "未训练"), tr(f"both ways, {HIDDEN} rows", f"双向, {HIDDEN} 行"),
+             tr("untrained", "未训练"), tr(f"linear W row {MIRRORED} facing", f"线性 W 第{MIRRORED}行朝向"),
+             tr(f"class {MIRRORED} accuracy: linear", f"类别 {MIRRORED} 准确率: 线性"),
+             tr(f"{MODES_HIDDEN} rows", f"{MODES_HIDDEN} 行")],
+            [[m["seed"], m["both_ways"], m["both_ways_untrained"], f["both_ways"], f["both_ways_untrained"],
+              m["linear_facing"], m["linear_class_accuracy"], m["two_layer_class_accuracy"]]
+             for m, f in zip(many, few, strict=True)]))
         numbers["two_modes"] = {k: v for k, v in modes.items()
                                 if k not in ("mode_means", "linear_row", "w1", "facing", "w2_row")}
+        numbers["two_modes_seeds"] = {"many": many, "few": few}
+        beats = sum(m["both_ways"] > m["both_ways_untrained"] for m in many)
+        beats_few = sum(f["both_ways"] > f["both_ways_untrained"] for f in few)
+        numbers["two_modes_beats_untrained"] = {MODES_HIDDEN: beats, HIDDEN: beats_few}
     cifar = _cifar(out, seed, full) if data == "digits" else None
     if cifar is None:
         tables.append(Table(tr("CIFAR-10 (slide 2's 3072-vectors, slides 15-17's horse templates)",
@@ -233,16 +280,34 @@ def run(out: Path, seed: int = 0, full: bool = False, data: str = "digits") -> L
     claim = tr("Slide 2: an image's raw pixels, unrolled, are its feature vector. Slide 12: the W of a linear "
                "classifier can be seen as templates, one per class. Slides 13-14: in a fully connected net W1 is "
                "also a set of templates, as many as we choose, and W2 fuses their match scores into the class "
-               "scores. Slide 17: the net describes more (more templates), so it classifies better. Slides 15-16: "
-               "'adding rows to W1 adds templates: the classifier can learn horse templates facing both ways': "
-               f"with half of class {MIRRORED} mirrored, W's one row for it faces neither way, while W1 has rows "
-               "facing each way and the net classifies that class better.",
+               "scores. Slide 17: the net describes more (more templates), so it classifies better. ",
                "第2页：直接利用原始像素作为特征，展开为列向量。第12页：线性分类器中的 W 可看作模板，"
                "模板个数由类别个数决定。第13-14页：全连接神经网络中 W1 也可看作模板，模板个数人为指定；"
-               "W2 融合这多个模板的匹配结果来实现最终类别打分。第17页：全连接神经网络的描述能力更强。"
-               "第15-16页：“调整 W1 行数等于增加模板个数, 分类器有机会学到两个不同方向的马的模板”："
-               f"类别 {MIRRORED} 一半图像镜像后，线性 W 中该类唯一的一行两个方向都不偏向，而 W1 中有朝向两个方向的行，"
-               "网络对该类分类更准。")
+               "W2 融合这多个模板的匹配结果来实现最终类别打分。第17页：全连接神经网络的描述能力更强。")
+    if "two_modes_seeds" in numbers:
+        many, few = numbers["two_modes_seeds"]["many"], numbers["two_modes_seeds"]["few"]
+        n_many, n_few = numbers["two_modes_beats_untrained"][MODES_HIDDEN], numbers["two_modes_beats_untrained"][HIDDEN]
+        lin_max = max(abs(m["linear_facing"]) for m in many)
+        acc_l = float(np.mean([m["linear_class_accuracy"] for m in many]))
+        acc_t = float(np.mean([m["two_layer_class_accuracy"] for m in many]))
+        worse = [m["seed"] for m in many if m["two_layer_class_accuracy"] <= m["linear_class_accuracy"]]
+        claim += tr(
+            f"Slides 15-16, 'more rows in W1 can learn horse templates facing both ways', measured on digits' class "
+            f"{MIRRORED} with half its images mirrored, over {MODES_SEEDS} seeds: with {MODES_HIDDEN} rows, W1 has a "
+            f"row facing each way beyond an untrained W1's level at {n_many} of {MODES_SEEDS} seeds; with {HIDDEN} "
+            f"rows at only {n_few} of {MODES_SEEDS} (too few rows, the slide fails). W's one row faces neither way "
+            f"(|facing| ≤ {lin_max:.2f}). The net classifies the class better on average ({acc_t:.3f} vs "
+            f"{acc_l:.3f})" + (f", not at seed{'s' if len(worse) > 1 else ''} {', '.join(map(str, worse))}."
+                               if worse else ", at every seed."),
+            f"第15-16页“调整 W1 行数, 分类器有机会学到两个不同方向的马的模板”, "
+            f"在 digits 类别 {MIRRORED} (一半图像镜像) 上用 {MODES_SEEDS} 个种子测量: "
+            f"W1 有 {MODES_HIDDEN} 行时, 在 {n_many}/{MODES_SEEDS} 个种子上"
+            "各有一行朝向一个方向, "
+            f"超过未训练 W1 的随机水平; 只有 {HIDDEN} 行时仅 {n_few}/{MODES_SEEDS} (行数太少, 该页结论不成立)。"
+            f"线性 W 中该类唯一的一行两个方向都不偏向 (|朝向| ≤ {lin_max:.2f})。网络对该类平均分类更准 "
+            f"({acc_t:.3f} 对 {acc_l:.3f})"
+            + (f", 但种子 {', '.join(map(str, worse))} 上不是。" if worse else ", 每个种子都是。"))
+        numbers["two_modes_class_accuracy_mean"] = {"linear": acc_l, "two_layer": acc_t}
     return LabResult("templates", SLIDES, tr("Image vectors and templates", "图像表示与权值模板"), claim, tables,
                      figs, numbers,
                      formulas=[r"f(x,W)=Wx+b", r"f=W_2\max(0,\,W_1x+b_1)+b_2"])

@@ -14,7 +14,7 @@ class Adagrad(Optimizer):
     """r ← r + g²; θ ← θ − ε g / √(r + δ)  (δ inside the root, as fcnet writes Adam's).
 
     Slide 110 names the adaptive gradient methods (smaller steps where the squared gradient is
-    large, the oscillating direction; larger where it is small) and slides 111-113 give RMSProp,
+    large, the oscillating direction; larger where it is small) and slides 112-114 give RMSProp,
     which replaces AdaGrad's sum by a running mean r ← ρ r + (1 − ρ) g².  The lecture prints no
     AdaGrad pseudocode; this is the standard rule (Duchi et al., 2011).  Because r only grows,
     the effective step ε / √r shrinks over training.  ``eps_inside=False`` uses
