@@ -54,9 +54,8 @@ def gradient_flow(x: np.ndarray, y: np.ndarray, activation: str = "sigmoid", dep
     """‖∂L/∂W_l‖ of every Linear layer after one backward pass, without and with batch norm (slides 139-140)."""
     out = {}
     for bn in (False, True):
-        fcnet.manual_seed(seed)
         net = nn.FullyConnectedNet(x.shape[1], [128] * depth, 10, activation=activation, init="xavier",
-                                   batchnorm=bn)
+                                   batchnorm=bn, rng=np.random.default_rng(seed))
         nn.CrossEntropyLoss()(net(fcnet.tensor(x)), y).backward()
         out["with batch norm" if bn else "without"] = [float(np.linalg.norm(m.weight.grad)) for m in net
                                                        if isinstance(m, nn.Linear)]
@@ -71,9 +70,8 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
     stds = {}
     fig, axes = plt.subplots(2, 6, figsize=(14, 5.4), sharex=True)
     for r, bn in enumerate([False, True]):
-        fcnet.manual_seed(seed)
         net = nn.FullyConnectedNet(ds.num_features, [256] * 6, 10, activation="tanh", init="normal", std=0.03,
-                                   batchnorm=bn)
+                                   batchnorm=bn, rng=np.random.default_rng(seed))
         outs = layer_outputs(net, x)
         stds["with batch norm" if bn else "without"] = [float(o.std()) for o in outs]
         for k, o in enumerate(outs):
@@ -98,8 +96,7 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                              "批归一化与梯度消失：8层 sigmoid 网络各层梯度"))
     figs.append(save_figure(fig, out / "batchnorm_gradient_flow.png"))
     # learned γ, β (slide 141's question: is mean 0, variance 1 the best distribution?) and test time (slide 141)
-    fcnet.manual_seed(seed)
-    net = nn.FullyConnectedNet(ds.num_features, [128, 128], 10, batchnorm=True)
+    net = nn.FullyConnectedNet(ds.num_features, [128, 128], 10, batchnorm=True, rng=np.random.default_rng(seed))
     train(net, ds.xs_train, ds.y_train, epochs=8 if full else EPOCHS, lr=1e-3, seed=seed)
     bns = [m for m in net if isinstance(m, nn.BatchNorm1d)]
     gb_rows = []

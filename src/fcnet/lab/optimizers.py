@@ -241,8 +241,7 @@ def _digits(seed: int, epochs: int) -> dict[str, list[float]]:
     curves = {}
     for name, lr, opt in [("sgd", 0.05, "sgd"), ("momentum", 0.05, "momentum"), ("rmsprop", 1e-3, "rmsprop"),
                           ("adam", 1e-3, "adam")]:
-        fcnet.manual_seed(seed)
-        net = nn.FullyConnectedNet(ds.num_features, [64], 10)
+        net = nn.FullyConnectedNet(ds.num_features, [64], 10, rng=np.random.default_rng(seed))
         rows = train(net, ds.xs_train, ds.y_train, epochs=epochs, lr=lr, opt=opt, batch_size=64, seed=seed)
         curves[f"{show(name)} ε={lr:g}"] = [r["loss"] for r in rows]
     return curves
