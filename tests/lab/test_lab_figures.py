@@ -115,3 +115,56 @@ def run(request, tmp_path_factory) -> Run:
 def test_labs_leave_the_global_random_state_untouched(run):
     assert run.np_state_kept, "a lab drew from or reseeded np.random's global generator"
     assert run.fcnet_generator_kept, "a lab drew from or reseeded fcnet's default generator (fcnet.manual_seed)"
+
+
+def _overlap(a: Any, b: Any, tol: float = 0.5) -> bool:
+    """Whether two extents share more than a sliver (``tol`` pixels) in both directions."""
+    return min(a.x1, b.x1) - max(a.x0, b.x0) > tol and min(a.y1, b.y1) - max(a.y0, b.y0) > tol
+
+
+def collisions(figures: dict[str, list[Drawn]]) -> list[str]:
+    """"lab [figure title]: 'text' × 'text'" for every two texts of one figure whose extents overlap."""
+    found = []
+    for name, figs in figures.items():
+        for fig in figs:
+            for i, (ta, ea) in enumerate(fig.texts):
+                found += [f"{name} [{fig.title[:50]}]: {ta!r} × {tb!r}" for tb, eb in fig.texts[i + 1:]
+                          if _overlap(ea, eb)]
+    return found
+
+
+def test_the_watch_sees_a_collision_and_skips_ticks_out_of_view(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from fcnet.viz.plots import save_figure
+
+    with Watcher().active() as w:
+        w.begin("made up")
+        fig, ax = plt.subplots(figsize=(4, 3))
+        ax.set_xticks([0.0, 0.5, 1.0, 5.0])
+        ax.set_xticklabels(["0", "half", "1", "five"])
+        ax.set_xlim(0, 1)  # 5 is outside the view: its label never draws
+        ax.set_title("a title")
+        ax.text(0.5, 0.5, "here", transform=ax.transAxes)
+        ax.text(0.5, 0.5, "and here", transform=ax.transAxes)
+        save_figure(fig, tmp_path / "f.png")
+    (drawn,) = w.drawn()["made up"]
+    texts = [t for t, _ in drawn.texts]
+    assert "half" in texts and "five" not in texts and drawn.title == "a title"
+    assert collisions(w.drawn()) == ["made up [a title]: 'here' × 'and here'"]
+
+
+def test_no_two_texts_of_a_figure_overlap(run):
+    assert run.figures
+    found = collisions(run.figures)
+    assert not found, "\n".join(found)
+
+
+def test_no_figure_is_taller_than_a_screen(run):
+    from PIL import Image
+
+    from fcnet.viz.style import MAX_HEIGHT_PX
+
+    sizes = {str(p): Image.open(p).size for r in run.results.values() for p in r.figures}
+    assert sizes
+    assert not {p: s for p, s in sizes.items() if s[1] > MAX_HEIGHT_PX}
