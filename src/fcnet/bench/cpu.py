@@ -92,8 +92,8 @@ def _timeit(fn: Callable[[], Any]) -> float:
 # --- the implementations: each returns (epoch function, inference function) ---------------------
 
 def _fcnet_model(spec: NetSpec) -> tuple[nn.FullyConnectedNet, optim.Adam]:
-    fcnet.manual_seed(0)
-    model = nn.FullyConnectedNet(spec.widths[0], list(spec.widths[1:-1]), spec.widths[-1])
+    model = nn.FullyConnectedNet(spec.widths[0], list(spec.widths[1:-1]), spec.widths[-1],
+                                 rng=np.random.default_rng(0))
     return model, optim.Adam(model.parameters(), lr=1e-3, eps=1e-8, eps_inside=False)
 
 
@@ -255,11 +255,12 @@ def torch_impl(spec: NetSpec, x: np.ndarray, y: np.ndarray, fused: bool = False)
     """PyTorch on the CPU, slicing a permuted tensor (its fastest plain loop here); ``fused``: Adam(fused=True)."""
     import torch
 
-    torch.manual_seed(0)
     layers: list[Any] = []
-    for a, b in zip(spec.widths[:-2], spec.widths[1:-1], strict=True):
-        layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
-    layers.append(torch.nn.Linear(spec.widths[-2], spec.widths[-1]))
+    with torch.random.fork_rng(devices=[]):  # seeded initial weights; torch's global generator is left as it was
+        torch.manual_seed(0)
+        for a, b in zip(spec.widths[:-2], spec.widths[1:-1], strict=True):
+            layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
+        layers.append(torch.nn.Linear(spec.widths[-2], spec.widths[-1]))
     model = torch.nn.Sequential(*layers)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True) if fused else torch.optim.Adam(
         model.parameters(), lr=1e-3)

@@ -36,11 +36,12 @@ def _gpu_fcnet(spec: NetSpec, x: Any, y: Any, batch_size: int) -> Callable[[], N
 def _gpu_torch(spec: NetSpec, x: Any, y: Any, batch_size: int) -> Callable[[], None]:
     import torch
 
-    torch.manual_seed(0)
     layers: list[Any] = []
-    for a, b in zip(spec.widths[:-2], spec.widths[1:-1], strict=True):
-        layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
-    layers.append(torch.nn.Linear(spec.widths[-2], spec.widths[-1]))
+    with torch.random.fork_rng(devices=[]):  # seeded initial weights; torch's global generator is left as it was
+        torch.manual_seed(0)
+        for a, b in zip(spec.widths[:-2], spec.widths[1:-1], strict=True):
+            layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
+        layers.append(torch.nn.Linear(spec.widths[-2], spec.widths[-1]))
     model = torch.nn.Sequential(*layers).cuda()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = torch.nn.CrossEntropyLoss()

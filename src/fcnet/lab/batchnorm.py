@@ -56,9 +56,8 @@ def gradient_flow(x: np.ndarray, y: np.ndarray, activation: str = "sigmoid", dep
     """‖∂L/∂W_l‖ of every Linear layer after one backward pass, without and with batch norm (slides 139-140)."""
     out = {}
     for bn in (False, True):
-        fcnet.manual_seed(seed)
         net = nn.FullyConnectedNet(x.shape[1], [128] * depth, 10, activation=activation, init="xavier",
-                                   batchnorm=bn)
+                                   batchnorm=bn, rng=np.random.default_rng(seed))
         nn.CrossEntropyLoss()(net(fcnet.tensor(x)), y).backward()
         out["with batch norm" if bn else "without"] = [float(np.linalg.norm(m.weight.grad)) for m in net
                                                        if isinstance(m, nn.Linear)]
@@ -73,9 +72,8 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
     stds = {}
     fig, axes = plt.subplots(2, 6, figsize=(14, 5.4), sharex=True)
     for r, bn in enumerate([False, True]):
-        fcnet.manual_seed(seed)
         net = nn.FullyConnectedNet(ds.num_features, [256] * 6, 10, activation="tanh", init="normal",
-                                   std=COLLAPSE_STD, batchnorm=bn)
+                                   std=COLLAPSE_STD, batchnorm=bn, rng=np.random.default_rng(seed))
         outs = layer_outputs(net, x)
         stds["with batch norm" if bn else "without"] = [float(o.std()) for o in outs]
         for k, o in enumerate(outs):
@@ -89,8 +87,8 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                              "restores the spread",
                              f"各层 tanh 激活值，N(0, {COLLAPSE_STD}²) 权值：批归一化解决信号消失"))
     # the condition: the same net without batch norm but with Xavier weights keeps its signal
-    fcnet.manual_seed(seed)
-    xavier = nn.FullyConnectedNet(ds.num_features, [256] * 6, 10, activation="tanh", init="xavier")
+    xavier = nn.FullyConnectedNet(ds.num_features, [256] * 6, 10, activation="tanh", init="xavier",
+                                  rng=np.random.default_rng(seed))
     stds["without, Xavier N(0, 1/N)"] = [float(o.std()) for o in layer_outputs(xavier, x)]
     figs = [save_figure(fig, out / "batchnorm.png")]
     flow = gradient_flow(ds.xs_train[:256], ds.y_train[:256], depth=FLOW_DEPTH, seed=seed)
@@ -107,8 +105,7 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                              f"批归一化与梯度消失：{n_layers}层网络（{FLOW_DEPTH}个 sigmoid 隐层）各层梯度"))
     figs.append(save_figure(fig, out / "batchnorm_gradient_flow.png"))
     # learned γ, β (slide 141's question: is mean 0, variance 1 the best distribution?) and test time (slide 141)
-    fcnet.manual_seed(seed)
-    net = nn.FullyConnectedNet(ds.num_features, [128, 128], 10, batchnorm=True)
+    net = nn.FullyConnectedNet(ds.num_features, [128, 128], 10, batchnorm=True, rng=np.random.default_rng(seed))
     train(net, ds.xs_train, ds.y_train, epochs=8 if full else EPOCHS, lr=1e-3, seed=seed)
     bns = [m for m in net if isinstance(m, nn.BatchNorm1d)]
     gb_rows = []

@@ -34,8 +34,8 @@ def run(out: Path, seed: int = 0, full: bool = False, problems: tuple[str, ...] 
         grid = np.stack([g0.ravel(), g1.ravel()], 1).astype(np.float32)
         accs, tests = [], []
         for j, width in enumerate(WIDTHS):
-            fcnet.manual_seed(seed + j)
-            net = nn.FullyConnectedNet(2, [width] if width else [], int(y.max()) + 1)
+            net = nn.FullyConnectedNet(2, [width] if width else [], int(y.max()) + 1,
+                                       rng=np.random.default_rng(seed + j))
             train(net, x, y, epochs=400 if full else EPOCHS, lr=0.02, batch_size=100, seed=seed)
             acc = accuracy(net, x, y)
             accs.append(acc)

@@ -33,7 +33,7 @@ def run(out: Path, seed: int = 0, full: bool = False, widths: tuple[int, ...] = 
         b_formula = float(np.abs(slide_b - b_eff).max())
     else:
         b_formula = 0.0
-    one = nn.Linear(widths[0], widths[-1], dtype=np.float64)
+    one = nn.Linear(widths[0], widths[-1], init="zeros", dtype=np.float64)  # W', b' are written below
     one.weight.data[...] = w_eff
     one.bias.data[...] = b_eff
     x = fcnet.tensor(rng.standard_normal((1000, widths[0])))

@@ -83,10 +83,9 @@ def at_init(case: dict[str, Any], x: np.ndarray, y: np.ndarray, seed: int, depth
             width: int | None = None) -> dict[str, list[float]]:
     """‖∂L/∂W_l‖ per layer, mean f'(z) and share of f'(z) = 0 per hidden layer, activation std per layer."""
     depth, width = DEPTH if depth is None else depth, WIDTH if width is None else width
-    fcnet.manual_seed(seed)
     slope = case.get("slope", 0.01)
     net = nn.FullyConnectedNet(x.shape[1], [width] * depth, 10, activation=case["activation"], init=case["init"],
-                               std=case.get("std"), negative_slope=slope)
+                               std=case.get("std"), negative_slope=slope, rng=np.random.default_rng(seed))
     if case.get("bias_std"):
         rng = np.random.default_rng(seed)
         for m in net.modules():
@@ -110,8 +109,8 @@ def at_init(case: dict[str, Any], x: np.ndarray, y: np.ndarray, seed: int, depth
 def sgd_run(x: np.ndarray, y: np.ndarray, clip: float | None, seed: int, epochs: int
             ) -> dict[str, Any]:
     """The exploding net under plain SGD: mini-batch loss and total ‖g‖ per step, until it stops being finite."""
-    fcnet.manual_seed(seed)
-    net = nn.FullyConnectedNet(x.shape[1], [WIDTH] * EXPLODE_DEPTH, 10, init="normal", std=EXPLODE_STD)
+    net = nn.FullyConnectedNet(x.shape[1], [WIDTH] * EXPLODE_DEPTH, 10, init="normal", std=EXPLODE_STD,
+                               rng=np.random.default_rng(seed))
     opt = optim.SGD(net.parameters(), lr=EXPLODE_LR)
     loss_fn = nn.CrossEntropyLoss()
     rng = np.random.default_rng(seed)

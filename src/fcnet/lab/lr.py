@@ -42,8 +42,7 @@ def sgd_losses(x: np.ndarray, y: np.ndarray, lr: float, epochs: int, seed: int
     Returns the full-training-set loss after each epoch, the mini-batch loss of every step,
     and the step at which the loss stopped being finite (None if it never did).
     """
-    fcnet.manual_seed(seed)
-    net = nn.FullyConnectedNet(x.shape[1], [], 10)
+    net = nn.FullyConnectedNet(x.shape[1], [], 10, rng=np.random.default_rng(seed))
     opt = optim.SGD(net.parameters(), lr=lr)
     loss_fn = nn.CrossEntropyLoss()
     rng = np.random.default_rng(seed)

@@ -265,8 +265,7 @@ def _digits(seed: int, epochs: int) -> tuple[dict[str, list[float]], dict[str, l
     curves, steps = {}, {}
     for name, lr, opt in [("sgd", 0.05, "sgd"), ("momentum", 0.05, "momentum"), ("rmsprop", 1e-3, "rmsprop"),
                           ("adam", 1e-3, "adam")]:
-        fcnet.manual_seed(seed)
-        net = nn.FullyConnectedNet(ds.num_features, [64], 10)
+        net = nn.FullyConnectedNet(ds.num_features, [64], 10, rng=np.random.default_rng(seed))
         sizes = StepSizes(lr)
         rows = train(net, ds.xs_train, ds.y_train, epochs=epochs, lr=lr, opt=opt, batch_size=64, seed=seed,
                      callbacks=[sizes])

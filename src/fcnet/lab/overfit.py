@@ -76,8 +76,7 @@ def fit(d: dict[str, np.ndarray], n: int, hidden: list[int], seed: int, epochs: 
     stopping's epoch included) ever looks at it.
     """
     x, y = d["x_pool"][:n], d["y_pool"][:n]
-    fcnet.manual_seed(seed)
-    net = nn.FullyConnectedNet(x.shape[1], hidden, 10, dropout=dropout)
+    net = nn.FullyConnectedNet(x.shape[1], hidden, 10, dropout=dropout, rng=np.random.default_rng(seed))
     stop = EarlyStopping("val_accuracy", patience=PATIENCE, restore_best=True) if early else None
     record = EvalTrainError(x, y)
     rows = train(net, x, y, epochs=epochs, lr=LR, l2=l2, l1=l1, batch_size=32, seed=seed, val=(d["x_val"], d["y_val"]),

@@ -8,7 +8,6 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 
-import fcnet
 from fcnet import nn, optim
 from fcnet.errors import DivergenceError
 from fcnet.lab.common import accuracy, image_data, slide_title, tr
@@ -23,8 +22,7 @@ COARSE_EPOCHS, FINE_EPOCHS = 1, 5  # slide 175: coarse trials train one epoch; s
 
 def _trial(ds: Any, cfg: dict[str, Any], epochs: int, seed: int) -> float:
     """Validation accuracy of RMSProp (slide 119's δ is the parameter slide 174 calls unimportant) on digits."""
-    fcnet.manual_seed(seed)
-    net = nn.FullyConnectedNet(ds.num_features, [64], 10)
+    net = nn.FullyConnectedNet(ds.num_features, [64], 10, rng=np.random.default_rng(seed))
     opt = optim.RMSProp(net.parameters(), lr=cfg["lr"], eps=cfg["delta"])
     trainer = Trainer(net, opt, seed=seed, progress=False, log=lambda m: None)
     try:

@@ -65,10 +65,10 @@ def _linear_and_two_layer(ds: Any, epochs: int, seed: int) -> tuple[nn.Module, n
     # raw pixels scaled to [0, 1], not standardised, so that rows of W live in image space
     xtr = (ds.x_train / ds.preprocess.scale).astype(np.float32)
     xte = (ds.x_test / ds.preprocess.scale).astype(np.float32)
-    fcnet.manual_seed(seed)
-    linear = nn.FullyConnectedNet(ds.num_features, [], ds.num_classes, init="zeros")
+    rng = np.random.default_rng(seed)  # draws the initial weights of both nets, in this order
+    linear = nn.FullyConnectedNet(ds.num_features, [], ds.num_classes, init="zeros", rng=rng)
     train(linear, xtr, ds.y_train, epochs=epochs, lr=3e-3, l2=1e-3, seed=seed)
-    two = nn.FullyConnectedNet(ds.num_features, [HIDDEN], ds.num_classes)
+    two = nn.FullyConnectedNet(ds.num_features, [HIDDEN], ds.num_classes, rng=rng)
     train(two, xtr, ds.y_train, epochs=epochs, lr=3e-3, l2=1e-3, seed=seed)
     return linear, two, xtr, xte
 
