@@ -45,3 +45,20 @@ def _same(got: str, want: str) -> bool:
     if NUM.sub("#", got) != NUM.sub("#", want):
         return False
     return all(abs(float(a) - float(b)) <= 0.005 for a, b in zip(NUM.findall(got), NUM.findall(want), strict=True))
+
+
+FENCE = re.compile(r"```(\w*)\n(.*?)```", re.S)
+KERAS_OR_SKLEARN = re.compile(r"fcnet\.sklearn|FCNet(Classifier|Regressor)|Trainer\(|\.fit\(|load_model|save_model")
+
+
+@pytest.mark.parametrize("doc", ["docs/quickstart.md", "README.md"])
+def test_every_sklearn_and_keras_snippet_is_an_executed_block_with_its_output(doc):
+    """Python code about the estimators or the Keras-style loop is in ```python blocks (the ones run
+    above), and each of them shows what it prints."""
+    text = (ROOT / doc).read_text()
+    snippets = [(lang, code) for lang, code in FENCE.findall(text) if KERAS_OR_SKLEARN.search(code)
+                and lang not in ("sh", "bash", "toml", "text")]
+    assert snippets, doc
+    for lang, code in snippets:
+        assert lang == "python", f"{doc}: a ```{lang} block is not run by the tests:\n{code}"
+        assert "# prints: " in code, f"{doc}: no expected output in\n{code}"
