@@ -24,6 +24,7 @@ from fcnet.nn.activations import ACTIVATIONS
 from fcnet.nn.layers import INITS
 from fcnet.nn.module import Module
 from fcnet.nn.network import FullyConnectedNet
+from fcnet.train._guard import exchange
 
 __all__ = ["atomic_write", "build_layers", "layer_specs", "load_arrays", "load_model", "load_run", "save_arrays",
            "save_model", "write_json"]
@@ -356,7 +357,14 @@ def _check_model(directory: Path, model: FullyConnectedNet, pre: Preprocess, met
 
 
 def replace_dir(tmp: Path, final: Path) -> None:
-    """Make ``tmp`` the new ``final`` directory, keeping the old one until the swap is done."""
+    """Make ``tmp`` the new ``final`` directory in one atomic exchange, then delete the old one.
+
+    Where the system cannot exchange two directories, the old one is renamed ``FINAL.old`` first
+    (``Checkpoint.load`` reads it if a crash comes between the two renames).
+    """
+    if final.exists() and exchange(tmp, final):
+        shutil.rmtree(tmp)  # it holds the old directory now
+        return
     old = final.with_name(final.name + ".old")
     if old.exists():
         shutil.rmtree(old)

@@ -2,15 +2,22 @@
 
 ``fcnet train --out DIR`` writes a new DIR directly; if it fails before its first checkpoint,
 what it wrote is removed again (the same ``--out`` can be used at once).  ``--overwrite``
-writes the new run to a staging sibling (``.DIR.new-*``) swapped in with two renames only when
-the command succeeds; on any failure the staging directory is deleted and DIR is left byte for
-byte as it was.  ``--resume`` trains in DIR itself: its checkpoint is replaced atomically at
-each epoch boundary, so an interrupt of any kind (Ctrl-C, SIGTERM, SIGHUP, even SIGKILL) leaves
-DIR either as it was or advanced to a later complete epoch, and no completed epoch is lost.
+writes the new run to a staging sibling (``.DIR.new-*``) swapped in with one atomic exchange
+only when the command succeeds; on any failure the staging directory is deleted and DIR is left
+byte for byte as it was.  ``--resume`` trains in DIR itself: its checkpoint is replaced
+atomically at each epoch boundary, so an interrupt of any kind (Ctrl-C, SIGTERM, SIGHUP, even
+SIGKILL) leaves DIR either as it was or advanced to a later complete epoch, and no completed
+epoch is lost.
+
+SIGKILL runs no cleanup, so a guard process (``fcnet.train._guard``) removes what a killed
+command leaves: the staging directory, a checkpoint save cut off, and a new run that had not
+completed its first epoch (so the same command works again).  A run directory holding only what
+is written before the first epoch ends (config.toml, history.csv) has not started: ``--out``
+reuses it.
 
 Every path is resolved first, so a run reached through a symbolic link is locked, swapped and
-written where it really lies.  A lock on ``DIR/.fcnet.lock`` (``fcntl.flock``, released by the
-kernel if the process dies; the file is removed on exit) refuses a second writer of DIR.
+written where it really lies.  The lock is an ``fcntl.flock`` on the run directory itself (no
+lock file; the kernel releases it when the process dies) and refuses a second writer of DIR.
 """
 
 from __future__ import annotations
@@ -21,19 +28,23 @@ import os
 import re
 import shutil
 import signal
+import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType, TracebackType
 
 from fcnet.errors import ConfigError, DivergenceError
+from fcnet.train import _guard
+from fcnet.train._guard import clean_leftovers, clear_unstarted, lock_dir, unstarted_files
 
 __all__ = ["Interrupted", "RunWriter", "is_run", "signals_interrupt"]
 
 
 RUN_FILES = ("config.toml", "model.json", "checkpoint")
-LOCK_NAME = ".fcnet.lock"
 
 
 def is_run(path: Path) -> bool:
@@ -87,6 +98,8 @@ class RunWriter:
     ``mode`` is "new" (DIR must not hold a run), "overwrite" or "resume".
     """
 
+    LOCK_WAIT = 0.5  # seconds a lock held by the guard of a command just killed may take to free
+
     def __init__(self, final: str | Path, mode: str = "new") -> None:
         if str(final) == "":
             raise ConfigError("--out is empty: give the run directory to write")
@@ -97,22 +110,20 @@ class RunWriter:
         self.start_epoch: int | None = None
         self._created = False  # DIR was absent or empty: a failure before any checkpoint leaves it so
         self._made_dir = False
-        self._lock_fd: int | None = None
-        self._lock_path: Path | None = None
+        self._locks: list[int] = []
+        self._guard: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> RunWriter:
         final, real = self.final, self.real
         if real.exists() and not real.is_dir():
             raise ConfigError(f"--out {final} is a file, not a directory: choose another --out")
+        self._made_dir = not real.exists()
+        self._lock()
         try:
-            self._made_dir = not real.exists()
-            real.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(f"cannot create the run directory {final}: {exc.strerror or exc}") from None
-        self._lock(real / LOCK_NAME)
-        try:
-            self._clean_leftovers()
-            others = [p for p in real.iterdir() if p.name != LOCK_NAME]
+            clean_leftovers(real)
+            if self.mode != "resume" and unstarted_files(real) is not None:
+                clear_unstarted(real, remove_dir=False)  # killed before its first epoch: not yet started
+            others = list(real.iterdir())
             if others and not is_run(real):
                 # never swap away (and delete) a directory that fcnet did not write, e.g. `--out .`
                 raise ConfigError(f"--out {final} is a directory holding other files, not an fcnet run: "
@@ -124,58 +135,71 @@ class RunWriter:
             if self.mode == "overwrite" and is_run(real):
                 self.staging = Path(tempfile.mkdtemp(prefix=f".{real.name}.new-", dir=real.parent))
                 self.work_dir = self.staging
+                fd = lock_dir(self.staging)  # after the swap DIR is this directory: still ours
+                if fd is not None:
+                    self._locks.append(fd)
             if self.mode == "resume":
                 self.start_epoch = checkpoint_epoch(real)
+            self._start_guard()
         except BaseException:
+            if self.staging is not None:
+                shutil.rmtree(self.staging, ignore_errors=True)
             self._unlock()
             raise
         return self
 
-    def _clean_leftovers(self) -> None:
-        """Remove what a killed command (SIGKILL, power loss) left: staging copies and temporary files."""
-        real = self.real
-        for p in real.parent.glob(f".{glob_escape(real.name)}.*-*"):
-            if re.fullmatch(rf"\.{re.escape(real.name)}\.(new|old)-\w+", p.name) and p.is_dir():
-                shutil.rmtree(p, ignore_errors=True)
-        for p in real.glob(".checkpoint.*"):  # a checkpoint save cut off before its swap
-            if p.is_dir():
-                shutil.rmtree(p, ignore_errors=True)
-        if (real / "checkpoint.old").is_dir() and (real / "checkpoint" / "state.json").is_file():
-            shutil.rmtree(real / "checkpoint.old", ignore_errors=True)
-
-    def _lock(self, path: Path) -> None:
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - no flock on this platform: no protection
-            return
+    def _lock(self) -> None:
+        """Create DIR if needed and lock it; a second writer is refused (after LOCK_WAIT)."""
+        deadline = time.monotonic() + self.LOCK_WAIT
         while True:
             try:
-                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+                self.real.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise ConfigError(f"cannot write in {self.final}: {exc.strerror or exc}; choose a writable --out"
-                                  ) from None
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
+                raise ConfigError(f"cannot create the run directory {self.final}: {exc.strerror or exc}; "
+                                  "choose a writable --out") from None
+            if not os.access(self.real, os.W_OK | os.X_OK):
+                raise ConfigError(f"cannot write in {self.final}: permission denied; choose a writable --out")
+            fd = lock_dir(self.real)
+            if fd is not None:
+                try:  # the directory locked is still the one at the path (not swapped away meanwhile)
+                    st = os.stat(self.real)
+                    same = (st.st_ino, st.st_dev) == (os.fstat(fd).st_ino, os.fstat(fd).st_dev)
+                except FileNotFoundError:
+                    same = False
+                if same:
+                    self._locks.append(fd)
+                    return
                 os.close(fd)
-                raise ConfigError(f"another fcnet train is writing {self.final} (lock {path} is held): wait for "
-                                  "it to finish or choose another --out") from None
-            # the holder before us may have removed the file after we opened it: lock the file that is there
-            try:
-                same = os.stat(path).st_ino == os.fstat(fd).st_ino
-            except FileNotFoundError:
-                same = False
-            if same:
-                break
-            os.close(fd)
-        self._lock_fd, self._lock_path = fd, path
+            elif time.monotonic() > deadline:
+                raise ConfigError(f"another fcnet train is writing {self.final} (its lock is held): wait for "
+                                  "it to finish or choose another --out")
+            time.sleep(0.02)
 
     def _unlock(self) -> None:
-        if self._lock_fd is not None:
-            if self._lock_path is not None:
-                self._lock_path.unlink(missing_ok=True)  # removed while still held: no second writer slips in
-            os.close(self._lock_fd)  # closing the descriptor releases the flock
-            self._lock_fd = None
+        for fd in self._locks:
+            os.close(fd)  # closing the descriptor releases the flock
+        self._locks = []
+
+    def _start_guard(self) -> None:
+        """The guard process that cleans up if this one is killed (``fcnet.train._guard``)."""
+        fresh = "made" if self._made_dir else "empty" if self._created else "kept"
+        try:
+            self._guard = subprocess.Popen(
+                [sys.executable, "-I", "-S", str(Path(_guard.__file__)), str(self.real), str(self.staging or ""),
+                 fresh], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                start_new_session=True)
+        except OSError:  # no guard: the next command on the run removes what a kill leaves
+            self._guard = None
+
+    def _stop_guard(self) -> None:
+        if self._guard is not None and self._guard.stdin is not None:
+            try:
+                self._guard.stdin.write(b"done")
+                self._guard.stdin.close()
+                self._guard.wait(timeout=10)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+            self._guard = None
 
     def keeps_progress(self, exc: BaseException) -> bool:
         """Whether a failed command leaves DIR with epochs it trained (a resumable checkpoint)."""
@@ -203,17 +227,21 @@ class RunWriter:
             # a new run that failed before its first checkpoint: nothing worth keeping, --out stays free
             discard = self._created and not self.keeps_progress(exc)
         finally:
-            self._unlock()
             if discard:
                 if self._made_dir:
                     shutil.rmtree(self.real, ignore_errors=True)
                 else:
                     for p in self.real.iterdir():
                         shutil.rmtree(p, ignore_errors=True) if p.is_dir() and not p.is_symlink() else p.unlink()
+            self._unlock()
+            self._stop_guard()
 
     def _swap(self) -> None:
+        """Make the staging directory DIR: one atomic exchange (two renames where the system lacks it)."""
         assert self.staging is not None
-        (self.staging / LOCK_NAME).unlink(missing_ok=True)
+        if _guard.exchange(self.staging, self.real):
+            shutil.rmtree(self.staging, ignore_errors=True)  # it holds the old run now
+            return
         old = Path(tempfile.mkdtemp(prefix=f".{self.real.name}.old-", dir=self.staging.parent))
         os.replace(self.real, old)  # both renames are atomic; between them DIR is briefly absent
         os.replace(self.staging, self.real)
