@@ -12,7 +12,7 @@ from pathlib import Path
 
 from fcnet import nn
 from fcnet.lab.common import tr
-from fcnet.lab.report import LabResult, Table
+from fcnet.lab.report import Code, LabResult, Table
 
 SLIDES = "22-34"
 CASES = ([], [100], [100, 50], [100, 50, 20])  # hidden widths; slide 32's example is [h1, h2]
@@ -54,7 +54,7 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
         [[str(r["hidden"]), r["layers"], r["hidden_layers"],
           tr(f"'{r['layers']}-layer net', '{r['hidden_layers']}-hidden-layer net'",
              f"“{r['layers']}层神经网络”，“{r['hidden_layers']}隐层神经网络”"),
-          r["formula"], r["parameters"], r["summary"]] for r in rows])
+          r["formula"], r["parameters"], Code(r["summary"])] for r in rows])
     three = {"formula": formula(3)}  # slide 32's example, whatever CASES holds
     claim = tr(
         "Slides 32-33: 'an N-layer fully-connected net is one with N layers besides the input layer; an N-hidden-layer "
