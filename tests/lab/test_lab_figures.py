@@ -273,3 +273,19 @@ def test_chinese_terminal_names_the_report_in_chinese(tmp_path, monkeypatch, cap
         set_lang("en")
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last == f"报告: {tmp_path / 'index.html'}"
+
+
+def test_summary_line_is_code_in_english_and_translated_in_chinese():
+    from fcnet import nn
+    from fcnet.i18n import set_lang
+    from fcnet.lab.naming import shown_summary
+    from fcnet.lab.report import Code
+
+    heads = [nn.FullyConnectedNet(4, h, 3, rng=0).summary().splitlines()[0] for h in ([], [5, 6])]
+    assert all(isinstance(shown_summary(h), Code) and shown_summary(h) == h for h in heads)
+    set_lang("zh")
+    try:
+        assert [shown_summary(h) for h in heads] == ["1层网络，0个隐层（线性分类器 f = Wx + b）：4 → 3",
+                                                     "3层网络，2个隐层：4 → 5 → 6 → 3"]
+    finally:
+        set_lang("en")
