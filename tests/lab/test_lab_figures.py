@@ -289,3 +289,15 @@ def test_summary_line_is_code_in_english_and_translated_in_chinese():
                                                      "3层网络，2个隐层：4 → 5 → 6 → 3"]
     finally:
         set_lang("en")
+
+
+def test_report_shows_code_cells_and_backticked_spans_as_code(tmp_path):
+    from fcnet.lab.report import Code, LabResult, Table, write_html
+
+    res = LabResult("x", "1", "t", "see `fcnet datasets`.",
+                    [Table("`--lr` sets ε", ["a", "b"], [[Code("--hidden 64 <b>"), "x `y` z"], [1.5, "plain"]])])
+    page = write_html([res], tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "<p class='claim'>see <code>fcnet datasets</code>.</p>" in page
+    assert "<caption><code>--lr</code> sets ε</caption>" in page
+    assert "<td><code>--hidden 64 &lt;b&gt;</code></td><td>x <code>y</code> z</td>" in page
+    assert "<td>1.5000</td><td>plain</td>" in page

@@ -128,6 +128,7 @@ def _inline(text: str) -> str:
 
 
 def _td(v: Any) -> str:
+    """A table cell: code as code, text with its `backticked` spans as code, numbers as :func:`_cell` writes them."""
     if isinstance(v, Code):
         return f"<td><code>{html.escape(v)}</code></td>"
     return f"<td>{_inline(v) if isinstance(v, str) else html.escape(_cell(v))}</td>"
