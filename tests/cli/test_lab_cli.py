@@ -93,7 +93,7 @@ def test_report_names_version_seed_date_and_command(subset_report):
 
     html = subset_report.read_text()
     assert f"fcnet version: {fcnet.__version__}" in html and "seed: 0" in html
-    assert re.search(r"date: \d{4}-\d\d-\d\d \d\d:\d\d UTC", html) and "command: fcnet lab all" in html
+    assert re.search(r"date: \d{4}-\d\d-\d\d \d\d:\d\d UTC", html) and "command: <code>fcnet lab all" in html
 
 
 def test_report_claims_are_short_with_every_condition_folded(subset):
@@ -164,7 +164,7 @@ def test_lab_all_writes_one_self_contained_report(tmp_path):
     for slides in ["2, 4, 12-17", "36-39", "50-64", "65-79", "124-136", "137-141", "170-178"]:
         assert f"{slides}" in html
     assert "1.467e-48" in html and "0.7311" in html
-    assert "command: fcnet lab all --out lab" in html and "seed: 0" in html
+    assert "command: <code>fcnet lab all --out lab</code>" in html and "seed: 0" in html
     shown = re.findall(r"<p class='claim'>(.*?)</p>", html)
     assert len(shown) == len(LABS) and all(len(c.split()) <= 60 for c in shown)
     assert "Warning" not in res.stderr and "warning" not in res.stderr  # nothing printed but progress

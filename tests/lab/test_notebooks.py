@@ -1,4 +1,9 @@
-"""`fcnet lab --notebook(s)`: every lab's notebook executes on a fresh kernel and shows the lab's own tables."""
+"""`fcnet lab --notebook(s)`: every lab's notebook executes and shows the lab's own tables.
+
+The notebooks of this module run one after another in one kernel (started once: a kernel's start and
+its first imports cost more than most notebooks).  Each notebook sets every parameter its lab reads and
+chooses its language itself, so what one leaves behind does not change the next one's tables.
+"""
 
 from __future__ import annotations
 
@@ -43,9 +48,24 @@ def _lab_result(name, out, monkeypatch):
     return run_lab(name, out, 0, False)
 
 
-def _execute(nb, cwd):
-    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(cwd)}})
-    client.execute()
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory):
+    """One Python kernel for every notebook of this module."""
+    from jupyter_client.manager import KernelManager
+
+    km = KernelManager(kernel_name="python3")
+    km.start_kernel(cwd=str(tmp_path_factory.mktemp("kernel")))
+    yield km
+    km.shutdown_kernel(now=True)
+
+
+def _execute(nb, km):
+    client = nbclient.NotebookClient(nb, timeout=300, km=km)
+    try:
+        client.execute()
+    finally:
+        if client.kc is not None:
+            client.kc.stop_channels()
     return nb
 
 
@@ -57,7 +77,7 @@ def _stdout(nb, tag):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(LABS))
-def test_every_notebook_executes_and_shows_the_labs_tables(name, tmp_path, monkeypatch):
+def test_every_notebook_executes_and_shows_the_labs_tables(name, tmp_path, monkeypatch, kernel):
     from fcnet.lab.notebook import build_notebook, lab_parameters
     from fcnet.lab.report import format_table
 
@@ -69,7 +89,7 @@ def test_every_notebook_executes_and_shows_the_labs_tables(name, tmp_path, monke
         assert f"\n{k} = " in params  # every knob is exposed in the parameters cell
     assert nb.cells[0].cell_type == "markdown" and res.claim in nb.cells[0].source
     assert all(f"$$ {f} $$" in nb.cells[0].source for f in res.formulas)
-    _execute(nb, tmp_path)
+    _execute(nb, kernel)
     shown = _stdout(nb, "tables")
     assert res.claim in shown
     for t in res.tables:
@@ -84,7 +104,7 @@ def test_every_notebook_executes_and_shows_the_labs_tables(name, tmp_path, monke
         assert sum(1 for o in fig_cell.outputs if "image/png" in o.get("data", {})) == len(res.figures)
 
 
-def test_notebook_parameters_change_the_run(tmp_path):
+def test_notebook_parameters_change_the_run(tmp_path, kernel):
     """A student edits a parameter and reruns: the lab reads it."""
     from fcnet.cli.lab import run_lab
     from fcnet.lab.common import set_lang
@@ -95,7 +115,7 @@ def test_notebook_parameters_change_the_run(tmp_path):
     nb = build_notebook("naming", res, 0, False, "en", out=str(tmp_path / "out"))
     nb.cells[1].source = nb.cells[1].source.replace("CASES = ([], [100], [100, 50], [100, 50, 20])",
                                                     "CASES = ([7, 7, 7, 7],)")
-    _execute(nb, tmp_path)
+    _execute(nb, kernel)
     shown = _stdout(nb, "tables")
     assert "5-layer network, 4 hidden layers" in shown and "3-layer network" not in shown
 

@@ -95,13 +95,14 @@ def report_meta(args: argparse.Namespace) -> dict[str, str]:
     import shlex
 
     import fcnet
-    from fcnet.lab.common import tr
+    from fcnet.i18n import tr
+    from fcnet.lab.report import Code
 
     return {tr("fcnet version", "fcnet 版本"): fcnet.__version__, tr("seed", "随机种子"): str(args.seed),
             tr("date", "日期"): datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            tr("command", "命令"): shlex.join(["fcnet", *sys.argv[1:]]) if sys.argv[1:2] == ["lab"]
+            tr("command", "命令"): Code(shlex.join(["fcnet", *sys.argv[1:]]) if sys.argv[1:2] == ["lab"]
             else shlex.join(["fcnet", "lab", args.lab, "--out", str(args.out), "--seed", str(args.seed),
-                             "--lang", args.lang] + (["--full"] if args.full else []))}
+                             "--lang", args.lang] + (["--full"] if args.full else [])))}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -125,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError(f"--notebooks {nb_dir} is a file, not a directory: choose another directory")
         nb_dir.mkdir(parents=True, exist_ok=True)
     choose_language(args.lang)
+    from fcnet.i18n import tr
     from fcnet.lab.common import figures_in_english
     from fcnet.lab.notebook import build_notebook, write_notebook
 
@@ -142,5 +144,5 @@ def run(args: argparse.Namespace) -> int:
                 print(f"notebook: {write_notebook(nb_dir / f'{name}.ipynb', nb)}", flush=True)
     if args.lab == "all":
         page = write_html(results, out / "index.html", note=note, meta=report_meta(args))
-        print(f"report: {page}")
+        print(f"{tr('report', '报告')}: {page}")
     return 0

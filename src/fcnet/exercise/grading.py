@@ -11,32 +11,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from fcnet.i18n import get_lang, set_lang, tr
+
 __all__ = ["Alt", "Fail", "Test", "close", "get_lang", "set_lang", "short", "student_gradcheck", "tr"]
-
-_LANG: ContextVar[str] = ContextVar("fcnet_exercise_lang", default="en")
-
-
-def set_lang(lang: str) -> None:
-    """Write every exercise text in ``lang`` (``en`` or ``zh``)."""
-    if lang not in ("en", "zh"):
-        raise ValueError(f"unknown language {lang!r}; use en or zh")
-    _LANG.set(lang)
-
-
-def get_lang() -> str:
-    """The language exercise texts are written in now."""
-    return _LANG.get()
-
-
-def tr(en: str, zh: str) -> str:
-    """``en`` or ``zh``, by :func:`set_lang`."""
-    return zh if _LANG.get() == "zh" else en
 
 
 class Fail(Exception):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 import fcnet
+from fcnet.i18n import term
 from fcnet.lab.common import slide_title, tr
 from fcnet.lab.report import LabResult, Table
 from fcnet.viz.plots import save_figure
@@ -47,6 +49,11 @@ def typical_gradient(curve: tuple[np.ndarray, np.ndarray, np.ndarray]) -> float:
     return float((w * d).sum() / w.sum())
 
 
+def _show(name: str) -> str:
+    """An activation's name as shown ("leaky relu 0.1" → "Leaky ReLU 0.1" in Chinese, as the lecture writes it)."""
+    return re.sub(r"leaky relu|relu", lambda m: term(m.group()), name)
+
+
 def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
     """Plot each activation with its derivative; tabulate each slide's statement beside the computed value."""
     cs = curves()
@@ -58,7 +65,7 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
         ax.set_ylim(-1.3, 2.0)
         ax.set_xlabel("x")
         ax.set_ylabel(tr("value", "取值"))
-        short = name.split(" (")[0]
+        short = _show(name.split(" (")[0])
         ax.set_title(tr(f"slide {SLIDE_OF[name]}: {short}", f"第{SLIDE_OF[name]}页: {short}"))
         ax.grid(alpha=0.3)
         ax.legend(loc="upper left")
@@ -99,12 +106,12 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
             ["83-84", "tanh", tr("typical tanh' product over 10 layers", "10层 tanh' 典型乘积"), "→ 0",
              tanh_mean ** 10],
             ["84", "tanh", tr("max |tanh'(x)| for |x| > 10", "|x| > 10 时 tanh' 最大值"), "≈ 0", float(th[far].max())],
-            ["85", "relu", tr("min f'(x) for x > 0", "x > 0 时 f'(x) 最小值"), tr("never 0", "永远不会为0"),
+            ["85", _show("relu"), tr("min f'(x) for x > 0", "x > 0 时 f'(x) 最小值"), tr("never 0", "永远不会为0"),
              float(relu[pos].min())],
-            ["85", "relu", tr("max f'(x) for x < 0", "x < 0 时 f'(x) 最大值"), tr("0 (dead zone)", "0（死区）"),
+            ["85", _show("relu"), tr("max f'(x) for x < 0", "x < 0 时 f'(x) 最大值"), tr("0 (dead zone)", "0（死区）"),
              float(relu[neg].max())],
-            ["41", "leaky relu 0.1", tr("f'(x) for x < 0", "x < 0 时 f'(x)"), "0.1", float(l1[neg].min())],
-            ["86", "leaky relu 0.01", tr("min f'(x) for x < 0", "x < 0 时 f'(x) 最小值"),
+            ["41", _show("leaky relu 0.1"), tr("f'(x) for x < 0", "x < 0 时 f'(x)"), "0.1", float(l1[neg].min())],
+            ["86", _show("leaky relu 0.01"), tr("min f'(x) for x < 0", "x < 0 时 f'(x) 最小值"),
              tr("0.01, never 0", "0.01，基本没有死区"), float(l01[neg].min())]]
     claim = tr("Slide 82: σ'(x) is 0 when |x| > 10, bad for the gradient flow; slide 83: vanishing gradients come "
                "from the chain rule's products; slide 84: tanh is like sigmoid; slide 85: ReLU's local gradient "

@@ -9,6 +9,7 @@ import numpy as np
 
 import fcnet
 from fcnet import nn
+from fcnet.i18n import term
 from fcnet.lab.common import accuracy, image_data, slide_title, tr, train
 from fcnet.lab.report import LabResult, Table
 from fcnet.viz.plots import save_figure
@@ -148,17 +149,18 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                  "（一个256样本的批量）"),
               [tr("net", "网络"), *[f"{layer} {k}" for k in range(1, n_layers + 1)],
                tr("layer 1 / last", "第1层/最后一层")],
-              [[k, *g, g[0] / g[-1]] for k, g in flow.items()]),
+              [[term(k), *g, g[0] / g[-1]] for k, g in flow.items()]),
         Table(tr("slide 141: γ and β after training (they start at 1 and 0)",
                  "第141页：训练后学到的 γ 与 β（初始为 1 和 0）"),
-              ["BN", "min γ", "mean γ", "max γ", "min β", "mean β", "max β",
+              [tr("BN", "批归一化层"), tr("min γ", "最小 γ"), tr("mean γ", "平均 γ"), tr("max γ", "最大 γ"),
+               tr("min β", "最小 β"), tr("mean β", "平均 β"), tr("max β", "最大 β"),
                tr("share of units moved (|γ−1| or |β| > 0.01)", "偏离 (1, 0) 的神经元比例")], gb_rows),
         Table(tr("slide 141: test time", "第141页：单张样本测试"), [tr("normalisation", "归一化"), tr("test accuracy",
                                                                                           "准确率")],
               [[tr("running statistics (eval mode)", "训练时累计的均值与方差"), acc_eval],
                [tr("batch statistics of pairs of test samples", "两张测试样本的批统计量"), acc_pairs]]),
         Table(tr("slide 141: one sample alone vs in a batch of 50 (eval mode)", "第141页：单张样本与50张批量的输出差"),
-              ["max |difference|"], [[consistent]]),
+              [tr("max |difference|", "最大 |差值|")], [[consistent]]),
     ]
     claim = tr("Slide 138: normalise each neuron's output over the batch; if every layer's neurons are batch-"
                "normalised, the signal no longer vanishes in the forward pass (condition: the signal vanishes only "

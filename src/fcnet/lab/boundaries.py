@@ -9,6 +9,7 @@ import numpy as np
 
 import fcnet
 from fcnet import data, nn
+from fcnet.i18n import term
 from fcnet.lab.common import accuracy, slide_title, tr, train
 from fcnet.lab.report import LabResult, Table
 from fcnet.viz.plots import save_figure
@@ -48,7 +49,7 @@ def run(out: Path, seed: int = 0, full: bool = False, problems: tuple[str, ...] 
             ax.contourf(g0, g1, z, levels=np.arange(n_cls + 1) - 0.5, alpha=0.35, cmap=class_cmap(n_cls))
             ax.scatter(x[:, 0], x[:, 1], c=y, s=4, cmap=class_cmap(n_cls), vmin=-0.5, vmax=n_cls - 0.5)
             kind = tr("linear", "线性") if not width else tr(f"{width} hidden", f"{width}个神经元")
-            ax.set_title(f"{name}, {kind}: {acc:.0%}", fontsize=9)
+            ax.set_title(f"{term(name)}, {kind}: {acc:.0%}", fontsize=9)
             ax.set_xticks([])
             ax.set_yticks([])
             if i == len(problems) - 1:
@@ -57,8 +58,8 @@ def run(out: Path, seed: int = 0, full: bool = False, problems: tuple[str, ...] 
                 ax.set_ylabel("x₂")
             numbers[f"{name}_{width}"] = acc
             numbers[f"{name}_{width}_test"] = tests[-1]
-        rows.append([name, *accs])
-        test_rows.append([name, *tests])
+        rows.append([term(name), *accs])
+        test_rows.append([term(name), *tests])
     fig.suptitle(slide_title("20-21, 46", "linear classifier vs one hidden layer of growing width "
                              "(training accuracy)", "线性分类器与不同宽度的单隐层网络的分界面（训练集准确率）"))
     f = save_figure(fig, out / "boundaries.png")

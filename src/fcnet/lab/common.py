@@ -9,13 +9,12 @@ import numpy as np
 
 import fcnet
 from fcnet import data, nn, optim
+from fcnet.i18n import LANGS, get_lang, set_lang, term, tr
 from fcnet.train.trainer import Trainer
 
 __all__ = ["LANGS", "accuracy", "figures_in_english", "get_lang", "image_data", "set_figures_in_english", "set_lang",
-           "slide_title", "tr", "train"]
+           "slide_title", "term", "tr", "train"]
 
-LANGS = ("en", "zh")
-_LANG: ContextVar[str] = ContextVar("fcnet_lab_lang", default="en")
 _FIGURES_EN: ContextVar[bool] = ContextVar("fcnet_lab_figures_en", default=False)
 
 
@@ -26,24 +25,7 @@ def set_figures_in_english(on: bool) -> None:
 
 def figures_in_english() -> bool:
     """Whether figures fall back to English while the text is Chinese."""
-    return _FIGURES_EN.get() and _LANG.get() == "zh"
-
-
-def set_lang(lang: str) -> None:
-    """Choose the language of every lab's titles, labels and claims (``en`` or ``zh``)."""
-    if lang not in LANGS:
-        raise ValueError(f"unknown language {lang!r}; use one of {', '.join(LANGS)}")
-    _LANG.set(lang)
-
-
-def get_lang() -> str:
-    """The language labs write in now."""
-    return _LANG.get()
-
-
-def tr(en: str, zh: str) -> str:
-    """``en`` or ``zh``, by the language chosen with :func:`set_lang`."""
-    return zh if _LANG.get() == "zh" else en
+    return _FIGURES_EN.get() and get_lang() == "zh"
 
 
 def slide_title(slides: str, en: str, zh: str) -> str:

@@ -8,6 +8,7 @@ import numpy as np
 
 import fcnet
 from fcnet import graph
+from fcnet.i18n import TERMS_ZH, term
 from fcnet.lab.common import slide_title, tr
 from fcnet.lab.report import LabResult, Table
 
@@ -25,8 +26,7 @@ def _scalar(v: float, name: str) -> fcnet.Tensor:
     return t
 
 
-GRAPH_WORDS_ZH = {"value": "值", "grad": "梯度", "add": "加", "sub": "减", "mul": "乘", "div": "除", "neg": "取负",
-                  "pow": "幂", "exp": "指数", "sigmoid": "sigmoid"}
+GRAPH_WORDS_ZH = {w: TERMS_ZH[w] for w in ("value", "grad", "add", "sub", "mul", "div", "neg", "pow", "exp", "sigmoid")}
 MAX_HEIGHT_IN = 10.9  # 1200 px at 110 dpi
 
 
@@ -147,7 +147,8 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                      [t_slide, t_local,
                       Table(tr("slide 79: gate rules with upstream g = 2 at a = 3, b = -4",
                                "第79页：门单元规则，回传梯度 g = 2，a = 3，b = -4"),
-                            [tr("gate", "门"), tr("rule", "规则"), "da", "db"], rows)],
+                            [tr("gate", "门"), tr("rule", "规则"), "da", "db"],
+                            [[term(r[0]), *r[1:]] for r in rows])],
                      [p for p in figs if p is not None],
                      {"square_sum_grads": [float(x.grad), float(y.grad)], "neuron_value": f2.item(),
                       "neuron_grads": [float(t.grad) for t in leaves], "gate_rows": rows,

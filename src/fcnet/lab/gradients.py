@@ -34,6 +34,7 @@ import numpy as np
 import fcnet
 from fcnet import nn, optim
 from fcnet.data.loader import batches
+from fcnet.i18n import term
 from fcnet.lab.common import image_data, slide_title, tr
 from fcnet.lab.report import LabResult, Table
 from fcnet.train.monitor import grad_norms
@@ -190,7 +191,7 @@ def _figure_race(out: Path, curves: dict[str, list[list[float]]]) -> Path:
 def show_activation(name: str) -> str:
     """An activation's name and its init, in the chosen language."""
     init = dict(RACE_CASES)[name]
-    return tr(f"{name} ({init})", f"{name} ({'Xavier' if init == 'xavier' else 'He'} 初始化)")
+    return tr(f"{name} ({init})", f"{term(name)} ({'Xavier' if init == 'xavier' else 'He'} 初始化)")
 
 
 def _figure(out: Path, cases: dict[str, dict[str, list[float]]], explode_init: dict[str, list[float]],
@@ -221,7 +222,7 @@ def _figure(out: Path, cases: dict[str, dict[str, list[float]]], explode_init: d
             a3.plot(t[-1], r["loss"][-1], "x", color="#D55E00", ms=12, mew=3)
             a3.annotate(tr(f"overflow at step {r['blew']}", f"第{r['blew']}步溢出"), (t[-1], r["loss"][-1]),
                         textcoords="offset points", xytext=(8, 0), color="#D55E00", fontsize=9)
-    a3.set_xlabel(tr("epoch", "轮次 (epoch)"))
+    a3.set_xlabel(tr("epoch", "轮次"))
     a3.set_ylabel(tr("mini-batch training loss", "小批量训练损失"))
     a3.set_title(slide_title("87", "gradient clipping keeps it training", "梯度裁剪"), fontsize=10)
     a3.grid(alpha=0.3, which="both")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import numpy as np
 
 import fcnet
 from fcnet import nn
+from fcnet.i18n import term
 from fcnet.lab.common import slide_title, tr
 from fcnet.lab.report import LabResult, Table
 
@@ -119,7 +121,7 @@ def _figures(out: Path, stats: dict[str, LayerStats]) -> tuple[list[Path], dict[
 
     from fcnet.viz.plots import save_figure
 
-    labels = {k: lab for k, lab, *_ in CASES}
+    labels = {k: shown(lab) for k, lab, *_ in CASES}
     acts = {k: a for k, *_, a in CASES}
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.6))
     layers = np.arange(1, 11)
@@ -170,6 +172,16 @@ def _figures(out: Path, stats: dict[str, LayerStats]) -> tuple[list[Path], dict[
     return [line, hist], xlims
 
 
+def shown(label: str) -> str:
+    """A case's label in the chosen language: "(slide 133)" → "(第133页)", "zeros" → "全零",
+    "tanh gain" → "tanh 增益".
+    """
+    label = re.sub(r"\(slide (\d+)\)", lambda m: tr(m.group(), f"(第{m.group(1)}页)"), label)
+    label = label.replace("tanh gain", tr("tanh gain", "tanh 增益"))
+    head, *rest = label.split(" ", 1)
+    return " ".join([term(head), *rest]) if head in ("zeros", "constant", "random") else label
+
+
 def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
     """The per-layer mean/std tables of slides 128-135, slide 132's variance check, and zero-init symmetry."""
     samples = SAMPLES
@@ -185,7 +197,7 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                     [[k + 1, f"{SLIDE_128[k]:.6f}", stats["small"].stds[k], f"{SLIDE_129[k]:.6f}",
                       stats["large"].stds[k]] for k in range(10)]),
               Table(tr("slides 133-135: std per layer", "第133-135页：各层标准差"),
-                    [layer, *[labels[k] for k in ("xavier_tanh", "xavier_tanh_gain", "xavier_relu", "he_relu")]],
+                    [layer, *[shown(labels[k]) for k in ("xavier_tanh", "xavier_tanh_gain", "xavier_relu", "he_relu")]],
                     [[j + 1, *[stats[k].stds[j] for k in ("xavier_tanh", "xavier_tanh_gain", "xavier_relu",
                                                           "he_relu")]] for j in range(10)])]
     xs = stats["xavier_tanh"]
@@ -200,7 +212,7 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                            "第126-127页：30步 SGD 后不同隐层神经元的个数（共32个）"),
                         [tr("init", "初始化"), tr("max |W1| at start", "初始 max |W1|"),
                          tr("max change of W1", "W1 最大变化"), tr("distinct units", "不同神经元个数")],
-                        [[k, v["start_max_abs"], v["w1_change"], v["distinct"]] for k, v in sym.items()]))
+                        [[shown(k), v["start_max_abs"], v["w1_change"], v["distinct"]] for k, v in sym.items()]))
     numbers = {labels[k]: st.stds for k, st in stats.items()}
     numbers.update({"means": {labels[k]: st.means for k, st in stats.items()}, "symmetry": sym,
                     "var_check": {"measured": xs.pre_vars, "predicted": xs.predicted_vars}, "samples": samples})

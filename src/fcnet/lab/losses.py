@@ -73,7 +73,7 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
     cap_bird = tr("slides 53-58: q = softmax(s) against the true p = (bird); the slide gives q, not the scores s: "
                   "the scores s = ln q + 2 (ln q shifted by any constant) have softmax exactly q, the column "
                   "softmax(ln q + 2) checks it, so q is a softmax output",
-                  "第53-58页：预测分布 q 与真实分布 p（bird）；幻灯片只给出 q，没有给出分数 s："
+                  "第53-58页：预测分布 q 与真实分布 p（鸟）；幻灯片只给出 q，没有给出分数 s："
                   "分数 s = ln q + 2（ln q 加任意常数）的 softmax 恰好等于 q，softmax(ln q + 2) 一列即此核对，"
                   "说明 q 可以是 softmax 的输出")
     cap_id = tr("slide 56: the identity with a soft p", "第56页：三者之间关系（非 one-hot 的 p）")
@@ -84,9 +84,11 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                       Table(cap_probs, [tr("scores", "分数"), "p0", "p1", "p2"],
                             [[str(sc), *map(float, pr)] for sc, pr in zip(SCORES, probs, strict=True)]),
                       Table(tr("slide 64: loss for correct class 0", "第64页：正确类别为0时的损失"),
-                            [tr("scores", "分数"), "CE (ln)", "CE (log10)", tr("slide CE", "幻灯片 CE"),
-                             tr("fcnet CE, rounded as the slide", "fcnet CE（按幻灯片的位数）"), "fcnet hinge",
-                             tr("slide hinge", "幻灯片 hinge")],
+                            [tr("scores", "分数"), tr("CE (ln)", "交叉熵 (ln)"), tr("CE (log10)", "交叉熵 (log10)"),
+                             tr("slide CE", "幻灯片交叉熵"),
+                             tr("fcnet CE, rounded as the slide", "fcnet 交叉熵（按幻灯片的位数）"),
+                             tr("fcnet hinge", "fcnet 多类支撑向量机损失"),
+                             tr("slide hinge", "幻灯片多类支撑向量机损失")],
                             ce_rows),
                       Table(cap_bird, ["q", "softmax(ln q + 2)", "H(p)", "KL(p‖q)", "H(p,q) (ln)", "H(p,q) (log10)"],
                             slide_rows),

@@ -23,7 +23,7 @@ import fcnet
 from fcnet import nn, optim
 from fcnet.data.loader import batches
 from fcnet.lab.common import image_data, slide_title, tr
-from fcnet.lab.report import LabResult, Table
+from fcnet.lab.report import Code, LabResult, Table
 from fcnet.nn.losses import regularization
 from fcnet.train.recipe import blas_threads
 from fcnet.viz.plots import save_figure
@@ -69,12 +69,13 @@ def sgd_losses(x: np.ndarray, y: np.ndarray, lr: float, epochs: int, seed: int
 
 def hyperparameter_table() -> Table:
     """Slide 164's list of hyperparameters, with the fcnet option that sets each."""
-    rows = [[tr("network structure", "网络结构"), tr("hidden units per layer", "隐层神经元个数"), "--hidden"],
-            [tr("network structure", "网络结构"), tr("number of layers", "网络层数"), "--hidden"],
-            [tr("network structure", "网络结构"), tr("choice of non-linearity", "非线性单元选择"), "--activation"],
-            [tr("optimisation", "优化相关"), tr("learning rate", "学习率"), "--lr"],
-            [tr("optimisation", "优化相关"), tr("dropout ratio", "dropout比率"), "--dropout"],
-            [tr("optimisation", "优化相关"), tr("regularisation strength", "正则项强度"), "--l2"]]
+    rows = [[tr("network structure", "网络结构"), tr("hidden units per layer", "隐层神经元个数"), Code("--hidden")],
+            [tr("network structure", "网络结构"), tr("number of layers", "网络层数"), Code("--hidden")],
+            [tr("network structure", "网络结构"), tr("choice of non-linearity", "非线性单元选择"),
+             Code("--activation")],
+            [tr("optimisation", "优化相关"), tr("learning rate", "学习率"), Code("--lr")],
+            [tr("optimisation", "优化相关"), tr("dropout ratio", "Dropout 比率"), Code("--dropout")],
+            [tr("optimisation", "优化相关"), tr("regularisation strength", "正则项强度"), Code("--l2")]]
     return Table(tr("Slide 164: hyperparameters", "第164页: 神经网络中的超参数"),
                  [tr("group", "类别"), tr("hyperparameter", "超参数"), tr("fcnet option", "fcnet 选项")], rows)
 
@@ -115,12 +116,12 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         ax2.annotate(tr(f"next loss not finite (step {blew})", f"第{blew}步损失溢出"), (t[-1], per_step[-1]),
                      textcoords="offset points", xytext=(-150, -4), color="#D55E00", fontsize=9)
     ax.set_ylim(0.3, top)
-    ax.set_xlabel(tr("epoch", "轮次 (epoch)"))
+    ax.set_xlabel(tr("epoch", "轮次"))
     ax.set_ylabel(tr("training loss (data loss + λ Σ W²)", "训练损失 (数据损失 + λ Σ W²)"))
     ax.set_title(slide_title("166-169", "the learning rate decides convergence", "学习率决定能否收敛"), fontsize=11)
     ax.grid(alpha=0.3, which="both")
     ax.legend(loc="upper right", fontsize=9)
-    ax2.set_xlabel(tr("epoch", "轮次 (epoch)"))
+    ax2.set_xlabel(tr("epoch", "轮次"))
     ax2.set_ylabel(tr("mini-batch training loss", "小批量训练损失"))
     ax2.set_title(slide_title("166", "far too high: no convergence", "学习率过大, 训练过程无法收敛"), fontsize=11)
     ax2.grid(alpha=0.3, which="both")

@@ -8,14 +8,16 @@ Linear layers and its hidden widths) and off ``FullyConnectedNet.summary()``.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 from matplotlib.patches import Circle
 
 from fcnet import nn
+from fcnet.i18n import get_lang
 from fcnet.lab.common import slide_title, tr
-from fcnet.lab.report import LabResult, Table
+from fcnet.lab.report import Code, LabResult, Table
 from fcnet.viz.plots import save_figure
 
 SLIDES = "22-34"
@@ -88,6 +90,18 @@ def draw(out: Path, rows: list[dict[str, object]]) -> Path:
     return save_figure(fig, out / "naming.png")
 
 
+def shown_summary(head: str) -> str:
+    """The first line of ``summary()`` as shown: as printed (code) in English, translated in Chinese.
+
+    "3-layer network, 2 hidden layers: 3072 → 100 → 50 → 10" → "3层网络，2个隐层：3072 → 100 → 50 → 10".
+    """
+    m = re.fullmatch(r"(\d+)-layer network, (\d+) hidden layers?( \(the linear classifier (.+)\))?: (.+)", head)
+    if get_lang() != "zh" or m is None:
+        return Code(head)
+    kind = f"（线性分类器 {m.group(4)}）" if m.group(3) else ""
+    return f"{m.group(1)}层网络，{m.group(2)}个隐层{kind}：{m.group(5)}"
+
+
 def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
     """The naming table for nets with 0 to 3 hidden layers."""
     rows = [names(list(h)) for h in CASES]
@@ -97,11 +111,11 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
            "第33-34页：N层网络数除输入层之外的所有层；N个隐层的网络只数隐层（从构建的网络及其 summary() 读出）"),
         [tr("hidden widths", "隐层宽度"), tr("N-layer (layers with weights)", "N层（有权值的层）"),
          tr("hidden layers", "隐层数"), tr("the lecture's names", "课件中的叫法"), tr("formula", "公式"),
-         tr("parameters", "参数个数"), tr("summary() (first line)", "summary()（第一行）")],
+         tr("parameters", "参数个数"), tr("summary() (first line)", "summary() 第一行（译文）")],
         [[str(r["hidden"]), r["layers"], r["hidden_layers"],
           tr(f"'{r['layers']}-layer net', '{r['hidden_layers']}-hidden-layer net'",
              f"“{r['layers']}层神经网络”，“{r['hidden_layers']}隐层神经网络”"),
-          r["formula"], r["parameters"], r["summary"]] for r in rows])
+          r["formula"], r["parameters"], shown_summary(r["summary"])] for r in rows])
     three = {"formula": formula(3)}  # slide 33's example, whatever CASES holds
     claim = tr(
         "Slides 33-34: 'an N-layer fully-connected net is one with N layers besides the input layer; an N-hidden-layer "

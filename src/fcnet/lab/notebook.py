@@ -11,8 +11,8 @@ from types import ModuleType
 from typing import Any
 
 from fcnet.errors import ConfigError
+from fcnet.i18n import math_text, tr
 from fcnet.lab import LABS
-from fcnet.lab.common import tr
 from fcnet.lab.report import LabResult
 from fcnet.train.io import atomic_write
 
@@ -65,7 +65,7 @@ def build_notebook(name: str, res: LabResult, seed: int, full: bool, lang: str, 
     params = {**lab_parameters(module), **(overrides or {})}
     intro = [f"# {res.title} — {tr('slides', '第')} {res.slides}{tr('', ' 页')}", "", res.claim]
     if res.formulas:
-        intro += ["", *[f"$$ {f} $$" for f in res.formulas]]
+        intro += ["", *[f"$$ {math_text(f)} $$" for f in res.formulas]]
     intro += ["", tr("Change the parameters in the next cell and run all cells again: the lab's own `run` "
                      "computes every table and figure below.",
                      "修改下一个单元中的参数并重新运行全部单元：下面的表格与图都由实验自己的 `run` 计算。")]
@@ -75,7 +75,8 @@ def build_notebook(name: str, res: LabResult, seed: int, full: bool, lang: str, 
     lines += [f"{k} = {v!r}" for k, v in params.items()]
     setters = "\n".join(f"lab.{k} = {k}" for k in params)
     run_src = ("import warnings\nfrom pathlib import Path\n\n"
-               "warnings.filterwarnings('ignore', message='IProgress not found')  # tqdm without ipywidgets\n"
+               "warnings.filterwarnings('ignore', message='IProgress not found')  "
+               + tr("# tqdm without ipywidgets\n", "# 没有 ipywidgets 时 tqdm 的提示\n") +
                f"import fcnet.lab.{name} as lab\n"
                "from fcnet.cli.lab import choose_language\nfrom fcnet.lab.report import format_result\n"
                "from fcnet.viz.style import apply_style\n\n"
@@ -91,7 +92,8 @@ def build_notebook(name: str, res: LabResult, seed: int, full: bool, lang: str, 
                 _md(tr("Its figures:", "实验的图：")),
                 _code("from IPython.display import Image, display\n\nfor p in res.figures:\n"
                       "    display(Image(filename=str(p)))", ["figures"]),
-                _code("res.numbers.keys()  # the numbers every claim rests on", ["numbers"])]
+                _code("res.numbers.keys()  " + tr("# the numbers every claim rests on", "# 各结论所依据的数值"),
+                      ["numbers"])]
     return nb
 
 

@@ -356,7 +356,7 @@ def _figure_adaptive(out: Path, cold: dict[str, np.ndarray], curves: dict[str, l
     a1.grid(alpha=0.3, which="both")
     for name, c in curves.items():
         a2.semilogy(range(1, len(c) + 1), c, "o-", ms=3, label=name)
-    a2.set_xlabel(tr("epoch", "轮次 (epoch)"))
+    a2.set_xlabel(tr("epoch", "轮次"))
     a2.set_ylabel(tr("training loss", "训练损失"))
     a2.set_title(slide_title("91-123", "the four rules on digits (64 hidden units)",
                              "四种算法在 digits 上 (64个隐层神经元)"), fontsize=10)

@@ -194,7 +194,7 @@ def _figure(out: Path, runs: dict[str, dict[str, Any]], sizes: dict[int, dict[st
         if r["stopped_at"]:
             ax.axvline(r["stopped_at"], color="0.5", ls=":", lw=1,
                        label=tr("weights kept (lowest validation error)", "保留的权重 (验证集错误率最低)"))
-        ax.set_xlabel(tr("epoch", "轮次 (epoch)"))
+        ax.set_xlabel(tr("epoch", "轮次"))
         ax.set_ylabel(tr("error rate", "错误率"))
         ax.set_ylim(0, 0.6)
         ax.set_title(f"{name}\n" + tr(f"gap {r['gap']:.3f}", f"差距 {r['gap']:.3f}"), fontsize=9)
@@ -208,7 +208,7 @@ def _figure(out: Path, runs: dict[str, dict[str, Any]], sizes: dict[int, dict[st
     ax.plot(best + 1, r["curve_val_err"][best], "v", color="#D55E00", ms=9,
             label=tr(f"lowest validation error (epoch {best + 1})", f"验证集错误率最低 (第{best + 1}轮)"))
     ax.set_ylim(0, 0.4)
-    ax.set_xlabel(tr("epoch", "轮次 (epoch)"))
+    ax.set_xlabel(tr("epoch", "轮次"))
     ax.set_ylabel(tr("error rate", "错误率"))
     ax.set_title(slide_title("146", "late in training the validation error turns up (no regularisation)",
                              "训练后期验证集错误率转而开始变高 (无正则化)"), fontsize=10)

@@ -12,10 +12,16 @@ from typing import Any
 
 from latex2mathml.converter import convert as latex_to_mathml
 
-from fcnet.lab.common import tr
+from fcnet.i18n import math_text, tr
 from fcnet.train.io import atomic_write
 
-__all__ = ["LabResult", "Table", "display_width", "format_result", "format_table", "mathml", "write_html"]
+__all__ = ["Code", "LabResult", "Table", "display_width", "format_result", "format_table", "mathml", "write_html"]
+
+
+class Code(str):
+    """A table cell that is code (a flag, a search-space spec, a program's output): shown as such, never translated."""
+
+    __slots__ = ()
 
 
 @dataclass
@@ -78,7 +84,7 @@ def format_table(t: Table) -> str:
 def format_result(r: LabResult) -> str:
     """The lab's text output: heading, claim, formulas, tables, figure paths."""
     out = [f"== {r.title} ({tr('slides', '幻灯片')} {r.slides}) ==", r.claim, ""]
-    out += [f"  {f}" for f in r.formulas] + ([""] if r.formulas else [])
+    out += [f"  {math_text(f)}" for f in r.formulas] + ([""] if r.formulas else [])
     for t in r.tables:
         out += [format_table(t), ""]
     out += [f"{tr('figure', '图')}: {p}" for p in r.figures]
@@ -116,6 +122,18 @@ def mathml(latex: str) -> str:
     return latex_to_mathml(latex, display="block")
 
 
+def _inline(text: str) -> str:
+    """Escaped HTML of ``text`` with each `backticked` span set as code."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+
+
+def _td(v: Any) -> str:
+    """A table cell: code as code, text with its `backticked` spans as code, numbers as :func:`_cell` writes them."""
+    if isinstance(v, Code):
+        return f"<td><code>{html.escape(v)}</code></td>"
+    return f"<td>{_inline(v) if isinstance(v, str) else html.escape(_cell(v))}</td>"
+
+
 def _png_uri(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
 
@@ -130,18 +148,23 @@ _STYLE = ("body{font-family:'Noto Sans CJK SC','Noto Sans',sans-serif;max-width:
           "math{font-size:1.15em;margin:.4em 0}nav li{margin:2px 0}p,details{max-width:62em}")
 
 
+def _meta_value(v: Any) -> str:
+    """A value of the report's header: a command line is code."""
+    return f"<code>{html.escape(str(v))}</code>" if isinstance(v, Code) else html.escape(str(v))
+
+
 def write_html(results: list[LabResult], path: Path, note: str | None = None,
                meta: dict[str, Any] | None = None) -> Path:
     """One self-contained page: a table of contents by slide, then each lab's claim, formulas, tables
     and figures (embedded as data: URIs, so the single file can be mailed and opened offline).
     """
     lang = tr("en", "zh-Hans")
-    heading = tr("The lecture, executed: fcnet lab report", "全连接神经网络课程的可运行实验：fcnet lab 报告")
+    heading = tr("The lecture, executed: `fcnet lab` report", "全连接神经网络课程的可运行实验：`fcnet lab` 报告")
     parts = [f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>",
-             f"<title>{html.escape(heading)}</title><style>{_STYLE}</style></head><body>",
-             f"<h1>{html.escape(heading)}</h1>",
-             *([f"<p class='note' role='note'>{html.escape(note)}</p>"] if note else []),
-             *([f"<p class='meta'>{' · '.join(html.escape(f'{k}: {v}') for k, v in meta.items())}</p>"]
+             f"<title>{html.escape(heading.replace('`', ''))}</title><style>{_STYLE}</style></head><body>",
+             f"<h1>{_inline(heading)}</h1>",
+             *([f"<p class='note' role='note'>{_inline(note)}</p>"] if note else []),
+             *([f"<p class='meta'>{' · '.join(html.escape(f'{k}: ') + _meta_value(v) for k, v in meta.items())}</p>"]
                if meta else []),
              f"<nav><h2>{tr('Contents by slide', '按幻灯片页码的目录')}</h2><ol>"]
     for r in sorted(results, key=lambda r: int(m.group()) if (m := re.search(r"\d+", r.slides)) else 0):
@@ -152,16 +175,16 @@ def write_html(results: list[LabResult], path: Path, note: str | None = None,
         parts.append(f"<section id='{r.name}'><h2>{html.escape(r.title)} — {tr('slides', '第')} "
                      f"{html.escape(r.slides)}{tr('', ' 页')}</h2>")
         head, rest = split_claim(r.claim)
-        parts.append(f"<p class='claim'>{html.escape(head)}</p>")
+        parts.append(f"<p class='claim'>{_inline(head)}</p>")
         if rest:
             parts.append(f"<details><summary>{tr('Every claim and its conditions', '全部结论及其条件')}</summary>"
-                         f"<p>{html.escape(rest)}</p></details>")
-        parts += [mathml(f) for f in r.formulas]
+                         f"<p>{_inline(rest)}</p></details>")
+        parts += [mathml(math_text(f)) for f in r.formulas]
         for t in r.tables:
-            parts.append(f"<table><caption>{html.escape(t.caption)}</caption><tr>"
-                         + "".join(f"<th>{html.escape(h)}</th>" for h in t.headers) + "</tr>")
+            parts.append(f"<table><caption>{_inline(t.caption)}</caption><tr>"
+                         + "".join(f"<th>{_inline(h)}</th>" for h in t.headers) + "</tr>")
             for row in t.rows:
-                parts.append("<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row) + "</tr>")
+                parts.append("<tr>" + "".join(_td(v) for v in row) + "</tr>")
             parts.append("</table>")
         for fig in r.figures:
             # natural size: a figure shrunk to the page would shrink its text below 10 px

@@ -11,7 +11,7 @@ import numpy as np
 from fcnet import nn, optim
 from fcnet.errors import DivergenceError
 from fcnet.lab.common import accuracy, image_data, slide_title, tr
-from fcnet.lab.report import LabResult, Table
+from fcnet.lab.report import Code, LabResult, Table
 from fcnet.search import LogUniform, grid_points, narrow_space, random_points
 from fcnet.train.trainer import Trainer
 from fcnet.viz.plots import save_figure
@@ -91,7 +91,8 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
             [tr("random (coarse)", "随机搜索（粗搜索）"), len({p["lr"] for p in rand}), coarse_epochs, max(r_scores)],
             [tr("fine, in the narrowed ranges", "精搜索（缩小后的范围）"), len({p["lr"] for p in fine}), fine_epochs,
              max(f_scores)]]
-    ranges = [[k, space[k].to_text(), fine_space[k].to_text()] for k in space]
+    ranges = [[tr(k, {"lr": "学习率", "delta": "δ"}.get(k, k)), Code(space[k].to_text()), Code(fine_space[k].to_text())]
+              for k in space]
     claim = tr("Slides 173-174: with a budget of 9 trials, grid search tries only 3 learning rates while random "
                "search tries 9; the second parameter, δ, barely matters. Slides 175-176: coarse search samples "
                "randomly in a wide range, trains one epoch and narrows the ranges by validation accuracy; fine "
