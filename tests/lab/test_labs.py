@@ -167,6 +167,18 @@ def test_slide46_width_helps_up_to_what_the_set_needs_then_adds_nothing(lab):
 # collapse: slides 38-39
 
 
+def test_slides_45_47_depth_helps_the_hardest_set_at_a_narrow_width_and_not_every_set(lab):
+    from fcnet.lab.boundaries import DEPTH_SEEDS, DEPTHS
+    n = lab("boundaries").numbers
+    sweep, mean = n["depth_sweep"], n["depth_mean"]
+    assert len(DEPTH_SEEDS) >= 3 and all(len(a) == len(DEPTH_SEEDS) for v in sweep.values() for a in v.values())
+    for k, v in mean.items():
+        assert v == {d: float(np.mean(sweep[k][d])) for d in DEPTHS}
+    assert n["depth_hardest"] == "spirals" and n["depth_gain"]["spirals"] > 0.1  # deeper fits the hardest set
+    assert min(n["depth_gain"].values()) < 0.02  # ... but depth does not help every set
+    assert n["depth_one_layer_wide_min"] > 0.99  # wide enough, one hidden layer already fits all three
+
+
 def test_slide39_no_activation_collapses_to_one_linear_map(lab):
     n = lab("collapse").numbers
     assert n["max_difference"] < 1e-10
