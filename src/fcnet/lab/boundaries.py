@@ -1,5 +1,6 @@
 """Slides 18-21 and 45-47: linear models cannot separate xor; hidden width buys complex boundaries; depth helps
-where the layers are narrow."""
+where the layers are narrow.
+"""
 
 from __future__ import annotations
 
