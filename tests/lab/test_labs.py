@@ -452,6 +452,24 @@ def test_slides_175_176_coarse_to_fine(lab):
     assert n["fine_best"] >= n["coarse_best"]
 
 
+def test_slides_173_176_scores_are_compared_plainly_and_at_equal_epochs(lab):
+    from fcnet.lab.search import COARSE_EPOCHS, FINE_EPOCHS
+    r = lab("search")
+    n = r.numbers
+    rows = {(row[0], row[2]): row[3] for row in r.tables[0].rows}
+    assert rows[("grid", COARSE_EPOCHS)] == n["grid_best"]
+    assert rows[("random (coarse)", COARSE_EPOCHS)] == n["coarse_best"]
+    # the claim says whether random search's best beats, ties or trails grid's: here it ties, and says so
+    word = "higher than" if n["coarse_best"] > n["grid_best"] else "equal to" if n["coarse_best"] == n["grid_best"] \
+        else "lower than"
+    assert f"({n['coarse_best']:.4f}) is {word} grid's ({n['grid_best']:.4f})" in r.claim
+    # coarse-to-fine at equal epochs: the narrowed range is at least as good at both budgets
+    assert rows[("fine, same 9 points at the coarse budget", COARSE_EPOCHS)] == n["fine_best_at_coarse_epochs"]
+    assert rows[("coarse best 3, at the fine budget", FINE_EPOCHS)] == n["coarse_best3_at_fine_epochs"]
+    assert n["fine_best_at_coarse_epochs"] >= n["coarse_best"]
+    assert n["fine_best"] >= n["coarse_best3_at_fine_epochs"]
+
+
 def test_slide178_uniform_sampling_wastes_the_low_decades(lab):
     r = lab("search")
     assert r.numbers["uniform_top_decade_share"] > 0.85
