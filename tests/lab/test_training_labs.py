@@ -167,6 +167,24 @@ def test_slides_108_110_adagrad_smaller_step_in_steep_direction(out):
     assert r["adagrad"][0] > 2.0 * r["adagrad"][1]  # flat x gets the larger step per unit gradient
 
 
+def test_slides_108_111_adagrad_flat_step_is_smaller_than_sgds_at_the_same_eps_and_faster_tuned(out):
+    from fcnet.lab.optimizers import TUNE_EPS
+    res = result("optimizers", out)
+    n = res.numbers
+    r = n["rmsprop_rates"]
+    assert n["adagrad_flat_vs_sgd"] == r["adagrad"][0] / r["sgd"][0] < 0.2  # smaller at the same ε, and stated
+    assert f"flat step is {n['adagrad_flat_vs_sgd']:.2g} × SGD's" in res.claim
+    tuned, best = n["tuned_steps"], n["tuned_best_eps"]
+    assert set(tuned["sgd"]) == set(TUNE_EPS) and len(TUNE_EPS) >= 5
+    assert tuned["adagrad"][best["sgd"]] is None  # at SGD's best ε AdaGrad does not get there
+    assert n["tuned_best_steps"]["adagrad"] < n["tuned_best_steps"]["sgd"]  # each at its own ε, AdaGrad is faster
+    for k, e in best.items():
+        assert tuned[k][e] == min(v for v in tuned[k].values() if v is not None)
+    # which δ placement is whose: the lecture's Adam (inside), torch's Adagrad (outside)
+    cap = next(t.caption for t in res.tables if t.caption.startswith("Slides 108-111: step per unit"))
+    assert "standard" not in cap and "as the lecture writes Adam (slide 117)" in cap and "torch.optim.Adagrad" in cap
+
+
 def test_slide_114_rho_zero_uses_only_the_current_gradient(out):
     rho = result("optimizers", out).numbers["rho"]
     assert rho[0.0]["max_dev_from_current_only"] < 1e-9
