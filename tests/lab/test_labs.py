@@ -356,6 +356,15 @@ def test_slide133_xavier_tanh_decays_slowly_and_holds_with_the_tanh_gain(lab):
     assert max(gain) / min(gain) < 1.25  # "基本相同" holds with the gain
 
 
+def test_slides_128_and_133_135_notation_conventions_are_stated_where_used(lab):
+    r = lab("init")
+    t128 = next(t.caption for t in r.tables if t.caption.startswith("slides 128-129"))
+    t133 = next(t.caption for t in r.tables if t.caption.startswith("slides 133-135"))
+    assert "means std 0.01" in t128
+    assert "with the VARIANCE" in t133 and "√(1/N) = 0.0447" in t133 and "slide 128, which writes the std" in t133
+    assert "Slides 133-135 write N(0, 1/N) and N(0, 2/N) with the variance" in r.claim
+
+
 def test_slides_134_135_relu_needs_he(lab):
     n = lab("init").numbers
     xr, he = n["Xavier N(0, 1/N), ReLU (slide 134)"], n["He N(0, 2/N), ReLU (slide 135)"]

@@ -331,6 +331,13 @@ def test_slide_88_holds_only_at_a_shared_small_lr_and_fails_when_each_activation
     assert min(best["sigmoid"], *sweep["sigmoid"][g.RACE["lr"]]) > 2.0  # sigmoid hardly moves at any ε
 
 
+def test_slide_87_explosion_is_labelled_as_a_stand_in_for_the_cliff(out):
+    res = result("gradients", out)
+    init_table = next(t for t in res.tables if "at initialisation, std of each hidden layer" in t.caption)
+    assert init_table.caption.startswith("Slide 87, a stand-in:") and "cliff" in init_table.caption
+    assert "Slide 87 (a stand-in:" in res.claim
+
+
 def test_gradients_figure(out):
     _figures_ok(result("gradients", out))
 
