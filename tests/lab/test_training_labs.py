@@ -204,6 +204,7 @@ def test_slide_numbers_are_the_lectures_page_markers(out):
     over = result("overfit", out)
     l1 = next(t for t in over.tables if "name L1" in t.caption)
     assert l1.caption.startswith("Slides 151, 154 name L1") and "named on slides 151, 154" in over.claim
+    assert any(f.startswith(r"\text{L2 (152-153):}") for f in over.formulas)  # L2's formula and its comment
 
 
 def test_optimizers_formulas_render_as_mathml(out):

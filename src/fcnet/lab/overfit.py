@@ -381,5 +381,5 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
     return LabResult("overfit", SLIDES, tr("Overfitting and regularisation", "过拟合与正则化"), claim,
                      [t_curve, t_reg, t_size, t_spread, t_l1, t_part, t_toy, t_drop], [f], numbers,
                      formulas=[r"L(W)=\frac{1}{N}\sum_i L_i(f(x_i,W),y_i)+\lambda R(W)",
-                               r"\text{L2 (151-152):}\quad R(W)=\sum_k\sum_l W_{k,l}^2",
+                               r"\text{L2 (152-153):}\quad R(W)=\sum_k\sum_l W_{k,l}^2",
                                r"\text{L1 (named on 151, 154; standard form):}\quad R(W)=\sum_k\sum_l |W_{k,l}|"])
