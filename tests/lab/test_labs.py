@@ -510,6 +510,46 @@ def test_slides_22_34_naming_is_drawn_one_panel_per_net(lab):
         assert im.width > 2 * im.height  # one panel per net, side by side
 
 
+FAST = ["templates", "boundaries", "naming", "collapse", "activations", "losses", "gates", "init", "batchnorm",
+        "search"]
+# a condition each visible claim must carry (the numbers behind them are asserted in the tests above)
+CONDITIONS = {"templates": "64 rows", "boundaries": "when layers are narrow", "init": "a variance (133)",
+              "batchnorm": "With weights N(0, 0.03²)", "search": "at equal epochs",
+              "activations": "when every layer's input is N(0, 1)", "losses": "Inference, not stated on the slide"}
+
+
+@pytest.mark.parametrize("name", FAST)
+def test_visible_claim_is_short_and_carries_its_conditions(lab, name):
+    from fcnet.lab.report import CLAIM_WORDS, _words, shown_claim
+    r = lab(name)
+    head, rest = shown_claim(r)
+    assert head and _words(head) <= CLAIM_WORDS
+    if r.summary:
+        assert rest == r.claim.strip()  # the whole claim is folded below the summary, nothing dropped
+    else:
+        assert f"{head} {rest}".strip() == r.claim.strip() and not rest  # short claims are shown whole
+    if name in CONDITIONS:
+        assert CONDITIONS[name] in head
+
+
+def test_split_claim_cuts_only_between_whole_sentences():
+    from fcnet.lab.report import split_claim
+    claim = "Slide 1: a b c d e. Slide 2: the rest f g h; i j k. Slide 3: l m n o p q r s."
+    head, rest = split_claim(claim, 7)
+    assert head == "Slide 1: a b c d e." and rest.startswith("Slide 2:")  # never "Slide 1:" alone
+    # a first sentence longer than the limit is cut after its first clause, still not at ":"
+    assert split_claim("Slide 9: one value x = 0.5 here; then more words follow. Next.", 3) == (
+        "Slide 9: one value x = 0.5 here;", "then more words follow. Next.")
+
+
+def test_report_shows_the_summary_and_folds_the_whole_claim(tmp_path):
+    from fcnet.lab.report import LabResult, write_html
+    r = LabResult("x", "1", "T", "Slide 1: the long claim, every condition.", summary="Short, with its condition.")
+    page = write_html([r], tmp_path / "r.html").read_text()
+    assert "<p class='claim'>Short, with its condition.</p>" in page
+    assert "<details>" in page and "Slide 1: the long claim, every condition." in page.split("<details>")[1]
+
+
 @pytest.mark.parametrize("name", ["search", "gates", "naming"])
 def test_formulas_render_as_mathml(lab, name):
     from fcnet.lab.report import mathml

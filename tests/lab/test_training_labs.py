@@ -93,6 +93,18 @@ def test_lr_slide_166_overflow_needs_eps_above_inverse_lambda_and_nonconvergence
     assert any(r[1] == below["lr"] and r[-1] == "no" for r in res.tables[1].rows)
 
 
+@pytest.mark.parametrize(("name", "condition"), [
+    ("lr", "only when ε > 1/λ = 100"), ("gradients", "holds only at a shared SGD ε"),
+    ("gradients", "with a stand-in"), ("optimizers", "from the drawn starts, not from nearer ones"),
+    ("optimizers", "at equal ε"), ("overfit", "a test set held out")])
+def test_training_labs_visible_claim_is_short_and_carries_its_conditions(out, name, condition):
+    from fcnet.lab.report import CLAIM_WORDS, _words, shown_claim
+    r = result(name, out)
+    head, rest = shown_claim(r)
+    assert r.summary and head == r.summary and rest == r.claim.strip()
+    assert _words(head) <= CLAIM_WORDS and condition in head
+
+
 def test_lr_figure(out):
     _figures_ok(result("lr", out))
 

@@ -149,8 +149,17 @@ def run(out: Path, seed: int = 0, full: bool = False, problems: tuple[str, ...] 
                "第47页提醒：对训练集分类精度最高的模型，在真实场景下识别性能未必是最好的（过拟合）；"
                f"在这些无噪声的玩具数据上，训练集与新样本的准确率差距至多 {gap:.1%}，此处过拟合不明显，"
                "过拟合实验（第142-162页）展示它何时出现。") + depth_claim
+    summary = tr(
+        "A linear classifier fails on xor, circles and spirals (slides 18-21). More neurons help up to the width a "
+        f"set needs ({needs}), then add nothing (46). Depth (45, 47) helps {hardest} when layers are narrow "
+        f"({DEPTH_WIDTH} units: {mean_d[hardest][DEPTHS[0]]:.0%} → {mean_d[hardest][best_d]:.0%}), not every set. "
+        f"Training and new points differ by at most {gap:.1%} here.",
+        "线性分类器分不开 xor、圆环和螺旋 (第18-21页)。神经元越多越好, 直到达到该集合所需的宽度 "
+        f"({needs}), 之后不再提高 (第46页)。深度 (第45、47页) 在隐层很窄时帮助 {hardest} "
+        f"({DEPTH_WIDTH}个神经元: {mean_d[hardest][DEPTHS[0]]:.0%} → {mean_d[hardest][best_d]:.0%}), 并非每个集合。"
+        f"此处训练集与新样本相差至多 {gap:.1%}。")
     return LabResult("boundaries", SLIDES, tr("Decision boundaries and hidden width", "分界面与网络宽度"), claim,
                      [Table(tr("slide 46: training accuracy", "第46页：训练集准确率"), headers, rows),
                       Table(tr("slide 47: accuracy on 600 new points of the same problem",
                                "第47页：同一问题600个新样本上的准确率"), headers, test_rows), depth_table],
-                     [f], numbers, formulas=[r"f(x,W)=Wx+b", r"f=W_2\max(0,\,W_1x+b_1)+b_2"])
+                     [f], numbers, summary=summary, formulas=[r"f(x,W)=Wx+b", r"f=W_2\max(0,\,W_1x+b_1)+b_2"])

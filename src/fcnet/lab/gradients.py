@@ -368,9 +368,17 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         "race_sweep": sweep, "race_best_lr": best_lr, "race_best_loss": best, "race_holds_at": holds_at,
         "race_tuned_winner": tuned_winner, "clipping_slide": t_explode.caption.split(":")[0],
     }
+    summary = tr(
+        "Sigmoid chains vanish (f′ ≤ ¼, slide 83); tanh vanishes only off its centre, not with Xavier (84); ReLU and "
+        "Leaky ReLU do not (85-86). Slide 87, with a stand-in (too large an init): SGD overflows, clipping trains. "
+        f"Slide 88 holds only at a shared SGD ε ≤ {max(holds_at, default=0):g}; tuned per activation, "
+        f"{tuned_winner} ends lowest.",
+        "sigmoid 链式乘积消失 (f′ ≤ ¼, 第83页); tanh 只在离开中心时消失, Xavier 下不消失 (第84页); ReLU 与 Leaky ReLU "
+        "不消失 (第85-86页)。第87页 (替代实验: 初始化过大): 梯度下降溢出, 梯度裁剪能训练。第88页仅在共用的 "
+        f"ε ≤ {max(holds_at, default=0):g} 时成立; 各自调 ε 时 {tuned_winner} 最低。")
     return LabResult("gradients", SLIDES, tr("Vanishing and exploding gradients", "梯度消失与梯度爆炸"), claim,
                      [t_vanish, t_explode_init, t_explode, t_race, t_sweep], [f, f_race], numbers,
-                     formulas=[r"\sigma'(x)=\sigma(x)(1-\sigma(x))\le\tfrac14",
+                     summary=summary, formulas=[r"\sigma'(x)=\sigma(x)(1-\sigma(x))\le\tfrac14",
                                r"\frac{\partial L}{\partial W_1}=\frac{\partial L}{\partial z_N}"
                                r"\prod_{l=2}^{N}\frac{\partial z_l}{\partial z_{l-1}}\frac{\partial z_1}{\partial W_1}",
                                r"g\leftarrow g\cdot\min\left(1,\frac{c}{\|g\|}\right)\ \text{(gradient clipping)}"])

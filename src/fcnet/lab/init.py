@@ -234,7 +234,14 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
         "所以严格的 N(0, 1/N) 下标准差仍缓慢衰减（10层从0.63到0.23，而第128页是从0.21到0）；"
         "乘以 tanh 的增益 5/3 后结论成立。第134页：Xavier 初始化方法不太适合 ReLU；第135页：He 初始化 N(0, 2/N) 适合。")
     figs, numbers["histogram_xlims"] = _figures(out, stats)
+    summary = tr(
+        "Zero init: all units stay one unit (slides 126-127). Std 0.01 (slide 128's N(0, 0.01)) vanishes; N(0, 1) "
+        "saturates (129). Xavier N(0, 1/N), a variance (133), keeps the weighted sum's variance, but tanh still "
+        "decays slowly unless scaled by 5/3. ReLU needs He N(0, 2/N) (134-135).",
+        "全零初始化: 所有神经元等价于一个 (第126-127页)。标准差 0.01 (第128页的 N(0, 0.01)) 时信号消失; N(0, 1) 时饱和 "
+        "(第129页)。Xavier N(0, 1/N) (写的是方差, 第133页) 保持加权和的方差, 但 tanh 仍缓慢衰减, 乘以 5/3 后才保持。"
+        "ReLU 需要 He N(0, 2/N) (第134-135页)。")
     return LabResult("init", SLIDES, tr("Weight initialisation", "权值初始化"), claim, tables, figs, numbers,
-                     formulas=[r"\mathrm{Var}(y)=\sum_{i=1}^{n}\mathrm{Var}(w_i)\mathrm{Var}(z_i)=n\,"
+                     summary=summary, formulas=[r"\mathrm{Var}(y)=\sum_{i=1}^{n}\mathrm{Var}(w_i)\mathrm{Var}(z_i)=n\,"
                                r"\mathrm{Var}(w_i)\,\mathrm{Var}(z_i)",
                                r"w\sim\mathcal{N}(0,1/N)\ \text{(Xavier)}\qquad w\sim\mathcal{N}(0,2/N)\ \text{(He)}"])

@@ -561,6 +561,15 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         "digits_sgd_momentum_gap": gap,
         "digits_step_over_eps": {"first": first, "last_epoch": late},
     }
+    summary = tr(
+        "At the same ε momentum damps SGD's zig-zag (slides 94-102); μ = 0 is SGD (103). Momentum passes a flat point "
+        "and a local minimum from the drawn starts, not from nearer ones (104-106). AdaGrad and RMSProp shrink the "
+        f"steep step (108-114), but AdaGrad's flat step is {flat_vs_sgd:.2g} × SGD's at equal ε. Bias correction "
+        "removes Adam's cold start (121).",
+        "同一 ε 下动量法抑制梯度下降的震荡 (第94-102页); μ = 0 即梯度下降 (第103页)。"
+        "动量法从图中的起点能冲过鞍点与局部最小值, 从更近的起点不能 (第104-106页)。"
+        "AdaGrad 与 RMSProp 减小震荡方向的步长 (第108-114页), 但同一 ε 下 AdaGrad 平坦方向的"
+        f"步长是梯度下降的 {flat_vs_sgd:.2g} 倍。修正偏差消除 Adam 的冷启动 (第121页)。")
     return LabResult("optimizers", SLIDES, tr("Optimizers", "梯度算法改进"), claim,
                      [t_valley, t_mu0, t_esc, t_rates, t_tuned, t_rho, t_cold, t_digits], figs, numbers,
-                     formulas=FORMULAS)
+                     summary=summary, formulas=FORMULAS)

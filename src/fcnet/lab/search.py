@@ -137,6 +137,15 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                f"{max(f_scores):.4f}，{compare(max(f_scores), c_long)}粗搜索最好的3个点重新训练的结果（{c_long:.4f}）"
                f"{images(max(f_scores), c_long)}。"
                "第178页：学习率应在对数空间上进行随机采样；均匀采样使90%的样本落在最大的一个数量级。")
+    summary = tr(
+        "With 9 trials grid search tries 3 learning rates, random search 9; δ barely matters (slides 173-174). "
+        f"Random's best is {compare(r_best, g_best)} grid's ({r_best:.4f} vs {g_best:.4f}). Coarse-to-fine "
+        f"(175-176) at equal epochs: fine {f_short:.4f} vs coarse {r_best:.4f}, both {coarse_epochs} epoch. "
+        "Sample ε on a log scale: uniform puts 90% of draws in the top decade (178).",
+        "预算9组实验, 网格搜索尝试3个学习率, 随机搜索9个; δ 不重要 (第173-174页)。随机搜索最好的结果"
+        f"{compare(r_best, g_best)}网格搜索 ({r_best:.4f} 对 {g_best:.4f})。由粗到细 (第175-176页), 相同周期下: "
+        f"{coarse_epochs}个周期时 {f_short:.4f} 对 {r_best:.4f}。"
+        "学习率应在对数空间采样: 均匀采样使90%落在最大的数量级 (第178页)。")
     return LabResult("search", SLIDES, tr("Hyperparameter search", "超参数优化"), claim,
                      [Table(tr("9 trials each", "各9组实验"),
                             [tr("strategy", "策略"), tr("distinct learning rates", "不同学习率个数"),
@@ -159,6 +168,7 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                                           for k, v in fine_space.items()},
                            "best_coarse": rand[int(np.argmax(r_scores))], "uniform_top_decade_share": share_top,
                            "lr_effect": float(lr_effect), "delta_effect": float(delta_effect)},
+                     summary=summary,
                      formulas=[r"\epsilon=10^{u},\ u\sim U(\log_{10}a,\log_{10}b)\quad\text{(178: log-scale sampling)}",
                                r"P_{\text{uniform on }[10^{-4},1]}\left(\epsilon\ge 0.1\right)=\frac{1-0.1}{1-10^{-4}}"
                                r"\approx 0.9"])
