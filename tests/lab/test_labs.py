@@ -167,6 +167,18 @@ def test_slide46_width_helps_up_to_what_the_set_needs_then_adds_nothing(lab):
 # collapse: slides 38-39
 
 
+def test_slides_45_47_depth_helps_the_hardest_set_at_a_narrow_width_and_not_every_set(lab):
+    from fcnet.lab.boundaries import DEPTH_SEEDS, DEPTHS
+    n = lab("boundaries").numbers
+    sweep, mean = n["depth_sweep"], n["depth_mean"]
+    assert len(DEPTH_SEEDS) >= 3 and all(len(a) == len(DEPTH_SEEDS) for v in sweep.values() for a in v.values())
+    for k, v in mean.items():
+        assert v == {d: float(np.mean(sweep[k][d])) for d in DEPTHS}
+    assert n["depth_hardest"] == "spirals" and n["depth_gain"]["spirals"] > 0.1  # deeper fits the hardest set
+    assert min(n["depth_gain"].values()) < 0.02  # ... but depth does not help every set
+    assert n["depth_one_layer_wide_min"] > 0.99  # wide enough, one hidden layer already fits all three
+
+
 def test_slide39_no_activation_collapses_to_one_linear_map(lab):
     n = lab("collapse").numbers
     assert n["max_difference"] < 1e-10
@@ -344,6 +356,15 @@ def test_slide133_xavier_tanh_decays_slowly_and_holds_with_the_tanh_gain(lab):
     assert max(gain) / min(gain) < 1.25  # "基本相同" holds with the gain
 
 
+def test_slides_128_and_133_135_notation_conventions_are_stated_where_used(lab):
+    r = lab("init")
+    t128 = next(t.caption for t in r.tables if t.caption.startswith("slides 128-129"))
+    t133 = next(t.caption for t in r.tables if t.caption.startswith("slides 133-135"))
+    assert "means std 0.01" in t128
+    assert "with the VARIANCE" in t133 and "√(1/N) = 0.0447" in t133 and "slide 128, which writes the std" in t133
+    assert "Slides 133-135 write N(0, 1/N) and N(0, 2/N) with the variance" in r.claim
+
+
 def test_slides_134_135_relu_needs_he(lab):
     n = lab("init").numbers
     xr, he = n["Xavier N(0, 1/N), ReLU (slide 134)"], n["He N(0, 2/N), ReLU (slide 135)"]
@@ -440,6 +461,24 @@ def test_slides_175_176_coarse_to_fine(lab):
     assert n["fine_best"] >= n["coarse_best"]
 
 
+def test_slides_173_176_scores_are_compared_plainly_and_at_equal_epochs(lab):
+    from fcnet.lab.search import COARSE_EPOCHS, FINE_EPOCHS
+    r = lab("search")
+    n = r.numbers
+    rows = {(row[0], row[2]): row[3] for row in r.tables[0].rows}
+    assert rows[("grid", COARSE_EPOCHS)] == n["grid_best"]
+    assert rows[("random (coarse)", COARSE_EPOCHS)] == n["coarse_best"]
+    # the claim says whether random search's best beats, ties or trails grid's: here it ties, and says so
+    word = "higher than" if n["coarse_best"] > n["grid_best"] else "equal to" if n["coarse_best"] == n["grid_best"] \
+        else "lower than"
+    assert f"({n['coarse_best']:.4f}) is {word} grid's ({n['grid_best']:.4f})" in r.claim
+    # coarse-to-fine at equal epochs: the narrowed range is at least as good at both budgets
+    assert rows[("fine, same 9 points at the coarse budget", COARSE_EPOCHS)] == n["fine_best_at_coarse_epochs"]
+    assert rows[("coarse best 3, at the fine budget", FINE_EPOCHS)] == n["coarse_best3_at_fine_epochs"]
+    assert n["fine_best_at_coarse_epochs"] >= n["coarse_best"]
+    assert n["fine_best"] >= n["coarse_best3_at_fine_epochs"]
+
+
 def test_slide178_uniform_sampling_wastes_the_low_decades(lab):
     r = lab("search")
     assert r.numbers["uniform_top_decade_share"] > 0.85
@@ -469,6 +508,46 @@ def test_slides_22_34_naming_is_drawn_one_panel_per_net(lab):
     _pngs_ok(r)
     with Image.open(r.figures[0]) as im:
         assert im.width > 2 * im.height  # one panel per net, side by side
+
+
+FAST = ["templates", "boundaries", "naming", "collapse", "activations", "losses", "gates", "init", "batchnorm",
+        "search"]
+# a condition each visible claim must carry (the numbers behind them are asserted in the tests above)
+CONDITIONS = {"templates": "64 rows", "boundaries": "when layers are narrow", "init": "a variance (133)",
+              "batchnorm": "With weights N(0, 0.03²)", "search": "at equal epochs",
+              "activations": "when every layer's input is N(0, 1)", "losses": "Inference, not stated on the slide"}
+
+
+@pytest.mark.parametrize("name", FAST)
+def test_visible_claim_is_short_and_carries_its_conditions(lab, name):
+    from fcnet.lab.report import CLAIM_WORDS, _words, shown_claim
+    r = lab(name)
+    head, rest = shown_claim(r)
+    assert head and _words(head) <= CLAIM_WORDS
+    if r.summary:
+        assert rest == r.claim.strip()  # the whole claim is folded below the summary, nothing dropped
+    else:
+        assert f"{head} {rest}".strip() == r.claim.strip() and not rest  # short claims are shown whole
+    if name in CONDITIONS:
+        assert CONDITIONS[name] in head
+
+
+def test_split_claim_cuts_only_between_whole_sentences():
+    from fcnet.lab.report import split_claim
+    claim = "Slide 1: a b c d e. Slide 2: the rest f g h; i j k. Slide 3: l m n o p q r s."
+    head, rest = split_claim(claim, 7)
+    assert head == "Slide 1: a b c d e." and rest.startswith("Slide 2:")  # never "Slide 1:" alone
+    # a first sentence longer than the limit is cut after its first clause, still not at ":"
+    assert split_claim("Slide 9: one value x = 0.5 here; then more words follow. Next.", 3) == (
+        "Slide 9: one value x = 0.5 here;", "then more words follow. Next.")
+
+
+def test_report_shows_the_summary_and_folds_the_whole_claim(tmp_path):
+    from fcnet.lab.report import LabResult, write_html
+    r = LabResult("x", "1", "T", "Slide 1: the long claim, every condition.", summary="Short, with its condition.")
+    page = write_html([r], tmp_path / "r.html").read_text()
+    assert "<p class='claim'>Short, with its condition.</p>" in page
+    assert "<details>" in page and "Slide 1: the long claim, every condition." in page.split("<details>")[1]
 
 
 @pytest.mark.parametrize("name", ["search", "gates", "naming"])

@@ -93,6 +93,18 @@ def test_lr_slide_166_overflow_needs_eps_above_inverse_lambda_and_nonconvergence
     assert any(r[1] == below["lr"] and r[-1] == "no" for r in res.tables[1].rows)
 
 
+@pytest.mark.parametrize(("name", "condition"), [
+    ("lr", "only when ε > 1/λ = 100"), ("gradients", "holds only at a shared SGD ε"),
+    ("gradients", "with a stand-in"), ("optimizers", "from the drawn starts, not from nearer ones"),
+    ("optimizers", "at equal ε"), ("overfit", "a test set held out")])
+def test_training_labs_visible_claim_is_short_and_carries_its_conditions(out, name, condition):
+    from fcnet.lab.report import CLAIM_WORDS, _words, shown_claim
+    r = result(name, out)
+    head, rest = shown_claim(r)
+    assert r.summary and head == r.summary and rest == r.claim.strip()
+    assert _words(head) <= CLAIM_WORDS and condition in head
+
+
 def test_lr_figure(out):
     _figures_ok(result("lr", out))
 
@@ -167,6 +179,24 @@ def test_slides_108_110_adagrad_smaller_step_in_steep_direction(out):
     assert r["adagrad"][0] > 2.0 * r["adagrad"][1]  # flat x gets the larger step per unit gradient
 
 
+def test_slides_108_111_adagrad_flat_step_is_smaller_than_sgds_at_the_same_eps_and_faster_tuned(out):
+    from fcnet.lab.optimizers import TUNE_EPS
+    res = result("optimizers", out)
+    n = res.numbers
+    r = n["rmsprop_rates"]
+    assert n["adagrad_flat_vs_sgd"] == r["adagrad"][0] / r["sgd"][0] < 0.2  # smaller at the same ε, and stated
+    assert f"flat step is {n['adagrad_flat_vs_sgd']:.2g} × SGD's" in res.claim
+    tuned, best = n["tuned_steps"], n["tuned_best_eps"]
+    assert set(tuned["sgd"]) == set(TUNE_EPS) and len(TUNE_EPS) >= 5
+    assert tuned["adagrad"][best["sgd"]] is None  # at SGD's best ε AdaGrad does not get there
+    assert n["tuned_best_steps"]["adagrad"] < n["tuned_best_steps"]["sgd"]  # each at its own ε, AdaGrad is faster
+    for k, e in best.items():
+        assert tuned[k][e] == min(v for v in tuned[k].values() if v is not None)
+    # which δ placement is whose: the lecture's Adam (inside), torch's Adagrad (outside)
+    cap = next(t.caption for t in res.tables if t.caption.startswith("Slides 108-111: step per unit"))
+    assert "standard" not in cap and "as the lecture writes Adam (slide 117)" in cap and "torch.optim.Adagrad" in cap
+
+
 def test_slide_114_rho_zero_uses_only_the_current_gradient(out):
     rho = result("optimizers", out).numbers["rho"]
     assert rho[0.0]["max_dev_from_current_only"] < 1e-9
@@ -186,6 +216,7 @@ def test_slide_numbers_are_the_lectures_page_markers(out):
     over = result("overfit", out)
     l1 = next(t for t in over.tables if "name L1" in t.caption)
     assert l1.caption.startswith("Slides 151, 154 name L1") and "named on slides 151, 154" in over.claim
+    assert any(f.startswith(r"\text{L2 (152-153):}") for f in over.formulas)  # L2's formula and its comment
 
 
 def test_optimizers_formulas_render_as_mathml(out):
@@ -311,6 +342,13 @@ def test_slide_88_holds_only_at_a_shared_small_lr_and_fails_when_each_activation
     assert n["race_tuned_winner"] == "tanh" and best["tanh"] < min(best["relu"], best["leaky_relu"])
     assert "the slide fails" in result("gradients", out).claim
     assert min(best["sigmoid"], *sweep["sigmoid"][g.RACE["lr"]]) > 2.0  # sigmoid hardly moves at any ε
+
+
+def test_slide_87_explosion_is_labelled_as_a_stand_in_for_the_cliff(out):
+    res = result("gradients", out)
+    init_table = next(t for t in res.tables if "at initialisation, std of each hidden layer" in t.caption)
+    assert init_table.caption.startswith("Slide 87, a stand-in:") and "cliff" in init_table.caption
+    assert "Slide 87 (a stand-in:" in res.claim
 
 
 def test_gradients_figure(out):

@@ -126,6 +126,14 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                "第88页：尽量选择 ReLU 或 Leaky ReLU。“典型乘积”各行的条件：每层输入 z ~ N(0, 1)（tanh' 平均约 0.6）；"
                "梯度消失实验中 Xavier 初始化使 z 靠近 tanh 的中心（平均 f' 约 0.85），tanh 的梯度不消失，"
                "而偏置为 N(0, 1) 时梯度消失。")
+    summary = tr(
+        "σ′(x) ≈ 0 beyond |x| = 10 (slide 82). Products of local gradients vanish for sigmoid and, when every "
+        f"layer's input is N(0, 1), for tanh ({tanh_mean ** 10:.2g} over 10 layers; with Xavier it does not: "
+        "gradients lab) (83-84). ReLU's gradient is 1 for x > 0 (85); Leaky ReLU (0.01 on slide 86, 0.1 on 41) "
+        "has no dead zone.",
+        "|x| > 10 时 σ′(x) ≈ 0 (第82页)。局部梯度的乘积对 sigmoid 消失; 每层输入为 N(0, 1) 时对 tanh 也消失 "
+        f"(10层为 {tanh_mean ** 10:.2g}; 用 Xavier 时不消失, 见梯度实验) (第83-84页)。x > 0 时 ReLU 的梯度为 1 "
+        "(第85页); Leaky ReLU (第86页 0.01, 第41页 0.1) 没有死区。")
     return LabResult("activations", SLIDES, tr("Activation functions", "激活函数"), claim,
                      [Table(tr("each slide's statement beside fcnet's computed derivative",
                                "各页结论与 fcnet 计算的导数"),
@@ -139,6 +147,6 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                            "relu_min_positive": float(relu[pos].min()), "relu_max_negative": float(relu[neg].max()),
                            "leaky_0.1_negative": float(l1[neg].min()), "leaky_0.01_negative": float(l01[neg].min()),
                            "leaky_0.01_negative_max": float(l01[neg].max())},
-                     formulas=[r"\sigma(x)=1/(1+e^{-x})", r"\tanh(x)=\frac{e^x-e^{-x}}{e^x+e^{-x}}",
+                     summary=summary, formulas=[r"\sigma(x)=1/(1+e^{-x})", r"\tanh(x)=\frac{e^x-e^{-x}}{e^x+e^{-x}}",
                                r"\mathrm{ReLU}(x)=\max(0,x)",
                                r"\max(0.1x,\,x)\ \text{(41)}\qquad \max(0.01x,\,x)\ \text{(86)}"])

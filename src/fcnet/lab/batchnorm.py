@@ -179,11 +179,20 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                "第139-140页：减均值、除方差——批归一化与梯度消失。第141页：批归一化算法（μ_B、σ_B²、"
                "x̂_i、平移缩放 y_i = γx̂_i + β，γ、β 为学习参数）问：0均值1方差是最有利于分类的分布吗？训练后 γ、β "
                "偏离 1 和 0。第141页还问：单张样本测试时均值和方差用训练时的累计值，单张与批量结果相同。")
+    summary = tr(
+        f"With weights N(0, {COLLAPSE_STD}²) the tanh signal collapses (std {stds['without'][-1]:.3g} at layer 6) and "
+        f"batch norm restores it ({stds['with batch norm'][-1]:.3g}); with Xavier it does not collapse (slide 138). "
+        f"BN keeps a {n_layers}-layer sigmoid net's gradients flowing (139-140); γ and β are learned, and running "
+        "statistics serve single test samples (141).",
+        f"权值为 N(0, {COLLAPSE_STD}²) 时 tanh 信号消失 (第6层标准差 {stds['without'][-1]:.3g}), 批归一化恢复它 "
+        f"({stds['with batch norm'][-1]:.3g}); 用 Xavier 时不消失 (第138页)。批归一化让 {n_layers}层 sigmoid 网络的梯度"
+        "保持流动 (第139-140页); γ、β 是学到的, 累计统计量用于单张测试样本 (第141页)。")
     return LabResult("batchnorm", SLIDES, tr("Batch normalisation", "批归一化"), claim, tables, figs,
                      {"stds": stds, "eval_accuracy": acc_eval, "pair_batch_accuracy": acc_pairs,
                       "single_vs_batch": consistent, "worked": {k: (v.tolist() if isinstance(v, np.ndarray) else v)
                                                                 for k, v in wb.items()},
                       "gradient_flow": flow, "gamma_beta_moved": [r[-1] for r in gb_rows]},
+                     summary=summary,
                      formulas=[r"\mu_B=\frac{1}{m}\sum_{i=1}^{m}x_i\qquad\sigma_B^2=\frac{1}{m}\sum_{i=1}^{m}"
                                r"(x_i-\mu_B)^2",
                                r"\hat{x}_i=\frac{x_i-\mu_B}{\sqrt{\sigma_B^2+\epsilon}}\qquad "

@@ -143,6 +143,13 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                        "第68、77、78页：幻灯片数值（读自幻灯片中的图，讲义文本中没有）与 fcnet 计算值"),
                     [tr("graph", "计算图"), tr("quantity", "量"), tr("slide (picture)", "幻灯片（图）"), "fcnet"],
                     slide_rows)
+    summary = tr(
+        "fcnet's backward computes the slides' local gradients (eˣ, a, −1/x², 1; slides 69-70). Each gate multiplies "
+        "the incoming gradient by its local one: add distributes, mul swaps, max routes, copy sums (69, 79). A "
+        "coarse sigmoid gate gives the fine graph's gradient, σ(1 − σ) (78).",
+        "fcnet 的反向传播算出幻灯片的局部梯度 (eˣ、a、−1/x²、1; 第69-70页)。"
+        "每个门把回传梯度乘以其局部梯度: 加法门分发, 乘法门交换, max 门路由, 复制门相加 (第69、79页)。"
+        "粗粒度的 sigmoid 门与细粒度计算图梯度相同, σ(1 − σ) (第78页)。")
     return LabResult("gates", SLIDES, tr("Computation graphs and gates", "计算图与反向传播"), claim,
                      [t_slide, t_local,
                       Table(tr("slide 79: gate rules with upstream g = 2 at a = 3, b = -4",
@@ -154,7 +161,7 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                       "neuron_grads": [float(t.grad) for t in leaves], "gate_rows": rows,
                       "coarse_sigmoid_local": local, "fine_grad_into_z": float(w2.grad),
                       "local_gradients": local_rows},
-                     formulas=[r"f(w,x)=\frac{1}{1+e^{-(w_0x_0+w_1x_1+w_2)}}",
+                     summary=summary, formulas=[r"f(w,x)=\frac{1}{1+e^{-(w_0x_0+w_1x_1+w_2)}}",
                                r"f(x)=e^x\rightarrow\frac{df}{dx}=e^x\qquad f_a(x)=ax\rightarrow\frac{df}{dx}=a"
                                r"\qquad f(x)=\frac{1}{x}\rightarrow\frac{df}{dx}=-\frac{1}{x^2}"
                                r"\qquad f_c(x)=c+x\rightarrow\frac{df}{dx}=1",

@@ -212,7 +212,8 @@ def _figure(out: Path, cases: dict[str, dict[str, list[float]]], explode_init: d
         a2.semilogy(range(1, len(c["act_std"]) + 1), c["act_std"], "o-", color=col, label=name)
     a2.set_xlabel(tr("hidden layer l", "隐层 l"))
     a2.set_ylabel(tr("std of the layer's output", "该层输出的标准差"))
-    a2.set_title(slide_title("87", "too large an init: each layer multiplies", "初始化过大: 逐层放大"), fontsize=10)
+    a2.set_title(slide_title("87", "stand-in for the cliff: too large an init, each layer multiplies",
+                             "断崖的替代: 初始化过大, 逐层放大"), fontsize=10)
     a2.grid(alpha=0.3, which="both")
     a2.legend(fontsize=8)
     for label, r in runs.items():
@@ -297,15 +298,20 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
           float(np.mean(c["zero_fp"]))] for k, c in cases.items()])
     n_show = min(len(unclipped["loss"]), 6)
     t_explode_init = Table(
-        tr(f"Slide 87: {EXPLODE_DEPTH} hidden ReLU layers, at initialisation, std of each hidden layer's output",
-           f"第87页: {EXPLODE_DEPTH}个 ReLU 隐层, 初始化时各隐层输出的标准差"),
+        tr(f"Slide 87, a stand-in: the slide draws a cliff in the loss surface; here a too-large init "
+           f"N(0, {EXPLODE_STD}²) (std {EXPLODE_STD}, about twice He's) makes the large gradients instead. "
+           f"{EXPLODE_DEPTH} hidden ReLU layers, at initialisation, std of each hidden layer's output",
+           f"第87页的替代实验: 幻灯片画的是损失曲面上的断崖; 这里用过大的初始化 N(0, {EXPLODE_STD}²) "
+           f"(标准差 {EXPLODE_STD}, 约为 He 的两倍) 产生大梯度。"
+           f"{EXPLODE_DEPTH}个 ReLU 隐层, 初始化时各隐层输出的标准差"),
         [tr("init", "初始化")] + [f"l={i + 1}" for i in range(EXPLODE_DEPTH)] + ["‖∂L/∂W₁‖"],
         [[f"N(0, {EXPLODE_STD}²)"] + explode_init["act_std"] + [explode_init["norms"][0]],
          ["He N(0, 2/N)"] + he_init["act_std"] + [he_init["norms"][0]]])
     t_explode = Table(
         tr(f"Slide 87: mini-batch gradient descent ε = {EXPLODE_LR}, first steps of the exploding net "
-           "(mini-batch loss, total ‖g‖)",
-           f"第87页: （小批量）梯度下降 ε = {EXPLODE_LR}, 梯度爆炸网络的最初几步 (小批量损失, 总梯度范数 ‖g‖)"),
+           "(the stand-in above; mini-batch loss, total ‖g‖)",
+           f"第87页: （小批量）梯度下降 ε = {EXPLODE_LR}, 梯度爆炸网络 (上面的替代实验) 的最初几步 "
+           "(小批量损失, 总梯度范数 ‖g‖)"),
         [tr("run", "设置")] + [tr(f"step {i + 1}", f"第{i + 1}步") for i in range(n_show)]
         + [tr("final loss", "最终损失"), tr("overflow at step", "溢出步")],
         [[name] + [f"{r['loss'][i]:.4g} / {r['grad_norm'][i]:.4g}" if i < len(r["grad_norm"])
@@ -320,7 +326,8 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         "off it (biases N(0, 1)) the mean f'(z) drops and the first layer's gradient vanishes too (the activations "
         "lab's tanh product → 0 assumes inputs N(0, 1) at every layer, which is this second case). Slides "
         "85-86: ReLU's local gradient is never 0 for positive inputs and does not vanish; Leaky ReLU "
-        "(0.01, slide 86; 0.1, slide 41) has no dead zone (no unit with f'(z) = 0). Slide 87: too large an init "
+        "(0.01, slide 86; 0.1, slide 41) has no dead zone (no unit with f'(z) = 0). Slide 87 (a stand-in: the "
+        "slide's gradient explodes at a cliff of the loss; here too large an init makes the large gradients): it "
         "makes every layer multiply the signal (finite numbers growing layer by layer) and plain SGD flies "
         "off until the loss overflows (the table shows inf and the step), and clipping the gradient "
         "norm (slide 87's 'gradient clipping') makes the same net train. Slides 87-88: 'ReLU or Leaky ReLU ... "
@@ -336,7 +343,8 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         "让神经元停在 tanh 的线性中心 (平均 f'(z) 接近 1), 梯度不消失; 神经元离开中心时 (偏置 N(0, 1)), 平均 f'(z) "
         "下降, 第一层的梯度同样消失 (激活函数实验中 tanh 乘积 → 0 假定每层输入为 N(0, 1), 即这第二种情形)。"
         "第85-86页: ReLU “当输入大于0时, 局部梯度永远不会为0”, 梯度不消失; Leaky ReLU "
-        "(第86页 0.01, 第41页 0.1) 基本没有“死区” (没有 f'(z) = 0 的神经元)。第87页: 初始化过大时每一层都放大信号 "
+        "(第86页 0.01, 第41页 0.1) 基本没有“死区” (没有 f'(z) = 0 的神经元)。第87页 (替代实验: 幻灯片的梯度爆炸发生在"
+        "损失的断崖处; 这里用过大的初始化产生大梯度): 初始化过大时每一层都放大信号 "
         "(逐层增长的有限数值), 梯度下降“飞”出合理区域直到损失溢出 (表中记为 inf 并给出步数); 同页的“梯度裁剪”使同一"
         "网络能够训练。第87-88页: “ReLU函数或者Leaky ReLU函数会让梯度流更加顺畅，训练过程收敛得更快” "
         f"仅在共用的梯度下降 ε ∈ {{{', '.join(f'{v:g}' for v in holds_at)}}} 时成立 "
@@ -360,9 +368,17 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         "race_sweep": sweep, "race_best_lr": best_lr, "race_best_loss": best, "race_holds_at": holds_at,
         "race_tuned_winner": tuned_winner, "clipping_slide": t_explode.caption.split(":")[0],
     }
+    summary = tr(
+        "Sigmoid chains vanish (f′ ≤ ¼, slide 83); tanh vanishes only off its centre, not with Xavier (84); ReLU and "
+        "Leaky ReLU do not (85-86). Slide 87, with a stand-in (too large an init): SGD overflows, clipping trains. "
+        f"Slide 88 holds only at a shared SGD ε ≤ {max(holds_at, default=0):g}; tuned per activation, "
+        f"{tuned_winner} ends lowest.",
+        "sigmoid 链式乘积消失 (f′ ≤ ¼, 第83页); tanh 只在离开中心时消失, Xavier 下不消失 (第84页); ReLU 与 Leaky ReLU "
+        "不消失 (第85-86页)。第87页 (替代实验: 初始化过大): 梯度下降溢出, 梯度裁剪能训练。第88页仅在共用的 "
+        f"ε ≤ {max(holds_at, default=0):g} 时成立; 各自调 ε 时 {tuned_winner} 最低。")
     return LabResult("gradients", SLIDES, tr("Vanishing and exploding gradients", "梯度消失与梯度爆炸"), claim,
                      [t_vanish, t_explode_init, t_explode, t_race, t_sweep], [f, f_race], numbers,
-                     formulas=[r"\sigma'(x)=\sigma(x)(1-\sigma(x))\le\tfrac14",
+                     summary=summary, formulas=[r"\sigma'(x)=\sigma(x)(1-\sigma(x))\le\tfrac14",
                                r"\frac{\partial L}{\partial W_1}=\frac{\partial L}{\partial z_N}"
                                r"\prod_{l=2}^{N}\frac{\partial z_l}{\partial z_{l-1}}\frac{\partial z_1}{\partial W_1}",
                                r"g\leftarrow g\cdot\min\left(1,\frac{c}{\|g\|}\right)\ \text{(gradient clipping)}"])

@@ -196,7 +196,14 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                     [layer, f"N(0, 0.01²) {says}", "N(0, 0.01²) fcnet", f"N(0, 1) {says}", "N(0, 1) fcnet"],
                     [[k + 1, f"{SLIDE_128[k]:.6f}", stats["small"].stds[k], f"{SLIDE_129[k]:.6f}",
                       stats["large"].stds[k]] for k in range(10)]),
-              Table(tr("slides 133-135: std per layer", "第133-135页：各层标准差"),
+              Table(tr("slides 133-135: std per layer. These slides write N(0, 1/N) and N(0, 2/N) with the VARIANCE "
+                       f"(std √(1/N) = {math.sqrt(1 / WIDTH):.4f} and √(2/N) = {math.sqrt(2 / WIDTH):.4f} "
+                       f"at N = {WIDTH}), "
+                       "unlike slide 128, which writes the std; fcnet writes the variance everywhere",
+                       "第133-135页：各层标准差。这几页的 N(0, 1/N)、N(0, 2/N) 写的是方差"
+                       f"（N = {WIDTH} 时标准差 √(1/N) = {math.sqrt(1 / WIDTH):.4f}、"
+                       f"√(2/N) = {math.sqrt(2 / WIDTH):.4f}），"
+                       "与写标准差的第128页不同；fcnet 处处写方差"),
                     [layer, *[shown(labels[k]) for k in ("xavier_tanh", "xavier_tanh_gain", "xavier_relu", "he_relu")]],
                     [[j + 1, *[stats[k].stds[j] for k in ("xavier_tanh", "xavier_tanh_gain", "xavier_relu",
                                                           "he_relu")]] for j in range(10)])]
@@ -221,7 +228,9 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
         "Slide 128 writes N(0, 0.01); read as N(mean, std), i.e. std 0.01, which fcnet writes N(0, 0.01²) "
         "(its numbers match that reading): all layers after the first two output ≈ 0; nothing reaches the output. "
         "Slide 129: N(0, 1): almost every neuron saturates at -1 or 1, local gradients are 0. Slide 132: "
-        "Var(y) = n Var(w) Var(z), so var(w) = 1/N keeps the variance of y equal to that of z. Slide 133 says the "
+        "Var(y) = n Var(w) Var(z), so var(w) = 1/N keeps the variance of y equal to that of z. Slides 133-135 write "
+        "N(0, 1/N) and N(0, 2/N) with the variance, as slide 132 derives it (std √(1/N)), while slide 128 writes the "
+        "std: two conventions in one lecture; slide 129's N(0, 1) reads the same both ways. Slide 133 says the "
         "variance of every layer's activations is then basically the same; lesson: the derivation holds for the "
         "weighted sum (checked below), but tanh squashes it, so with exactly N(0, 1/N) the std still decays slowly "
         "(0.63 → 0.23 over 10 layers, against 0.21 → 0 on slide 128); scaling by tanh's gain 5/3 makes it hold. "
@@ -231,11 +240,20 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
         "（该理解与幻灯片数值一致）：除了前两层，后续所有层的激活值为0，输入信息传递不到输出层。"
         "第129页：N(0, 1) 时几乎所有的神经元都饱和了（不是-1就是1），局部梯度都是零。"
         "第132页：Var(y) = n Var(w) Var(z)，var(w) = 1/N 时 y 的方差与 z 的方差一致。"
+        "第133-135页的 N(0, 1/N)、N(0, 2/N) 按第132页的推导写的是方差（标准差 √(1/N)），而第128页写的是标准差："
+        "同一课件里两种写法；第129页的 N(0, 1) 两种理解相同。"
         "第133页说每层神经元激活值的方差基本相同；教训：该推导对加权和成立（见下表核对），但 tanh 会压缩方差，"
         "所以严格的 N(0, 1/N) 下标准差仍缓慢衰减（10层从0.63到0.23，而第128页是从0.21到0）；"
         "乘以 tanh 的增益 5/3 后结论成立。第134页：Xavier 初始化方法不太适合 ReLU；第135页：He 初始化 N(0, 2/N) 适合。")
     figs, numbers["histogram_xlims"] = _figures(out, stats)
+    summary = tr(
+        "Zero init: all units stay one unit (slides 126-127). Std 0.01 (slide 128's N(0, 0.01)) vanishes; N(0, 1) "
+        "saturates (129). Xavier N(0, 1/N), a variance (133), keeps the weighted sum's variance, but tanh still "
+        "decays slowly unless scaled by 5/3. ReLU needs He N(0, 2/N) (134-135).",
+        "全零初始化: 所有神经元等价于一个 (第126-127页)。标准差 0.01 (第128页的 N(0, 0.01)) 时信号消失; N(0, 1) 时饱和 "
+        "(第129页)。Xavier N(0, 1/N) (写的是方差, 第133页) 保持加权和的方差, 但 tanh 仍缓慢衰减, 乘以 5/3 后才保持。"
+        "ReLU 需要 He N(0, 2/N) (第134-135页)。")
     return LabResult("init", SLIDES, tr("Weight initialisation", "权值初始化"), claim, tables, figs, numbers,
-                     formulas=[r"\mathrm{Var}(y)=\sum_{i=1}^{n}\mathrm{Var}(w_i)\mathrm{Var}(z_i)=n\,"
+                     summary=summary, formulas=[r"\mathrm{Var}(y)=\sum_{i=1}^{n}\mathrm{Var}(w_i)\mathrm{Var}(z_i)=n\,"
                                r"\mathrm{Var}(w_i)\,\mathrm{Var}(z_i)",
                                r"w\sim\mathcal{N}(0,1/N)\ \text{(Xavier)}\qquad w\sim\mathcal{N}(0,2/N)\ \text{(He)}"])

@@ -78,6 +78,13 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                   "说明 q 可以是 softmax 的输出")
     cap_id = tr("slide 56: the identity with a soft p", "第56页：三者之间关系（非 one-hot 的 p）")
     title = tr("Softmax, cross-entropy and hinge loss", "Softmax、交叉熵损失与多类支撑向量机损失")
+    summary = tr(
+        "Softmax is exp, then normalise (slides 51-52); H(p, q) = H(p) + KL(p‖q) (56); with a one-hot p the "
+        "cross-entropy is −log q_j (58). Slide 64: for the same scores the hinge loss is already 0 while "
+        "cross-entropy is not. Inference, not stated on the slide: its loss numbers are in log10.",
+        "softmax 先取指数再归一化 (第51-52页); H(p, q) = H(p) + KL(p‖q) (第56页); p 为 one-hot 时交叉熵为 −log q_j "
+        "(第58页)。第64页: 同样的分数下折页损失已为 0 而交叉熵不为 0。"
+        "推断 (幻灯片未写明): 其损失数值是以10为底的对数。")
     return LabResult("losses", SLIDES, title, claim,
                      [Table(cap_steps, ["k", "s_k", "exp(s_k)", tr("exp(s_k)/Σexp (by hand)", "exp(s_k)/Σexp（手算）"),
                                         "fcnet softmax"], step_rows),
@@ -99,7 +106,7 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                           "softmax_recovers_q": float(np.abs(q_back - q_slide).max()),
                           "softmax_steps_error": float(np.abs(p_steps - p_fcnet).max()),
                           "softmax_example": [float(v) for v in p_fcnet]},
-                     formulas=[r"p_k=\frac{e^{s_k}}{\sum_j e^{s_j}}",
+                     summary=summary, formulas=[r"p_k=\frac{e^{s_k}}{\sum_j e^{s_j}}",
                                r"H(p,q)=-\sum_x p(x)\log q(x)=H(p)+KL(p\|q)",
                                r"L_i=-\log\left(\frac{e^{s_{y_i}}}{\sum_j e^{s_j}}\right)\qquad "
                                r"L_i=\sum_{j\neq y_i}\max(0,\,s_j-s_{y_i}+1)"])

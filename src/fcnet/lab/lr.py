@@ -161,6 +161,13 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         "和（小批量）梯度下降演示: 过大的学习率溢出 (表中其最终损失记为 inf, 并给出损失不再有限的那一步), "
         f"偏大的学习率第一轮后损失最低, 但最终停在适中学习率之上, 太小的学习率{epochs}轮后仍远远落后, "
         "适中的学习率最终损失最低。") + " " + condition.strip()
+    summary = tr(
+        f"SGD on the L2-regularised softmax classifier (slide 152): far too high ε overflows only when ε > 1/λ = "
+        f"{inv_lambda:g} (at ε = {BELOW_INVERSE_LAMBDA:g} the loss grows without overflow); high drops fastest, "
+        "then plateaus above the right rate; too low is slow; right ends lowest (166-169).",
+        f"在 L2 正则化 softmax 分类器 (第152页) 上用梯度下降: 过大的 ε 只有在 ε > 1/λ = {inv_lambda:g} 时才溢出 "
+        f"(ε = {BELOW_INVERSE_LAMBDA:g} 时损失增大但不溢出); 偏大的下降最快, 然后停在适中之上; 太小的很慢; "
+        "适中的最终最低 (第166-169页)。")
     return LabResult(
         "lr", SLIDES, tr("Choosing the learning rate", "学习率设置"), claim,
         [hyperparameter_table(),
@@ -172,6 +179,7 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
               "diverged": {k: v[2] is not None for k, v in runs.items()},
               "diverged_step": {k: v[2] for k, v in runs.items()}, "rates": dict(RATES),
               "below_inverse_lambda": below, "inverse_lambda": inv_lambda},
+        summary=summary,
         formulas=[r"L(W)=\frac{1}{N}\sum_i L_i(f(x_i,W),y_i)+\lambda\sum_k\sum_l W_{k,l}^2\quad\text{(152)}",
                   r"g\leftarrow\frac{1}{m}\nabla_W\sum_{i=1}^{m}L_i+2\lambda W,\qquad W\leftarrow W-\epsilon g",
                   r"\text{the }\lambda\text{ term alone: } W\leftarrow(1-2\lambda\epsilon)\,W,\ "

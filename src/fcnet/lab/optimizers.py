@@ -56,6 +56,8 @@ LOCAL_YLIM = (-1.4, 0.6)  # the local-minimum panel: low enough to see the dip a
 
 FLAT_START, LOCAL_START = 1.0, 2.0  # the starts the figure uses: momentum arrives fast enough to pass
 FLAT_STALL, LOCAL_STALL = 0.5, 1.0  # nearer starts where momentum stalls like SGD
+TUNE_EPS = (0.01, 0.03, 0.07, 0.1, 0.3, 1.0, 3.0)  # slides 108-111 at each rule's own best ε on the valley
+TUNE_STEPS = 1000
 RHO_114 = (0.0, 0.9, 0.999)  # slide 114: ρ ∈ [0, 1), "ρ = 0 only the current gradient", suggested 0.999
 
 NAMES_ZH = {"sgd": "梯度下降", "momentum": "动量法", "rmsprop": "RMSProp", "adam": "Adam",
@@ -65,7 +67,8 @@ NAMES_ZH = {"sgd": "梯度下降", "momentum": "动量法", "rmsprop": "RMSProp"
 FORMULAS = [
     r"\text{SGD (99-103):}\quad \theta \leftarrow \theta - \epsilon g",
     r"\text{momentum (99-103):}\quad v \leftarrow \mu v + (1-\mu) g,\quad \theta \leftarrow \theta - \epsilon v",
-    r"\text{AdaGrad (standard rule; the lecture prints none):}\quad r \leftarrow r + g\odot g,\quad "
+    r"\text{AdaGrad (not in the lecture; }\delta\text{ inside the root as in its Adam, 117; torch: outside):}"
+    r"\quad r \leftarrow r + g\odot g,\quad "
     r"\theta \leftarrow \theta - \frac{\epsilon}{\sqrt{r+\delta}} g",
     r"\text{RMSProp (112-114):}\quad r \leftarrow \rho r + (1-\rho) g\odot g,\quad "
     r"\theta \leftarrow \theta - \frac{\epsilon}{\sqrt{r}+\delta} g",
@@ -218,6 +221,12 @@ def _rmsprop_rates(steps: int = 20) -> dict[str, tuple[float, float]]:
         rate = -(path[-1] - path[-2]) / g
         out[name] = (float(rate[0]), float(rate[1]))
     return out
+
+
+def _tuned(rules: tuple[str, ...] = ("sgd", "adagrad", "rmsprop")) -> dict[str, dict[float, int | None]]:
+    """Steps to f < TOL on the valley for each rule and ε in TUNE_EPS (None: not within TUNE_STEPS, or diverged)."""
+    return {name: {eps: steps_to(valley_np(trajectory(RULES[name](eps), valley, START, TUNE_STEPS)), TOL)
+                   for eps in TUNE_EPS} for name in rules}
 
 
 def _rho(steps: int = 20) -> dict[float, dict[str, float]]:
@@ -377,6 +386,11 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
     esc = _escapes()
     cold = _cold_start()
     rates = _rmsprop_rates()
+    tuned = _tuned()
+    best_eps = {k: min((e for e, n in v.items() if n is not None), key=lambda e: v[e], default=None)
+                for k, v in tuned.items()}
+    best_steps = {k: (tuned[k][e] if e is not None else None) for k, e in best_eps.items()}
+    flat_vs_sgd = rates["adagrad"][0] / rates["sgd"][0]
     rhos = _rho()
     curves, step_sizes = _digits(seed, 30 if full else DIGITS_EPOCHS)
     figs = [_figure_valley(out, val, esc), _figure_adaptive(out, cold, curves)]
@@ -421,12 +435,23 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
          + [esc[c][k]["final"] for k in ("sgd", "momentum", "adam")]
          for c in ("flat", "flat_stall", "local", "local_stall")])
     t_rates = Table(
-        tr("Slides 108-111: step per unit gradient Δθᵢ/gᵢ after 20 steps on the valley (ε = 0.01); AdaGrad is "
-           "the standard rule r ← r + g² (the lecture names the adaptive gradient method but prints no pseudocode)",
-           "第108-111页: 谷底上20步后每个方向的步长/梯度 Δθᵢ/gᵢ (ε = 0.01); AdaGrad 用标准规则 r ← r + g² "
-           "(课件提到自适应梯度法, 但没有给出它的伪代码)"),
+        tr("Slides 108-111: step per unit gradient Δθᵢ/gᵢ after 20 steps on the valley (ε = 0.01). AdaGrad is not in "
+           "the lecture (no pseudocode): r ← r + g², δ inside the root as the lecture writes Adam (slide 117); "
+           "torch.optim.Adagrad puts δ outside, as the lecture writes RMSProp (slide 112). At the same ε AdaGrad's "
+           f"flat step is {flat_vs_sgd:.3g} × SGD's: smaller, not larger",
+           "第108-111页: 谷底上20步后每个方向的步长/梯度 Δθᵢ/gᵢ (ε = 0.01)。AdaGrad 不在课件中 (没有伪代码): "
+           "r ← r + g², δ 在根号内, 同课件的 Adam (第117页); torch.optim.Adagrad 把 δ 放在根号外, 同课件的 RMSProp "
+           f"(第112页)。同一 ε 下 AdaGrad 平坦方向的步长是梯度下降的 {flat_vs_sgd:.3g} 倍: 更小, 而不是更大"),
         [tr("rule", "算法"), tr("flat x", "平坦方向 x"), tr("steep y", "震荡方向 y"), tr("flat / steep", "平坦/震荡")],
         [[show(k), v[0], v[1], v[0] / v[1]] for k, v in rates.items()])
+    t_tuned = Table(
+        tr(f"Slides 108-111 at each rule's own ε: steps to f < {TOL} on the valley from {START} (— : not within "
+           f"{TUNE_STEPS} steps, or diverged)",
+           f"第108-111页, 每个算法各自的 ε: 从 {START} 到 f < {TOL} 的步数 (—: {TUNE_STEPS} 步内未达到或发散)"),
+        [tr("rule", "算法")] + [f"ε = {e:g}" for e in TUNE_EPS] + [tr("best ε", "最佳 ε"), tr("steps", "步数")],
+        [[show(k)] + [n if n is not None else "—" for n in v.values()]
+         + [best_eps[k] if best_eps[k] is not None else "—", best_steps[k] if best_steps[k] is not None else "—"]
+         for k, v in tuned.items()])
     t_rho = Table(
         tr("Slide 114: RMSProp with ρ ∈ [0, 1) on the valley (ε = 0.01): |Δθᵢ|/ε at step 20, and the largest "
            "difference over 20 steps from g/(|g| + δ), the step that uses only the current gradient",
@@ -478,8 +503,15 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         f"with speed) momentum passes both, Adam passes the flat point but, its step being about ε, not "
         f"the local minimum at this ε. From nearer starts (x = {FLAT_STALL:g} on the flat curve, x = {LOCAL_STALL:g} "
         "on the local-minimum curve) momentum gathers too little speed and stalls like SGD, while Adam still passes "
-        "the flat point. Slides 108-111: AdaGrad (standard rule r ← r + g²; the lecture prints no AdaGrad "
-        "pseudocode) and RMSProp take a smaller step per unit gradient in the steep direction. Slide 114: with "
+        "the flat point. Slides 108-111: AdaGrad (r ← r + g²; the lecture prints no AdaGrad pseudocode, δ is placed "
+        "inside the root as in its Adam) and RMSProp take a smaller step per unit gradient in the steep direction "
+        "than in the flat one; but at the same ε AdaGrad's flat step is "
+        f"{flat_vs_sgd:.2g} × SGD's" + (f", and at SGD's best ε ({best_eps['sgd']:g}) it does not reach the bottom "
+                                        f"within {TUNE_STEPS} steps" if tuned["adagrad"][best_eps["sgd"]] is None
+                                        else "") + ". Tuned, each at its best ε"
+        + (" (the largest tried is best for the adaptive rules)" if best_eps["adagrad"] == TUNE_EPS[-1] else "")
+        + f", AdaGrad (ε = {best_eps['adagrad']:g}) needs {best_steps['adagrad']} steps, SGD (ε = {best_eps['sgd']:g}) "
+        f"{best_steps['sgd']}, RMSProp (ε = {best_eps['rmsprop']:g}) {best_steps['rmsprop']}. Slide 114: with "
         "ρ = 0 RMSProp's step is ε g/(|g| + δ), set by the current gradient alone. Slide 121: 'bias"
         "  correction greatly relieves the cold start': without it Adam's "
         "first steps are several times ε (RMSProp's first step ε/√(1−ρ) ≈ 31.6ε is the same problem, not a "
@@ -499,8 +531,15 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         "通过鞍点, 但其步长约为 ε, 在此 ε 下未能越过局部最小值。"
         f"从更近的起点 (鞍点曲线 x = {FLAT_STALL:g}, 局部最小值曲线 x = {LOCAL_STALL:g}) 出发, 动量积累不足, "
         "动量法像梯度下降一样停住, 而 Adam 仍能通过鞍点。第108-111页: "
-        "AdaGrad (标准规则 r ← r + g²; 课件没有给出 AdaGrad 的伪代码) 与 "
-        "RMSProp 在震荡方向上每单位梯度的步长更小。第114页: ρ = 0 时 RMSProp 的步长为 ε g/(|g| + δ), 只由当前梯度决定。"
+        "AdaGrad (r ← r + g²; 课件没有给出 AdaGrad 的伪代码, δ 按课件 Adam 的写法放在根号内) 与 "
+        "RMSProp 在震荡方向上每单位梯度的步长比平坦方向小; 但同一 ε 下 AdaGrad 平坦方向的步长是梯度下降的 "
+        f"{flat_vs_sgd:.2g} 倍" + (f", 用梯度下降的最佳 ε ({best_eps['sgd']:g}) 时 {TUNE_STEPS} 步内到不了谷底"
+                                  if tuned["adagrad"][best_eps["sgd"]] is None else "") + "。各用最佳 ε 时"
+        + (" (自适应算法的最佳 ε 是所试的最大值)" if best_eps["adagrad"] == TUNE_EPS[-1] else "")
+        + f", AdaGrad (ε = {best_eps['adagrad']:g}) "
+        f"需要 {best_steps['adagrad']} 步, 梯度下降 (ε = {best_eps['sgd']:g}) {best_steps['sgd']} 步, "
+        f"RMSProp (ε = {best_eps['rmsprop']:g}) {best_steps['rmsprop']} 步。"
+        "第114页: ρ = 0 时 RMSProp 的步长为 ε g/(|g| + δ), 只由当前梯度决定。"
         "第121页: “修正偏差步骤可以极大缓解算法初期的冷启动问题”: 没有修正时 Adam 的最初几步是 ε "
         "的数倍 (RMSProp 第一步 ε/√(1−ρ) ≈ 31.6ε 是同一个问题, 不是优点); 有修正时约为 ε。在 digits 上, 同一 ε 下"
         f"梯度下降与课件形式的动量法结果接近 (相对差 {gap:.3g}): 平均形式 v = μv + (1−μ)g 的稳态步长是 εg, 与梯度下降"
@@ -512,7 +551,8 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         "flat_steps": {k: v["steps"] for k, v in esc["flat"].items()},
         "local_steps": {k: v["steps"] for k, v in esc["local"].items()},
         "local_final": {k: v["final"] for k, v in esc["local"].items()},
-        "rmsprop_rates": rates,
+        "rmsprop_rates": rates, "tuned_steps": tuned, "tuned_best_eps": best_eps, "tuned_best_steps": best_steps,
+        "adagrad_flat_vs_sgd": flat_vs_sgd,
         "rho": rhos,
         "stall_steps": {c: {k: v["steps"] for k, v in esc[c].items()} for c in ("flat_stall", "local_stall")},
         "cold_start": {k: [float(x) for x in v] for k, v in cold.items()},
@@ -520,5 +560,15 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         "digits_sgd_momentum_gap": gap,
         "digits_step_over_eps": {"first": first, "last_epoch": late},
     }
+    summary = tr(
+        "At the same ε momentum damps SGD's zig-zag (slides 94-102); μ = 0 is SGD (103). Momentum passes a flat point "
+        "and a local minimum from the drawn starts, not from nearer ones (104-106). AdaGrad and RMSProp shrink the "
+        f"steep step (108-114), but AdaGrad's flat step is {flat_vs_sgd:.2g} × SGD's at equal ε. Bias correction "
+        "removes Adam's cold start (121).",
+        "同一 ε 下动量法抑制梯度下降的震荡 (第94-102页); μ = 0 即梯度下降 (第103页)。"
+        "动量法从图中的起点能冲过鞍点与局部最小值, 从更近的起点不能 (第104-106页)。"
+        "AdaGrad 与 RMSProp 减小震荡方向的步长 (第108-114页), 但同一 ε 下 AdaGrad 平坦方向的"
+        f"步长是梯度下降的 {flat_vs_sgd:.2g} 倍。修正偏差消除 Adam 的冷启动 (第121页)。")
     return LabResult("optimizers", SLIDES, tr("Optimizers", "梯度算法改进"), claim,
-                     [t_valley, t_mu0, t_esc, t_rates, t_rho, t_cold, t_digits], figs, numbers, formulas=FORMULAS)
+                     [t_valley, t_mu0, t_esc, t_rates, t_tuned, t_rho, t_cold, t_digits], figs, numbers,
+                     summary=summary, formulas=FORMULAS)

@@ -377,8 +377,16 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
         "models": models, "sizes": sizes, "spread_toy": toy, "best_val_err_epoch": best_epoch,
         "dropout_example": drop_ex, "l1": l1, "participating": part,
     }
+    summary = tr(
+        f"On {N_TRAIN} digits with {NOISE:.0%} random labels (validation carved out, a test set held out): "
+        f"validation error turns up after epoch {best_epoch} (slide 146); too weak or too constrained models "
+        "underfit (144-145); more data, a smaller model, L2, L1 and dropout shrink the gap on validation and test "
+        "(147-162), as does early stopping (fcnet's addition).",
+        f"{N_TRAIN}张 digits, {NOISE:.0%} 随机标签 (划出验证集, 另留测试集): 验证集错误率在第{best_epoch}轮后上升 "
+        "(第146页); 太弱或约束太强的模型欠拟合 (第144-145页); 更多数据、更小的模型、L2、L1 和 dropout 在验证集与"
+        "测试集上都缩小差距 (第147-162页), 早停 (fcnet 补充) 也是。")
     return LabResult("overfit", SLIDES, tr("Overfitting and regularisation", "过拟合与正则化"), claim,
                      [t_curve, t_reg, t_size, t_spread, t_l1, t_part, t_toy, t_drop], [f], numbers,
-                     formulas=[r"L(W)=\frac{1}{N}\sum_i L_i(f(x_i,W),y_i)+\lambda R(W)",
-                               r"\text{L2 (151-152):}\quad R(W)=\sum_k\sum_l W_{k,l}^2",
+                     summary=summary, formulas=[r"L(W)=\frac{1}{N}\sum_i L_i(f(x_i,W),y_i)+\lambda R(W)",
+                               r"\text{L2 (152-153):}\quad R(W)=\sum_k\sum_l W_{k,l}^2",
                                r"\text{L1 (named on 151, 154; standard form):}\quad R(W)=\sum_k\sum_l |W_{k,l}|"])

@@ -15,7 +15,8 @@ from latex2mathml.converter import convert as latex_to_mathml
 from fcnet.i18n import math_text, tr
 from fcnet.train.io import atomic_write
 
-__all__ = ["Code", "LabResult", "Table", "display_width", "format_result", "format_table", "mathml", "write_html"]
+__all__ = ["Code", "LabResult", "Table", "display_width", "format_result", "format_table", "mathml", "shown_claim",
+           "split_claim", "write_html"]
 
 
 class Code(str):
@@ -38,6 +39,9 @@ class LabResult:
     """What a lab shows: tables to print, PNG figures, and the numbers its claim rests on.
 
     ``formulas`` are the slides' formulas in LaTeX; the report shows them as MathML (no network needed).
+    ``summary`` is the claim a reader sees first, in at most :data:`CLAIM_WORDS` words with every condition
+    under which it holds; the full ``claim`` is then folded below it.  Without a summary the report shows the
+    leading whole sentences of ``claim`` that fit.
     """
 
     name: str
@@ -49,6 +53,7 @@ class LabResult:
     numbers: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
     formulas: list[str] = field(default_factory=list)
+    summary: str = ""
 
 
 def _cell(v: Any) -> str:
@@ -83,7 +88,8 @@ def format_table(t: Table) -> str:
 
 def format_result(r: LabResult) -> str:
     """The lab's text output: heading, claim, formulas, tables, figure paths."""
-    out = [f"== {r.title} ({tr('slides', '幻灯片')} {r.slides}) ==", r.claim, ""]
+    out = [f"== {r.title} ({tr('slides', '幻灯片')} {r.slides}) ==", *([r.summary, ""] if r.summary else []),
+           r.claim, ""]
     out += [f"  {math_text(f)}" for f in r.formulas] + ([""] if r.formulas else [])
     for t in r.tables:
         out += [format_table(t), ""]
@@ -104,17 +110,35 @@ def _words(text: str) -> int:
 def split_claim(claim: str, limit: int = CLAIM_WORDS) -> tuple[str, str]:
     """The leading sentences of ``claim`` that fit in ``limit`` words, and the rest (folded in the report).
 
-    Sentences (or clauses) end at ". ", "; ", ": ", "。", "；" or "："; the two parts together are the
+    A cut falls between whole sentences (after ". " before a capital letter, an opening quote or bracket, or
+    after "。"); only when the first sentence alone is longer than ``limit`` does it fall between clauses, after
+    "; " or "；".  Never at ":" (that would leave a dangling "Slide 12:").  The two parts together are the
     claim, nothing dropped.
     """
-    cut = 0
-    for m in re.finditer(r"[.;:]\s+|[。；：]", claim):
-        if cut and _words(claim[:m.end()]) > limit:
-            break
-        cut = m.end()
-    if not cut or _words(claim) <= limit:
-        cut = len(claim)
-    return claim[:cut].strip(), claim[cut:].strip()
+    if _words(claim) <= limit:
+        return claim.strip(), ""
+    first = 0  # the end of the shortest whole unit, taken when none fits in ``limit``
+    for pattern in (r"(?<=[.?!])\s+(?=[A-Z(\"'‘“])|[。？！]", r";\s+|；"):
+        cut = 0
+        for m in re.finditer(pattern, claim):
+            if m.end() >= len(claim.rstrip()):
+                break
+            first = min(first or m.end(), m.end())
+            if _words(claim[:m.end()]) > limit:
+                break
+            cut = m.end()
+        if cut:
+            return claim[:cut].strip(), claim[cut:].strip()
+    return (claim[:first].strip(), claim[first:].strip()) if first else (claim.strip(), "")
+
+
+def shown_claim(r: LabResult) -> tuple[str, str]:
+    """What the report shows of ``r``: the visible claim (its summary, or the leading sentences of its claim)
+    and the folded text (the whole claim when there is a summary, else the rest of it).
+    """
+    if r.summary:
+        return r.summary.strip(), r.claim.strip()
+    return split_claim(r.claim)
 
 
 def mathml(latex: str) -> str:
@@ -174,11 +198,12 @@ def write_html(results: list[LabResult], path: Path, note: str | None = None,
     for r in results:
         parts.append(f"<section id='{r.name}'><h2>{html.escape(r.title)} — {tr('slides', '第')} "
                      f"{html.escape(r.slides)}{tr('', ' 页')}</h2>")
-        head, rest = split_claim(r.claim)
+        head, rest = shown_claim(r)
         parts.append(f"<p class='claim'>{_inline(head)}</p>")
         if rest:
-            parts.append(f"<details><summary>{tr('Every claim and its conditions', '全部结论及其条件')}</summary>"
-                         f"<p>{_inline(rest)}</p></details>")
+            label = (tr("The full claims, slide by slide, with their setups", "逐页的全部结论及其实验设置")
+                     if r.summary else tr("The rest of the claims and their setups", "其余结论及其实验设置"))
+            parts.append(f"<details><summary>{label}</summary><p>{_inline(rest)}</p></details>")
         parts += [mathml(math_text(f)) for f in r.formulas]
         for t in r.tables:
             parts.append(f"<table><caption>{_inline(t.caption)}</caption><tr>"

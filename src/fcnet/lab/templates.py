@@ -308,8 +308,23 @@ def run(out: Path, seed: int = 0, full: bool = False, data: str = "digits") -> L
             f"({acc_t:.3f} 对 {acc_l:.3f})"
             + (f", 但种子 {', '.join(map(str, worse))} 上不是。" if worse else ", 每个种子都是。"))
         numbers["two_modes_class_accuracy_mean"] = {"linear": acc_l, "two_layer": acc_t}
+    summary = tr(
+        "Rows of W are class templates (slide 12); W2 combines W1's templates (13-14); the net classifies better "
+        f"({acc_two:.3f} vs {acc_lin:.3f}, 17)."
+        + (f" Two mirrored modes of one class (15-16): W1 grows a row facing each way beyond an untrained W1 at "
+           f"{numbers['two_modes_beats_untrained'][MODES_HIDDEN]} of {MODES_SEEDS} seeds with {MODES_HIDDEN} rows, "
+           f"only {numbers['two_modes_beats_untrained'][HIDDEN]} with {HIDDEN}." if "two_modes_seeds" in numbers
+           else ""),
+        "W 的行是各类的模板 (第12页); W2 融合 W1 的模板 (第13-14页); "
+        f"网络分类更准 ({acc_two:.3f} 对 {acc_lin:.3f}, 第17页)。"
+        + (f"一类两个镜像模式 (第15-16页): W1 有 {MODES_HIDDEN} 行时在 "
+           f"{numbers['two_modes_beats_untrained'][MODES_HIDDEN]}/{MODES_SEEDS} 个种子上"
+           "各有一行朝向一个方向 (超过未训练 W1), "
+           f"{HIDDEN} 行时仅 {numbers['two_modes_beats_untrained'][HIDDEN]} 个。" if "two_modes_seeds" in numbers
+           else ""))
     return LabResult("templates", SLIDES, tr("Image vectors and templates", "图像表示与权值模板"), claim, tables,
                      figs, numbers,
+                     summary=summary,
                      formulas=[r"f(x,W)=Wx+b", r"f=W_2\max(0,\,W_1x+b_1)+b_2"])
 
 
