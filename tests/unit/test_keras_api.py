@@ -65,7 +65,20 @@ def test_validation_split_holds_out_the_last_rows():
     with pytest.raises(ValueError, match="validation_split"):
         t.fit(x, y, epochs=1, validation_split=1.0)
     with pytest.raises(ValueError, match="validation_split"):
-        t.fit(x[:2], y[:2], epochs=1, validation_split=0.1)
+        t.fit(x[:1], y[:1], epochs=1, validation_split=0.5)  # Keras: ⌊1 · 0.5⌋ = 0 rows would train
+
+
+def test_validation_split_counts_rows_as_keras():
+    # Keras trains on the first ⌊N (1 − split)⌋ rows: 95 rows at 0.25 → 71 train, 24 validate (not 23)
+    x, y = _data()
+    x, y = x[:95], y[:95]
+    t = _trainer()
+    t.fit(x, y, epochs=1, batch_size=95, validation_split=0.25)
+    assert t.history["val_loss"][-1] == pytest.approx(t.evaluate(x[71:], y[71:])["loss"], rel=1e-6)
+    assert t.history["val_loss"][-1] != pytest.approx(t.evaluate(x[72:], y[72:])["loss"], rel=1e-6)
+    # 2 rows at 0.1: Keras keeps ⌊1.8⌋ = 1 row to train and validates on the other
+    h = _trainer().fit(x[:2], y[:2], epochs=1, validation_split=0.1)
+    assert len(h["val_loss"]) == 1
 
 
 def test_verbose_levels(capsys):

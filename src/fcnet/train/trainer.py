@@ -208,7 +208,8 @@ class Trainer:
         a 30-epoch run is ``fit(x, y, 30, initial_epoch=k)``.
 
         ``validation_split`` holds out the last fraction of (x, y) (taken before shuffling, as
-        Keras does) unless ``validation_data`` is given.  ``verbose``: 0 silent, 1 a progress bar
+        Keras does: the first ⌊N (1 − split)⌋ rows train, the other rows validate) unless
+        ``validation_data`` is given.  ``verbose``: 0 silent, 1 a progress bar
         (on a terminal) and one line per epoch, 2 one line per epoch; None: the trainer's
         ``progress`` setting.  ``callbacks`` are added for this call only.  Ctrl-C stops at once;
         the last checkpoint (saved at an epoch boundary) resumes exactly.
@@ -237,7 +238,8 @@ class Trainer:
         if not 0.0 <= validation_split < 1.0:
             raise ValueError(f"validation_split must be in [0, 1), got {validation_split}")
         if validation_split and validation_data is None:
-            n_val = int(len(y) * validation_split)
+            # Keras's split: the first ⌊N (1 − split)⌋ rows train, the rest validate
+            n_val = len(y) - math.floor(len(y) * (1.0 - validation_split))
             if n_val < 1 or n_val >= len(y):
                 raise ValueError(f"validation_split={validation_split} of {len(y)} samples leaves "
                                  f"{n_val} for validation: give a split that holds out at least 1 and keeps 1")
