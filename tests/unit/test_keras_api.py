@@ -41,6 +41,17 @@ def test_a_second_fit_continues_like_keras():
         assert np.array_equal(p.data, q.data)
 
 
+def test_history_has_keras_history_dict_and_epoch_indices():
+    x, y = _data()
+    t = _trainer()
+    h = t.fit(x, y, epochs=3, batch_size=16, validation_split=0.25)
+    assert h.history["loss"] == h["loss"] and h.history["val_accuracy"] == h["val_accuracy"]
+    assert "epoch" not in h.history and len(h.history["val_loss"]) == 3
+    assert h.epoch == [0, 1, 2]
+    t.fit(x, y, epochs=2, batch_size=16)  # the second fit continues: epochs 4 and 5, indices 3 and 4
+    assert t.history.epoch == [0, 1, 2, 3, 4] and len(t.history.history["loss"]) == 5
+
+
 def test_initial_epoch_resumes_until_epochs():
     x, y = _data()
     a = _trainer()
