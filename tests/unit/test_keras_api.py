@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from fcnet import nn, optim
-from fcnet.train.callbacks import LambdaCallback, ModelCheckpoint, ReduceLROnPlateau
+from fcnet.train.callbacks import EarlyStopping, LambdaCallback, ModelCheckpoint, ReduceLROnPlateau
 from fcnet.train.history import History
 from fcnet.train.io import load_arrays, save_model
 from fcnet.train.trainer import Trainer
@@ -139,6 +139,28 @@ def test_model_checkpoint_save_best_only_keeps_the_best_epoch(tmp_path):
     every = ModelCheckpoint(tmp_path / "e{epoch:02d}")
     _trainer().fit(x, y, epochs=2, batch_size=32, callbacks=[every])
     assert (tmp_path / "e01" / "model.json").is_file() and (tmp_path / "e02" / "model.json").is_file()
+
+
+def test_early_stopping_restore_best_weights_as_keras():
+    x, y = _data()
+    values = {1: 3.0, 2: 1.0, 3: 2.0, 4: 1.5}
+    weights = {}
+    inject = LambdaCallback(on_epoch_end=lambda tr, e, logs: logs.update(m=values[e]))
+    keep = LambdaCallback(on_epoch_end=lambda tr, e, logs: weights.update({e: tr.model.state_dict()}))
+    # patience not used up: Keras (3) still puts the best epoch's weights back when fit ends
+    stop = EarlyStopping(monitor="m", patience=10, restore_best_weights=True)
+    t = _trainer(callbacks=[inject, keep, stop])
+    t.fit(x, y, epochs=4, batch_size=32)
+    assert t.epoch == 4 and stop.best_epoch == 2
+    for k, v in t.model.state_dict().items():
+        assert np.array_equal(v, weights[2][k])
+    # mode='max' on a metric without "acc" in its name: epoch 1 (3.0) is the best
+    up = EarlyStopping(monitor="m", patience=1, mode="max", restore_best_weights=False)
+    t = _trainer(callbacks=[inject, up])
+    t.fit(x, y, epochs=4, batch_size=32)
+    assert up.best_epoch == 1 and t.epoch == 2 and up.best_state is None
+    with pytest.raises(ValueError, match="mode"):
+        EarlyStopping(mode="up")
 
 
 def test_lambda_callback_hooks_and_per_call_callbacks():

@@ -62,13 +62,17 @@ class EarlyStopping(Callback):
 
     Not in the lecture; motivated by slide 146 (validation error turns up late in training).
 
-    With ``restore_best=True`` the weights of the best epoch are put back at the end.
+    With ``restore_best=True`` the weights of the best epoch are put back when it stops training.
+    Keras's ``restore_best_weights=True`` puts them back when ``fit`` ends, stopped early or not (as
+    Keras 3 does).  ``mode``: 'min', 'max' or 'auto' (max for a metric named ``*acc*``).
     """
 
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
-                 restore_best: bool = True) -> None:
-        self.monitor, self.patience, self.min_delta, self.restore_best = monitor, patience, min_delta, restore_best
-        self.mode = "max" if "acc" in monitor else "min"
+                 restore_best: bool = True, *, restore_best_weights: bool | None = None, mode: str = "auto") -> None:
+        self.monitor, self.patience, self.min_delta = monitor, patience, abs(min_delta)
+        self.restore_at_end = bool(restore_best_weights)
+        self.restore_best = restore_best if restore_best_weights is None else bool(restore_best_weights)
+        self.mode = _mode(monitor, mode)
         self.best = -math.inf if self.mode == "max" else math.inf
         self.wait = 0
         self.best_epoch = 0
@@ -77,6 +81,10 @@ class EarlyStopping(Callback):
     def on_train_begin(self, trainer: Trainer) -> None:
         if self.wait >= self.patience:  # a run resumed after it stopped early stays stopped (a larger
             trainer.stop_training = True  # --early-stopping patience lets it continue)
+
+    def on_train_end(self, trainer: Trainer) -> None:
+        if self.restore_at_end and self.best_state is not None:
+            trainer.model.load_state_dict(self.best_state)
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
         value = logs.get(self.monitor)
