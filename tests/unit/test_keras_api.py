@@ -183,6 +183,15 @@ def test_summary_on_every_module_and_save_model_of_any_model(tmp_path):
     assert "0: Linear(in_features=4, out_features=8" in text and "(N, 8)" in text and "(N, 3)" in text
     assert text.endswith("total parameters: 67")
     assert nn.Linear(3, 2).summary().endswith("total parameters: 8")
+    # the same call on every module, a FullyConnectedNet too
+    for m in (seq, nn.Linear(4, 2), nn.ReLU(), nn.FullyConnectedNet(4, [8], 3, rng=0)):
+        assert m.summary(input_size=4).endswith(f"total parameters: {m.num_parameters():,}")
+    net = nn.FullyConnectedNet(4, [8], 3, rng=0)
+    assert net.summary(input_size=4) == net.summary()
+    header, rule = net.summary().splitlines()[1:3]
+    assert len(header) <= len(rule)  # the column titles fit above the rule
+    with pytest.raises(ValueError, match="input_size 5 does not fit"):
+        net.summary(input_size=5)
     save_model(tmp_path / "m", seq)  # no preprocessing statistics, no classes
     arrays = load_arrays(tmp_path / "m" / "model.safetensors")
     assert set(arrays) == set(seq.state_dict())
