@@ -32,6 +32,8 @@ def _fit(est, X, y):
 @pytest.mark.parametrize("given,options", [
     ({"hidden_layer_sizes": (7, 5)}, {"hidden": [7, 5]}),
     ({"hidden_layer_sizes": 9, "hidden": (3,)}, {"hidden": [9]}),  # an int is one layer; it wins over hidden
+    ({"hidden_layer_sizes": np.array([7, 5])}, {"hidden": [7, 5]}),  # array-like, as MLPClassifier takes it
+    ({"hidden_layer_sizes": [6]}, {"hidden": [6]}),
     ({"learning_rate_init": 0.02, "lr": 0.5}, {"lr": 0.02}),
     ({"activation": "logistic"}, {"activation": "sigmoid"}),
     ({"activation": "identity"}, {"activation": "leaky_relu", "negative_slope": 1.0}),
@@ -47,7 +49,7 @@ def test_sklearn_names_map_to_fcnet_options(data, given, options):
     X, y, _ = data
     est = _fit(FCNetClassifier(max_iter=1, random_state=0, **given), X, y)
     assert {k: est._opts[k] for k in options} == options
-    assert est.get_params()["hidden_layer_sizes"] == given.get("hidden_layer_sizes")
+    assert est.get_params()["hidden_layer_sizes"] is given.get("hidden_layer_sizes")
 
 
 def test_identity_activation_is_affine(data):

@@ -52,6 +52,8 @@ def _from_sklearn(name: str, value: Any) -> Any:
     """A scikit-learn parameter value as fcnet's option value (``coerce`` checks it next)."""
     if name == "hidden_layer_sizes" and isinstance(value, int | np.integer) and not isinstance(value, bool):
         return (int(value),)
+    if name == "hidden_layer_sizes" and isinstance(value, np.ndarray):  # array-like, as MLPClassifier takes it
+        return tuple(value.tolist()) if value.ndim == 1 else value
     if name == "solver":
         if value not in _SOLVERS:
             raise ConfigError(f"solver {value!r} is not supported: choose 'adam' or 'sgd' (or fcnet's optimizer=)")
