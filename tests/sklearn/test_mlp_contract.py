@@ -170,3 +170,13 @@ def test_bce_with_logits_equals_torch_in_float64():
         BCEWithLogitsLoss()(Tensor(s), t[:, :2])
     with pytest.raises(ValueError, match="reduction"):
         BCEWithLogitsLoss("avg")
+
+
+@pytest.mark.parametrize("cls", [FCNetClassifier, FCNetRegressor])
+def test_batchnorm_with_one_sample_per_batch_is_refused_as_scikit_learn_expects(cls, blobs):
+    from sklearn.utils.estimator_checks import check_fit2d_1sample
+
+    check_fit2d_1sample(cls.__name__, cls(batchnorm=True))  # the error names n_samples=1
+    X, y = blobs
+    with pytest.raises(ValueError, match="batch_size=1; give more samples or set batchnorm=False"):
+        cls(batchnorm=True, batch_size=1, max_iter=1).fit(X[:20], y[:20])

@@ -326,6 +326,10 @@ class FCNetBase(BaseEstimator):
                 self.best_validation_score_ = -np.inf
         elif self.best_loss_ is None:
             self.best_loss_ = np.inf
+        if opts["batchnorm"] and min(len(x), opts["batch_size"]) < 2:
+            raise ValueError(f"batchnorm normalises each mini-batch by its variance: it needs at least 2 samples "
+                             f"per batch, got n_samples={len(x)} to train on and batch_size={opts['batch_size']}; "
+                             "give more samples or set batchnorm=False")
         trainer = self._trainer
         stop = _SklearnStop(self, len(x), val, stop=not incremental)
         self._no_improvement = 0
