@@ -163,6 +163,15 @@ def test_early_stopping_restore_best_weights_as_keras():
         EarlyStopping(mode="up")
 
 
+def test_lambda_callback_takes_keras_on_epoch_end():
+    x, y = _data()
+    seen = []
+    t = _trainer()
+    t.fit(x, y, epochs=2, batch_size=48,
+          callbacks=[LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append((epoch, logs["loss"])))])
+    assert seen == [(0, t.history["loss"][0]), (1, t.history["loss"][1])]  # Keras's epoch indices, from 0
+
+
 def test_lambda_callback_hooks_and_per_call_callbacks():
     x, y = _data()
     calls = []

@@ -434,11 +434,17 @@ class ModelCheckpoint(Callback):
 class LambdaCallback(Callback):
     """A callback from plain functions (Keras's ``LambdaCallback``), e.g.
     ``LambdaCallback(on_epoch_end=lambda trainer, epoch, logs: print(epoch, logs["loss"]))``.
+
+    ``on_epoch_end`` also takes Keras's two-argument form ``lambda epoch, logs: ...``, called as Keras
+    calls it, with the epoch's index from 0 (fcnet's epoch e is index e − 1).  The other hooks take
+    fcnet's arguments: ``on_train_begin(trainer)``, ``on_batch_end(trainer, step)``,
+    ``on_train_end(trainer)``.
     """
 
     def __init__(self, on_train_begin: Any = None, on_batch_end: Any = None, on_epoch_end: Any = None,
                  on_train_end: Any = None) -> None:
         self._begin, self._batch, self._epoch, self._end = on_train_begin, on_batch_end, on_epoch_end, on_train_end
+        self._keras_epoch = on_epoch_end is not None and _positional(on_epoch_end) == 2
 
     def on_train_begin(self, trainer: Trainer) -> None:
         if self._begin is not None:
@@ -449,9 +455,24 @@ class LambdaCallback(Callback):
             self._batch(trainer, step)
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
-        if self._epoch is not None:
+        if self._keras_epoch:
+            self._epoch(epoch - 1, logs)
+        elif self._epoch is not None:
             self._epoch(trainer, epoch, logs)
 
     def on_train_end(self, trainer: Trainer) -> None:
         if self._end is not None:
             self._end(trainer)
+
+
+def _positional(fn: Any) -> int | None:
+    """How many positional parameters ``fn`` takes (None: any number, or not inspectable)."""
+    import inspect
+
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return None
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
