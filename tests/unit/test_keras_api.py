@@ -92,6 +92,25 @@ def test_validation_split_counts_rows_as_keras():
     assert len(h["val_loss"]) == 1
 
 
+def test_shuffle_and_batch_size_none_as_keras():
+    x, y = _data()
+    ordered = _trainer()
+    ordered.shuffle = False
+    ordered.fit(x, y, epochs=2, batch_size=16)
+    t = _trainer()
+    t.fit(x, y, epochs=2, batch_size=16, shuffle=False)  # Keras's keyword, for this call
+    assert t.history["loss"] == ordered.history["loss"] and t.shuffle is True
+    shuffled = _trainer()
+    shuffled.fit(x, y, epochs=2, batch_size=16)
+    assert shuffled.history["loss"] != t.history["loss"]
+    steps = []
+    count = LambdaCallback(on_batch_end=lambda tr, s: steps.append(s))
+    _trainer().fit(x, y, epochs=1, batch_size=None, callbacks=[count])
+    assert len(steps) == 3  # Keras's default batch of 32: 96 rows in 3 steps
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        _trainer().fit(x, y, epochs=1, batch_size=0)
+
+
 def test_verbose_levels(capsys):
     x, y = _data()
     net = nn.FullyConnectedNet(6, [8], 2, rng=0)

@@ -195,10 +195,10 @@ class Trainer:
         )
 
     # --- fit -------------------------------------------------------------------------------
-    def fit(self, x: np.ndarray, y: np.ndarray, epochs: int | None, batch_size: int = 128,
+    def fit(self, x: np.ndarray, y: np.ndarray, epochs: int | None, batch_size: int | None = 128,
             validation_data: tuple[np.ndarray, np.ndarray] | None = None, *, validation_split: float = 0.0,
             verbose: int | None = None, initial_epoch: int | None = None,
-            callbacks: Sequence[Callback] = ()) -> History:
+            callbacks: Sequence[Callback] = (), shuffle: bool | None = None) -> History:
         """Train as Keras's ``Model.fit`` does; returns the ``History`` of every epoch so far.
 
         A second ``fit`` continues from the weights, optimizer state and epoch count where the first
@@ -211,7 +211,9 @@ class Trainer:
         Keras does: the first ⌊N (1 − split)⌋ rows train, the other rows validate) unless
         ``validation_data`` is given.  ``verbose``: 0 silent, 1 a progress bar
         (on a terminal) and one line per epoch, 2 one line per epoch; None: the trainer's
-        ``progress`` setting.  ``callbacks`` are added for this call only.  Ctrl-C stops at once;
+        ``progress`` setting.  ``callbacks`` are added for this call only.  ``shuffle`` (Keras's):
+        False trains this call's mini-batches in the data's order; None: the trainer's ``shuffle``.
+        ``batch_size=None`` is Keras's default, 32.  Ctrl-C stops at once;
         the last checkpoint (saved at an epoch boundary) resumes exactly.
 
         With a ``time_budget``, training also stops when the budget is used up, within the
@@ -219,6 +221,10 @@ class Trainer:
         """
         if epochs is None and self.time_budget is None:
             raise ValueError("epochs=None trains until the time budget is used: give epochs or time_budget")
+        if batch_size is None:
+            batch_size = 32
+        if not isinstance(batch_size, int | np.integer) or isinstance(batch_size, bool) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         last: int | None
         if initial_epoch is not None:
             if not 0 <= initial_epoch <= (initial_epoch if epochs is None else epochs):
@@ -255,12 +261,15 @@ class Trainer:
                 self._log = _stderr
         extra = [cb for cb in callbacks if cb not in self.callbacks]
         self.callbacks.extend(extra)
+        shuffled = self.shuffle
+        if shuffle is not None:
+            self.shuffle = bool(shuffle)
         try:
-            self._fit(x, y, last, batch_size, validation_data)
+            self._fit(x, y, last, int(batch_size), validation_data)
         finally:
             for cb in extra:
                 self.callbacks.remove(cb)
-            self.progress, self._log = progress, log
+            self.progress, self._log, self.shuffle = progress, log, shuffled
         return self.history
 
     def _fit(self, x: np.ndarray, y: np.ndarray, epochs: int | None, batch_size: int,
