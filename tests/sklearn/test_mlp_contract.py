@@ -211,3 +211,11 @@ def test_early_stopping_holds_out_only_rows_that_weigh(seed, blobs):
         a = FCNetClassifier(hidden=(8,), early_stopping=True, max_iter=5, random_state=seed).fit(X, y, sample_weight=w)
         b = FCNetClassifier(hidden=(8,), early_stopping=True, max_iter=5, random_state=seed).fit(X[w > 0], y[w > 0])
     assert a.validation_scores_ == b.validation_scores_  # the same rows held out as when the others are removed
+
+
+def test_divergence_names_the_estimators_parameters(blobs):
+    from fcnet.errors import DivergenceError
+
+    X, _ = blobs
+    with pytest.raises(DivergenceError, match=r"epoch \d+ .*learning_rate_init \(now 10, e\.g\. 1\) or clip_norm=5$"):
+        FCNetRegressor(hidden=(8,), solver="sgd", learning_rate_init=10.0, random_state=0).fit(X, X[:, 0] * 1e3)

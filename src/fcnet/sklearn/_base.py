@@ -25,7 +25,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 import fcnet
 from fcnet import backend, nn
-from fcnet.errors import ConfigError
+from fcnet.errors import ConfigError, DivergenceError
 from fcnet.nn.module import Module
 from fcnet.tensor import Tensor
 from fcnet.train.callbacks import Callback, LRScheduler
@@ -375,6 +375,11 @@ class FCNetBase(BaseEstimator):
         try:
             with _threads(batch * max(x.shape[1], *opts["hidden"], self.n_outputs_)):
                 trainer.fit(x, packed, epochs, batch, verbose=0)
+        except DivergenceError as exc:  # the trainer's advice names fcnet train's flags: say it in parameters
+            lr = float(trainer.optimizer.lr)
+            raise DivergenceError(f"training diverged in epoch {self.n_iter_ + 1} (the loss or the weights became "
+                                  f"NaN or infinite); try a lower learning_rate_init (now {lr:g}, e.g. {lr / 10:g}) "
+                                  "or clip_norm=5") from exc
         finally:
             trainer.callbacks.remove(stop)
         if es and self._best_state is not None:
