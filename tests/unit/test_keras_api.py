@@ -66,6 +66,36 @@ def test_initial_epoch_resumes_until_epochs():
         b.fit(x, y, epochs=2, initial_epoch=3)
 
 
+def test_initial_epoch_below_the_epochs_done_retrains_them_and_checkpoints_load(tmp_path):
+    from fcnet.train.callbacks import Checkpoint
+
+    x, y = _data()
+    t = _trainer()
+    t.fit(x, y, epochs=3, batch_size=16)
+    t.fit(x, y, epochs=2, batch_size=16, initial_epoch=0)  # Keras's default initial_epoch: epochs 1-2 again
+    assert t.epoch == 2 and t.history["epoch"] == [1, 2]
+    Checkpoint(tmp_path / "c").save(t, t.epoch)
+    _, state = Checkpoint.load(tmp_path / "c")  # refused before: 2 epochs with 5 rows of history
+    assert state["epoch"] == 2 and len(state["history"]) == 2
+
+
+def test_early_stopping_reused_in_a_second_fit_trains_again():
+    x, y = _data()
+    never = EarlyStopping(monitor="loss", patience=1, min_delta=10.0)  # no epoch improves by 10
+    t = _trainer()
+    t.fit(x, y, epochs=5, batch_size=16, callbacks=[never])
+    assert t.epoch == 2  # epoch 1 sets the best, epoch 2 stops
+    t.fit(x, y, epochs=5, batch_size=16, callbacks=[never])  # Keras: the next fit trains until it stops again
+    assert t.epoch == 3
+
+
+def test_verbose_auto_is_keras_default(capsys):
+    x, y = _data()
+    net = nn.FullyConnectedNet(6, [8], 2, rng=0)
+    Trainer(net, optim.SGD(net.parameters(), lr=0.1), seed=0).fit(x, y, epochs=1, batch_size=16, verbose="auto")
+    assert capsys.readouterr().err.startswith("epoch 1/1: loss ")
+
+
 def test_validation_split_holds_out_the_last_rows():
     x, y = _data()
     t = _trainer()

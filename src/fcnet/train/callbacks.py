@@ -77,10 +77,15 @@ class EarlyStopping(Callback):
         self.wait = 0
         self.best_epoch = 0
         self.best_state: dict[str, Any] | None = None
+        self._resumed = False  # state loaded from a checkpoint since the last fit
 
     def on_train_begin(self, trainer: Trainer) -> None:
-        if self.wait >= self.patience:  # a run resumed after it stopped early stays stopped (a larger
-            trainer.stop_training = True  # --early-stopping patience lets it continue)
+        if self.wait >= self.patience:
+            if self._resumed:  # a run resumed after it stopped early stays stopped (a larger
+                trainer.stop_training = True  # --early-stopping patience lets it continue)
+            else:  # a new fit after one it stopped (Keras): it trains, and stops again after `patience`
+                self.wait = 0  # epochs without beating the best so far
+        self._resumed = False
 
     def on_train_end(self, trainer: Trainer) -> None:
         if self.restore_at_end and self.best_state is not None:
@@ -112,6 +117,7 @@ class EarlyStopping(Callback):
         best = state["best"]  # strict JSON stores the initial ±inf as null
         self.best = (-math.inf if self.mode == "max" else math.inf) if best is None else float(best)
         self.wait, self.best_epoch = state["wait"], state["best_epoch"]
+        self._resumed = True
 
     def state_arrays(self) -> dict[str, Any]:
         """The best epoch's weights, saved in the checkpoint beside the model's (exact resume)."""

@@ -197,7 +197,7 @@ class Trainer:
     # --- fit -------------------------------------------------------------------------------
     def fit(self, x: np.ndarray, y: np.ndarray, epochs: int | None, batch_size: int | None = 128,
             validation_data: tuple[np.ndarray, np.ndarray] | None = None, *, validation_split: float = 0.0,
-            verbose: int | None = None, initial_epoch: int | None = None,
+            verbose: int | str | None = None, initial_epoch: int | None = None,
             callbacks: Sequence[Callback] = (), shuffle: bool | None = None) -> History:
         """Train as Keras's ``Model.fit`` does; returns the ``History`` of every epoch so far.
 
@@ -206,6 +206,9 @@ class Trainer:
         ``self.epoch + 1 … self.epoch + epochs``); ``initial_epoch=k`` (Keras's meaning) numbers the
         epochs from k and trains until epoch ``epochs`` — resuming a checkpoint saved after epoch k of
         a 30-epoch run is ``fit(x, y, 30, initial_epoch=k)``.
+
+        An ``initial_epoch`` below the epochs done drops the history rows after it (those epochs
+        are trained again).  ``verbose='auto'`` (Keras's default) is 1.
 
         ``validation_split`` holds out the last fraction of (x, y) (taken before shuffling, as
         Keras does: the first ⌊N (1 − split)⌋ rows train, the other rows validate) unless
@@ -230,6 +233,8 @@ class Trainer:
             if not 0 <= initial_epoch <= (initial_epoch if epochs is None else epochs):
                 raise ValueError(f"initial_epoch must be in [0, epochs={epochs}], got {initial_epoch}")
             self.epoch, last = int(initial_epoch), None if epochs is None else int(epochs)
+            # epochs after initial_epoch are trained again under their numbers: their old rows go
+            self.history = History([r for r in self.history.rows if r.get("epoch", 0) <= self.epoch])
         elif epochs is None:
             last = None
         else:
@@ -251,6 +256,8 @@ class Trainer:
                                  f"{n_val} for validation: give a split that holds out at least 1 and keeps 1")
             x, y, validation_data = x[:-n_val], y[:-n_val], (x[-n_val:], y[-n_val:])
         progress, log = self.progress, self._log
+        if verbose == "auto":  # Keras's default
+            verbose = 1
         if verbose is not None:
             if verbose not in (0, 1, 2):
                 raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
