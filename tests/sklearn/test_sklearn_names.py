@@ -118,3 +118,12 @@ def test_binary_n_outputs_is_the_width_of_predict_proba(data):
     clf = _fit(FCNetClassifier(hidden=(4,), max_iter=2, random_state=0), X, y)
     # two softmax outputs (scikit-learn's MLP has one logistic unit): n_outputs_ says what the net has
     assert clf.n_outputs_ == clf.predict_proba(X).shape[1] == clf.coefs_[-1].shape[1] == 2
+
+
+def test_batch_size_auto_as_mlp_and_errors_name_the_parameter(data):
+    X, y, _ = data
+    auto = _fit(FCNetClassifier(batch_size="auto", max_iter=3, random_state=0), X, y)  # min(200, n_samples)
+    plain = _fit(FCNetClassifier(batch_size=200, max_iter=3, random_state=0), X, y)
+    assert auto.loss_curve_ == plain.loss_curve_ and auto.get_params()["batch_size"] == "auto"
+    with pytest.raises(ConfigError, match=r"^batch_size must be an integer ≥ 1, got 0"):
+        _fit(FCNetClassifier(batch_size=0, max_iter=1), X, y)

@@ -61,6 +61,10 @@ def _from_sklearn(name: str, value: Any) -> Any:
     return value
 
 
+def _is_auto(value: Any) -> bool:
+    return isinstance(value, str) and value == "auto"
+
+
 def _dense(X: Any) -> np.ndarray:
     """The engine multiplies dense arrays: a sparse matrix (accepted as MLPClassifier does) is densified."""
     return X.toarray() if sp.issparse(X) else X
@@ -217,7 +221,9 @@ class FCNetBase(BaseEstimator):
         if not isinstance(self.shuffle, bool | np.bool_):
             raise ConfigError(f"shuffle must be True or False, got {self.shuffle!r}")
         opts["epochs"] = self._max_iter()
-        opts["batch_size"] = coerce("batch_size", self.batch_size)
+        # MLPClassifier's 'auto' is min(200, n_samples); fit caps every batch size at the sample count
+        opts["batch_size"] = coerce("batch_size", 200 if _is_auto(self.batch_size) else self.batch_size,
+                                    label="batch_size")
         for name in ("tol", "validation_fraction"):
             value = getattr(self, name)
             if not isinstance(value, int | float | np.number) or not math.isfinite(value) or value < 0:
