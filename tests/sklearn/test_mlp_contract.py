@@ -170,3 +170,52 @@ def test_bce_with_logits_equals_torch_in_float64():
         BCEWithLogitsLoss()(Tensor(s), t[:, :2])
     with pytest.raises(ValueError, match="reduction"):
         BCEWithLogitsLoss("avg")
+
+
+@pytest.mark.parametrize("cls", [FCNetClassifier, FCNetRegressor])
+def test_batchnorm_with_one_sample_per_batch_is_refused_as_scikit_learn_expects(cls, blobs):
+    from sklearn.utils.estimator_checks import check_fit2d_1sample
+
+    check_fit2d_1sample(cls.__name__, cls(batchnorm=True))  # the error names n_samples=1
+    X, y = blobs
+    with pytest.raises(ValueError, match="batch_size=1; give more samples or set batchnorm=False"):
+        cls(batchnorm=True, batch_size=1, max_iter=1).fit(X[:20], y[:20])
+
+
+def test_warm_start_fit_takes_the_new_max_iter_and_learning_rate_and_refuses_a_new_net(blobs):
+    X, y = blobs
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = FCNetClassifier(hidden=(8,), warm_start=True, max_iter=2, random_state=0).fit(X, y)
+        clf.set_params(max_iter=3, learning_rate_init=0.05, alpha=1e-3).fit(X, y)  # as MLPClassifier re-reads them
+    assert clf.n_iter_ == 5 and len(clf.loss_curve_) == 5
+    assert clf._trainer.optimizer.lr == 0.05 and clf._trainer.loss_fn.alpha == 1e-3
+    with pytest.raises(ValueError, match=r"hidden_layer_sizes cannot change .*warm_start=False"):
+        clf.set_params(hidden_layer_sizes=(4,)).fit(X, y)
+    with pytest.raises(ValueError, match=r"activation cannot change"):
+        clf.set_params(hidden_layer_sizes=None, activation="tanh").fit(X, y)
+    assert clf.n_iter_ == 5
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_early_stopping_holds_out_only_rows_that_weigh(seed, blobs):
+    from sklearn.utils.estimator_checks import check_classifiers_one_label_sample_weights
+
+    # half the weights 0: a held-out set of zero-weight rows had no score (scikit-learn's error, not fcnet's)
+    check_classifiers_one_label_sample_weights("FCNetClassifier", FCNetClassifier(early_stopping=True,
+                                                                                  random_state=seed))
+    X, y = blobs
+    w = (np.arange(len(X)) % 3 == 0).astype(float)  # two rows of three removed
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        a = FCNetClassifier(hidden=(8,), early_stopping=True, max_iter=5, random_state=seed).fit(X, y, sample_weight=w)
+        b = FCNetClassifier(hidden=(8,), early_stopping=True, max_iter=5, random_state=seed).fit(X[w > 0], y[w > 0])
+    assert a.validation_scores_ == b.validation_scores_  # the same rows held out as when the others are removed
+
+
+def test_divergence_names_the_estimators_parameters(blobs):
+    from fcnet.errors import DivergenceError
+
+    X, _ = blobs
+    with pytest.raises(DivergenceError, match=r"epoch \d+ .*learning_rate_init \(now 10, e\.g\. 1\) or clip_norm=5$"):
+        FCNetRegressor(hidden=(8,), solver="sgd", learning_rate_init=10.0, random_state=0).fit(X, X[:, 0] * 1e3)

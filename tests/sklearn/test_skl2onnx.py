@@ -71,3 +71,40 @@ def test_pipeline_multilabel_classifier_to_onnx_equals_predict_proba(zipmap):
     np.testing.assert_allclose(proba, pipe.predict_proba(X[200:]), atol=1e-5, rtol=0)
     assert label.shape == (100, Y.shape[1]) and label.dtype == np.int64
     assert np.array_equal(label, pipe.predict(X[200:]))
+
+
+def _iris_pipe(est, y=None):
+    from sklearn.datasets import load_iris
+
+    X, t = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return X, make_pipeline(StandardScaler(), est).fit(X, t if y is None else y(t, X))
+
+
+def test_float64_input_pipeline_to_onnx_outputs_float64():
+    # to_onnx(pipe, X[:1]) with X float64, as X usually is: skl2onnx declares float64 outputs
+    X, clf = _iris_pipe(FCNetClassifier(hidden=(8,), activation="tanh", max_iter=20, random_state=0))
+    label, proba = _session(skl2onnx.to_onnx(clf, X[:1], options={FCNetClassifier: {"zipmap": False}})).run(
+        None, {"X": X})
+    assert proba.dtype == np.float64
+    np.testing.assert_allclose(proba, clf.predict_proba(X), atol=1e-5, rtol=0)
+    assert np.array_equal(label, clf.predict(X))
+    _, reg = _iris_pipe(FCNetRegressor(hidden=(8,), max_iter=20, random_state=0), lambda t, X: X[:, 2:] * 10)
+    onx = skl2onnx.to_onnx(reg, X[:1])
+    assert [d.dim_param or d.dim_value for d in onx.graph.output[0].type.tensor_type.shape.dim][1] == 2
+    (got,) = _session(onx).run(None, {"X": X})
+    assert got.dtype == np.float64 and got.shape == (150, 2)
+    np.testing.assert_allclose(got, reg.predict(X), rtol=1e-5, atol=1e-4)
+
+
+def test_float_labels_and_nocl_to_onnx():
+    X, clf = _iris_pipe(FCNetClassifier(hidden=(8,), max_iter=20, random_state=0), lambda t, X: t.astype(float))
+    x = X.astype(np.float32)
+    label, _ = _session(skl2onnx.to_onnx(clf, x[:1], options={FCNetClassifier: {"zipmap": False}})).run(None, {"X": x})
+    assert label.dtype == np.int64 and np.array_equal(label, clf.predict(X))  # 0.0, 1.0, 2.0 as int64
+    _, named = _iris_pipe(FCNetClassifier(hidden=(8,), max_iter=20, random_state=0),
+                          lambda t, X: np.array(["setosa", "versicolor", "virginica"])[t])
+    opts = {FCNetClassifier: {"zipmap": False, "nocl": True}}
+    label, _ = _session(skl2onnx.to_onnx(named, x[:1], options=opts)).run(None, {"X": x})
+    assert np.array_equal(named.classes_[label], named.predict(X))  # nocl: the class index

@@ -32,6 +32,8 @@ def _fit(est, X, y):
 @pytest.mark.parametrize("given,options", [
     ({"hidden_layer_sizes": (7, 5)}, {"hidden": [7, 5]}),
     ({"hidden_layer_sizes": 9, "hidden": (3,)}, {"hidden": [9]}),  # an int is one layer; it wins over hidden
+    ({"hidden_layer_sizes": np.array([7, 5])}, {"hidden": [7, 5]}),  # array-like, as MLPClassifier takes it
+    ({"hidden_layer_sizes": [6]}, {"hidden": [6]}),
     ({"learning_rate_init": 0.02, "lr": 0.5}, {"lr": 0.02}),
     ({"activation": "logistic"}, {"activation": "sigmoid"}),
     ({"activation": "identity"}, {"activation": "leaky_relu", "negative_slope": 1.0}),
@@ -47,7 +49,7 @@ def test_sklearn_names_map_to_fcnet_options(data, given, options):
     X, y, _ = data
     est = _fit(FCNetClassifier(max_iter=1, random_state=0, **given), X, y)
     assert {k: est._opts[k] for k in options} == options
-    assert est.get_params()["hidden_layer_sizes"] == given.get("hidden_layer_sizes")
+    assert est.get_params()["hidden_layer_sizes"] is given.get("hidden_layer_sizes")
 
 
 def test_identity_activation_is_affine(data):
@@ -116,3 +118,12 @@ def test_binary_n_outputs_is_the_width_of_predict_proba(data):
     clf = _fit(FCNetClassifier(hidden=(4,), max_iter=2, random_state=0), X, y)
     # two softmax outputs (scikit-learn's MLP has one logistic unit): n_outputs_ says what the net has
     assert clf.n_outputs_ == clf.predict_proba(X).shape[1] == clf.coefs_[-1].shape[1] == 2
+
+
+def test_batch_size_auto_as_mlp_and_errors_name_the_parameter(data):
+    X, y, _ = data
+    auto = _fit(FCNetClassifier(batch_size="auto", max_iter=3, random_state=0), X, y)  # min(200, n_samples)
+    plain = _fit(FCNetClassifier(batch_size=200, max_iter=3, random_state=0), X, y)
+    assert auto.loss_curve_ == plain.loss_curve_ and auto.get_params()["batch_size"] == "auto"
+    with pytest.raises(ConfigError, match=r"^batch_size must be an integer ≥ 1, got 0"):
+        _fit(FCNetClassifier(batch_size=0, max_iter=1), X, y)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from fcnet import nn, optim
-from fcnet.train.callbacks import LambdaCallback, ModelCheckpoint, ReduceLROnPlateau
+from fcnet.train.callbacks import EarlyStopping, LambdaCallback, ModelCheckpoint, ReduceLROnPlateau
 from fcnet.train.history import History
 from fcnet.train.io import load_arrays, save_model
 from fcnet.train.trainer import Trainer
@@ -41,6 +41,17 @@ def test_a_second_fit_continues_like_keras():
         assert np.array_equal(p.data, q.data)
 
 
+def test_history_has_keras_history_dict_and_epoch_indices():
+    x, y = _data()
+    t = _trainer()
+    h = t.fit(x, y, epochs=3, batch_size=16, validation_split=0.25)
+    assert h.history["loss"] == h["loss"] and h.history["val_accuracy"] == h["val_accuracy"]
+    assert "epoch" not in h.history and len(h.history["val_loss"]) == 3
+    assert h.epoch == [0, 1, 2]
+    t.fit(x, y, epochs=2, batch_size=16)  # the second fit continues: epochs 4 and 5, indices 3 and 4
+    assert t.history.epoch == [0, 1, 2, 3, 4] and len(t.history.history["loss"]) == 5
+
+
 def test_initial_epoch_resumes_until_epochs():
     x, y = _data()
     a = _trainer()
@@ -55,6 +66,36 @@ def test_initial_epoch_resumes_until_epochs():
         b.fit(x, y, epochs=2, initial_epoch=3)
 
 
+def test_initial_epoch_below_the_epochs_done_retrains_them_and_checkpoints_load(tmp_path):
+    from fcnet.train.callbacks import Checkpoint
+
+    x, y = _data()
+    t = _trainer()
+    t.fit(x, y, epochs=3, batch_size=16)
+    t.fit(x, y, epochs=2, batch_size=16, initial_epoch=0)  # Keras's default initial_epoch: epochs 1-2 again
+    assert t.epoch == 2 and t.history["epoch"] == [1, 2]
+    Checkpoint(tmp_path / "c").save(t, t.epoch)
+    _, state = Checkpoint.load(tmp_path / "c")  # refused before: 2 epochs with 5 rows of history
+    assert state["epoch"] == 2 and len(state["history"]) == 2
+
+
+def test_early_stopping_reused_in_a_second_fit_trains_again():
+    x, y = _data()
+    never = EarlyStopping(monitor="loss", patience=1, min_delta=10.0)  # no epoch improves by 10
+    t = _trainer()
+    t.fit(x, y, epochs=5, batch_size=16, callbacks=[never])
+    assert t.epoch == 2  # epoch 1 sets the best, epoch 2 stops
+    t.fit(x, y, epochs=5, batch_size=16, callbacks=[never])  # Keras: the next fit trains until it stops again
+    assert t.epoch == 3
+
+
+def test_verbose_auto_is_keras_default(capsys):
+    x, y = _data()
+    net = nn.FullyConnectedNet(6, [8], 2, rng=0)
+    Trainer(net, optim.SGD(net.parameters(), lr=0.1), seed=0).fit(x, y, epochs=1, batch_size=16, verbose="auto")
+    assert capsys.readouterr().err.startswith("epoch 1/1: loss ")
+
+
 def test_validation_split_holds_out_the_last_rows():
     x, y = _data()
     t = _trainer()
@@ -65,7 +106,39 @@ def test_validation_split_holds_out_the_last_rows():
     with pytest.raises(ValueError, match="validation_split"):
         t.fit(x, y, epochs=1, validation_split=1.0)
     with pytest.raises(ValueError, match="validation_split"):
-        t.fit(x[:2], y[:2], epochs=1, validation_split=0.1)
+        t.fit(x[:1], y[:1], epochs=1, validation_split=0.5)  # Keras: ⌊1 · 0.5⌋ = 0 rows would train
+
+
+def test_validation_split_counts_rows_as_keras():
+    # Keras trains on the first ⌊N (1 − split)⌋ rows: 95 rows at 0.25 → 71 train, 24 validate (not 23)
+    x, y = _data()
+    x, y = x[:95], y[:95]
+    t = _trainer()
+    t.fit(x, y, epochs=1, batch_size=95, validation_split=0.25)
+    assert t.history["val_loss"][-1] == pytest.approx(t.evaluate(x[71:], y[71:])["loss"], rel=1e-6)
+    assert t.history["val_loss"][-1] != pytest.approx(t.evaluate(x[72:], y[72:])["loss"], rel=1e-6)
+    # 2 rows at 0.1: Keras keeps ⌊1.8⌋ = 1 row to train and validates on the other
+    h = _trainer().fit(x[:2], y[:2], epochs=1, validation_split=0.1)
+    assert len(h["val_loss"]) == 1
+
+
+def test_shuffle_and_batch_size_none_as_keras():
+    x, y = _data()
+    ordered = _trainer()
+    ordered.shuffle = False
+    ordered.fit(x, y, epochs=2, batch_size=16)
+    t = _trainer()
+    t.fit(x, y, epochs=2, batch_size=16, shuffle=False)  # Keras's keyword, for this call
+    assert t.history["loss"] == ordered.history["loss"] and t.shuffle is True
+    shuffled = _trainer()
+    shuffled.fit(x, y, epochs=2, batch_size=16)
+    assert shuffled.history["loss"] != t.history["loss"]
+    steps = []
+    count = LambdaCallback(on_batch_end=lambda tr, s: steps.append(s))
+    _trainer().fit(x, y, epochs=1, batch_size=None, callbacks=[count])
+    assert len(steps) == 3  # Keras's default batch of 32: 96 rows in 3 steps
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        _trainer().fit(x, y, epochs=1, batch_size=0)
 
 
 def test_verbose_levels(capsys):
@@ -117,6 +190,37 @@ def test_model_checkpoint_save_best_only_keeps_the_best_epoch(tmp_path):
     assert (tmp_path / "e01" / "model.json").is_file() and (tmp_path / "e02" / "model.json").is_file()
 
 
+def test_early_stopping_restore_best_weights_as_keras():
+    x, y = _data()
+    values = {1: 3.0, 2: 1.0, 3: 2.0, 4: 1.5}
+    weights = {}
+    inject = LambdaCallback(on_epoch_end=lambda tr, e, logs: logs.update(m=values[e]))
+    keep = LambdaCallback(on_epoch_end=lambda tr, e, logs: weights.update({e: tr.model.state_dict()}))
+    # patience not used up: Keras (3) still puts the best epoch's weights back when fit ends
+    stop = EarlyStopping(monitor="m", patience=10, restore_best_weights=True)
+    t = _trainer(callbacks=[inject, keep, stop])
+    t.fit(x, y, epochs=4, batch_size=32)
+    assert t.epoch == 4 and stop.best_epoch == 2
+    for k, v in t.model.state_dict().items():
+        assert np.array_equal(v, weights[2][k])
+    # mode='max' on a metric without "acc" in its name: epoch 1 (3.0) is the best
+    up = EarlyStopping(monitor="m", patience=1, mode="max", restore_best_weights=False)
+    t = _trainer(callbacks=[inject, up])
+    t.fit(x, y, epochs=4, batch_size=32)
+    assert up.best_epoch == 1 and t.epoch == 2 and up.best_state is None
+    with pytest.raises(ValueError, match="mode"):
+        EarlyStopping(mode="up")
+
+
+def test_lambda_callback_takes_keras_on_epoch_end():
+    x, y = _data()
+    seen = []
+    t = _trainer()
+    t.fit(x, y, epochs=2, batch_size=48,
+          callbacks=[LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append((epoch, logs["loss"])))])
+    assert seen == [(0, t.history["loss"][0]), (1, t.history["loss"][1])]  # Keras's epoch indices, from 0
+
+
 def test_lambda_callback_hooks_and_per_call_callbacks():
     x, y = _data()
     calls = []
@@ -137,6 +241,15 @@ def test_summary_on_every_module_and_save_model_of_any_model(tmp_path):
     assert "0: Linear(in_features=4, out_features=8" in text and "(N, 8)" in text and "(N, 3)" in text
     assert text.endswith("total parameters: 67")
     assert nn.Linear(3, 2).summary().endswith("total parameters: 8")
+    # the same call on every module, a FullyConnectedNet too
+    for m in (seq, nn.Linear(4, 2), nn.ReLU(), nn.FullyConnectedNet(4, [8], 3, rng=0)):
+        assert m.summary(input_size=4).endswith(f"total parameters: {m.num_parameters():,}")
+    net = nn.FullyConnectedNet(4, [8], 3, rng=0)
+    assert net.summary(input_size=4) == net.summary()
+    header, rule = net.summary().splitlines()[1:3]
+    assert len(header) <= len(rule)  # the column titles fit above the rule
+    with pytest.raises(ValueError, match="input_size 5 does not fit"):
+        net.summary(input_size=5)
     save_model(tmp_path / "m", seq)  # no preprocessing statistics, no classes
     arrays = load_arrays(tmp_path / "m" / "model.safetensors")
     assert set(arrays) == set(seq.state_dict())

@@ -3,6 +3,8 @@ evaluate/predict equal after the load; progress=False / verbose=0 print nothing,
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -58,6 +60,32 @@ def test_keras_loop_with_a_plain_sequential(tmp_path, capsys, dtype):
     assert again.evaluate(x, y) == t.evaluate(x, y)
     assert np.array_equal(again.predict(x), t.predict(x))
     assert np.array_equal(again.predict_proba(x), t.predict_proba(x))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_fully_connected_net_saved_without_classes_loads(tmp_path, dtype):
+    # save_model(dir, net) and ModelCheckpoint write no class names: the net loads, its classes named by index
+    x, y = _data()
+    net = nn.FullyConnectedNet(6, [8, 5], 3, activation="tanh", batchnorm=True, dropout=0.1, dtype=dtype, rng=0)
+    t = Trainer(net, optim.Adam(net.parameters(), lr=0.01), seed=0, progress=False)
+    t.fit(x, y, epochs=3, batch_size=16, validation_split=0.2,
+          callbacks=[ModelCheckpoint(tmp_path / "best", monitor="val_loss", save_best_only=True)])
+    save_model(tmp_path / "m", net)
+    loaded, pre, meta = load_model(tmp_path / "m")
+    assert type(loaded) is nn.FullyConnectedNet and meta["classes"] == ["0", "1", "2"] and pre.mean is None
+    assert loaded.parameters()[0].dtype == dtype
+    again = Trainer(loaded, optim.Adam(loaded.parameters()), progress=False)
+    assert again.evaluate(x, y) == t.evaluate(x, y)
+    assert np.array_equal(again.predict_proba(x), t.predict_proba(x))
+    best, _, _ = load_model(tmp_path / "best")
+    assert type(best) is nn.FullyConnectedNet
+    # a model.json without the field at all is still refused
+    meta_path = tmp_path / "m" / "model.json"
+    doc = json.loads(meta_path.read_text())
+    del doc["classes"]
+    meta_path.write_text(json.dumps(doc))
+    with pytest.raises(ModelFileError, match="lists no class names"):
+        load_model(tmp_path / "m")
 
 
 def test_any_model_loads_into_the_model_built_in_code(tmp_path):

@@ -7,6 +7,9 @@ layers, softmax) as float32 ONNX operators; a classifier outputs ``label`` (Gath
 at argmax p) and ``probabilities`` (a ZipMap after it unless ``options={"zipmap": False}``).
 A multilabel classifier (sigmoid outputs p_k = σ(s_k)) outputs ``label`` as the int64 indicator
 matrix s_k > 0, as its ``predict``, and ``probabilities`` (N, K) as its ``predict_proba``.
+A float64 input (``to_onnx(pipe, X[:1])`` with X float64) gives float64 outputs, computed in
+float32; numeric labels (float ones included) are int64; ``options={"nocl": True}`` outputs the
+class index as ``label``; a regressor's output is (N, K) for K targets.
 Needs the ``export`` extra (skl2onnx, onnx, onnxruntime).
 """
 
@@ -44,8 +47,12 @@ def register() -> None:
 
     update_registered_converter(FCNetClassifier, "FcnetFCNetClassifier", classifier_shapes, _convert,
                                 options={"zipmap": [True, False, "columns"], "nocl": [True, False]})
-    update_registered_converter(FCNetRegressor, "FcnetFCNetRegressor", calculate_linear_regressor_output_shapes,
-                                _convert)
+    def regressor_shapes(operator: Any) -> None:
+        calculate_linear_regressor_output_shapes(operator)  # (N, 1), in the input's float type
+        n = operator.inputs[0].get_first_dimension()
+        operator.outputs[0].type.shape = [n, int(operator.raw_operator.n_outputs_)]  # (N, K) for K targets
+
+    update_registered_converter(FCNetRegressor, "FcnetFCNetRegressor", regressor_shapes, _convert)
     _registered = True
 
 
@@ -102,26 +109,41 @@ def _convert(scope: Any, operator: Any, container: Any) -> None:
             name = _node(scope, container, "Softmax", [name], axis=1)
         else:  # pragma: no cover - prediction_steps emits only the kinds above
             raise ValueError(f"cannot convert step {step.kind!r}")
-    if isinstance(est, FCNetRegressor):
-        _node(scope, container, "Identity", [name], operator.outputs[0].full_name)
-        return
     from onnx import TensorProto
 
-    label, proba = operator.outputs[0].full_name, operator.outputs[1].full_name
-    _node(scope, container, "Identity", [name], proba)
+    _output(scope, container, name, operator.outputs[0 if isinstance(est, FCNetRegressor) else 1])
+    if isinstance(est, FCNetRegressor):
+        return
+    label = operator.outputs[0].full_name
     if getattr(est, "_multilabel", False):  # predict: the indicator matrix s_k > 0 (σ(s_k) > 0.5)
         positive = _node(scope, container, "Greater", [scores, _const(scope, container, "zero", np.zeros(1))])
         _node(scope, container, "Cast", [positive], label, to=TensorProto.INT64)
         return
     idx = _node(scope, container, "ArgMax", [name], axis=1, keepdims=0)
+    if container.get_options(est, {"nocl": False})["nocl"]:  # skl2onnx's nocl: the class index, not its label
+        _node(scope, container, "Identity", [idx], label)
+        return
     classes = est.classes_
     cname = scope.get_unique_variable_name("classes")
-    if classes.dtype.kind in "iub":
+    # skl2onnx declares int64 labels for numbers: float labels are whole (scikit-learn refuses others)
+    if classes.dtype.kind in "iubf":
         container.add_initializer(cname, TensorProto.INT64, [len(classes)], classes.astype(np.int64).tolist())
     else:
         container.add_initializer(cname, TensorProto.STRING, [len(classes)],
                                   [str(c).encode() for c in classes])
     _node(scope, container, "Gather", [cname, idx], label, axis=0)
+
+
+def _output(scope: Any, container: Any, name: str, variable: Any) -> None:
+    """Write the float32 result ``name`` to ``variable``, cast to float64 where skl2onnx declared it so
+    (a Pipeline whose input is float64: its outputs follow the input's type).
+    """
+    if variable.type.__class__.__name__ == "DoubleTensorType":
+        from onnx import TensorProto
+
+        _node(scope, container, "Cast", [name], variable.full_name, to=TensorProto.DOUBLE)
+    else:
+        _node(scope, container, "Identity", [name], variable.full_name)
 
 
 register()

@@ -82,12 +82,16 @@ class FullyConnectedNet(Sequential):
         """Rebuild a net from ``net.config`` (as saved in model.json)."""
         return cls(**{**config, **kwargs})
 
-    def summary(self, batch_size: int | None = None) -> str:
+    def summary(self, batch_size: int | None = None, *, input_size: int | None = None) -> str:
         """The net's layers with output shapes and parameter counts, named both lecture ways.
 
         E.g. "3-layer network, 2 hidden layers": N-layer counts the layers with weights
-        (all but the input layer, slide 22).
+        (all but the input layer, slide 22).  ``input_size`` (``Module.summary``'s argument) may be
+        given as for any module; it must equal ``in_features``.
         """
+        if input_size is not None and input_size != self.in_features:
+            raise ValueError(f"input_size {input_size} does not fit this net, which takes {self.in_features} "
+                             f"features: give input_size={self.in_features} or leave it out")
         n_hidden = len(self.config["hidden"])
         n = n_hidden + 1
         kind = " (the linear classifier f = Wx + b)" if n_hidden == 0 else ""
@@ -102,7 +106,7 @@ class FullyConnectedNet(Sequential):
             count = sum(p.size for p in layer.parameters())
             rows.append((f"{i}: {type(layer).__name__}({layer.extra_repr()})", f"({b}, {width})", count))
         w0 = max(len(r[0]) for r in rows)
-        w1 = max(len(r[1]) for r in rows)
+        w1 = max(len(r[1]) for r in [*rows, ("", "output shape", 0)])
         lines = [head, f"{'layer':<{w0}}  {'output shape':<{w1}}  params", "-" * (w0 + w1 + 10)]
         lines += [f"{name:<{w0}}  {shape:<{w1}}  {count:,}" for name, shape, count in rows]
         lines.append(f"total parameters: {self.num_parameters():,}")

@@ -25,7 +25,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 import fcnet
 from fcnet import backend, nn
-from fcnet.errors import ConfigError
+from fcnet.errors import ConfigError, DivergenceError
 from fcnet.nn.module import Module
 from fcnet.tensor import Tensor
 from fcnet.train.callbacks import Callback, LRScheduler
@@ -52,11 +52,17 @@ def _from_sklearn(name: str, value: Any) -> Any:
     """A scikit-learn parameter value as fcnet's option value (``coerce`` checks it next)."""
     if name == "hidden_layer_sizes" and isinstance(value, int | np.integer) and not isinstance(value, bool):
         return (int(value),)
+    if name == "hidden_layer_sizes" and isinstance(value, np.ndarray):  # array-like, as MLPClassifier takes it
+        return tuple(value.tolist()) if value.ndim == 1 else value
     if name == "solver":
         if value not in _SOLVERS:
             raise ConfigError(f"solver {value!r} is not supported: choose 'adam' or 'sgd' (or fcnet's optimizer=)")
         return _SOLVERS[value]
     return value
+
+
+def _is_auto(value: Any) -> bool:
+    return isinstance(value, str) and value == "auto"
 
 
 def _dense(X: Any) -> np.ndarray:
@@ -134,6 +140,9 @@ def _threads(work: int) -> contextlib.AbstractContextManager[Any]:
     return _controller.limit(limits=1, user_api="blas")
 
 
+# options a warm_start fit takes anew (the others describe the fitted net, its loss and optimizer)
+_WARM_LIVE = frozenset({"epochs", "batch_size", "time_budget", "lr", "alpha", "l2", "l1", "clip_norm", "clip_value",
+                        "seed", "tensorboard"})
 _SMALL = 1 << 18
 _controller: Any = None
 
@@ -212,7 +221,9 @@ class FCNetBase(BaseEstimator):
         if not isinstance(self.shuffle, bool | np.bool_):
             raise ConfigError(f"shuffle must be True or False, got {self.shuffle!r}")
         opts["epochs"] = self._max_iter()
-        opts["batch_size"] = coerce("batch_size", self.batch_size)
+        # MLPClassifier's 'auto' is min(200, n_samples); fit caps every batch size at the sample count
+        opts["batch_size"] = coerce("batch_size", 200 if _is_auto(self.batch_size) else self.batch_size,
+                                    label="batch_size")
         for name in ("tol", "validation_fraction"):
             value = getattr(self, name)
             if not isinstance(value, int | float | np.number) or not math.isfinite(value) or value < 0:
@@ -245,6 +256,10 @@ class FCNetBase(BaseEstimator):
         """Float64 model inputs: (x − μ) / σ with the (weighted) training statistics, or x itself."""
         x = np.asarray(X, dtype=np.float64)
         return (x - self.mean_) / self.std_ if self.mean_ is not None else x.copy()
+
+    def _n_val(self, w: np.ndarray) -> int:
+        """Rows ``early_stopping`` holds out: the ``validation_fraction`` of the rows of weight > 0 (at least 1)."""
+        return max(1, round(int((w > 0).sum()) * float(self.validation_fraction)))
 
     # --- building ------------------------------------------------------------------------
     def _build(self, opts: dict[str, Any], n_features: int, n_outputs: int, steps: int) -> Trainer:
@@ -283,9 +298,34 @@ class FCNetBase(BaseEstimator):
         self.best_loss_: float | None = None if self.early_stopping else np.inf
         self.n_iter_ = self.t_ = 0
         self._opts = opts
-        n_train = len(X) - (max(1, round(len(X) * self.validation_fraction)) if self.early_stopping else 0)
+        n_train = len(X) - (self._n_val(w) if self.early_stopping else 0)
         self._steps = max(math.ceil(n_train / min(opts["batch_size"], max(n_train, 1))), 1)
         self._trainer = self._build(opts, X.shape[1], n_outputs, self._steps)
+
+    def _warm_opts(self) -> dict[str, Any]:
+        """The options of a ``warm_start`` fit: the current parameters, applied to the fitted net.
+
+        As MLPClassifier re-reads its parameters on each warm fit, ``max_iter``, ``batch_size``,
+        ``max_time``, the learning rate, ``alpha``, ``l2``, ``l1`` and clipping take their new values;
+        the net, its loss and its optimizer stay those fitted, so a change to them is refused.
+        """
+        new, old = self._resolved(), self._opts
+        for key, value in new.items():
+            if key not in _WARM_LIVE and value != old.get(key):
+                label = next((s for f, s in _SKLEARN_NAMES.items() if f == key and getattr(self, s) is not None), key)
+                raise ValueError(f"warm_start continues the fitted net: {label} cannot change "
+                                 f"({old.get(key)!r} -> {value!r}); set warm_start=False to train a new net")
+        trainer = self._trainer
+        if new["lr"] != old["lr"]:
+            if new["schedule"] != "none":
+                raise ValueError("warm_start continues the fitted net: the learning rate cannot change under a "
+                                 f"schedule ({new['schedule']!r}); set warm_start=False to train a new net")
+            trainer.optimizer.lr = new["lr"]
+        trainer.loss_fn.alpha = new["alpha"]
+        trainer.l2, trainer.l1 = new["l2"], new["l1"]
+        trainer.clip_norm, trainer.clip_value = new["clip_norm"], new["clip_value"]
+        self._opts = {**new, "seed": old["seed"], "tensorboard": old["tensorboard"]}
+        return self._opts
 
     # --- training ------------------------------------------------------------------------
     def _fit(self, X: Any, y: Any, sample_weight: Any, incremental: bool, classes: Any = None) -> FCNetBase:
@@ -298,7 +338,7 @@ class FCNetBase(BaseEstimator):
             t = self._targets(y, reset=True, classes=classes)
             self._start(X, w, self._n_outputs(t), opts)
         else:
-            opts = self._opts
+            opts = self._opts if incremental else self._warm_opts()
             t = self._targets(y, reset=False)
         t = self._prepare(t.reshape(len(t), -1).astype(np.float64), w, first)
         x = self._inputs(X)
@@ -310,12 +350,14 @@ class FCNetBase(BaseEstimator):
         val = None
         es = self.early_stopping and not incremental
         if es:
-            n_val = max(1, round(len(x) * float(self.validation_fraction)))
-            if len(x) - n_val < 1:
-                raise ValueError(f"early_stopping holds out {n_val} of {len(x)} samples: none would be left to "
-                                 "train on; give more data or a smaller validation_fraction")
-            order = np.random.default_rng([opts["seed"], 2]).permutation(len(x))
-            vi, ti = order[:n_val], order[n_val:]
+            # held out from the rows that weigh (w > 0): a zero weight is a removed row, never a validation one
+            kept = np.flatnonzero(w > 0)
+            n_val = self._n_val(w)
+            if len(kept) - n_val < 1:
+                raise ValueError(f"early_stopping holds out {n_val} of {len(kept)} samples (of weight > 0): none "
+                                 "would be left to train on; give more data or a smaller validation_fraction")
+            order = kept[np.random.default_rng([opts["seed"], 2]).permutation(len(kept))]
+            vi, ti = order[:n_val], np.concatenate([order[n_val:], np.flatnonzero(w <= 0)])
             val = (x[vi], self._score_targets(y, vi), w[vi])
             x, packed = x[ti], packed[ti]
             self._best_state = None
@@ -324,6 +366,10 @@ class FCNetBase(BaseEstimator):
                 self.best_validation_score_ = -np.inf
         elif self.best_loss_ is None:
             self.best_loss_ = np.inf
+        if opts["batchnorm"] and min(len(x), opts["batch_size"]) < 2:
+            raise ValueError(f"batchnorm normalises each mini-batch by its variance: it needs at least 2 samples "
+                             f"per batch, got n_samples={len(x)} to train on and batch_size={opts['batch_size']}; "
+                             "give more samples or set batchnorm=False")
         trainer = self._trainer
         stop = _SklearnStop(self, len(x), val, stop=not incremental)
         self._no_improvement = 0
@@ -335,6 +381,11 @@ class FCNetBase(BaseEstimator):
         try:
             with _threads(batch * max(x.shape[1], *opts["hidden"], self.n_outputs_)):
                 trainer.fit(x, packed, epochs, batch, verbose=0)
+        except DivergenceError as exc:  # the trainer's advice names fcnet train's flags: say it in parameters
+            lr = float(trainer.optimizer.lr)
+            raise DivergenceError(f"training diverged in epoch {self.n_iter_ + 1} (the loss or the weights became "
+                                  f"NaN or infinite); try a lower learning_rate_init (now {lr:g}, e.g. {lr / 10:g}) "
+                                  "or clip_norm=5") from exc
         finally:
             trainer.callbacks.remove(stop)
         if es and self._best_state is not None:

@@ -27,9 +27,11 @@ _PARAMS_DOC = """
       epochs in a row.
     - ``early_stopping`` (False), ``validation_fraction`` (0.1): hold out that fraction, score it each epoch
       (accuracy / R²) and keep the weights of the best epoch.
-    - ``batch_size`` (200, capped at the number of samples), ``warm_start`` (a second ``fit`` continues
-      from the fitted weights), ``random_state`` (an int makes ``fit`` reproducible bit for bit; each fit
-      draws from its own generator), ``verbose`` (MLPClassifier's lines on stdout: ``Iteration k, loss = ...``).
+    - ``batch_size`` (200, capped at the number of samples; MLPClassifier's 'auto' is the same),
+      ``warm_start`` (a second ``fit`` continues from the fitted weights, with the new ``max_iter``,
+      learning rate and ``alpha``; the net cannot change), ``random_state`` (an int makes ``fit``
+      reproducible bit for bit; each fit draws from its own generator), ``verbose`` (MLPClassifier's
+      lines on stdout: ``Iteration k, loss = ...``).
     - ``max_time`` (None): seconds, ``fcnet train --time-budget``: ``fit`` trains until this budget is used,
       the learning-rate schedule laid out over ``max_iter`` epochs running on the fraction of it used
       (``max_iter`` then sets the schedule's proportions, not a limit); not reproducible bit for bit.

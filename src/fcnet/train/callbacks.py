@@ -62,21 +62,34 @@ class EarlyStopping(Callback):
 
     Not in the lecture; motivated by slide 146 (validation error turns up late in training).
 
-    With ``restore_best=True`` the weights of the best epoch are put back at the end.
+    With ``restore_best=True`` the weights of the best epoch are put back when it stops training.
+    Keras's ``restore_best_weights=True`` puts them back when ``fit`` ends, stopped early or not (as
+    Keras 3 does).  ``mode``: 'min', 'max' or 'auto' (max for a metric named ``*acc*``).
     """
 
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
-                 restore_best: bool = True) -> None:
-        self.monitor, self.patience, self.min_delta, self.restore_best = monitor, patience, min_delta, restore_best
-        self.mode = "max" if "acc" in monitor else "min"
+                 restore_best: bool = True, *, restore_best_weights: bool | None = None, mode: str = "auto") -> None:
+        self.monitor, self.patience, self.min_delta = monitor, patience, abs(min_delta)
+        self.restore_at_end = bool(restore_best_weights)
+        self.restore_best = restore_best if restore_best_weights is None else bool(restore_best_weights)
+        self.mode = _mode(monitor, mode)
         self.best = -math.inf if self.mode == "max" else math.inf
         self.wait = 0
         self.best_epoch = 0
         self.best_state: dict[str, Any] | None = None
+        self._resumed = False  # state loaded from a checkpoint since the last fit
 
     def on_train_begin(self, trainer: Trainer) -> None:
-        if self.wait >= self.patience:  # a run resumed after it stopped early stays stopped (a larger
-            trainer.stop_training = True  # --early-stopping patience lets it continue)
+        if self.wait >= self.patience:
+            if self._resumed:  # a run resumed after it stopped early stays stopped (a larger
+                trainer.stop_training = True  # --early-stopping patience lets it continue)
+            else:  # a new fit after one it stopped (Keras): it trains, and stops again after `patience`
+                self.wait = 0  # epochs without beating the best so far
+        self._resumed = False
+
+    def on_train_end(self, trainer: Trainer) -> None:
+        if self.restore_at_end and self.best_state is not None:
+            trainer.model.load_state_dict(self.best_state)
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
         value = logs.get(self.monitor)
@@ -104,6 +117,7 @@ class EarlyStopping(Callback):
         best = state["best"]  # strict JSON stores the initial ±inf as null
         self.best = (-math.inf if self.mode == "max" else math.inf) if best is None else float(best)
         self.wait, self.best_epoch = state["wait"], state["best_epoch"]
+        self._resumed = True
 
     def state_arrays(self) -> dict[str, Any]:
         """The best epoch's weights, saved in the checkpoint beside the model's (exact resume)."""
@@ -426,11 +440,17 @@ class ModelCheckpoint(Callback):
 class LambdaCallback(Callback):
     """A callback from plain functions (Keras's ``LambdaCallback``), e.g.
     ``LambdaCallback(on_epoch_end=lambda trainer, epoch, logs: print(epoch, logs["loss"]))``.
+
+    ``on_epoch_end`` also takes Keras's two-argument form ``lambda epoch, logs: ...``, called as Keras
+    calls it, with the epoch's index from 0 (fcnet's epoch e is index e − 1).  The other hooks take
+    fcnet's arguments: ``on_train_begin(trainer)``, ``on_batch_end(trainer, step)``,
+    ``on_train_end(trainer)``.
     """
 
     def __init__(self, on_train_begin: Any = None, on_batch_end: Any = None, on_epoch_end: Any = None,
                  on_train_end: Any = None) -> None:
         self._begin, self._batch, self._epoch, self._end = on_train_begin, on_batch_end, on_epoch_end, on_train_end
+        self._keras_epoch = on_epoch_end is not None and _positional(on_epoch_end) == 2
 
     def on_train_begin(self, trainer: Trainer) -> None:
         if self._begin is not None:
@@ -441,9 +461,24 @@ class LambdaCallback(Callback):
             self._batch(trainer, step)
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
-        if self._epoch is not None:
+        if self._keras_epoch:
+            self._epoch(epoch - 1, logs)
+        elif self._epoch is not None:
             self._epoch(trainer, epoch, logs)
 
     def on_train_end(self, trainer: Trainer) -> None:
         if self._end is not None:
             self._end(trainer)
+
+
+def _positional(fn: Any) -> int | None:
+    """How many positional parameters ``fn`` takes (None: any number, or not inspectable)."""
+    import inspect
+
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return None
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)

@@ -29,6 +29,18 @@ class History:
         return len(self.rows)
 
     @property
+    def history(self) -> dict[str, list[Any]]:
+        """Keras's ``History.history``: each metric's list of per-epoch values (``history["loss"]``),
+        every column but ``epoch``.
+        """
+        return {k: self[k] for k in self.columns if k != "epoch"}
+
+    @property
+    def epoch(self) -> list[int]:
+        """Keras's ``History.epoch``: the epochs' indices counted from 0 (fcnet's epoch e is index e − 1)."""
+        return [int(e) - 1 for e in self["epoch"]]
+
+    @property
     def columns(self) -> list[str]:
         """All metric names, in first-seen order."""
         cols: list[str] = []

@@ -337,6 +337,8 @@ def _check_config(meta_path: Path, config: Any) -> None:
 def _check_model(directory: Path, model: FullyConnectedNet, pre: Preprocess, meta: dict[str, Any]) -> None:
     """Refuse a model whose files disagree or hold values that would print meaningless scores."""
     classes = meta.get("classes")
+    if "classes" in meta and classes is None:  # saved from Python without class names: the output indices
+        classes = [str(i) for i in range(model.classes)]
     if not isinstance(classes, list) or len(classes) != model.classes:
         n = len(classes) if isinstance(classes, list) else "no"
         raise ModelFileError(f"{directory / 'model.json'} lists {n} class names but the network has "

@@ -195,10 +195,10 @@ class Trainer:
         )
 
     # --- fit -------------------------------------------------------------------------------
-    def fit(self, x: np.ndarray, y: np.ndarray, epochs: int | None, batch_size: int = 128,
+    def fit(self, x: np.ndarray, y: np.ndarray, epochs: int | None, batch_size: int | None = 128,
             validation_data: tuple[np.ndarray, np.ndarray] | None = None, *, validation_split: float = 0.0,
-            verbose: int | None = None, initial_epoch: int | None = None,
-            callbacks: Sequence[Callback] = ()) -> History:
+            verbose: int | str | None = None, initial_epoch: int | None = None,
+            callbacks: Sequence[Callback] = (), shuffle: bool | None = None) -> History:
         """Train as Keras's ``Model.fit`` does; returns the ``History`` of every epoch so far.
 
         A second ``fit`` continues from the weights, optimizer state and epoch count where the first
@@ -207,10 +207,16 @@ class Trainer:
         epochs from k and trains until epoch ``epochs`` — resuming a checkpoint saved after epoch k of
         a 30-epoch run is ``fit(x, y, 30, initial_epoch=k)``.
 
+        An ``initial_epoch`` below the epochs done drops the history rows after it (those epochs
+        are trained again).  ``verbose='auto'`` (Keras's default) is 1.
+
         ``validation_split`` holds out the last fraction of (x, y) (taken before shuffling, as
-        Keras does) unless ``validation_data`` is given.  ``verbose``: 0 silent, 1 a progress bar
+        Keras does: the first ⌊N (1 − split)⌋ rows train, the other rows validate) unless
+        ``validation_data`` is given.  ``verbose``: 0 silent, 1 a progress bar
         (on a terminal) and one line per epoch, 2 one line per epoch; None: the trainer's
-        ``progress`` setting.  ``callbacks`` are added for this call only.  Ctrl-C stops at once;
+        ``progress`` setting.  ``callbacks`` are added for this call only.  ``shuffle`` (Keras's):
+        False trains this call's mini-batches in the data's order; None: the trainer's ``shuffle``.
+        ``batch_size=None`` is Keras's default, 32.  Ctrl-C stops at once;
         the last checkpoint (saved at an epoch boundary) resumes exactly.
 
         With a ``time_budget``, training also stops when the budget is used up, within the
@@ -218,11 +224,17 @@ class Trainer:
         """
         if epochs is None and self.time_budget is None:
             raise ValueError("epochs=None trains until the time budget is used: give epochs or time_budget")
+        if batch_size is None:
+            batch_size = 32
+        if not isinstance(batch_size, int | np.integer) or isinstance(batch_size, bool) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         last: int | None
         if initial_epoch is not None:
             if not 0 <= initial_epoch <= (initial_epoch if epochs is None else epochs):
                 raise ValueError(f"initial_epoch must be in [0, epochs={epochs}], got {initial_epoch}")
             self.epoch, last = int(initial_epoch), None if epochs is None else int(epochs)
+            # epochs after initial_epoch are trained again under their numbers: their old rows go
+            self.history = History([r for r in self.history.rows if r.get("epoch", 0) <= self.epoch])
         elif epochs is None:
             last = None
         else:
@@ -237,12 +249,15 @@ class Trainer:
         if not 0.0 <= validation_split < 1.0:
             raise ValueError(f"validation_split must be in [0, 1), got {validation_split}")
         if validation_split and validation_data is None:
-            n_val = int(len(y) * validation_split)
+            # Keras's split: the first ⌊N (1 − split)⌋ rows train, the rest validate
+            n_val = len(y) - math.floor(len(y) * (1.0 - validation_split))
             if n_val < 1 or n_val >= len(y):
                 raise ValueError(f"validation_split={validation_split} of {len(y)} samples leaves "
                                  f"{n_val} for validation: give a split that holds out at least 1 and keeps 1")
             x, y, validation_data = x[:-n_val], y[:-n_val], (x[-n_val:], y[-n_val:])
         progress, log = self.progress, self._log
+        if verbose == "auto":  # Keras's default
+            verbose = 1
         if verbose is not None:
             if verbose not in (0, 1, 2):
                 raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
@@ -253,12 +268,15 @@ class Trainer:
                 self._log = _stderr
         extra = [cb for cb in callbacks if cb not in self.callbacks]
         self.callbacks.extend(extra)
+        shuffled = self.shuffle
+        if shuffle is not None:
+            self.shuffle = bool(shuffle)
         try:
-            self._fit(x, y, last, batch_size, validation_data)
+            self._fit(x, y, last, int(batch_size), validation_data)
         finally:
             for cb in extra:
                 self.callbacks.remove(cb)
-            self.progress, self._log = progress, log
+            self.progress, self._log, self.shuffle = progress, log, shuffled
         return self.history
 
     def _fit(self, x: np.ndarray, y: np.ndarray, epochs: int | None, batch_size: int,
