@@ -39,6 +39,9 @@ class Trainer:
         seed: seeds the shuffling generator (dropout masks come from the model's own generator).
         progress: show tqdm progress bars.
         log: where messages go (``print`` to stderr by default).
+        augment: called on each training mini-batch as ``augment(x_batch, rng)`` with the
+            shuffling generator, returns the batch to train on (e.g. ``fcnet.data.ImageAugment``);
+            evaluation never sees it.
         time_budget: stop training once ``time_used`` reaches this many seconds (None: no limit).
             ``time_used`` is the wall time spent in ``fit`` (training, validation, callbacks),
             summed over calls and resumes; where the run stops then depends on the machine's
@@ -49,7 +52,8 @@ class Trainer:
                  l2: float = 0.0, l1: float = 0.0, clip_norm: float | None = None,
                  clip_value: float | None = None, callbacks: Sequence[Callback] = (), seed: int = 0,
                  progress: bool = True, log: Callable[[str], None] | None = None,
-                 time_budget: float | None = None) -> None:
+                 time_budget: float | None = None,
+                 augment: Callable[[Any, np.random.Generator], Any] | None = None) -> None:
         self.model, self.optimizer = model, optimizer
         self.loss_fn = loss if loss is not None else CrossEntropyLoss()
         self.l2, self.l1, self.clip_norm, self.clip_value = l2, l1, clip_norm, clip_value
@@ -68,6 +72,7 @@ class Trainer:
         if time_budget is not None and not time_budget > 0:
             raise ValueError(f"time_budget must be positive seconds, got {time_budget}")
         self.time_budget = time_budget
+        self.augment = augment
         self._time_before = 0.0  # seconds of fit before the current call (and before a resume)
         self._fit_start: float | None = None
         self.clock: Callable[[], float] = time.perf_counter  # seconds; replaceable (tests, simulated time)
@@ -145,6 +150,8 @@ class Trainer:
         correct: Any = 0
         seen = 0
         for i, (xb, yb) in enumerate(batches(x, y, batch_size, self.rng, drop_last, reuse=True)):
+            if self.augment is not None:  # drawn from the shuffling generator: a checkpoint resumes the draws
+                xb = self.augment(xb, self.rng)
             opt.zero_grad()
             scores = model(fcnet.Tensor(xb, _raw=True))
             loss = loss_fn(scores, yb)
