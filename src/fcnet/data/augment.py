@@ -20,6 +20,8 @@ again; pixels moved in from outside the image are black (u = 0):
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from fcnet.backend import xp_of
@@ -56,36 +58,14 @@ class ImageAugment:
         self.layout, self.flip, self.shift = layout, bool(flip), int(shift)
         self.mean = None if mean is None else np.asarray(mean, np.float32)
         self.std = None if std is None else np.asarray(std, np.float32)
-        self._maps = self._source_maps()
-        self._dev: dict[int, tuple[object, object, object]] = {}  # per array module: maps, mean, std
+        self._dev: dict[int, tuple[Any, Any, Any]] = {}  # per array module: mean, std, gather offsets
+        self._work: dict[tuple[int, int, str], tuple[Any, Any, Any, Any]] = {}  # reused buffers per batch size
 
     @property
     def num_features(self) -> int:
         """D = H·W·C."""
         h, w, c = self.image_shape
         return h * w * c
-
-    def _source_maps(self) -> np.ndarray:
-        """For each (flip, dy, dx): the feature each output feature is read from (D: a black pixel).
-
-        Shape (2, 2s+1, 2s+1, D); index [f, dy + s, dx + s].
-        """
-        h, w, c = self.image_shape
-        d, s = self.num_features, self.shift
-        ids = np.arange(d)
-        grid = ids.reshape(h, w, c) if self.layout == "hwc" else ids.reshape(c, h, w).transpose(1, 2, 0)
-        maps = np.full((2, 2 * s + 1, 2 * s + 1, h, w, c), d, dtype=np.intp)
-        for f in (0, 1):
-            src = grid[:, ::-1] if f else grid
-            for dy in range(-s, s + 1):
-                for dx in range(-s, s + 1):
-                    if abs(dy) >= h or abs(dx) >= w:
-                        continue  # moved wholly out: all black
-                    maps[f, dy + s, dx + s, max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
-                        src[max(-dy, 0):h - max(dy, 0), max(-dx, 0):w - max(dx, 0)]
-        if self.layout == "chw":
-            maps = maps.transpose(0, 1, 2, 5, 3, 4)
-        return np.ascontiguousarray(maps.reshape(2, 2 * s + 1, 2 * s + 1, d))
 
     def draw(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
         """(flips (n,) bool, shifts (n, 2) int of (dy, dx)) for ``n`` images, drawn from ``rng``."""
@@ -94,10 +74,13 @@ class ImageAugment:
                   else np.zeros((n, 2), np.int64))
         return flips, shifts
 
-    def apply(self, x: np.ndarray, flips: np.ndarray, shifts: np.ndarray) -> np.ndarray:
+    def apply(self, x: np.ndarray, flips: np.ndarray, shifts: np.ndarray, *, reuse: bool = False) -> np.ndarray:
         """Images ``x`` (N, D) flipped where ``flips`` and moved by ``shifts`` (dy down, dx right).
 
-        Returns a new array; ``x`` is left as it was.
+        Returns a new array and leaves ``x`` as it was; ``reuse=True`` (the training loop's choice)
+        writes into buffers kept from the last call instead, so the result is valid only until the
+        next call: a fresh array of a mini-batch's size costs page faults worth several times the
+        work on some machines.
         """
         if x.ndim != 2 or x.shape[1] != self.num_features:
             raise ValueError(f"expected images flattened to (N, {self.num_features}) for image shape "
@@ -106,27 +89,63 @@ class ImageAugment:
         if len(shifts) and np.abs(shifts).max() > self.shift:
             raise ValueError(f"shifts must lie in [-{self.shift}, {self.shift}], got up to {np.abs(shifts).max()}")
         xp = xp_of(x)
-        maps, mean, std = self._on(xp)
-        s = self.shift
-        code = np.asarray(flips, np.intp) * (2 * s + 1) ** 2 + (shifts[:, 0] + s) * (2 * s + 1) + (shifts[:, 1] + s)
-        idx = maps.reshape(-1, self.num_features)[xp.asarray(code)]  # (N, D) source features
-        u = x * std + mean if mean is not None else x
-        padded = xp.concatenate([u, xp.zeros((len(x), 1), dtype=x.dtype)], axis=1)  # feature D: black
-        out = xp.take_along_axis(padded, idx, axis=1)
+        mean, std, base = self._on(xp)
+        h, w, c = self.image_shape
+        n, s = len(x), self.shift
+        u, pad, idx, out = self._buffers(xp, n, x.dtype, reuse)
+        if mean is not None:  # the pixel values u = x σ + μ
+            xp.multiply(x, std, out=u)
+            u += mean
+        else:
+            u[...] = x
+        img = u.reshape(n, h, w, c) if self.layout == "hwc" else u.reshape(n, c, h, w).transpose(0, 2, 3, 1)
+        inner = pad[:, s:s + h, s:s + w]  # the border of s black rows and columns is never written
+        xp.copyto(inner, img)
+        flips = np.asarray(flips, dtype=bool)
+        if flips.any():
+            xp.copyto(inner, img[:, :, ::-1], where=xp.asarray(flips).reshape(n, 1, 1, 1))
+        # out[h, w] = img[h − dy, w − dx] = pad[h + s − dy, w + s − dx]: one gather by flat index
+        top = s - shifts[:, 0].astype(np.int64)
+        left = s - shifts[:, 1].astype(np.int64)
+        start = np.arange(n, dtype=np.int64) * pad[0].size + (top * (w + 2 * s) + left) * c
+        xp.add(base, xp.asarray(start).reshape(n, 1), out=idx)
+        xp.take(pad.reshape(-1), idx, out=out)
         if mean is not None:
             out -= mean
             out /= std
         return out
 
     def __call__(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """``apply`` with flips and shifts drawn from ``rng``: one mini-batch augmented."""
-        return self.apply(x, *self.draw(rng, len(x)))
+        """One mini-batch augmented with flips and shifts drawn from ``rng``.
 
-    def _on(self, xp: object) -> tuple[object, object, object]:
-        """The maps and statistics as arrays of ``xp`` (numpy or cupy), made once per module."""
+        The result lives in this object's buffers: valid until the next call (copy it to keep it).
+        """
+        return self.apply(x, *self.draw(rng, len(x)), reuse=True)
+
+    def _buffers(self, xp: Any, n: int, dtype: Any, reuse: bool) -> tuple[Any, Any, Any, Any]:
+        """(pixel values (N, D), padded images (N, H+2s, W+2s, C), gather indices (N, D), output (N, D))."""
+        key = (id(xp), n, np.dtype(dtype).str)
+        if reuse and key in self._work:
+            return self._work[key]
+        h, w, c = self.image_shape
+        s, d = self.shift, self.num_features
+        bufs = (xp.empty((n, d), dtype), xp.zeros((n, h + 2 * s, w + 2 * s, c), dtype), xp.empty((n, d), np.int64),
+                xp.empty((n, d), dtype))
+        if reuse:
+            self._work = {k: v for k, v in self._work.items() if k[0] != id(xp) or k[1] >= n}  # a full batch
+            self._work[key] = bufs  # and the last, smaller one
+        return bufs
+
+    def _on(self, xp: Any) -> tuple[Any, Any, Any]:
+        """The statistics, and each output feature's place in a padded image, as arrays of ``xp``."""
         key = id(xp)
         if key not in self._dev:
-            conv = (lambda a: a) if xp is np else xp.asarray  # type: ignore[attr-defined]
-            self._dev[key] = (conv(self._maps), None if self.mean is None else conv(self.mean),
-                              None if self.std is None else conv(self.std))
+            h, w, c = self.image_shape
+            s = self.shift
+            hh, ww, cc = np.meshgrid(np.arange(h), np.arange(w), np.arange(c), indexing="ij")
+            base = (hh * (w + 2 * s) + ww) * c + cc  # (H, W, C): offset in the padded image
+            base = base.reshape(-1) if self.layout == "hwc" else base.transpose(2, 0, 1).reshape(-1)
+            conv = (lambda a: a) if xp is np else xp.asarray
+            self._dev[key] = (None if self.mean is None else conv(self.mean),
+                              None if self.std is None else conv(self.std), conv(base.astype(np.int64)))
         return self._dev[key]
