@@ -6,11 +6,12 @@
 For each budget, one after the other and each in a fresh process: ``fcnet train --config CONFIG
 --time-budget B``, then the same recipe written in PyTorch (the same standardised data and
 split from ``fcnet.train.recipe.prepare_data``, the same layers and He initialisation, AdamW,
-label smoothing, batch size, and the very same warm-up + cosine schedule object, run on the
-fraction of the budget used).  Both count the same seconds: the training loop, from the first
-step to the step that uses the budget up (data loading, kernel compilation and the final test
-evaluation are not counted).  Prints the Markdown section for ``benchmarks/RESULTS.md``
-(appended there with ``--results``), with the machine and the load average around each run.
+label smoothing, batch size, the same ``--augment`` flips and shifts (``torch_augment``), and the
+very same warm-up + cosine schedule object, run on the fraction of the budget used).  Both count
+the same seconds: the training loop, from the first step to the step that uses the budget up (data
+loading, kernel compilation and the final test evaluation are not counted).  Prints the Markdown
+section for ``benchmarks/RESULTS.md`` (appended there with ``--results``), with the machine and
+the load average around each run.
 
 A time-budgeted run is not bit-reproducible: how many steps fit in the budget depends on the
 machine and on what else runs on it.
@@ -27,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = ROOT / "examples" / "fashion-mnist-time.toml"
@@ -69,6 +71,30 @@ def run_pytorch(config: Path, budget: float, threads: int, work: Path) -> dict:
     if res.returncode != 0:
         raise SystemExit(f"the PyTorch run failed:\n{res.stderr}")
     return json.loads(out.read_text())
+
+
+def torch_augment(x: Any, flips: Any, shifts: Any, mean: Any, std: Any, image_shape: tuple[int, int, int],
+                  layout: str = "hwc") -> Any:
+    """fcnet's ``--augment`` written in PyTorch: the flattened images ``x`` (N, D) flipped and shifted.
+
+    The same arithmetic as ``fcnet.data.ImageAugment.apply`` (pixel values u = x σ + μ, flip where
+    ``flips``, move by ``shifts`` (dy, dx) with black (u = 0) moved in, x' = (u' − μ) / σ), built
+    from PyTorch's own operations (``flip``, zero ``pad``, indexing) rather than fcnet's index maps.
+    """
+    import torch
+
+    h, w, c = image_shape
+    n = x.shape[0]
+    u = x * std + mean if mean is not None else x
+    img = u.view(n, h, w, c) if layout == "hwc" else u.view(n, c, h, w).permute(0, 2, 3, 1)
+    img = torch.where(flips.view(n, 1, 1, 1), img.flip(2), img)
+    s = int(shifts.abs().max()) if n else 0
+    pad = torch.nn.functional.pad(img, (0, 0, s, s, s, s))  # s black rows and columns on each side
+    rows = torch.arange(h).view(1, h, 1) - shifts[:, 0].view(n, 1, 1) + s
+    cols = torch.arange(w).view(1, 1, w) - shifts[:, 1].view(n, 1, 1) + s
+    out = pad[torch.arange(n).view(n, 1, 1), rows, cols]  # (N, H, W, C): out[h, w] = img[h - dy, w - dx]
+    out = out.reshape(n, -1) if layout == "hwc" else out.permute(0, 3, 1, 2).reshape(n, -1)
+    return (out - mean) / std if mean is not None else out
 
 
 def pytorch_worker(config: Path, budget: float, threads: int) -> dict:
@@ -114,6 +140,17 @@ def pytorch_worker(config: Path, budget: float, threads: int) -> dict:
     shadow = fo.SGD([tensor(np.zeros(1), requires_grad=True)], lr=cfg["lr"])
     sched = make_schedule(cfg, shadow, steps_per_epoch)
     gen = torch.Generator().manual_seed(cfg["seed"])
+    augment = None
+    if cfg["augment"]:  # the same flips and shifts as fcnet's --augment, drawn from this run's generator
+        pre, s_max = prep.dataset.preprocess, cfg["augment_shift"]
+        mean = None if pre.mean is None else torch.from_numpy(pre.mean)
+        std = None if pre.std is None else torch.from_numpy(pre.std)
+
+        def augment(xb: Any) -> Any:
+            k = len(xb)
+            flips = (torch.rand(k, generator=gen) < 0.5 if cfg["augment_flip"] else torch.zeros(k, dtype=torch.bool))
+            shifts = torch.randint(-s_max, s_max + 1, (k, 2), generator=gen)
+            return torch_augment(xb, flips, shifts, mean, std, pre.image_shape, pre.layout)
     model.train()
     # PyTorch's first step sets itself up (seconds on a loaded machine): done on a throwaway copy before
     # the clock starts, as fcnet compiles its kernels before its clock starts
@@ -135,8 +172,9 @@ def pytorch_worker(config: Path, budget: float, threads: int) -> dict:
             for group in opt.param_groups:
                 group["lr"] = shadow.lr
             idx = perm[s:s + bs]
+            xb = x[idx] if augment is None else augment(x[idx])
             opt.zero_grad()
-            loss_fn(model(x[idx]), y[idx]).backward()
+            loss_fn(model(xb), y[idx]).backward()
             opt.step()
             steps += 1
             used = time.perf_counter() - start

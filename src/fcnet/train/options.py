@@ -118,6 +118,12 @@ OPTIONS: dict[str, Option] = dict([
     _row("init_std", "float", None, "σ for --init normal (default 0.01)", low=0, closed="neither", optional=True),
     _row("batchnorm", "bool", False, "batch normalisation after each hidden linear layer"),
     _row("dropout", "float", 0.0, "dropout probability after each hidden activation", low=0, high=1, closed="left"),
+    _row("augment", "bool", False, "image data: flip each training image left-right (probability 1/2) and shift "
+         "it by up to --augment-shift pixels, drawn anew each epoch from the run's generator (test and "
+         "validation images are left as they are)"),
+    _row("augment_flip", "bool", True, "--augment flips images left-right (false: shifts only)"),
+    _row("augment_shift", "int", 2, "largest shift of --augment in pixels, up, down, left and right (0: flips only)",
+         low=0, high=8),
     _row("loss", "str", "cross-entropy", "loss function", choices=("cross-entropy", "hinge")),
     _row("margin", "float", 1.0, "margin Δ of the hinge loss", low=0),
     _row("label_smoothing", "float", 0.0, "label smoothing ε of the cross-entropy", low=0, high=1, closed="left"),

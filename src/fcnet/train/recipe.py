@@ -28,8 +28,8 @@ from fcnet.train.monitor import diagnose
 from fcnet.train.options import TrainConfig, coerce, validate
 from fcnet.train.trainer import Trainer
 
-__all__ = ["OPTIMIZERS", "Prepared", "blas_threads", "build", "check_memory", "fingerprint", "make_schedule",
-           "prepare_data", "run"]
+__all__ = ["OPTIMIZERS", "Prepared", "blas_threads", "build", "check_memory", "fingerprint", "make_augment",
+           "make_schedule", "prepare_data", "run"]
 
 OptimizerFactory = Callable[[list[Any], Mapping[str, Any]], optim.Optimizer]
 
@@ -197,6 +197,23 @@ def make_schedule(opts: Mapping[str, Any], opt: optim.Optimizer, steps_per_epoch
     return sched
 
 
+def make_augment(opts: Mapping[str, Any], prep: Prepared) -> data.ImageAugment | None:
+    """The ``--augment`` of the options for the prepared data (None when off).
+
+    Flips and shifts need to know the image shape and the standardisation (μ, σ per pixel), so a
+    data set without an image shape (a CSV or .npz of plain features) is refused.
+    """
+    if not opts.get("augment"):
+        return None
+    pre = prep.dataset.preprocess
+    d = prep.x_train.shape[1]
+    if pre.image_shape is None or math.prod(pre.image_shape) != d:
+        raise ConfigError(f"--augment flips and shifts images, but {prep.dataset.name} has no image shape "
+                          f"for its {d} features: leave --augment off for data that are not images")
+    return data.ImageAugment(pre.image_shape, pre.layout, flip=opts.get("augment_flip", True),
+                             shift=opts.get("augment_shift", 2), mean=pre.mean, std=pre.std)
+
+
 @contextlib.contextmanager
 def blas_threads(n: int | None) -> Iterator[None]:
     """Limit BLAS threads to ``n`` (all cores when None)."""
@@ -276,7 +293,8 @@ def run(opts: Mapping[str, Any], run_dir: str | Path, resume: bool = False, prog
         callbacks.append(CSVLogger(run_dir / "history.csv"))  # last: after the callbacks that add metrics
         trainer = Trainer(model, opt, loss, l2=cfg["l2"], l1=cfg["l1"], clip_norm=cfg["clip_norm"],
                           clip_value=cfg["clip_value"], callbacks=callbacks, seed=cfg["seed"],
-                          progress=progress, log=log, time_budget=cfg["time_budget"])
+                          progress=progress, log=log, time_budget=cfg["time_budget"],
+                          augment=make_augment(cfg, prep))
         if on_trainer is not None:
             on_trainer(trainer)
         if resume:

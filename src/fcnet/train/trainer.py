@@ -40,6 +40,9 @@ class Trainer:
         progress: show tqdm progress bars and a line per epoch.  ``progress=False`` without ``log``
             prints nothing at all (Keras's ``verbose=0``); ``fit(verbose=2)`` then prints one line per epoch.
         log: where messages go (``print`` to stderr by default, nothing with ``progress=False``).
+        augment: called on each training mini-batch as ``augment(x_batch, rng)`` with the
+            shuffling generator, returns the batch to train on (e.g. ``fcnet.data.ImageAugment``);
+            evaluation never sees it.
         time_budget: stop training once ``time_used`` reaches this many seconds (None: no limit).
             ``time_used`` is the wall time spent in ``fit`` (training, validation, callbacks),
             summed over calls and resumes; where the run stops then depends on the machine's
@@ -50,7 +53,8 @@ class Trainer:
                  l2: float = 0.0, l1: float = 0.0, clip_norm: float | None = None,
                  clip_value: float | None = None, callbacks: Sequence[Callback] = (), seed: int = 0,
                  progress: bool = True, log: Callable[[str], None] | None = None,
-                 time_budget: float | None = None) -> None:
+                 time_budget: float | None = None,
+                 augment: Callable[[Any, np.random.Generator], Any] | None = None) -> None:
         self.model, self.optimizer = model, optimizer
         self.loss_fn = loss if loss is not None else CrossEntropyLoss()
         self.l2, self.l1, self.clip_norm, self.clip_value = l2, l1, clip_norm, clip_value
@@ -70,6 +74,7 @@ class Trainer:
         if time_budget is not None and not time_budget > 0:
             raise ValueError(f"time_budget must be positive seconds, got {time_budget}")
         self.time_budget = time_budget
+        self.augment = augment
         self._time_before = 0.0  # seconds of fit before the current call (and before a resume)
         self._fit_start: float | None = None
         self.clock: Callable[[], float] = time.perf_counter  # seconds; replaceable (tests, simulated time)
@@ -148,6 +153,8 @@ class Trainer:
         seen = 0
         for i, (xb, yb) in enumerate(batches(x, y, batch_size, self.rng if self.shuffle else None, drop_last,
                                                   reuse=True)):
+            if self.augment is not None:  # drawn from the shuffling generator: a checkpoint resumes the draws
+                xb = self.augment(xb, self.rng)
             opt.zero_grad()
             scores = model(fcnet.Tensor(xb, _raw=True))
             loss = loss_fn(scores, yb)
