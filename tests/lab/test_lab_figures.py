@@ -47,7 +47,7 @@ class Watcher:
     """
 
     def __init__(self) -> None:
-        self.figures: dict[str, dict[int, Drawn]] = {}
+        self.figures: dict[str, list[Drawn]] = {}
         self._lab = ""
         self._drawing: list[Drawn] = []
 
@@ -55,7 +55,7 @@ class Watcher:
         self._lab = lab
 
     def drawn(self) -> dict[str, list[Drawn]]:
-        return {k: list(v.values()) for k, v in self.figures.items()}
+        return {k: list(v) for k, v in self.figures.items()}
 
     @contextmanager
     def active(self) -> Iterator[Watcher]:
@@ -69,7 +69,15 @@ class Watcher:
             try:
                 fig_draw(self, renderer)
             finally:
-                watcher.figures.setdefault(watcher._lab, {})[id(self)] = watcher._drawing.pop()
+                drawn = watcher._drawing.pop()
+                # a figure remembers where its record is (an id() may be reused once a figure is closed)
+                if getattr(self, "_fcnet_watched", None) is None:
+                    figs = watcher.figures.setdefault(watcher._lab, [])
+                    self._fcnet_watched = (figs, len(figs))
+                    figs.append(drawn)
+                else:
+                    figs, i = self._fcnet_watched
+                    figs[i] = drawn
 
         def draw_text(self: matplotlib.text.Text, renderer: Any) -> None:
             text_draw(self, renderer)
@@ -148,7 +156,14 @@ def test_the_watch_sees_a_collision_and_skips_ticks_out_of_view(tmp_path):
         ax.text(0.5, 0.5, "here", transform=ax.transAxes)
         ax.text(0.5, 0.5, "and here", transform=ax.transAxes)
         save_figure(fig, tmp_path / "f.png")
-    (drawn,) = w.drawn()["made up"]
+        del fig, ax
+        for k in range(2):  # closed figures whose id() may be reused: each keeps its own record
+            other, ax = plt.subplots(figsize=(3, 2))
+            ax.set_title(f"other {k}")
+            save_figure(other, tmp_path / f"g{k}.png")
+            del other, ax
+    drawn, *others = w.drawn()["made up"]
+    assert [o.title for o in others] == ["other 0", "other 1"]
     texts = [t for t, _ in drawn.texts]
     assert "half" in texts and "five" not in texts and drawn.title == "a title"
     assert collisions(w.drawn()) == ["made up [a title]: 'here' × 'and here'"]
