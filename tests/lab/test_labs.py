@@ -388,7 +388,21 @@ def test_slides_126_127_zero_init_units_stay_one_unit(lab):
     assert sym["zeros"]["start_max_abs"] == 0.0 and sym["zeros"]["distinct"] == 1
     assert sym["constant 0.05"]["w1_change"] > 0 and sym["constant 0.05"]["distinct"] == 1
     assert sym["random (He)"]["distinct"] == 32
+    # the constant start's rows differ by float32 rounding only; the random start's by learning
+    assert sym["constant 0.05"]["row_spread"] < 1e-4 * sym["constant 0.05"]["w1_change"]
+    assert sym["random (He)"]["row_spread"] > 0.1
     _pngs_ok(r)
+
+
+def test_distinct_rows_counts_units_up_to_rounding_not_by_rounding_bins():
+    from fcnet.lab.init import distinct_rows
+
+    w = np.full((32, 5), 0.1234565, dtype=np.float32)
+    w[::2] += np.float32(2e-8)  # one ulp-scale nudge across a 6-decimal rounding boundary
+    assert distinct_rows(w) == 1
+    w[3] += 0.01
+    assert distinct_rows(w) == 2
+    assert distinct_rows(np.eye(4)) == 4
 
 
 # batchnorm: slides 138-141 (the lab's range keeps 137, a slide without text)
