@@ -32,8 +32,8 @@ def depth_sweep(problems: tuple[str, ...], seed: int, epochs: int) -> dict[str, 
         for depth in DEPTHS:
             accs = []
             for s in DEPTH_SEEDS:
-                fcnet.manual_seed(seed + s)
-                net = nn.FullyConnectedNet(2, [DEPTH_WIDTH] * depth, int(y.max()) + 1)
+                net = nn.FullyConnectedNet(2, [DEPTH_WIDTH] * depth, int(y.max()) + 1,
+                                           rng=np.random.default_rng(seed + s))
                 train(net, x, y, epochs=epochs, lr=0.02, batch_size=100, seed=seed + s)
                 accs.append(accuracy(net, x, y))
             out[name][depth] = accs
