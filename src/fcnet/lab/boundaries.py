@@ -106,7 +106,7 @@ def run(out: Path, seed: int = 0, full: bool = False, problems: tuple[str, ...] 
     gain = {k: max(m[d] for d in DEPTHS[1:]) - m[DEPTHS[0]] for k, m in mean_d.items()}
     hardest = max(gain, key=gain.get)
     best_d = max(DEPTHS[1:], key=lambda d: mean_d[hardest][d])
-    wide_min = min(numbers[f"{k}_{WIDTHS[2]}"] for k in problems)
+    wide_min = min(numbers[f"{k}_{WIDTHS[-1]}"] for k in problems)
     numbers.update({"depth_one_layer_wide_min": wide_min, "depth_sweep": deep,
                     "depth_mean": mean_d, "depth_gain": gain, "depth_hardest": hardest})
     depth_table = Table(
@@ -121,7 +121,7 @@ def run(out: Path, seed: int = 0, full: bool = False, problems: tuple[str, ...] 
         f"units, depth helps most on {hardest} ({mean_d[hardest][DEPTHS[0]]:.0%} with 1 layer → "
         f"{mean_d[hardest][best_d]:.0%} with {best_d}, mean of {len(DEPTH_SEEDS)} seeds), "
         + ", ".join(f"{k} {gain[k]:+.0%}" for k in gain if k != hardest)
-        + f"; the seeds spread widely, and with {WIDTHS[2]} units one hidden layer already reaches "
+        + f"; the seeds spread widely, and with {WIDTHS[-1]} units one hidden layer already reaches "
         f"{wide_min:.1%} or more on every set, so depth has little left to add there (no unified answer, as "
         "slide 45 says).",
         f" 第45、47页（深度：“分类任务越难，网络结构就应该越深”）：每个隐层只有{DEPTH_WIDTH}个神经元时，"
@@ -129,7 +129,7 @@ def run(out: Path, seed: int = 0, full: bool = False, problems: tuple[str, ...] 
         f"{best_d}个隐层 {mean_d[hardest][best_d]:.0%}，"
         f"{len(DEPTH_SEEDS)}个种子平均），"
         + "，".join(f"{k} {gain[k]:+.0%}" for k in gain if k != hardest)
-        + f"；各种子差别很大；每层 {WIDTHS[2]} 个神经元时一个隐层在每个集合上已达到 {wide_min:.1%} 以上，"
+        + f"；各种子差别很大；每层 {WIDTHS[-1]} 个神经元时一个隐层在每个集合上已达到 {wide_min:.1%} 以上，"
         "深度几乎无可增加（第45页：没有统一的答案）。")
     claim = tr("Slides 18-21: a linear classifier f = Wx + b separates only linearly separable classes; xor, "
                "circles and spirals are not. Slide 46: the more neurons, the more complex the boundary and the "

@@ -59,8 +59,8 @@ def draw(out: Path, rows: list[dict[str, object]]) -> Path:
     """
     cols = [len(list(r["hidden"])) + 2 for r in rows]  # type: ignore[call-overload]
     fig, axes = plt.subplots(1, len(rows), figsize=(0.95 * sum(cols) + 1, 3.6),
-                             gridspec_kw={"width_ratios": cols})
-    for ax, r in zip(axes, rows, strict=True):
+                             gridspec_kw={"width_ratios": cols}, squeeze=False)
+    for ax, r in zip(axes[0], rows, strict=True):
         hidden = list(r["hidden"])  # type: ignore[call-overload]
         widths = [IN, *hidden, OUT]
         xs = [STEP * k for k in range(len(widths))]
