@@ -250,6 +250,9 @@ def test_summary_on_every_module_and_save_model_of_any_model(tmp_path):
     assert len(header) <= len(rule)  # the column titles fit above the rule
     with pytest.raises(ValueError, match="input_size 5 does not fit"):
         net.summary(input_size=5)
+    # at a prompt or as a notebook cell's last line, model.summary() shows the table, not a quoted string
+    for m in (seq, net):
+        assert repr(m.summary()) == str(m.summary()) and "\n" in repr(m.summary())
     save_model(tmp_path / "m", seq)  # no preprocessing statistics, no classes
     arrays = load_arrays(tmp_path / "m" / "model.safetensors")
     assert set(arrays) == set(seq.state_dict())
