@@ -99,6 +99,9 @@ class FCNetClassifier(ClassifierMixin, FCNetBase):
         check_classification_targets(y)
         y = np.asarray(y)
         kind = type_of_target(y)
+        if reset and kind != "multilabel-indicator" and y.ndim != 1:
+            raise ValueError(f"y must be 1-D class labels or a 0/1 indicator matrix (multilabel), got {kind} targets "
+                             f"of shape {y.shape}; fit one classifier per column (MultiOutputClassifier)")
         if reset:
             self._multilabel = kind == "multilabel-indicator"
             if self._multilabel:
