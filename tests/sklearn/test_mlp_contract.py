@@ -149,6 +149,8 @@ def test_multilabel_sigmoid_outputs():
     assert np.mean(pred == Y[240:]) > np.mean(Y[240:] == 0) + 0.1
     with pytest.raises(ValueError, match="indicator matrix"):
         clf.partial_fit(X[:10], Y[:10, :3])
+    with pytest.raises(ValueError, match="loss='hinge' scores one class per row"):  # not silently BCE
+        FCNetClassifier(hidden=(4,), loss="hinge", max_iter=1).fit(X[:20], Y[:20])
 
 
 def test_bce_with_logits_equals_torch_in_float64():

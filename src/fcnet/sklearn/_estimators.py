@@ -127,6 +127,9 @@ class FCNetClassifier(ClassifierMixin, FCNetBase):
         return len(self.classes_)
 
     def _per_sample_loss(self, opts: dict[str, Any]) -> Any:
+        if self._multilabel and opts["loss"] != "cross-entropy":
+            raise ValueError(f"loss={opts['loss']!r} scores one class per row; multilabel targets train sigmoid "
+                             "outputs with the binary cross-entropy: use loss='cross-entropy'")
         return _sample_loss(bool(self._multilabel), opts["loss"], opts["margin"], opts["label_smoothing"])
 
     def _score_targets(self, y: np.ndarray, rows: np.ndarray) -> np.ndarray:
