@@ -25,8 +25,8 @@ _PARAMS_DOC = """
     - ``tol`` (1e-4), ``n_iter_no_change`` (10): ``fit`` stops once the training loss (with
       ``early_stopping``: the validation score) has not improved by ``tol`` for ``n_iter_no_change`` + 1
       epochs in a row.
-    - ``early_stopping`` (False), ``validation_fraction`` (0.1): hold out that fraction, score it each epoch
-      (accuracy / R²) and keep the weights of the best epoch.
+    - ``early_stopping`` (False), ``validation_fraction`` (0.1): hold out that fraction of the rows of
+      weight > 0, score it each epoch (accuracy / R²) and keep the weights of the best epoch.
     - ``batch_size`` (200, capped at the number of samples; MLPClassifier's 'auto' is the same),
       ``warm_start`` (a second ``fit`` continues from the fitted weights, with the new ``max_iter``,
       learning rate and ``alpha``; the net cannot change), ``random_state`` (an int makes ``fit``
