@@ -149,6 +149,8 @@ def test_multilabel_sigmoid_outputs():
     assert np.mean(pred == Y[240:]) > np.mean(Y[240:] == 0) + 0.1
     with pytest.raises(ValueError, match="indicator matrix"):
         clf.partial_fit(X[:10], Y[:10, :3])
+    with pytest.raises(ValueError, match="loss='hinge' scores one class per row"):  # not silently BCE
+        FCNetClassifier(hidden=(4,), loss="hinge", max_iter=1).fit(X[:20], Y[:20])
 
 
 def test_bce_with_logits_equals_torch_in_float64():
@@ -219,3 +221,12 @@ def test_divergence_names_the_estimators_parameters(blobs):
     X, _ = blobs
     with pytest.raises(DivergenceError, match=r"epoch \d+ .*learning_rate_init \(now 10, e\.g\. 1\) or clip_norm=5$"):
         FCNetRegressor(hidden=(8,), solver="sgd", learning_rate_init=10.0, random_state=0).fit(X, X[:, 0] * 1e3)
+
+
+def test_multiclass_multioutput_targets_are_refused_as_such_before_any_state():
+    X = np.random.default_rng(0).standard_normal((30, 3))
+    Y = np.c_[np.arange(30) % 3, np.arange(30) % 2]
+    clf = FCNetClassifier(max_iter=2)
+    with pytest.raises(ValueError, match=r"1-D class labels or a 0/1 indicator matrix .*got multiclass-multioutput"):
+        clf.fit(X, Y)
+    assert not hasattr(clf, "classes_")

@@ -127,3 +127,11 @@ def test_batch_size_auto_as_mlp_and_errors_name_the_parameter(data):
     assert auto.loss_curve_ == plain.loss_curve_ and auto.get_params()["batch_size"] == "auto"
     with pytest.raises(ConfigError, match=r"^batch_size must be an integer ≥ 1, got 0"):
         _fit(FCNetClassifier(batch_size=0, max_iter=1), X, y)
+
+
+def test_warmup_longer_than_max_iter_is_named_in_parameters(data):
+    X, y, _ = data
+    with pytest.raises(ConfigError, match=r"^warmup 5 must be shorter than max_iter 3: lower warmup or raise max_iter"):
+        FCNetClassifier(warmup=5, max_iter=3).fit(X, y)
+    with pytest.raises(ConfigError, match=r"^warmup 5 must be shorter than epochs 3"):
+        FCNetClassifier(warmup=5, epochs=3).fit(X, y)

@@ -5,6 +5,7 @@ summary() on any Module; save_model of any model."""
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -250,8 +251,35 @@ def test_summary_on_every_module_and_save_model_of_any_model(tmp_path):
     assert len(header) <= len(rule)  # the column titles fit above the rule
     with pytest.raises(ValueError, match="input_size 5 does not fit"):
         net.summary(input_size=5)
+    # at a prompt or as a notebook cell's last line, model.summary() shows the table, not a quoted string
+    for m in (seq, net):
+        assert repr(m.summary()) == str(m.summary()) and "\n" in repr(m.summary())
     save_model(tmp_path / "m", seq)  # no preprocessing statistics, no classes
     arrays = load_arrays(tmp_path / "m" / "model.safetensors")
     assert set(arrays) == set(seq.state_dict())
     meta = json.loads((tmp_path / "m" / "model.json").read_text())
     assert meta["architecture"] == "Sequential" and meta["classes"] is None
+
+
+@pytest.mark.parametrize("make", [lambda: ReduceLROnPlateau(monitor="m", patience=1),
+                                  lambda: ModelCheckpoint("{tmp}/best", monitor="m", save_best_only=True)])
+def test_callbacks_resume_from_a_checkpoint_saved_before_any_best(tmp_path, make):
+    from fcnet.train.callbacks import Checkpoint
+
+    # a metric that is NaN so far leaves best at ±inf, which strict JSON writes as null
+    x, y = _data()
+    nan = LambdaCallback(on_epoch_end=lambda tr, e, logs: logs.update(m=float("nan")))
+
+    def trainer():
+        cb = make()
+        if isinstance(cb, ModelCheckpoint):
+            cb.filepath = cb.filepath.format(tmp=tmp_path)
+        return _trainer(callbacks=[nan, cb])
+
+    t = trainer()
+    t.fit(x, y, epochs=2, batch_size=32)
+    Checkpoint(tmp_path / "c").save(t, 2)
+    resumed = trainer()
+    resumed.load_state_dict(*Checkpoint.load(tmp_path / "c"))
+    resumed.fit(x, y, epochs=1, batch_size=32)  # TypeError on None before
+    assert resumed.epoch == 3 and resumed.callbacks[1].best in (math.inf, -math.inf)

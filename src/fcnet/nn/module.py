@@ -30,6 +30,15 @@ class Parameter(Tensor):
         return "Parameter(" + super().__repr__() + ")"
 
 
+class Summary(str):
+    """The text of ``summary()``: a ``str`` whose ``repr`` is the table itself, so that ``model.summary()``
+    typed at a Python prompt or as a notebook cell's last line shows the table, as Keras's does.
+    """
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
 class Module:
     """Base class of layers and networks: holds parameters, buffers and sub-modules.
 
@@ -206,7 +215,7 @@ class Module:
         lines = [f"{type(self).__name__}", f"{'layer':<{w0}}  {'output shape':<{w1}}  params", "-" * (w0 + w1 + 10)]
         lines += [f"{name:<{w0}}  {shape:<{w1}}  {count:,}" for name, shape, count in rows]
         lines.append(f"total parameters: {self.num_parameters():,}")
-        return "\n".join(lines)
+        return Summary("\n".join(lines))
 
     def extra_repr(self) -> str:
         """Arguments shown in ``repr``."""

@@ -10,7 +10,7 @@ import numpy as np
 from fcnet import backend
 from fcnet.nn.activations import ACTIVATIONS
 from fcnet.nn.layers import BatchNorm1d, Dropout, Linear, Sequential
-from fcnet.nn.module import Module
+from fcnet.nn.module import Module, Summary
 
 __all__ = ["FullyConnectedNet"]
 
@@ -110,4 +110,4 @@ class FullyConnectedNet(Sequential):
         lines = [head, f"{'layer':<{w0}}  {'output shape':<{w1}}  params", "-" * (w0 + w1 + 10)]
         lines += [f"{name:<{w0}}  {shape:<{w1}}  {count:,}" for name, shape, count in rows]
         lines.append(f"total parameters: {self.num_parameters():,}")
-        return "\n".join(lines)
+        return Summary("\n".join(lines))

@@ -232,6 +232,10 @@ class FCNetBase(BaseEstimator):
             raise ConfigError(f"validation_fraction must be in (0, 1), got {self.validation_fraction}")
         if not isinstance(self.n_iter_no_change, int | np.integer) or self.n_iter_no_change < 1:
             raise ConfigError(f"n_iter_no_change must be an int >= 1, got {self.n_iter_no_change!r}")
+        if opts["warmup"] and opts["warmup"] >= opts["epochs"]:  # validate's rule, in parameter names
+            limit = "max_iter" if self.epochs is None else "epochs"
+            raise ConfigError(f"warmup {opts['warmup']:g} must be shorter than {limit} {opts['epochs']}: lower warmup "
+                              f"or raise {limit}")
         opts = dict(validate(opts))
         opts["alpha"] = float(alpha)
         opts["time_budget"] = coerce("time_budget", self.max_time, label="max_time")  # --time-budget

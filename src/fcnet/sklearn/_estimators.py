@@ -25,8 +25,8 @@ _PARAMS_DOC = """
     - ``tol`` (1e-4), ``n_iter_no_change`` (10): ``fit`` stops once the training loss (with
       ``early_stopping``: the validation score) has not improved by ``tol`` for ``n_iter_no_change`` + 1
       epochs in a row.
-    - ``early_stopping`` (False), ``validation_fraction`` (0.1): hold out that fraction, score it each epoch
-      (accuracy / R²) and keep the weights of the best epoch.
+    - ``early_stopping`` (False), ``validation_fraction`` (0.1): hold out that fraction of the rows of
+      weight > 0, score it each epoch (accuracy / R²) and keep the weights of the best epoch.
     - ``batch_size`` (200, capped at the number of samples; MLPClassifier's 'auto' is the same),
       ``warm_start`` (a second ``fit`` continues from the fitted weights, with the new ``max_iter``,
       learning rate and ``alpha``; the net cannot change), ``random_state`` (an int makes ``fit``
@@ -99,6 +99,9 @@ class FCNetClassifier(ClassifierMixin, FCNetBase):
         check_classification_targets(y)
         y = np.asarray(y)
         kind = type_of_target(y)
+        if reset and kind != "multilabel-indicator" and y.ndim != 1:
+            raise ValueError(f"y must be 1-D class labels or a 0/1 indicator matrix (multilabel), got {kind} targets "
+                             f"of shape {y.shape}; fit one classifier per column (MultiOutputClassifier)")
         if reset:
             self._multilabel = kind == "multilabel-indicator"
             if self._multilabel:
@@ -124,6 +127,9 @@ class FCNetClassifier(ClassifierMixin, FCNetBase):
         return len(self.classes_)
 
     def _per_sample_loss(self, opts: dict[str, Any]) -> Any:
+        if self._multilabel and opts["loss"] != "cross-entropy":
+            raise ValueError(f"loss={opts['loss']!r} scores one class per row; multilabel targets train sigmoid "
+                             "outputs with the binary cross-entropy: use loss='cross-entropy'")
         return _sample_loss(bool(self._multilabel), opts["loss"], opts["margin"], opts["label_smoothing"])
 
     def _score_targets(self, y: np.ndarray, rows: np.ndarray) -> np.ndarray:

@@ -354,6 +354,12 @@ def _mode(monitor: str, mode: str) -> str:
     return mode if mode != "auto" else ("max" if "acc" in monitor else "min")
 
 
+def _best(state: dict[str, Any], mode: str) -> float:
+    """The saved best value; strict JSON stores the initial ±inf (nothing better seen yet) as null."""
+    best = state["best"]
+    return (-math.inf if mode == "max" else math.inf) if best is None else float(best)
+
+
 def _metric(logs: dict[str, Any], monitor: str, who: str) -> float:
     value = logs.get(monitor)
     if value is None:
@@ -402,7 +408,7 @@ class ReduceLROnPlateau(Callback):
         return {"best": self.best, "wait": self.wait, "cooldown_counter": self.cooldown_counter}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.best, self.wait, self.cooldown_counter = state["best"], state["wait"], state["cooldown_counter"]
+        self.best, self.wait, self.cooldown_counter = _best(state, self.mode), state["wait"], state["cooldown_counter"]
 
 
 class ModelCheckpoint(Callback):
@@ -434,7 +440,7 @@ class ModelCheckpoint(Callback):
         return {"best": self.best, "best_epoch": self.best_epoch} if self.save_best_only else {}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.best, self.best_epoch = state["best"], state["best_epoch"]
+        self.best, self.best_epoch = _best(state, self.mode), state["best_epoch"]
 
 
 class LambdaCallback(Callback):
