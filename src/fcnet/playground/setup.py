@@ -143,7 +143,8 @@ def _count(dataset: str, points: int) -> int:
 
 def _toy_points(dataset: str, points: int) -> int:
     """The points asked of ``make_toy``: the playground's spirals keep three arms of equal length
-    (a multiple of 3 points, the data its presets were set up on); every other toy gets ``points``."""
+    (a multiple of 3 points, the data its presets were set up on); every other toy gets ``points``.
+    """
     return points - points % 3 if dataset == "spirals" else points
 
 
