@@ -92,22 +92,38 @@ def _weights(path):
     return {k: v.tobytes() for k, v in load_file(str(path)).items()}
 
 
+# `fcnet ARGS` that presses Ctrl-C (a real SIGINT to itself) at the 10th mini-batch of epoch 3: mid-epoch
+_CTRL_C_IN_EPOCH_3 = """
+import os, signal, sys
+from fcnet.train import callbacks
+seen = {"epochs": 0, "batches": 0}
+end = callbacks.CSVLogger.on_epoch_end
+def on_epoch_end(self, trainer, epoch, logs):
+    end(self, trainer, epoch, logs)
+    seen["epochs"] += 1
+    seen["batches"] = 0
+def on_batch_end(self, trainer, step):
+    seen["batches"] += 1
+    if seen["epochs"] == 2 and seen["batches"] == 10:
+        os.kill(os.getpid(), signal.SIGINT)
+callbacks.CSVLogger.on_epoch_end, callbacks.CSVLogger.on_batch_end = on_epoch_end, on_batch_end
+from fcnet.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
 def test_sigint_then_resume_is_bit_identical(tmp_path):
-    common = ["train", "--data", "digits", "--hidden", "2048,2048", "--batch-size", "16", "--epochs", "4",
+    # 90 mini-batches an epoch; the Ctrl-C lands at the 10th of epoch 3, so epoch 3 is cut and trained again
+    common = ["train", "--data", "digits", "--hidden", "64,64", "--batch-size", "16", "--epochs", "4",
               "--dropout", "0.2", "--batchnorm", "--seed", "3", "--schedule", "cosine"]  # no --quiet: epoch lines
     full = run([*common, "--out", "full"], cwd=tmp_path)
     assert full.returncode == 0, full.stderr
-    proc = subprocess.Popen(fcnet_cmd() + common + ["--out", "cut"], cwd=tmp_path, stderr=subprocess.PIPE,
-                            text=True, env={**os.environ, "FCNET_OFFLINE": "1"})
-    lines = []
-    for line in proc.stderr:
-        lines.append(line)
-        if line.startswith("epoch 2/4"):
-            proc.send_signal(signal.SIGINT)
-            break
-    rest = proc.stderr.read()
-    assert proc.wait(timeout=120) == 130, "".join(lines) + rest
-    assert "fcnet train --resume cut" in rest
+    cut = subprocess.run([sys.executable, "-c", _CTRL_C_IN_EPOCH_3, *common, "--out", "cut"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=300, env={**os.environ, "FCNET_OFFLINE": "1"})
+    assert cut.returncode == 130, cut.stderr
+    assert "epoch 2/4" in cut.stderr and "epoch 3/4" not in cut.stderr  # stopped inside epoch 3
+    assert "fcnet train --resume cut" in cut.stderr
+    assert json.loads((tmp_path / "cut" / "checkpoint" / "state.json").read_text())["epoch"] == 2
     assert not (tmp_path / "cut" / "model.safetensors").exists()
     resumed = run(["train", "--resume", "cut", "--quiet"], cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr

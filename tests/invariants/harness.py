@@ -7,8 +7,8 @@ import hashlib
 import io
 import json
 import os
-import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -18,22 +18,48 @@ from fcnet.cli import main as cli_main
 
 ENV = {**os.environ, "FCNET_OFFLINE": "1"}
 
-# kill this process with SIGNAL at the end of epoch EPOCH (after its checkpoint and history line)
-_KILLER = """
-import os, signal, sys
-from fcnet.train import callbacks
-epoch, sig = int(sys.argv[1]), getattr(signal, sys.argv[2])
-original = callbacks.CSVLogger.on_epoch_end
-def on_epoch_end(self, trainer, e, logs):
-    original(self, trainer, e, logs)
-    if e == epoch:
-        os.kill(os.getpid(), sig)
-        while sig != signal.SIGKILL:  # the handler raises at the next bytecode
-            pass
-callbacks.CSVLogger.on_epoch_end = on_epoch_end
-from fcnet.cli.main import main
-sys.exit(main(sys.argv[3:]))
-"""
+# The killed runs are real processes forked from a server that imported fcnet once (multiprocessing's
+# forkserver): a kill costs a fork, not an interpreter start and fcnet's imports.  The server never
+# trains, so no BLAS or Numba thread exists when it forks.
+_PRELOAD = ["fcnet.cli.main", "fcnet.train.callbacks", "tests.invariants._warm"]
+_CONTEXT: Any = None
+
+
+def _forkserver() -> Any:
+    global _CONTEXT
+    if _CONTEXT is None:
+        import multiprocessing
+
+        _CONTEXT = multiprocessing.get_context("forkserver")
+        _CONTEXT.set_forkserver_preload(_PRELOAD)
+    return _CONTEXT
+
+
+def _killed_child(epoch: int, sig: str, args: list[str], cwd: str, log: str) -> None:
+    """In the forked process: fcnet ARGS in ``cwd``, which sends itself ``sig`` at the end of ``epoch``."""
+    import signal
+
+    from fcnet.train import callbacks
+
+    os.chdir(cwd)
+    os.environ["FCNET_OFFLINE"] = "1"
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    signum = getattr(signal, sig)
+    original = callbacks.CSVLogger.on_epoch_end
+
+    def on_epoch_end(self: Any, trainer: Any, e: int, logs: Any) -> None:  # after its checkpoint and history line
+        original(self, trainer, e, logs)
+        if e == epoch:
+            os.kill(os.getpid(), signum)
+            while signum != signal.SIGKILL:  # the handler raises at the next bytecode
+                pass
+
+    callbacks.CSVLogger.on_epoch_end = on_epoch_end  # type: ignore[method-assign]
+    sys.exit(cli_main.main(args))
 
 
 def fcnet(args: list[Any], cwd: Path) -> tuple[int, str]:
@@ -53,10 +79,23 @@ def fcnet(args: list[Any], cwd: Path) -> tuple[int, str]:
 
 
 def killed_at(epoch: int, sig: str, args: list[Any], cwd: Path) -> tuple[int, str]:
-    """``fcnet ARGS`` in a new process that receives ``sig`` at the end of ``epoch``."""
-    r = subprocess.run([sys.executable, "-c", _KILLER, str(epoch), sig, *map(str, args)], cwd=cwd, env=ENV,
-                       capture_output=True, text=True, timeout=300)
-    return r.returncode, r.stderr + r.stdout
+    """``fcnet ARGS`` in a new process that receives ``sig`` at the end of ``epoch``: (exit code, its output).
+
+    The exit code is the shell's view: 128 + signal for a handled signal (130, 143, 129), -9 for SIGKILL.
+    """
+    fd, name = tempfile.mkstemp(prefix="fcnet-killed-", suffix=".log")
+    os.close(fd)
+    log = Path(name)
+    proc = _forkserver().Process(target=_killed_child, args=(epoch, sig, [str(a) for a in args], str(cwd), str(log)))
+    proc.start()
+    proc.join(timeout=300)
+    if proc.exitcode is None:
+        proc.kill()
+        proc.join()
+        raise AssertionError(f"fcnet {' '.join(map(str, args))} did not end within 300 s")
+    text = log.read_text(errors="replace") if log.is_file() else ""
+    log.unlink(missing_ok=True)
+    return proc.exitcode, text
 
 
 def write_toml(path: Path, cfg: dict[str, Any]) -> Path:

@@ -21,6 +21,7 @@ from tests.invariants.harness import fcnet, history_rows, killed_at, sha, strict
 from tests.invariants.options_space import configs, count, examples
 
 CODES = {"SIGINT": 130, "SIGTERM": 143, "SIGHUP": 129, "SIGKILL": -9}
+FULL_RUNS: dict = {}  # the configuration's TOML → its uninterrupted run (None: it diverged)
 
 
 @settings(max_examples=examples(4, 80), suppress_health_check=list(HealthCheck))
@@ -29,8 +30,14 @@ CODES = {"SIGINT": 130, "SIGTERM": 143, "SIGHUP": 129, "SIGKILL": -9}
 def test_interrupt_then_resume_equals_the_uninterrupted_run(tmp_path_factory, cfg, cut, cut2, sig, twice, via_link):
     d = tmp_path_factory.mktemp("resume")
     toml = write_toml(d / "cfg.toml", cfg)
-    code, log = fcnet(["train", "--config", toml, "--out", "full", "--quiet"], d)
-    assume(code == 0)  # a configuration that diverges is invariant (f)'s
+    text = toml.read_text()
+    if text not in FULL_RUNS:  # one uninterrupted run per configuration, copied for each example drawing it
+        ref = tmp_path_factory.mktemp("full")
+        shutil.copy(toml, ref / "cfg.toml")
+        code, log = fcnet(["train", "--config", "cfg.toml", "--out", "full", "--quiet"], ref)
+        FULL_RUNS[text] = ref / "full" if code == 0 else None
+    assume(FULL_RUNS[text] is not None)  # a configuration that diverges is invariant (f)'s
+    shutil.copytree(FULL_RUNS[text], d / "full")
     count("(a)(e) interrupt at any epoch, then --resume")
     shutil.copytree(d / "full", d / "other")
     other = sha(d / "other")
@@ -56,6 +63,12 @@ def test_interrupt_then_resume_equals_the_uninterrupted_run(tmp_path_factory, cf
     interrupt(cut, ["train", "--config", toml, "--out", target])
     if not (d / "cut" / "checkpoint" / "state.json").is_file():
         assert sig == "SIGKILL" and cut < every  # killed before the first checkpoint: nothing to resume
+        code, log = fcnet(["train", "--config", toml, "--out", target, "--quiet"], d)  # the same command again
+        assert code == 0, log
+        full, cut_ = d / "full", d / "cut"
+        assert sorted(os.listdir(cut_)) == sorted(os.listdir(full))
+        assert (cut_ / "model.safetensors").read_bytes() == (full / "model.safetensors").read_bytes()
+        assert sha(d / "other") == other
         return
     if twice:
         before = json.loads((d / "cut" / "checkpoint" / "state.json").read_text())["epoch"]

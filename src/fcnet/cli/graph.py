@@ -46,6 +46,10 @@ def _parse_vars(items: list[str]) -> dict[str, float]:
     return out
 
 
+def _cut(text: str) -> str:
+    return text if len(text) <= 60 else text[:50] + "..."
+
+
 def evaluate_expression(expr: str, values: dict[str, float]) -> Any:
     """Build the graph of an arithmetic expression of named scalars (no Python eval)."""
     import fcnet
@@ -79,7 +83,11 @@ def evaluate_expression(expr: str, values: dict[str, float]) -> Any:
         tree = ast.parse(expr, mode="eval")
     except SyntaxError as exc:
         raise ConfigError(f"cannot parse expression {expr!r}: {exc.msg}") from None
-    out = walk(tree)
+    try:
+        out = walk(tree)
+    except OverflowError:  # 10**400 as a constant, or 2.0 ** 10000 folded in Python floats
+        raise ConfigError(f"the expression {_cut(expr)!r} holds a number beyond the float64 range (about "
+                          "1.8e308): use smaller constants") from None
     if not hasattr(out, "backward"):
         raise ConfigError("the expression must involve at least one variable")
     out.name = "f"

@@ -81,6 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print("\nfcnet: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError as exc:
+        if stdout_gone():  # the reader of stdout went away: stop quietly (see entry)
+            raise
+        return _internal(exc)
     except OSError as exc:
         if debug or not _disk_refused(exc):
             if debug:
@@ -129,9 +133,43 @@ def write_traceback(exc: BaseException) -> Path:
     return Path(name)
 
 
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool whose reader went away
+
+
 def entry() -> None:
-    """Console-script entry point."""
-    sys.exit(main())
+    """Console-script entry point.
+
+    When the reader of stdout goes away (``fcnet datasets | head -1``) fcnet stops quietly with
+    exit code 141 (128 + SIGPIPE), as other command-line tools do, instead of a traceback.
+    """
+    try:
+        code = main()
+        sys.stdout.flush()  # output still buffered: a closed pipe shows here, not at interpreter exit
+    except BrokenPipeError:
+        _silence_stdout()
+        code = EXIT_BROKEN_PIPE
+    sys.exit(code)
+
+
+def stdout_gone() -> bool:
+    """Whether stdout is a pipe whose reading end is closed."""
+    try:
+        import select
+
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(ev & select.POLLERR for _, ev in poller.poll(0))
+    except (OSError, ValueError, AttributeError):  # no fileno (a test's StringIO), no poll on this platform
+        return False
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's own flush at exit cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

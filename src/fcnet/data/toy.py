@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 __all__ = ["TOYS", "make_toy"]
@@ -14,9 +16,9 @@ def _xor(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _spirals(n: int, rng: np.random.Generator, arms: int = 3) -> tuple[np.ndarray, np.ndarray]:
-    per = n // arms
     xs, ys = [], []
     for k in range(arms):
+        per = n // arms + (k < n % arms)  # the remainder goes to the first arms: n points in all
         r = np.linspace(0.05, 1.0, per)
         t = np.linspace(k * 2 * np.pi / arms, k * 2 * np.pi / arms + 4.0, per) + rng.normal(0, 0.15, per)
         xs.append(np.stack([r * np.sin(t), r * np.cos(t)], axis=1))
@@ -25,7 +27,9 @@ def _spirals(n: int, rng: np.random.Generator, arms: int = 3) -> tuple[np.ndarra
 
 
 def make_toy(name: str, n: int = 1000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` points (n, 2) and labels of the named toy problem, from a seed."""
+    """Exactly ``n`` points (n, 2) and their labels of the named toy problem, from a seed."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"n must be an integer ≥ 1 (the number of points), got {n!r}")
     from sklearn.datasets import make_blobs, make_circles, make_moons  # only when a toy is made
 
     rng = np.random.default_rng(seed)

@@ -137,8 +137,15 @@ def validate(raw: Any) -> dict[str, Any]:
 
 
 def _count(dataset: str, points: int) -> int:
-    """How many points ``make_data`` makes for ``points`` (a toy may make fewer: spirals a multiple of 3)."""
-    return points if dataset in REGRESSIONS else len(make_toy(dataset, n=points, seed=0)[1])
+    """How many points ``make_data`` makes for ``points`` (spirals: a multiple of 3, see ``_toy_points``)."""
+    return points if dataset in REGRESSIONS else _toy_points(dataset, points)
+
+
+def _toy_points(dataset: str, points: int) -> int:
+    """The points asked of ``make_toy``: the playground's spirals keep three arms of equal length
+    (a multiple of 3 points, the data its presets were set up on); every other toy gets ``points``.
+    """
+    return points - points % 3 if dataset == "spirals" else points
 
 
 def _short(value: Any) -> str:
@@ -162,7 +169,7 @@ def make_data(setup: dict[str, Any]) -> dict[str, Any]:
     if setup["dataset"] in REGRESSIONS:
         x, y = _regression(setup["dataset"], setup["points"], seed)
     else:
-        x, y = make_toy(setup["dataset"], n=setup["points"], seed=seed)
+        x, y = make_toy(setup["dataset"], n=_toy_points(setup["dataset"], setup["points"]), seed=seed)
     rng = np.random.default_rng([seed, 1])
     order = rng.permutation(len(y))
     x, y = x[order], y[order]

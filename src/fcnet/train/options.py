@@ -177,20 +177,36 @@ class _Invalid(Exception):
     """A value that does not fit its option; the message says why, without naming the option."""
 
 
+MAX_INT = 2**31 - 1  # an integer option beyond this (10**400 epochs) is a typo, refused like any bad value
+
+
 def _show(value: Any) -> str:
+    """``value`` as an error message shows it: a very long value is cut (10**400 is not 401 digits long)."""
     if isinstance(value, bool):
         return str(value).lower()
-    return repr(value) if isinstance(value, str) else str(value)
+    if isinstance(value, int) and value.bit_length() > 100:  # str() of over 4300 digits raises ValueError
+        return f"an integer of {int(value.bit_length() * math.log10(2)) + 1} digits"
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > 40:
+        return f"{text[:20]!r}... ({len(text)} characters)"
+    return repr(text) if isinstance(value, str) else text
 
 
 def _int(value: Any, opt: Option) -> int:
+    n = _int_value(value, opt)
+    if abs(n) > MAX_INT and (opt.interval is None or opt.interval.high is None):
+        raise _Invalid(f"must be {opt.requirement()}, got {_show(value)} (at most {MAX_INT:,})")
+    return n
+
+
+def _int_value(value: Any, opt: Option) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Real | str):
         raise _Invalid(f"must be {opt.requirement()}, got {_show(value)}")
     if isinstance(value, str):
         text = value.strip()
         try:
             return int(text)
-        except ValueError:
+        except ValueError:  # also a number of over 4300 digits (Python's limit on str → int)
             try:
                 value = float(text)
             except ValueError:
@@ -342,6 +358,8 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    except ValueError as exc:  # an integer of over 4300 digits (Python's limit on str → int)
+        raise ConfigError(f"config file {path} holds a number too long to read ({exc}): fix the file") from None
 
 
 def parse_config(raw: dict[str, Any], source: str) -> dict[str, Any]:

@@ -98,7 +98,7 @@ class RunWriter:
     ``mode`` is "new" (DIR must not hold a run), "overwrite" or "resume".
     """
 
-    LOCK_WAIT = 0.5  # seconds a lock held by the guard of a command just killed may take to free
+    LOCK_WAIT = 2.0  # seconds a lock held by the guard of a command just killed may take to free
 
     def __init__(self, final: str | Path, mode: str = "new") -> None:
         if str(final) == "":
