@@ -583,3 +583,24 @@ def test_palette_is_colour_blind_safe():
     assert [c.upper() for c in matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]] == list(CLASS_COLOURS)
     assert set(CLASS_COLOURS) == okabe_ito
     assert [matplotlib.colors.to_hex(c).upper() for c in class_cmap(3).colors] == list(CLASS_COLOURS[:3])
+
+
+def test_every_prose_group_of_a_lab_formula_has_its_chinese():
+    """Each \\text{...} of the labs' formulas with English words in it is in MATH_TEXT_ZH (checked on the
+    sources, so a relabelled formula cannot leave its Chinese behind unnoticed until a full zh run)."""
+    import re
+    from pathlib import Path
+
+    import fcnet.lab
+    from fcnet.i18n import MATH_TEXT_ZH, math_text
+    from tests.lab.test_lab_figures import english_words
+
+    groups = {g for p in Path(fcnet.lab.__file__).parent.glob("*.py")
+              for g in re.findall(r"\\text\{([^{}]*)\}", p.read_text(encoding="utf-8"))}
+    english = {g for g in groups if english_words(g)}
+    assert english and not english - MATH_TEXT_ZH.keys(), sorted(english - MATH_TEXT_ZH.keys())
+    set_lang("zh")
+    try:
+        assert not [g for g in english if english_words(math_text(f"\\text{{{g}}}"))]
+    finally:
+        set_lang("en")
