@@ -604,3 +604,49 @@ def test_every_prose_group_of_a_lab_formula_has_its_chinese():
         assert not [g for g in english if english_words(math_text(f"\\text{{{g}}}"))]
     finally:
         set_lang("en")
+
+
+def test_slides_15_17_claim_cites_slide_17_whose_words_it_quotes(lab):
+    # "调整W1行数等于增加模板个数, 分类器有机会学到两个不同方向的马的模板" is printed on slide 17 only
+    res = lab("templates")
+    assert "(15-17)" in res.summary and "15-16)" not in res.summary
+    assert "Slides 15-17 (15-16 draw the two horse heads; the words are slide 17's)" in res.claim
+
+
+def _run_zh(name, tmp_path, monkeypatch, **small):
+    import importlib
+
+    from fcnet.lab import LABS
+
+    module = importlib.import_module(LABS[name])
+    for k, v in small.items():
+        monkeypatch.setattr(module, k, v)
+    import matplotlib
+
+    from fcnet.cli.lab import choose_language
+    from fcnet.lab.common import set_figures_in_english
+
+    try:
+        with matplotlib.rc_context():
+            choose_language("zh")  # as `--lang zh`: the figures in English where no CJK font is found
+            return run_lab(name, tmp_path, 0, False)
+    finally:
+        set_figures_in_english(False)
+        set_lang("en")
+
+
+def test_slides_45_47_depth_names_the_sets_in_chinese(tmp_path, monkeypatch):
+    from tests.lab.test_lab_figures import english_words
+
+    res = _run_zh("boundaries", tmp_path, monkeypatch, WIDTHS=[0, 6], EPOCHS=20)
+    hardest = {"xor": "xor", "circles": "圆环", "spirals": "螺旋"}[res.numbers["depth_hardest"]]
+    assert f"帮助 {hardest} (" in res.summary and f"深度对 {hardest} 帮助最大" in res.claim
+    assert not english_words(res.summary + res.claim)
+    depth = res.tables[-1]
+    assert [r[0] for r in depth.rows] == ["xor", "圆环", "螺旋"]
+
+
+def test_slides_175_176_chinese_summary_says_which_number_is_fine_and_which_coarse(tmp_path, monkeypatch):
+    res = _run_zh("search", tmp_path, monkeypatch, FINE_EPOCHS=1)
+    n = res.numbers
+    assert f"精搜索 {n['fine_best_at_coarse_epochs']:.4f} 对粗搜索 {n['coarse_best']:.4f}" in res.summary

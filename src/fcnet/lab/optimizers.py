@@ -437,10 +437,10 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
     t_rates = Table(
         tr("Slides 108-111: step per unit gradient Δθᵢ/gᵢ after 20 steps on the valley (ε = 0.01). AdaGrad is not in "
            "the lecture (no pseudocode): r ← r + g², δ inside the root as the lecture writes Adam (slide 117); "
-           "torch.optim.Adagrad puts δ outside, as the lecture writes RMSProp (slide 112). At the same ε AdaGrad's "
+           "`torch.optim.Adagrad` puts δ outside, as the lecture writes RMSProp (slide 112). At the same ε AdaGrad's "
            f"flat step is {flat_vs_sgd:.3g} × SGD's: smaller, not larger",
            "第108-111页: 谷底上20步后每个方向的步长/梯度 Δθᵢ/gᵢ (ε = 0.01)。AdaGrad 不在课件中 (没有伪代码): "
-           "r ← r + g², δ 在根号内, 同课件的 Adam (第117页); torch.optim.Adagrad 把 δ 放在根号外, 同课件的 RMSProp "
+           "r ← r + g², δ 在根号内, 同课件的 Adam (第117页); `torch.optim.Adagrad` 把 δ 放在根号外, 同课件的 RMSProp "
            f"(第112页)。同一 ε 下 AdaGrad 平坦方向的步长是梯度下降的 {flat_vs_sgd:.3g} 倍: 更小, 而不是更大"),
         [tr("rule", "算法"), tr("flat x", "平坦方向 x"), tr("steep y", "震荡方向 y"), tr("flat / steep", "平坦/震荡")],
         [[show(k), v[0], v[1], v[0] / v[1]] for k, v in rates.items()])

@@ -383,7 +383,7 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
         "underfit (144-145); more data, a smaller model, L2, L1 and dropout shrink the gap on validation and test "
         "(147-162), as does early stopping (fcnet's addition).",
         f"{N_TRAIN}张 digits, {NOISE:.0%} 随机标签 (划出验证集, 另留测试集): 验证集错误率在第{best_epoch}轮后上升 "
-        "(第146页); 太弱或约束太强的模型欠拟合 (第144-145页); 更多数据、更小的模型、L2、L1 和 dropout 在验证集与"
+        "(第146页); 太弱或约束太强的模型欠拟合 (第144-145页); 更多数据、更小的模型、L2、L1 和随机失活在验证集与"
         "测试集上都缩小差距 (第147-162页), 早停 (fcnet 补充) 也是。")
     return LabResult("overfit", SLIDES, tr("Overfitting and regularisation", "过拟合与正则化"), claim,
                      [t_curve, t_reg, t_size, t_spread, t_l1, t_part, t_toy, t_drop], [f], numbers,
