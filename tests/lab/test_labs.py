@@ -195,6 +195,12 @@ def test_slide82_sigmoid_gradient_is_zero_beyond_10(lab):
     assert n["sigmoid_derivative_beyond_10"] < 5e-5
 
 
+def test_slide82_quarter_is_labelled_as_read_from_the_plot(lab):
+    # slide 82's text says only "0 beyond ±10"; the 1/4 of the table is the peak of its derivative's plot
+    (row,) = [r for r in lab("activations").tables[0].rows if r[0] == "82" and r[3].startswith("1/4")]
+    assert row[3] == "1/4 (read from the plot; not in the text)" and row[4] == pytest.approx(0.25, abs=1e-6)
+
+
 def test_slide83_chain_of_sigmoid_gradients_vanishes(lab):
     assert lab("activations").numbers["sigmoid_chain_10"] <= 0.25 ** 10 + 1e-15
 
