@@ -443,6 +443,18 @@ def test_slides_139_140_batch_norm_keeps_gradients_flowing(lab):
     assert with_bn[0] / with_bn[-1] > 0.1
 
 
+def test_slides_139_140_divide_by_the_variance_is_read_as_the_std_and_said_so(lab):
+    # slide 139 says 除方差 ("divide by the variance"); slide 141's algorithm divides by √(σ_B² + ε)
+    r = lab("batchnorm")
+    assert "'subtract the mean, divide by the variance' (the slide's words; slide 141's algorithm divides by " \
+           "√(σ_B² + ε), the standard deviation)" in r.claim
+    (t,) = [t for t in r.tables if "m = 4" in t.caption]
+    var = float(np.var([row[1] for row in t.rows]))
+    for row in t.rows:
+        assert row[3] == pytest.approx(row[2] / math.sqrt(var), abs=1e-3) and (row[2] == 0 or row[3] != pytest.approx(
+            row[2] / var, abs=1e-3))
+
+
 def test_slides_139_140_net_is_named_by_the_lectures_rule(lab):
     from fcnet.lab.batchnorm import FLOW_DEPTH
     r = lab("batchnorm")
