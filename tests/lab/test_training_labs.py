@@ -466,6 +466,9 @@ def test_l2_and_dropout_spread_the_weights(out):
     for k in ("l2", "dropout"):
         w = np.abs(toy[k])
         assert w.max() / w.sum() < 0.35
+    # "随机失活鼓励权重分散" is printed on slide 162 (161 shows only "解释2：")
+    claim = result("overfit", out).claim
+    assert "dropout (162: 'encourages spread-out" in claim and "161-162" not in claim
 
 
 def test_slide_158_dropout_forms_have_equal_expectations(out):
