@@ -186,6 +186,13 @@ def test_slide39_no_activation_collapses_to_one_linear_map(lab):
     assert n["max_difference_relu"] > 1e-2
 
 
+def test_slides_5_11_two_layer_net_is_the_cascade_and_the_section_cites_them(lab):
+    r = lab("collapse")
+    assert r.numbers["two_layer_by_hand"] < 1e-12  # fcnet's 2-layer net is W2 max(0, W1x + b1) + b2
+    assert r.slides.startswith("5-11") and "slides 10-11 print the 3-layer net without b3" in r.claim
+    assert r.tables[0].rows[0][1] == r.numbers["two_layer_by_hand"]
+
+
 # activations: slides 41, 82-86
 
 
@@ -547,7 +554,8 @@ FAST = ["templates", "boundaries", "naming", "collapse", "activations", "losses"
 # a condition each visible claim must carry (the numbers behind them are asserted in the tests above)
 CONDITIONS = {"templates": "64 rows", "boundaries": "when layers are narrow", "init": "a variance (133)",
               "batchnorm": "With weights N(0, 0.03²)", "search": "at equal epochs",
-              "activations": "when every layer's input is N(0, 1)", "losses": "Inference, not stated on the slide"}
+              "activations": "when every layer's input is N(0, 1)", "collapse": "up to float64 rounding",
+              "losses": "Inference, not stated on the slide"}
 
 
 @pytest.mark.parametrize("name", FAST)
