@@ -284,6 +284,16 @@ def test_slide77_values_at_honest_precision(lab):
     assert "0.7311" in cells and "0.7300" not in cells and "-0.1966" in cells
 
 
+def test_slides_74_78_w2x2_is_labelled_and_the_numbers_are_those_of_x2_equal_1(lab):
+    # slides 70-73 print w0x0 + w1x1 + w2, slides 74-78 w0x0 + w1x1 + w2x2; the picture's df/dw2 = 0.20 is σ'(z)·1
+    r = lab("gates")
+    n = r.numbers
+    assert n["neuron_grads"][4] == pytest.approx(n["coarse_sigmoid_local"], abs=1e-12)  # df/dw2 = σ'(z) · x2, x2 = 1
+    assert round(n["neuron_grads"][4], 2) == 0.2
+    cap = next(t.caption for t in r.tables if t.caption.startswith("slides 68, 77, 78"))
+    assert "Slides 70-73 write the last term w2, slides 74-78 w2x2" in cap and "(x2 = 1)" in cap
+
+
 def test_slide78_coarse_sigmoid_gate_gives_the_fine_graphs_gradient(lab):
     n = lab("gates").numbers
     assert n["coarse_sigmoid_local"] == pytest.approx(0.19661193, abs=1e-7)
