@@ -395,6 +395,19 @@ def test_slides_134_135_relu_needs_he(lab):
     assert max(he) / min(he) < 1.5
 
 
+def test_slides_130_136_unequal_weights_do_not_suffice_and_each_activation_has_its_init(lab):
+    r = lab("init")
+    n = r.numbers
+    small, large = n["N(0, 0.01²), tanh (slide 128)"], n["N(0, 1), tanh (slide 129)"]
+    xt, xr = n["Xavier N(0, 1/N), tanh (slide 133)"], n["Xavier N(0, 1/N), ReLU (slide 134)"]
+    he = n["He N(0, 2/N), ReLU (slide 135)"]
+    assert small[-1] < 1e-5 and large[-1] > 0.95  # slide 130: both random, neither trainable
+    assert xt[-1] > 1e4 * small[-1] and he[-1] > 10 * xr[-1]  # slide 136: Xavier for tanh, He for ReLU
+    assert f"std {small[-1]:.1g} at layer 10" in r.claim and f"std {large[-1]:.2f}: almost every unit" in r.claim
+    assert f"the std is {xt[-1]:.2f} (Xavier, tanh) and {he[-1]:.2f} (He, ReLU), against {xr[-1]:.3f}" in r.claim
+    assert f"({xt[0]:.2f} → {xt[-1]:.2f} over 10 layers" in r.claim  # computed, not typed in
+
+
 def test_slides_134_135_histograms_share_each_rows_x_axis(lab):
     n = lab("init").numbers
     for label, lims in n["histogram_xlims"].items():
