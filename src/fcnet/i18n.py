@@ -39,10 +39,11 @@ TERMS_ZH: dict[str, str] = {
 MATH_TEXT_ZH: dict[str, str] = {
     "the ": "仅 ", " term alone: ": " 项：", "divergence": "发散", "(gradient clipping)": "（梯度裁剪）",
     "(178: log-scale sampling)": "（178：对数尺度采样）", "uniform on ": "均匀采样于 ",
-    "SGD (91):": "梯度下降 (91)：", "momentum (100-103):": "动量法 (100-103)：",
-    "AdaGrad (standard rule; the lecture prints none):": "AdaGrad（标准形式；讲义未给出）：",
-    "RMSProp (111-113):": "RMSProp (111-113)：", "Adam (117-121):": "Adam (117-121)：",
-    "L2 (151-152):": "L2 (151-152)：", "L1 (named on 150, 153; standard form):": "L1（第150、153页提及；标准形式）：",
+    "SGD (99-103):": "梯度下降 (99-103)：", "momentum (99-103):": "动量法 (99-103)：",
+    "AdaGrad (not in the lecture; ": "AdaGrad（讲义未给出；",
+    " inside the root as in its Adam, 117; torch: outside):": " 在根号内，同讲义的 Adam（117）；PyTorch 在根号外）：",
+    "RMSProp (112-114):": "RMSProp (112-114)：", "Adam (117-122):": "Adam (117-122)：",
+    "L2 (152-153):": "L2 (152-153)：", "L1 (named on 151, 154; standard form):": "L1（第151、154页提及；标准形式）：",
 }
 
 

@@ -290,3 +290,18 @@ def test_loss_labels_speak_chinese():
         wrong = {fn: lambda s, y, _f=getattr(ref, fn): (2 * _f(s, y)[0], _f(s, y)[1])}
         f = _run("losses", test_id, _module("losses", **wrong))
         assert f is not None and "损失" in f.message and " loss" not in f.message, f.message
+
+
+def test_optimizer_tests_cite_the_slides_that_show_each_rule():
+    # page markers of the lecture: gradient descent's problem 92-95 and its box from 99; momentum's
+    # v = μv + (1 − μ)g 99-103; the adaptive-gradient idea 108-111; RMSProp 112-114; Adam 116-122
+    import inspect
+
+    from fcnet.exercise import graders
+
+    slides = {t.id: t.slides for t in TESTS["optimizers"]}
+    assert slides["sgd"] == "92-95, 99" and slides["momentum"] == "99-103"
+    assert slides["adagrad"] == "108-111" and slides["rmsprop"] == "112-114"
+    assert EXERCISES["optimizers"].slides == "92-122"
+    text = _texts("optimizers") + inspect.getsource(graders.optim_momentum)
+    assert "slide 101" not in text and "第101页" not in text and "slides 99-103" in text and "第99-103页" in text

@@ -186,6 +186,13 @@ def test_slide39_no_activation_collapses_to_one_linear_map(lab):
     assert n["max_difference_relu"] > 1e-2
 
 
+def test_slides_5_11_two_layer_net_is_the_cascade_and_the_section_cites_them(lab):
+    r = lab("collapse")
+    assert r.numbers["two_layer_by_hand"] < 1e-12  # fcnet's 2-layer net is W2 max(0, W1x + b1) + b2
+    assert r.slides.startswith("5-11") and "slides 10-11 print the 3-layer net without b3" in r.claim
+    assert r.tables[0].rows[0][1] == r.numbers["two_layer_by_hand"]
+
+
 # activations: slides 41, 82-86
 
 
@@ -193,6 +200,12 @@ def test_slide82_sigmoid_gradient_is_zero_beyond_10(lab):
     n = lab("activations").numbers
     assert n["sigmoid_max_derivative"] == pytest.approx(0.25, abs=1e-6)
     assert n["sigmoid_derivative_beyond_10"] < 5e-5
+
+
+def test_slide82_quarter_is_labelled_as_read_from_the_plot(lab):
+    # slide 82's text says only "0 beyond ±10"; the 1/4 of the table is the peak of its derivative's plot
+    (row,) = [r for r in lab("activations").tables[0].rows if r[0] == "82" and r[3].startswith("1/4")]
+    assert row[3] == "1/4 (read from the plot; not in the text)" and row[4] == pytest.approx(0.25, abs=1e-6)
 
 
 def test_slide83_chain_of_sigmoid_gradients_vanishes(lab):
@@ -269,6 +282,16 @@ def test_slide77_values_at_honest_precision(lab):
     assert [round(g, 2) for g in r.numbers["neuron_grads"]] == [-0.2, 0.39, -0.39, -0.59, 0.2]
     cells = [str(c) for t in r.tables for row in t.rows for c in row]
     assert "0.7311" in cells and "0.7300" not in cells and "-0.1966" in cells
+
+
+def test_slides_74_78_w2x2_is_labelled_and_the_numbers_are_those_of_x2_equal_1(lab):
+    # slides 70-73 print w0x0 + w1x1 + w2, slides 74-78 w0x0 + w1x1 + w2x2; the picture's df/dw2 = 0.20 is σ'(z)·1
+    r = lab("gates")
+    n = r.numbers
+    assert n["neuron_grads"][4] == pytest.approx(n["coarse_sigmoid_local"], abs=1e-12)  # df/dw2 = σ'(z) · x2, x2 = 1
+    assert round(n["neuron_grads"][4], 2) == 0.2
+    cap = next(t.caption for t in r.tables if t.caption.startswith("slides 68, 77, 78"))
+    assert "Slides 70-73 write the last term w2, slides 74-78 w2x2" in cap and "(x2 = 1)" in cap
 
 
 def test_slide78_coarse_sigmoid_gate_gives_the_fine_graphs_gradient(lab):
@@ -372,6 +395,19 @@ def test_slides_134_135_relu_needs_he(lab):
     assert max(he) / min(he) < 1.5
 
 
+def test_slides_130_136_unequal_weights_do_not_suffice_and_each_activation_has_its_init(lab):
+    r = lab("init")
+    n = r.numbers
+    small, large = n["N(0, 0.01²), tanh (slide 128)"], n["N(0, 1), tanh (slide 129)"]
+    xt, xr = n["Xavier N(0, 1/N), tanh (slide 133)"], n["Xavier N(0, 1/N), ReLU (slide 134)"]
+    he = n["He N(0, 2/N), ReLU (slide 135)"]
+    assert small[-1] < 1e-5 and large[-1] > 0.95  # slide 130: both random, neither trainable
+    assert xt[-1] > 1e4 * small[-1] and he[-1] > 10 * xr[-1]  # slide 136: Xavier for tanh, He for ReLU
+    assert f"std {small[-1]:.1g} at layer 10" in r.claim and f"std {large[-1]:.2f}: almost every unit" in r.claim
+    assert f"the std is {xt[-1]:.2f} (Xavier, tanh) and {he[-1]:.2f} (He, ReLU), against {xr[-1]:.3f}" in r.claim
+    assert f"({xt[0]:.2f} → {xt[-1]:.2f} over 10 layers" in r.claim  # computed, not typed in
+
+
 def test_slides_134_135_histograms_share_each_rows_x_axis(lab):
     n = lab("init").numbers
     for label, lims in n["histogram_xlims"].items():
@@ -435,6 +471,18 @@ def test_slides_139_140_batch_norm_keeps_gradients_flowing(lab):
     without, with_bn = flow["without"], flow["with batch norm"]
     assert without[0] / without[-1] < 1e-3
     assert with_bn[0] / with_bn[-1] > 0.1
+
+
+def test_slides_139_140_divide_by_the_variance_is_read_as_the_std_and_said_so(lab):
+    # slide 139 says 除方差 ("divide by the variance"); slide 141's algorithm divides by √(σ_B² + ε)
+    r = lab("batchnorm")
+    assert "'subtract the mean, divide by the variance' (the slide's words; slide 141's algorithm divides by " \
+           "√(σ_B² + ε), the standard deviation)" in r.claim
+    (t,) = [t for t in r.tables if "m = 4" in t.caption]
+    var = float(np.var([row[1] for row in t.rows]))
+    for row in t.rows:
+        assert row[3] == pytest.approx(row[2] / math.sqrt(var), abs=1e-3) and (row[2] == 0 or row[3] != pytest.approx(
+            row[2] / var, abs=1e-3))
 
 
 def test_slides_139_140_net_is_named_by_the_lectures_rule(lab):
@@ -529,7 +577,8 @@ FAST = ["templates", "boundaries", "naming", "collapse", "activations", "losses"
 # a condition each visible claim must carry (the numbers behind them are asserted in the tests above)
 CONDITIONS = {"templates": "64 rows", "boundaries": "when layers are narrow", "init": "a variance (133)",
               "batchnorm": "With weights N(0, 0.03²)", "search": "at equal epochs",
-              "activations": "when every layer's input is N(0, 1)", "losses": "Inference, not stated on the slide"}
+              "activations": "when every layer's input is N(0, 1)", "collapse": "up to float64 rounding",
+              "losses": "Inference, not stated on the slide"}
 
 
 @pytest.mark.parametrize("name", FAST)
@@ -583,3 +632,70 @@ def test_palette_is_colour_blind_safe():
     assert [c.upper() for c in matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]] == list(CLASS_COLOURS)
     assert set(CLASS_COLOURS) == okabe_ito
     assert [matplotlib.colors.to_hex(c).upper() for c in class_cmap(3).colors] == list(CLASS_COLOURS[:3])
+
+
+def test_every_prose_group_of_a_lab_formula_has_its_chinese():
+    """Each \\text{...} of the labs' formulas with English words in it is in MATH_TEXT_ZH (checked on the
+    sources, so a relabelled formula cannot leave its Chinese behind unnoticed until a full zh run)."""
+    import re
+    from pathlib import Path
+
+    import fcnet.lab
+    from fcnet.i18n import MATH_TEXT_ZH, math_text
+    from tests.lab.test_lab_figures import english_words
+
+    groups = {g for p in Path(fcnet.lab.__file__).parent.glob("*.py")
+              for g in re.findall(r"\\text\{([^{}]*)\}", p.read_text(encoding="utf-8"))}
+    english = {g for g in groups if english_words(g)}
+    assert english and not english - MATH_TEXT_ZH.keys(), sorted(english - MATH_TEXT_ZH.keys())
+    set_lang("zh")
+    try:
+        assert not [g for g in english if english_words(math_text(f"\\text{{{g}}}"))]
+    finally:
+        set_lang("en")
+
+
+def test_slides_15_17_claim_cites_slide_17_whose_words_it_quotes(lab):
+    # "调整W1行数等于增加模板个数, 分类器有机会学到两个不同方向的马的模板" is printed on slide 17 only
+    res = lab("templates")
+    assert "(15-17)" in res.summary and "15-16)" not in res.summary
+    assert "Slides 15-17 (15-16 draw the two horse heads; the words are slide 17's)" in res.claim
+
+
+def _run_zh(name, tmp_path, monkeypatch, **small):
+    import importlib
+
+    from fcnet.lab import LABS
+
+    module = importlib.import_module(LABS[name])
+    for k, v in small.items():
+        monkeypatch.setattr(module, k, v)
+    import matplotlib
+
+    from fcnet.cli.lab import choose_language
+    from fcnet.lab.common import set_figures_in_english
+
+    try:
+        with matplotlib.rc_context():
+            choose_language("zh")  # as `--lang zh`: the figures in English where no CJK font is found
+            return run_lab(name, tmp_path, 0, False)
+    finally:
+        set_figures_in_english(False)
+        set_lang("en")
+
+
+def test_slides_45_47_depth_names_the_sets_in_chinese(tmp_path, monkeypatch):
+    from tests.lab.test_lab_figures import english_words
+
+    res = _run_zh("boundaries", tmp_path, monkeypatch, WIDTHS=[0, 6], EPOCHS=20)
+    hardest = {"xor": "xor", "circles": "圆环", "spirals": "螺旋"}[res.numbers["depth_hardest"]]
+    assert f"帮助 {hardest} (" in res.summary and f"深度对 {hardest} 帮助最大" in res.claim
+    assert not english_words(res.summary + res.claim)
+    depth = res.tables[-1]
+    assert [r[0] for r in depth.rows] == ["xor", "圆环", "螺旋"]
+
+
+def test_slides_175_176_chinese_summary_says_which_number_is_fine_and_which_coarse(tmp_path, monkeypatch):
+    res = _run_zh("search", tmp_path, monkeypatch, FINE_EPOCHS=1)
+    n = res.numbers
+    assert f"精搜索 {n['fine_best_at_coarse_epochs']:.4f} 对粗搜索 {n['coarse_best']:.4f}" in res.summary

@@ -140,3 +140,25 @@ def test_cli_notebook_flag_writes_into_out_and_rejects_a_file(tmp_path):
     res = subprocess.run([*fcnet_cmd(), "lab", "collapse", "--out", "o", "--notebooks", "f"], cwd=tmp_path,
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1 and "--notebooks" in res.stderr
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_notebook_shows_the_short_summary_first_and_the_full_claim_below(lang, tmp_path):
+    """As the report: the ≤ 60-word summary with its conditions is read first, the full claim is folded below."""
+    from fcnet.cli.lab import run_lab
+    from fcnet.lab.common import set_lang
+    from fcnet.lab.notebook import build_notebook
+    from fcnet.lab.report import CLAIM_WORDS, _words, shown_claim
+
+    set_lang(lang)
+    try:
+        res = run_lab("gates", tmp_path, 0, False)
+        nb = build_notebook("gates", res, 0, False, lang, out=str(tmp_path / "out"))
+    finally:
+        set_lang("en")
+    assert res.summary and _words(res.summary) <= CLAIM_WORDS
+    text = nb.cells[0].source
+    head, rest = shown_claim(res)
+    assert rest == res.claim.strip()
+    assert text.index(head) < text.index("<details>") < text.index(rest) < text.index("</details>")
+    assert text.index(head) < text.index("$$")

@@ -96,7 +96,7 @@ def test_lr_slide_166_overflow_needs_eps_above_inverse_lambda_and_nonconvergence
 @pytest.mark.parametrize(("name", "condition"), [
     ("lr", "only when ε > 1/λ = 100"), ("gradients", "holds only at a shared SGD ε"),
     ("gradients", "with a stand-in"), ("optimizers", "from the drawn starts, not from nearer ones"),
-    ("optimizers", "at equal ε"), ("overfit", "a test set held out")])
+    ("optimizers", "at equal ε"), ("optimizers", "a flat point (1-D saddle)"), ("overfit", "a test set held out")])
 def test_training_labs_visible_claim_is_short_and_carries_its_conditions(out, name, condition):
     from fcnet.lab.report import CLAIM_WORDS, _words, shown_claim
     r = result(name, out)
@@ -164,6 +164,27 @@ def test_flat_point_and_local_minimum(out):
     assert n["flat_steps"]["momentum"] is not None and n["flat_steps"]["adam"] is not None
     assert n["local_steps"]["sgd"] is None and n["local_final"]["sgd"] == pytest.approx(0.3, abs=1e-3)
     assert n["local_steps"]["momentum"] is not None and n["local_final"]["momentum"] == pytest.approx(-2, abs=1e-3)
+
+
+def test_slides_104_106_the_flat_point_is_named_as_the_slides_saddle_in_both_languages(out, monkeypatch):
+    # slides 104-106 say 鞍点 (saddle point); the 1-D curve draws it as a flat point, f' = 0 without a minimum
+    import fcnet.lab.optimizers as lab
+
+    assert "the saddle point stands as a 1-D flat point here" in result("optimizers", out).claim
+    import matplotlib
+
+    from fcnet.cli.lab import choose_language
+    from fcnet.lab.common import set_figures_in_english
+
+    monkeypatch.setattr(lab, "DIGITS_EPOCHS", 1)
+    try:
+        with matplotlib.rc_context():
+            choose_language("zh")  # as `--lang zh`: the figures in English where no CJK font is found
+            zh = run_lab("optimizers", out / "zh", 0, False)
+    finally:
+        set_figures_in_english(False)
+        set_lang("en")
+    assert "鞍点画成一维曲线上的平坦点" in zh.claim and "鞍点 (一维平坦点)" in zh.summary
 
 
 def test_slides_104_106_momentum_stalls_from_nearer_starts(out):
@@ -445,6 +466,9 @@ def test_l2_and_dropout_spread_the_weights(out):
     for k in ("l2", "dropout"):
         w = np.abs(toy[k])
         assert w.max() / w.sum() < 0.35
+    # "随机失活鼓励权重分散" is printed on slide 162 (161 shows only "解释2：")
+    claim = result("overfit", out).claim
+    assert "dropout (162: 'encourages spread-out" in claim and "161-162" not in claim
 
 
 def test_slide_158_dropout_forms_have_equal_expectations(out):

@@ -225,14 +225,16 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in [
         runnable=True,
     ),
     Exercise(
-        "optimizers", "91-121", "optimization",
+        "optimizers", "92-122", "optimization",
         ("SGD, momentum, RMSProp, AdaGrad and Adam steps", "SGD、动量法、RMSProp、AdaGrad 与 Adam 的一步更新"),
-        ("Momentum (slide 101): v ← μv + (1 − μ)g, θ ← θ − εv; μ = 0 is gradient descent (slide 103). "
-         "RMSProp (slide 112): r ← ρr + (1 − ρ)g², θ ← θ − εg/(√r + δ). AdaGrad: r ← r + g². "
+        ("Momentum (slides 99-103): v ← μv + (1 − μ)g, θ ← θ − εv; μ = 0 is gradient descent (slide 103). "
+         "RMSProp (slide 112): r ← ρr + (1 − ρ)g², θ ← θ − εg/(√r + δ). "
+         "AdaGrad (slides 108-111 give its idea; the update is the standard one): r ← r + g². "
          "Adam (slide 117): both, with bias correction ṽ = v/(1 − μᵗ), r̃ = r/(1 − ρᵗ), θ ← θ − εṽ/√(r̃ + δ); "
          "the correction cures the cold start (slide 121).",
-         "动量法（第101页）：v ← μv + (1 − μ)g，θ ← θ − εv；μ = 0 即梯度下降（第103页）。RMSProp（第112页）："
-         "r ← ρr + (1 − ρ)g²，θ ← θ − εg/(√r + δ)。AdaGrad：r ← r + g²。Adam（第117页）：两者结合，偏差修正 "
+         "动量法（第99-103页）：v ← μv + (1 − μ)g，θ ← θ − εv；μ = 0 即梯度下降（第103页）。RMSProp（第112页）："
+         "r ← ρr + (1 − ρ)g²，θ ← θ − εg/(√r + δ)。AdaGrad（第108-111页给出其思想；更新式为标准形式）：r ← r + g²。"
+         "Adam（第117页）：两者结合，偏差修正 "
          "ṽ = v/(1 − μᵗ)，r̃ = r/(1 − ρᵗ)，θ ← θ − εṽ/√(r̃ + δ)；修正偏差缓解了初期的冷启动问题（第121页）。"),
         (Func("sgd_step(theta, g, lr)", "θ ← θ − ε g. Returns the new θ.", "θ ← θ − ε g。返回新的 θ。"),
          Func("momentum_step(theta, g, v, lr, mu)", "v ← μ v + (1 − μ) g; θ ← θ − ε v. Returns (θ, v).",

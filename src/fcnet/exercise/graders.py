@@ -447,7 +447,7 @@ def two_layer_gradcheck(m: Any, rng: Gen) -> None:
     student_gradcheck("two_layer_loss", fwd, bwd, params)
 
 
-# --- optimizers (slides 91-121) ---------------------------------------------------------------
+# --- optimizers (slides 92-122) ---------------------------------------------------------------
 
 def _steps(m: Any, fn: str, theta: np.ndarray, grads: list[np.ndarray], nstate: int, **hyper: Any) -> np.ndarray:
     state = [np.zeros_like(theta) for _ in range(nstate)]
@@ -485,7 +485,7 @@ def _opt_data(rng: Gen, k: int = 5) -> tuple[np.ndarray, list[np.ndarray]]:
 
 
 def optim_slide_momentum_zero(m: Any, rng: Gen) -> None:
-    """Slide 102: μ = 0 makes momentum plain gradient descent."""
+    """Slide 103: μ = 0 makes momentum plain gradient descent."""
     theta, grads = _opt_data(rng, 3)
     close(tr("momentum with μ = 0 (slide 103: = SGD)", "μ = 0 的动量法（第103页：等价于梯度下降）"),
           _steps(m, "momentum_step", theta, grads, 1, lr=0.1, mu=0.0), R.optimizer_run("sgd", theta, grads, lr=0.1))
@@ -508,8 +508,8 @@ def optim_momentum(m: Any, rng: Gen) -> None:
           R.optimizer_run("momentum", theta, grads, lr=lr, momentum=mu),
           alts=[Alt("momentum_pytorch_form", R.optimizer_run("momentum", theta, grads, lr=lr, momentum=mu,
                                                              form="pytorch"),
-                    "v ← μv + g is PyTorch's form; slide 101's is v ← μv + (1 − μ)g",
-                    "v ← μv + g 是 PyTorch 的形式；第101页为 v ← μv + (1 − μ)g")])
+                    "v ← μv + g is PyTorch's form; slides 99-103 use v ← μv + (1 − μ)g",
+                    "v ← μv + g 是 PyTorch 的形式；第99-103页为 v ← μv + (1 − μ)g")])
 
 
 def optim_rmsprop(m: Any, rng: Gen) -> None:
@@ -983,12 +983,12 @@ TESTS: dict[str, list[Test]] = {
            "第103页：μ = 0 时动量法等价于梯度下降", "99-103", optim_slide_momentum_zero),
         _t("slide_adam_first_step", "slide 121: Adam's first step moves each θ_i by about ε",
            "第121页：Adam 的第一步使每个 θ_i 移动约 ε", "116-121", optim_adam_first_step),
-        _t("sgd", "SGD against fcnet.optim.SGD", "SGD 对照 fcnet.optim.SGD", "91-94", optim_sgd),
+        _t("sgd", "SGD against fcnet.optim.SGD", "SGD 对照 fcnet.optim.SGD", "92-95, 99", optim_sgd),
         _t("momentum", "momentum against fcnet.optim.Momentum (lecture form)",
-           "动量法对照 fcnet.optim.Momentum（讲义形式）", "100-102", optim_momentum),
-        _t("rmsprop", "RMSProp against fcnet.optim.RMSProp", "RMSProp 对照 fcnet.optim.RMSProp", "111-113",
+           "动量法对照 fcnet.optim.Momentum（讲义形式）", "99-103", optim_momentum),
+        _t("rmsprop", "RMSProp against fcnet.optim.RMSProp", "RMSProp 对照 fcnet.optim.RMSProp", "112-114",
            optim_rmsprop),
-        _t("adagrad", "AdaGrad against fcnet.optim.Adagrad", "AdaGrad 对照 fcnet.optim.Adagrad", "107-110",
+        _t("adagrad", "AdaGrad against fcnet.optim.Adagrad", "AdaGrad 对照 fcnet.optim.Adagrad", "108-111",
            optim_adagrad),
         _t("adam", "Adam against fcnet.optim.Adam", "Adam 对照 fcnet.optim.Adam", "116-121", optim_adam),
         _t("adam_no_correction", "Adam without bias correction", "无偏差修正的 Adam", "116-121",

@@ -95,7 +95,9 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
     sig, th = cs["sigmoid"][2], cs["tanh"][2]
     relu, l1, l01 = cs["relu"][2], cs["leaky relu 0.1 (slide 41)"][2], cs["leaky relu 0.01 (slide 86)"][2]
     says = tr("slide says", "幻灯片")
-    rows = [["82", "sigmoid", tr("max σ'(x)", "σ'(x) 最大值"), "1/4", float(sig.max())],
+    # the lecture's text prints no 1/4: slide 82's plot of the derivative peaks there
+    rows = [["82", "sigmoid", tr("max σ'(x)", "σ'(x) 最大值"),
+             tr("1/4 (read from the plot; not in the text)", "1/4（读自导数曲线图，正文未写）"), float(sig.max())],
             ["82", "sigmoid", tr("max |σ'(x)| for |x| > 10", "|x| > 10 时 |σ'(x)| 最大值"), "0", float(sig[far].max())],
             ["83", "sigmoid", tr("largest σ' product over 10 layers", "10层 σ' 乘积最大值"), "→ 0", sig_max ** 10],
             ["84", "tanh", tr("E tanh'(z), z ~ N(0, 1)", "E tanh'(z)，z ~ N(0, 1)"), tr("like sigmoid, hinders the "

@@ -167,8 +167,9 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                f"with small weights, N(0, {COLLAPSE_STD}²): the last layer's std is {stds['without'][-1]:.3g} "
                f"without BN, {stds['with batch norm'][-1]:.3g} with it; with Xavier N(0, 1/N) and "
                f"no BN it only decays to {stds['without, Xavier N(0, 1/N)'][-1]:.3g}, no collapse). "
-               "Slides 139-140: subtract the mean, "
-               "divide by the standard deviation: batch norm and vanishing gradients. Slide 141: the algorithm "
+               "Slides 139-140: 'subtract the mean, divide by the variance' (the slide's words; slide 141's "
+               "algorithm divides by √(σ_B² + ε), the standard deviation): batch norm and vanishing gradients. "
+               "Slide 141: the algorithm "
                "(μ_B, σ_B², x̂_i, y_i = γx̂_i + β, γ and β learned) asks whether mean 0, variance 1 is the best "
                "distribution: training moves γ and β away from 1 and 0. Slide 141 also asks: one test sample needs "
                "a mean and variance: the running statistics give one sample the same answer alone as in a batch.",
@@ -176,7 +177,8 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                f"信号消失问题（条件：只有权值很小 N(0, {COLLAPSE_STD}²) 时信号才消失：无批归一化时最后一层标准差为 "
                f"{stds['without'][-1]:.3g}，有批归一化为 {stds['with batch norm'][-1]:.3g}；"
                f"用 Xavier N(0, 1/N) 时无批归一化也只降到 {stds['without, Xavier N(0, 1/N)'][-1]:.3g}，没有消失）。"
-               "第139-140页：减均值、除方差——批归一化与梯度消失。第141页：批归一化算法（μ_B、σ_B²、"
+               "第139-140页：减均值、除方差（第141页的算法实际除以 √(σ_B² + ε)，即标准差）——批归一化与梯度消失。"
+               "第141页：批归一化算法（μ_B、σ_B²、"
                "x̂_i、平移缩放 y_i = γx̂_i + β，γ、β 为学习参数）问：0均值1方差是最有利于分类的分布吗？训练后 γ、β "
                "偏离 1 和 0。第141页还问：单张样本测试时均值和方差用训练时的累计值，单张与批量结果相同。")
     summary = tr(

@@ -115,20 +115,20 @@ def run(out: Path, seed: int = 0, full: bool = False, problems: tuple[str, ...] 
            f"第45、47页：深度：{DEPTHS[0]}-{DEPTHS[-1]}个隐层、每层{DEPTH_WIDTH}个神经元的训练集准确率，"
            f"种子 {DEPTH_SEEDS[0]}-{DEPTH_SEEDS[-1]} 的平均（最小-最大）"),
         [tr("problem", "问题")] + [tr(f"{d} hidden layer{'s' if d > 1 else ''}", f"{d}个隐层") for d in DEPTHS],
-        [[k] + [f"{np.mean(a):.3f} ({min(a):.3f}-{max(a):.3f})" for a in v.values()] for k, v in deep.items()])
+        [[term(k)] + [f"{np.mean(a):.3f} ({min(a):.3f}-{max(a):.3f})" for a in v.values()] for k, v in deep.items()])
     depth_claim = tr(
         f" Slides 45 and 47 (depth: 'the harder the task, the deeper'): with hidden layers of only {DEPTH_WIDTH} "
-        f"units, depth helps most on {hardest} ({mean_d[hardest][DEPTHS[0]]:.0%} with 1 layer → "
+        f"units, depth helps most on {term(hardest)} ({mean_d[hardest][DEPTHS[0]]:.0%} with 1 layer → "
         f"{mean_d[hardest][best_d]:.0%} with {best_d}, mean of {len(DEPTH_SEEDS)} seeds), "
-        + ", ".join(f"{k} {gain[k]:+.0%}" for k in gain if k != hardest)
+        + ", ".join(f"{term(k)} {gain[k]:+.0%}" for k in gain if k != hardest)
         + f"; the seeds spread widely, and with {WIDTHS[-1]} units one hidden layer already reaches "
         f"{wide_min:.1%} or more on every set, so depth has little left to add there (no unified answer, as "
         "slide 45 says).",
         f" 第45、47页（深度：“分类任务越难，网络结构就应该越深”）：每个隐层只有{DEPTH_WIDTH}个神经元时，"
-        f"深度对 {hardest} 帮助最大（1个隐层 {mean_d[hardest][DEPTHS[0]]:.0%} → "
+        f"深度对 {term(hardest)} 帮助最大（1个隐层 {mean_d[hardest][DEPTHS[0]]:.0%} → "
         f"{best_d}个隐层 {mean_d[hardest][best_d]:.0%}，"
         f"{len(DEPTH_SEEDS)}个种子平均），"
-        + "，".join(f"{k} {gain[k]:+.0%}" for k in gain if k != hardest)
+        + "，".join(f"{term(k)} {gain[k]:+.0%}" for k in gain if k != hardest)
         + f"；各种子差别很大；每层 {WIDTHS[-1]} 个神经元时一个隐层在每个集合上已达到 {wide_min:.1%} 以上，"
         "深度几乎无可增加（第45页：没有统一的答案）。")
     claim = tr("Slides 18-21: a linear classifier f = Wx + b separates only linearly separable classes; xor, "
@@ -152,11 +152,11 @@ def run(out: Path, seed: int = 0, full: bool = False, problems: tuple[str, ...] 
                "过拟合实验（第142-162页）展示它何时出现。") + depth_claim
     summary = tr(
         "A linear classifier fails on xor, circles and spirals (slides 18-21). More neurons help up to the width a "
-        f"set needs ({needs}), then add nothing (46). Depth (45, 47) helps {hardest} when layers are narrow "
+        f"set needs ({needs}), then add nothing (46). Depth (45, 47) helps {term(hardest)} when layers are narrow "
         f"({DEPTH_WIDTH} units: {mean_d[hardest][DEPTHS[0]]:.0%} → {mean_d[hardest][best_d]:.0%}), not every set. "
         f"Training and new points differ by at most {gap:.1%} here.",
         "线性分类器分不开 xor、圆环和螺旋 (第18-21页)。神经元越多越好, 直到达到该集合所需的宽度 "
-        f"({needs}), 之后不再提高 (第46页)。深度 (第45、47页) 在隐层很窄时帮助 {hardest} "
+        f"({needs}), 之后不再提高 (第46页)。深度 (第45、47页) 在隐层很窄时帮助 {term(hardest)} "
         f"({DEPTH_WIDTH}个神经元: {mean_d[hardest][DEPTHS[0]]:.0%} → {mean_d[hardest][best_d]:.0%}), 并非每个集合。"
         f"此处训练集与新样本相差至多 {gap:.1%}。")
     return LabResult("boundaries", SLIDES, tr("Decision boundaries and hidden width", "分界面与网络宽度"), claim,

@@ -139,8 +139,10 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                     [[r["gate"], r["rule"], r["x"], r["backward"], r["formula"], r["finite_difference"]]
                      for r in local_rows])
     t_slide = Table(tr("slides 68, 77, 78: the slide's numbers (read from the slide pictures; the lecture's "
-                       "text prints none) beside fcnet's",
-                       "第68、77、78页：幻灯片数值（读自幻灯片中的图，讲义文本中没有）与 fcnet 计算值"),
+                       "text prints none) beside fcnet's. Slides 70-73 write the last term w2, slides 74-78 w2x2; "
+                       "the pictures' numbers are those of w2 alone (x2 = 1), as here",
+                       "第68、77、78页：幻灯片数值（读自幻灯片中的图，讲义文本中没有）与 fcnet 计算值。"
+                       "第70-73页最后一项写作 w2，第74-78页写作 w2x2；图中数值对应单独的 w2（即 x2 = 1），与此处相同"),
                     [tr("graph", "计算图"), tr("quantity", "量"), tr("slide (picture)", "幻灯片（图）"), "fcnet"],
                     slide_rows)
     summary = tr(

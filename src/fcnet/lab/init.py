@@ -246,6 +246,8 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
     numbers = {labels[k]: st.stds for k, st in stats.items()}
     numbers.update({"means": {labels[k]: st.means for k, st in stats.items()}, "symmetry": sym,
                     "var_check": {"measured": xs.pre_vars, "predicted": xs.predicted_vars}, "samples": samples})
+    xt, xr, he = (stats[k].stds for k in ("xavier_tanh", "xavier_relu", "he_relu"))
+    small, large = stats["small"].stds, stats["large"].stds
     claim = tr(
         "Slides 126-127: with all-zero weights every unit computes the same and learns the same: they are one unit "
         "(in exact arithmetic; in float32 the matrix product rounds the units' columns differently, so the rows of a "
@@ -258,8 +260,13 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
         "std: two conventions in one lecture; slide 129's N(0, 1) reads the same both ways. Slide 133 says the "
         "variance of every layer's activations is then basically the same; lesson: the derivation holds for the "
         "weighted sum (checked below), but tanh squashes it, so with exactly N(0, 1/N) the std still decays slowly "
-        "(0.63 → 0.23 over 10 layers, against 0.21 → 0 on slide 128); scaling by tanh's gain 5/3 makes it hold. "
-        "Slide 134: Xavier does not suit ReLU; slide 135: He N(0, 2/N) does.",
+        f"({xt[0]:.2f} → {xt[-1]:.2f} over 10 layers, against {SLIDE_128[0]:.2f} → {SLIDE_128[-1]:.0f} on slide 128); "
+        "scaling by tanh's gain 5/3 makes it hold. "
+        "Slide 134: Xavier does not suit ReLU; slide 135: He N(0, 2/N) does. Slide 130: unequal weights alone do not "
+        f"make a net trainable: 128's and 129's weights are both random, yet one vanishes (std {small[-1]:.1g} at "
+        f"layer 10) and the other saturates (std {large[-1]:.2f}: almost every unit at ±1). "
+        f"Slide 136: Xavier for tanh or sigmoid, He for ReLU: at layer 10 the std is {xt[-1]:.2f} (Xavier, tanh) "
+        f"and {he[-1]:.2f} (He, ReLU), against {xr[-1]:.3f} with Xavier and ReLU.",
         "第126-127页：全零初始化时网络中不同的神经元有相同的输出，进行同样的参数更新，等价于一个神经元"
         "（精确算术下如此；float32 中矩阵乘法对各神经元的列舍入不同，常数初始化的各行相差约 1e-7（相对），"
         "下表仍算作一个）。"
@@ -270,8 +277,13 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
         "第133-135页的 N(0, 1/N)、N(0, 2/N) 按第132页的推导写的是方差（标准差 √(1/N)），而第128页写的是标准差："
         "同一课件里两种写法；第129页的 N(0, 1) 两种理解相同。"
         "第133页说每层神经元激活值的方差基本相同；教训：该推导对加权和成立（见下表核对），但 tanh 会压缩方差，"
-        "所以严格的 N(0, 1/N) 下标准差仍缓慢衰减（10层从0.63到0.23，而第128页是从0.21到0）；"
-        "乘以 tanh 的增益 5/3 后结论成立。第134页：Xavier 初始化方法不太适合 ReLU；第135页：He 初始化 N(0, 2/N) 适合。")
+        f"所以严格的 N(0, 1/N) 下标准差仍缓慢衰减（10层从{xt[0]:.2f}到{xt[-1]:.2f}，"
+        f"而第128页是从{SLIDE_128[0]:.2f}到{SLIDE_128[-1]:.0f}）；"
+        "乘以 tanh 的增益 5/3 后结论成立。第134页：Xavier 初始化方法不太适合 ReLU；第135页：He 初始化 N(0, 2/N) 适合。"
+        "第130页：初始化时让权值不相等，并不能保证网络能够正常地被训练：第128、129页的权值都是随机的，"
+        f"一个消失（第10层标准差 {small[-1]:.1g}），一个饱和（标准差 {large[-1]:.2f}，几乎都在 ±1）。"
+        "第136页：tanh 或 sigmoid 用 Xavier，ReLU 用 He：第10层标准差为 "
+        f"{xt[-1]:.2f}（Xavier、tanh）和 {he[-1]:.2f}（He、ReLU），而 Xavier 配 ReLU 为 {xr[-1]:.3f}。")
     figs, numbers["histogram_xlims"] = _figures(out, stats)
     summary = tr(
         "Zero init: all units stay one unit (slides 126-127). Std 0.01 (slide 128's N(0, 0.01)) vanishes; N(0, 1) "

@@ -1,5 +1,6 @@
-"""One Jupyter notebook per lab: the slides' claims and formulas as text, the lab's parameters in a cell
-a student edits, then cells that call the lab's own ``run`` and show its tables and figures.
+"""One Jupyter notebook per lab: the slides' claims (the report's short summary first, the full claims folded
+below it) and formulas as text, the lab's parameters in a cell a student edits, then cells that call the
+lab's own ``run`` and show its tables and figures.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from fcnet.errors import ConfigError
 from fcnet.i18n import math_text, tr
 from fcnet.lab import LABS
-from fcnet.lab.report import LabResult
+from fcnet.lab.report import LabResult, shown_claim
 from fcnet.train.io import atomic_write
 
 __all__ = ["build_notebook", "lab_parameters", "write_notebook"]
@@ -63,9 +64,14 @@ def build_notebook(name: str, res: LabResult, seed: int, full: bool, lang: str, 
         raise ConfigError("writing notebooks needs nbformat: pip install 'fcnet[notebook]'") from None
     module = importlib.import_module(LABS[name])
     params = {**lab_parameters(module), **(overrides or {})}
-    intro = [f"# {res.title} — {tr('slides', '第')} {res.slides}{tr('', ' 页')}", "", res.claim]
+    head, rest = shown_claim(res)
+    intro = [f"# {res.title} — {tr('slides', '第')} {res.slides}{tr('', ' 页')}", "", f"**{head}**"]
     if res.formulas:
         intro += ["", *[f"$$ {math_text(f)} $$" for f in res.formulas]]
+    if rest:  # the report's folded text, folded the same way (Jupyter renders <details>)
+        label = (tr("The full claims, slide by slide, with their setups", "逐页的全部结论及其实验设置")
+                 if res.summary else tr("The rest of the claims and their setups", "其余结论及其实验设置"))
+        intro += ["", f"<details><summary>{label}</summary>", "", rest, "", "</details>"]
     intro += ["", tr("Change the parameters in the next cell and run all cells again: the lab's own `run` "
                      "computes every table and figure below.",
                      "修改下一个单元中的参数并重新运行全部单元：下面的表格与图都由实验自己的 `run` 计算。")]

@@ -437,10 +437,10 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
     t_rates = Table(
         tr("Slides 108-111: step per unit gradient Δθᵢ/gᵢ after 20 steps on the valley (ε = 0.01). AdaGrad is not in "
            "the lecture (no pseudocode): r ← r + g², δ inside the root as the lecture writes Adam (slide 117); "
-           "torch.optim.Adagrad puts δ outside, as the lecture writes RMSProp (slide 112). At the same ε AdaGrad's "
+           "`torch.optim.Adagrad` puts δ outside, as the lecture writes RMSProp (slide 112). At the same ε AdaGrad's "
            f"flat step is {flat_vs_sgd:.3g} × SGD's: smaller, not larger",
            "第108-111页: 谷底上20步后每个方向的步长/梯度 Δθᵢ/gᵢ (ε = 0.01)。AdaGrad 不在课件中 (没有伪代码): "
-           "r ← r + g², δ 在根号内, 同课件的 Adam (第117页); torch.optim.Adagrad 把 δ 放在根号外, 同课件的 RMSProp "
+           "r ← r + g², δ 在根号内, 同课件的 Adam (第117页); `torch.optim.Adagrad` 把 δ 放在根号外, 同课件的 RMSProp "
            f"(第112页)。同一 ε 下 AdaGrad 平坦方向的步长是梯度下降的 {flat_vs_sgd:.3g} 倍: 更小, 而不是更大"),
         [tr("rule", "算法"), tr("flat x", "平坦方向 x"), tr("steep y", "震荡方向 y"), tr("flat / steep", "平坦/震荡")],
         [[show(k), v[0], v[1], v[0] / v[1]] for k, v in rates.items()])
@@ -498,7 +498,8 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         f"ε shrinks |y| by about √μ ≈ {MU ** 0.5:.2f} per step; at ε = {EPS_VALLEY} SGD's |y| shrinks faster "
         f"(×{abs(1 - 25 * EPS_VALLEY):.2f} per step) and what it loses to momentum is the flat direction. Slide 103: "
         "'μ = 0 is equivalent to gradient descent' (difference exactly 0). Slides 105-106: 'at local minima "
-        "and saddle points the gradient is 0 and gradient descent cannot pass; momentum can rush out': SGD "
+        "and saddle points the gradient is 0 and gradient descent cannot pass; momentum can rush out' (the saddle "
+        "point stands as a 1-D flat point here: f' = 0 without a minimum, written 鞍点 in the Chinese text): SGD "
         f"stops at both; from the drawn starts (x = {FLAT_START:g} and x = {LOCAL_START:g}, where momentum arrives "
         f"with speed) momentum passes both, Adam passes the flat point but, its step being about ε, not "
         f"the local minimum at this ε. From nearer starts (x = {FLAT_STALL:g} on the flat curve, x = {LOCAL_STALL:g} "
@@ -526,7 +527,8 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         f"{abs(1 - 25 * EPS_BIG):.3g}), 同一 ε 的动量法每步约乘以 √μ ≈ {MU ** 0.5:.2f}; ε = {EPS_VALLEY} 时梯度下降的 "
         f"|y| 衰减更快 (每步 ×{abs(1 - 25 * EPS_VALLEY):.2f}), 它输给动量法的是平坦方向。"
         "第103页: “μ = 0 时等价于梯度下降算法” (差值恰为 0)。"
-        "第105-106页: “局部最小处与鞍点处梯度为0, 算法无法通过”, 动量法“可以冲出局部最小点以及鞍点”: 梯度下降停在两处, "
+        "第105-106页: “局部最小处与鞍点处梯度为0, 算法无法通过”, 动量法“可以冲出局部最小点以及鞍点” "
+        "(此处鞍点画成一维曲线上的平坦点: f′ = 0 但不是极小值): 梯度下降停在两处, "
         f"从图中的起点 (x = {FLAT_START:g} 与 x = {LOCAL_START:g}, 动量法到达时已有速度) 出发, 动量法都能通过, Adam "
         "通过鞍点, 但其步长约为 ε, 在此 ε 下未能越过局部最小值。"
         f"从更近的起点 (鞍点曲线 x = {FLAT_STALL:g}, 局部最小值曲线 x = {LOCAL_STALL:g}) 出发, 动量积累不足, "
@@ -561,12 +563,12 @@ def _run(out: Path, seed: int, full: bool) -> LabResult:
         "digits_step_over_eps": {"first": first, "last_epoch": late},
     }
     summary = tr(
-        "At the same ε momentum damps SGD's zig-zag (slides 94-102); μ = 0 is SGD (103). Momentum passes a flat point "
-        "and a local minimum from the drawn starts, not from nearer ones (104-106). AdaGrad and RMSProp shrink the "
-        f"steep step (108-114), but AdaGrad's flat step is {flat_vs_sgd:.2g} × SGD's at equal ε. Bias correction "
-        "removes Adam's cold start (121).",
+        "Momentum damps SGD's zig-zag at equal ε (slides 94-102); μ = 0 is SGD (103). Momentum passes a flat point "
+        "(1-D saddle) and a local minimum from the drawn starts, not from nearer ones (104-106). AdaGrad, "
+        f"RMSProp shrink the steep step (108-114), but AdaGrad's flat step is {flat_vs_sgd:.2g} × SGD's at equal ε. "
+        "Bias correction removes Adam's cold start (121).",
         "同一 ε 下动量法抑制梯度下降的震荡 (第94-102页); μ = 0 即梯度下降 (第103页)。"
-        "动量法从图中的起点能冲过鞍点与局部最小值, 从更近的起点不能 (第104-106页)。"
+        "动量法从图中的起点能冲过鞍点 (一维平坦点) 与局部最小值, 从更近的起点不能 (第104-106页)。"
         "AdaGrad 与 RMSProp 减小震荡方向的步长 (第108-114页), 但同一 ε 下 AdaGrad 平坦方向的"
         f"步长是梯度下降的 {flat_vs_sgd:.2g} 倍。修正偏差消除 Adam 的冷启动 (第121页)。")
     return LabResult("optimizers", SLIDES, tr("Optimizers", "梯度算法改进"), claim,

@@ -333,7 +333,7 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
         f"{best_epoch}, then rising while the training error keeps falling to 0). Slides 144-145: a model too weak "
         "(4 hidden units) or constrained too hard (L2 λ = 0.3) underfits, with high training AND validation "
         "error. Slides 147-148: more data narrows the gap. Slides 149-153: a smaller model, L2 (which 'punishes "
-        "large weights and encourages spread-out weight vectors') and dropout (161-162: 'encourages spread-out "
+        "large weights and encourages spread-out weight vectors') and dropout (162: 'encourages spread-out "
         "weights') all shrink the gap between training and validation error; so does early stopping, which is "
         "not in the lecture: fcnet adds it, motivated by slide 146's validation curve, and keeps the weights of "
         "the lowest validation error. On the net L2 lowers the largest weight |w|; the even spread the slides describe "
@@ -358,7 +358,7 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
         "第144-145页: 模型描述能力"
         "太弱 (4个隐层神经元) 或约束过强 (L2 λ = 0.3) 时欠拟合, 训练集和验证集错误率都高。第147-148页: 更多训练数据"
         "缩小差距。第149-153页: 更小的模型、L2 正则化 (“对于大数值的权值向量进行严厉惩罚, 鼓励更加分散的权重向量”)、"
-        "随机失活 (第161-162页: “鼓励权重分散”) 都缩小训练集与验证集错误率之间的差距; 早停也一样, 但它不在课件中: "
+        "随机失活 (第162页: “鼓励权重分散”) 都缩小训练集与验证集错误率之间的差距; 早停也一样, 但它不在课件中: "
         "fcnet 依据第146页的验证曲线补充了它, 保留验证集错误率最低时的权重。"
         "在网络上 L2 降低了最大权值 |w|; 课件所说的分散在输入携带相同信息时最清楚: 从 w = (1, 0, 0, 0) 出发, "
         "普通梯度下降保持这种分配, L2 与输入随机失活使 w 趋向 (¼, ¼, ¼, ¼)。第158页在训练时"
@@ -383,7 +383,7 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
         "underfit (144-145); more data, a smaller model, L2, L1 and dropout shrink the gap on validation and test "
         "(147-162), as does early stopping (fcnet's addition).",
         f"{N_TRAIN}张 digits, {NOISE:.0%} 随机标签 (划出验证集, 另留测试集): 验证集错误率在第{best_epoch}轮后上升 "
-        "(第146页); 太弱或约束太强的模型欠拟合 (第144-145页); 更多数据、更小的模型、L2、L1 和 dropout 在验证集与"
+        "(第146页); 太弱或约束太强的模型欠拟合 (第144-145页); 更多数据、更小的模型、L2、L1 和随机失活在验证集与"
         "测试集上都缩小差距 (第147-162页), 早停 (fcnet 补充) 也是。")
     return LabResult("overfit", SLIDES, tr("Overfitting and regularisation", "过拟合与正则化"), claim,
                      [t_curve, t_reg, t_size, t_spread, t_l1, t_part, t_toy, t_drop], [f], numbers,

@@ -143,7 +143,7 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
         "Sample ε on a log scale: uniform puts 90% of draws in the top decade (178).",
         "预算9组实验, 网格搜索尝试3个学习率, 随机搜索9个; δ 不重要 (第173-174页)。随机搜索最好的结果"
         f"{compare(r_best, g_best)}网格搜索 ({r_best:.4f} 对 {g_best:.4f})。由粗到细 (第175-176页), 相同周期下: "
-        f"{coarse_epochs}个周期时 {f_short:.4f} 对 {r_best:.4f}。"
+        f"{coarse_epochs}个周期时精搜索 {f_short:.4f} 对粗搜索 {r_best:.4f}。"
         "学习率应在对数空间采样: 均匀采样使90%落在最大的数量级 (第178页)。")
     return LabResult("search", SLIDES, tr("Hyperparameter search", "超参数优化"), claim,
                      [Table(tr("9 trials each", "各9组实验"),

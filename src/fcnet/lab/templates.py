@@ -101,7 +101,7 @@ def mirror_class(x: np.ndarray, y: np.ndarray, c: int, seed: int, shape: tuple[i
     return x, mode
 
 
-MODES_HIDDEN = 64  # slides 15-16: "adjusting W1's number of rows adds templates"; 20 rows are too few here
+MODES_HIDDEN = 64  # slide 17: "adjusting W1's number of rows adds templates"; 20 rows are too few here
 MODES_SEEDS = 6  # the facing statistic is measured over this many seeds (0, 1, ...), not on one picture
 
 
@@ -292,14 +292,15 @@ def run(out: Path, seed: int = 0, full: bool = False, data: str = "digits") -> L
         acc_t = float(np.mean([m["two_layer_class_accuracy"] for m in many]))
         worse = [m["seed"] for m in many if m["two_layer_class_accuracy"] <= m["linear_class_accuracy"]]
         claim += tr(
-            f"Slides 15-16, 'more rows in W1 can learn horse templates facing both ways', measured on digits' class "
+            "Slides 15-17 (15-16 draw the two horse heads; the words are slide 17's), 'more rows in W1 can learn "
+            f"horse templates facing both ways', measured on digits' class "
             f"{MIRRORED} with half its images mirrored, over {MODES_SEEDS} seeds: with {MODES_HIDDEN} rows, W1 has a "
             f"row facing each way beyond an untrained W1's level at {n_many} of {MODES_SEEDS} seeds; with {HIDDEN} "
             f"rows at only {n_few} of {MODES_SEEDS} (too few rows, the slide fails). W's one row faces neither way "
             f"(|facing| ≤ {lin_max:.2f}). The net classifies the class better on average ({acc_t:.3f} vs "
             f"{acc_l:.3f})" + (f", not at seed{'s' if len(worse) > 1 else ''} {', '.join(map(str, worse))}."
                                if worse else ", at every seed."),
-            f"第15-16页“调整 W1 行数, 分类器有机会学到两个不同方向的马的模板”, "
+            f"第15-17页（两个马头，第17页的原话）“调整 W1 行数, 分类器有机会学到两个不同方向的马的模板”, "
             f"在 digits 类别 {MIRRORED} (一半图像镜像) 上用 {MODES_SEEDS} 个种子测量: "
             f"W1 有 {MODES_HIDDEN} 行时, 在 {n_many}/{MODES_SEEDS} 个种子上"
             "各有一行朝向一个方向, "
@@ -311,13 +312,13 @@ def run(out: Path, seed: int = 0, full: bool = False, data: str = "digits") -> L
     summary = tr(
         "Rows of W are class templates (slide 12); W2 combines W1's templates (13-14); the net classifies better "
         f"({acc_two:.3f} vs {acc_lin:.3f}, 17)."
-        + (f" Two mirrored modes of one class (15-16): W1 grows a row facing each way beyond an untrained W1 at "
+        + (f" Two mirrored modes of one class (15-17): W1 grows a row facing each way beyond an untrained W1 at "
            f"{numbers['two_modes_beats_untrained'][MODES_HIDDEN]} of {MODES_SEEDS} seeds with {MODES_HIDDEN} rows, "
            f"only {numbers['two_modes_beats_untrained'][HIDDEN]} with {HIDDEN}." if "two_modes_seeds" in numbers
            else ""),
         "W 的行是各类的模板 (第12页); W2 融合 W1 的模板 (第13-14页); "
         f"网络分类更准 ({acc_two:.3f} 对 {acc_lin:.3f}, 第17页)。"
-        + (f"一类两个镜像模式 (第15-16页): W1 有 {MODES_HIDDEN} 行时在 "
+        + (f"一类两个镜像模式 (第15-17页): W1 有 {MODES_HIDDEN} 行时在 "
            f"{numbers['two_modes_beats_untrained'][MODES_HIDDEN]}/{MODES_SEEDS} 个种子上"
            "各有一行朝向一个方向 (超过未训练 W1), "
            f"{HIDDEN} 行时仅 {numbers['two_modes_beats_untrained'][HIDDEN]} 个。" if "two_modes_seeds" in numbers

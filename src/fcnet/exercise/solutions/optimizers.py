@@ -1,4 +1,4 @@
-"""Reference solution: one step of each optimizer (slides 91-121)."""
+"""Reference solution: one step of each optimizer (slides 92-122)."""
 
 import numpy as np
 
