@@ -655,6 +655,16 @@ def test_every_prose_group_of_a_lab_formula_has_its_chinese():
         set_lang("en")
 
 
+def test_slide17_better_classification_states_its_data_and_seed(lab):
+    r = lab("templates")
+    n = r.numbers
+    assert n["two_layer_accuracy"] > n["linear_accuracy"]
+    assert (f"({n['two_layer_accuracy']:.3f} vs {n['linear_accuracy']:.3f} on the digits test set, seed 0; 17)"
+            in r.summary)
+    assert any(t.caption.startswith("slides 12-17: test accuracy on digits (") and "seed 0" in t.caption
+               for t in r.tables)
+
+
 def test_slides_15_17_claim_cites_slide_17_whose_words_it_quotes(lab):
     # "调整W1行数等于增加模板个数, 分类器有机会学到两个不同方向的马的模板" is printed on slide 17 only
     res = lab("templates")
