@@ -202,6 +202,13 @@ def test_slide82_sigmoid_gradient_is_zero_beyond_10(lab):
     assert n["sigmoid_derivative_beyond_10"] < 5e-5
 
 
+def test_slides_83_84_tanh_condition_quotes_the_computed_mean_gradient(lab):
+    r = lab("activations")
+    m = r.numbers["tanh_mean_gradient"]
+    assert 0.5 < m < 0.7 and f"(mean tanh' ≈ {m:.2f})" in r.claim  # computed here, not typed in
+    assert "0.85" not in r.claim  # the gradients lab's number is referred to, not copied
+
+
 def test_slide82_quarter_is_labelled_as_read_from_the_plot(lab):
     # slide 82's text says only "0 beyond ±10"; the 1/4 of the table is the peak of its derivative's plot
     (row,) = [r for r in lab("activations").tables[0].rows if r[0] == "82" and r[3].startswith("1/4")]
