@@ -571,6 +571,16 @@ def test_slides_33_34_n_layer_counts_all_but_the_input_and_hidden_counts_hidden(
     assert r.tables[0].caption.startswith("Slides 33-34:") and r.claim.startswith("Slides 33-34:")
 
 
+def test_slide48_input_and_output_sizes_come_from_the_task_hidden_ones_vary(lab):
+    from fcnet.lab.naming import IN, OUT
+    r = lab("naming")
+    n = r.numbers
+    assert (n["input_sizes"], n["output_sizes"]) == (str(IN), str(OUT))  # one size each, read off every summary()
+    assert len({str(row["hidden"]) for row in n["rows"]}) == len(n["rows"]) > 1  # the hidden layers are ours
+    assert f"come from the task ({IN}, {OUT}), hidden ones are chosen (48)" in r.summary
+    assert r.slides == "22-34, 48" and "Slide 48:" in r.claim
+
+
 def test_slides_22_34_naming_is_drawn_one_panel_per_net(lab):
     r = lab("naming")
     assert [p.name for p in r.figures] == ["naming.png"]
