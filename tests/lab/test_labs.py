@@ -202,6 +202,13 @@ def test_slide82_sigmoid_gradient_is_zero_beyond_10(lab):
     assert n["sigmoid_derivative_beyond_10"] < 5e-5
 
 
+def test_slides_83_84_tanh_condition_quotes_the_computed_mean_gradient(lab):
+    r = lab("activations")
+    m = r.numbers["tanh_mean_gradient"]
+    assert 0.5 < m < 0.7 and f"(mean tanh' ≈ {m:.2f})" in r.claim  # computed here, not typed in
+    assert "0.85" not in r.claim  # the gradients lab's number is referred to, not copied
+
+
 def test_slide82_quarter_is_labelled_as_read_from_the_plot(lab):
     # slide 82's text says only "0 beyond ±10"; the 1/4 of the table is the peak of its derivative's plot
     (row,) = [r for r in lab("activations").tables[0].rows if r[0] == "82" and r[3].startswith("1/4")]
@@ -564,6 +571,16 @@ def test_slides_33_34_n_layer_counts_all_but_the_input_and_hidden_counts_hidden(
     assert r.tables[0].caption.startswith("Slides 33-34:") and r.claim.startswith("Slides 33-34:")
 
 
+def test_slide48_input_and_output_sizes_come_from_the_task_hidden_ones_vary(lab):
+    from fcnet.lab.naming import IN, OUT
+    r = lab("naming")
+    n = r.numbers
+    assert (n["input_sizes"], n["output_sizes"]) == (str(IN), str(OUT))  # one size each, read off every summary()
+    assert len({str(row["hidden"]) for row in n["rows"]}) == len(n["rows"]) > 1  # the hidden layers are ours
+    assert f"come from the task ({IN}, {OUT}), hidden ones are chosen (48)" in r.summary
+    assert r.slides == "22-34, 48" and "Slide 48:" in r.claim
+
+
 def test_slides_22_34_naming_is_drawn_one_panel_per_net(lab):
     r = lab("naming")
     assert [p.name for p in r.figures] == ["naming.png"]
@@ -653,6 +670,16 @@ def test_every_prose_group_of_a_lab_formula_has_its_chinese():
         assert not [g for g in english if english_words(math_text(f"\\text{{{g}}}"))]
     finally:
         set_lang("en")
+
+
+def test_slide17_better_classification_states_its_data_and_seed(lab):
+    r = lab("templates")
+    n = r.numbers
+    assert n["two_layer_accuracy"] > n["linear_accuracy"]
+    assert (f"({n['two_layer_accuracy']:.3f} vs {n['linear_accuracy']:.3f} on the digits test set, seed 0; 17)"
+            in r.summary)
+    assert any(t.caption.startswith("slides 12-17: test accuracy on digits (") and "seed 0" in t.caption
+               for t in r.tables)
 
 
 def test_slides_15_17_claim_cites_slide_17_whose_words_it_quotes(lab):

@@ -378,6 +378,15 @@ def test_gradients_figure(out):
 
 # --- overfit (slides 142-162) ----------------------------------------------------------------
 
+def test_slides_144_145_underfit_claim_names_the_l2_strength_the_lab_used(tmp_path, monkeypatch):
+    """The too-strong λ is a parameter (a notebook may change it): the claim states the one used."""
+    for k, v in {"STRONG_L2": 0.25, "EPOCHS": 6, "BIG": [16, 16], "N_VAL": 100, "PATIENCE": 2}.items():
+        monkeypatch.setattr(overfit_lab, k, v)
+    set_lang("en")
+    r = run_lab("overfit", tmp_path, 0, False)
+    assert "(L2 λ = 0.25) underfits" in r.claim and "λ = 0.3" not in r.claim
+
+
 def test_validation_is_carved_from_training_set():
     d = overfit_lab.carve(0)
     ds = image_data("digits", seed=0)

@@ -119,14 +119,16 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
                "from the chain rule's products; slide 84: tanh is like sigmoid; slide 85: ReLU's local gradient "
                "is never 0 for x > 0; slide 86: Leaky ReLU max(0.01x, x) has (almost) no dead zone; slide 41 "
                "writes Leaky ReLU with slope 0.1; slide 88: prefer ReLU or Leaky ReLU. Condition of the "
-               "'typical product' rows: inputs z ~ N(0, 1) at every layer (mean tanh' ≈ 0.6); the gradients lab "
-               "shows a net where Xavier init keeps z near tanh's centre (mean f' ≈ 0.85) and tanh does not vanish, "
+               f"'typical product' rows: inputs z ~ N(0, 1) at every layer (mean tanh' ≈ {tanh_mean:.2f}); the "
+               "gradients lab shows a net where Xavier init keeps z near tanh's centre (its mean f'(z) column) and "
+               "tanh does not vanish, "
                "and one with biases N(0, 1) where it does.",
                "第82页：当输入值大于10或者小于-10时局部梯度都是0，非常不利于梯度流传递；第83页：梯度消失的本质"
                "是链式法则的乘法特性；第84页：tanh 与 sigmoid 类似；第85页：当输入大于0时 ReLU 局部梯度永远不会为0；"
                "第86页：Leaky ReLU max(0.01x, x) 基本没有“死区”；第41页的 Leaky ReLU 斜率为 0.1；"
-               "第88页：尽量选择 ReLU 或 Leaky ReLU。“典型乘积”各行的条件：每层输入 z ~ N(0, 1)（tanh' 平均约 0.6）；"
-               "梯度消失实验中 Xavier 初始化使 z 靠近 tanh 的中心（平均 f' 约 0.85），tanh 的梯度不消失，"
+               "第88页：尽量选择 ReLU 或 Leaky ReLU。“典型乘积”各行的条件：每层输入 z ~ N(0, 1)"
+               f"（tanh' 平均约 {tanh_mean:.2f}）；"
+               "梯度消失实验中 Xavier 初始化使 z 靠近 tanh 的中心（见其平均 f'(z) 一列），tanh 的梯度不消失，"
                "而偏置为 N(0, 1) 时梯度消失。")
     summary = tr(
         "σ′(x) ≈ 0 beyond |x| = 10 (slide 82). Products of local gradients vanish for sigmoid and, when every "

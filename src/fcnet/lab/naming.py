@@ -20,7 +20,7 @@ from fcnet.lab.common import slide_title, tr
 from fcnet.lab.report import Code, LabResult, Table
 from fcnet.viz.plots import save_figure
 
-SLIDES = "22-34"
+SLIDES = "22-34, 48"
 CASES = ([], [100], [100, 50], [100, 50, 20])  # hidden widths; slide 33's example is [h1, h2]
 IN, OUT = 3072, 10  # CIFAR-10's 32×32×3 input (slide 2) and its 10 classes
 
@@ -117,13 +117,27 @@ def run(out: Path, seed: int = 0, full: bool = False) -> LabResult:
              f"“{r['layers']}层神经网络”，“{r['hidden_layers']}隐层神经网络”"),
           r["formula"], r["parameters"], shown_summary(r["summary"])] for r in rows])
     three = {"formula": formula(3)}  # slide 33's example, whatever CASES holds
+    sizes = [re.findall(r"\d+", str(r["summary"]).rsplit(":", 1)[1]) for r in rows]  # "3072 → 100 → 10"
+    ins = "/".join(sorted({s[0] for s in sizes}))
+    outs = "/".join(sorted({s[-1] for s in sizes}))
     claim = tr(
         "Slides 33-34: 'an N-layer fully-connected net is one with N layers besides the input layer; an N-hidden-layer "
         f"net has N hidden layers': {three['formula']} is a '3-layer net' or a '2-hidden-layer net'. fcnet's "
-        "summary() prints both names.",
+        "summary() prints both names. Slide 48: the input and output layers' sizes are set by the task "
+        f"({ins} = CIFAR-10's 32×32×3 pixels, {outs} classes: the same in every row), the number of hidden layers and "
+        "their widths by us.",
         "第33-34页：“N层全连接神经网络——除输入层之外其他层的数量为N的网络；N个隐层的全连接神经网络——网络隐层的数量为N的"
-        f"网络”：{three['formula']} 是“3层神经网络”，或者“2隐层神经网络”。fcnet 的 summary() 同时给出两种叫法。")
+        f"网络”：{three['formula']} 是“3层神经网络”，或者“2隐层神经网络”。fcnet 的 summary() 同时给出两种叫法。"
+        f"第48页：输入层与输出层的神经元个数由任务决定（{ins} = CIFAR-10 的 32×32×3 像素，{outs} 个类别，每行相同），"
+        "隐层数量以及每个隐层的神经元个数由人指定。")
+    summary = tr(
+        "An N-layer net counts every layer but the input, an N-hidden-layer net its hidden layers (slides 33-34): "
+        f"{three['formula']} is a '3-layer' or '2-hidden-layer net'; summary() prints both. Input and output sizes "
+        f"come from the task ({ins}, {outs}), hidden ones are chosen (48).",
+        "N层网络数除输入层之外的所有层，N隐层网络只数隐层（第33-34页）："
+        f"{three['formula']} 是“3层神经网络”或“2隐层神经网络”；summary() 同时给出两种叫法。输入、输出层大小由任务决定"
+        f"（{ins}、{outs}），隐层由人指定（第48页）。")
     fig = draw(out, rows)
     return LabResult("naming", SLIDES, tr("Drawing and naming nets", "全连接神经网络绘制与命名"), claim, [table], [fig],
-                     {"rows": rows},
+                     {"rows": rows, "input_sizes": ins, "output_sizes": outs}, summary=summary,
                      formulas=[r"f=W_3\max(0,\,W_2\max(0,\,W_1x+b_1)+b_2)+b_3"])

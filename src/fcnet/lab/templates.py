@@ -220,7 +220,8 @@ def run(out: Path, seed: int = 0, full: bool = False, data: str = "digits") -> L
         Table(tr("slide 2: a 2x2 image becomes a column vector", "第2页：直接利用原始像素作为特征，展开为列向量"),
               [tr("image", "图像"), tr("slide x", "幻灯片 x"), "fcnet x"],
               [[str(SLIDE_2_IMAGE), str(SLIDE_2_VECTOR), str(vec)]]),
-        Table(tr("slides 12-17: test accuracy", "第12-17页：测试集准确率"),
+        Table(tr(f"slides 12-17: test accuracy on {ds.name} ({40 if full else EPOCHS} epochs, seed {seed})",
+                 f"第12-17页：{ds.name} 测试集准确率（{40 if full else EPOCHS}轮，种子 {seed}）"),
               [tr("model", "模型"), tr("test accuracy", "准确率")],
               [[tr("linear f = Wx + b", "线性分类器 f = Wx + b"), acc_lin],
                [tr(f"2-layer, {HIDDEN} hidden units", f"两层全连接网络，{HIDDEN} 个隐层神经元"), acc_two]]),
@@ -311,13 +312,13 @@ def run(out: Path, seed: int = 0, full: bool = False, data: str = "digits") -> L
         numbers["two_modes_class_accuracy_mean"] = {"linear": acc_l, "two_layer": acc_t}
     summary = tr(
         "Rows of W are class templates (slide 12); W2 combines W1's templates (13-14); the net classifies better "
-        f"({acc_two:.3f} vs {acc_lin:.3f}, 17)."
+        f"({acc_two:.3f} vs {acc_lin:.3f} on the {ds.name} test set, seed {seed}; 17)."
         + (f" Two mirrored modes of one class (15-17): W1 grows a row facing each way beyond an untrained W1 at "
            f"{numbers['two_modes_beats_untrained'][MODES_HIDDEN]} of {MODES_SEEDS} seeds with {MODES_HIDDEN} rows, "
            f"only {numbers['two_modes_beats_untrained'][HIDDEN]} with {HIDDEN}." if "two_modes_seeds" in numbers
            else ""),
         "W 的行是各类的模板 (第12页); W2 融合 W1 的模板 (第13-14页); "
-        f"网络分类更准 ({acc_two:.3f} 对 {acc_lin:.3f}, 第17页)。"
+        f"网络分类更准 ({ds.name} 测试集 {acc_two:.3f} 对 {acc_lin:.3f}, 种子 {seed}; 第17页)。"
         + (f"一类两个镜像模式 (第15-17页): W1 有 {MODES_HIDDEN} 行时在 "
            f"{numbers['two_modes_beats_untrained'][MODES_HIDDEN]}/{MODES_SEEDS} 个种子上"
            "各有一行朝向一个方向 (超过未训练 W1), "
