@@ -40,7 +40,7 @@ MATH_TEXT_ZH: dict[str, str] = {
     "the ": "仅 ", " term alone: ": " 项：", "divergence": "发散", "(gradient clipping)": "（梯度裁剪）",
     "(178: log-scale sampling)": "（178：对数尺度采样）", "uniform on ": "均匀采样于 ",
     "SGD (99-103):": "梯度下降 (99-103)：", "momentum (99-103):": "动量法 (99-103)：",
-    "AdaGrad (not in the lecture; ": "AdaGrad（讲义未给出；",
+    "AdaGrad (108-111 give the idea; the rule is not printed; ": "AdaGrad（第108-111页只讲思想，未给出公式；",
     " inside the root as in its Adam, 117; torch: outside):": " 在根号内，同讲义的 Adam（117）；PyTorch 在根号外）：",
     "RMSProp (112-114):": "RMSProp (112-114)：", "Adam (117-122):": "Adam (117-122)：",
     "L2 (152-153):": "L2 (152-153)：", "L1 (named on 151, 154; standard form):": "L1（第151、154页提及；标准形式）：",
