@@ -18,8 +18,10 @@ ROOT = Path(__file__).resolve().parents[1]
 settings.register_profile("ci", derandomize=True, deadline=None)
 # `pytest --hypothesis-profile=deep`: many more examples of every property and invariant (minutes to hours)
 settings.register_profile("deep", max_examples=500, deadline=None)
-if os.environ.get("CI"):
-    settings.load_profile("ci")
+# outside CI: fresh random examples, but no per-example deadline either (a loaded 2-core machine would turn
+# every invariant that trains a net into a DeadlineExceeded, which says nothing about fcnet)
+settings.register_profile("local", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "local")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 

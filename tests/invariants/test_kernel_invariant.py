@@ -59,8 +59,18 @@ def test_optimizer_steps_agree_on_both_paths_and_update_the_parameter(cfg, opt_n
     a = _steps("numpy", opt_name, cfg, data, grads)
     b = _steps("numba", opt_name, cfg, data, grads)
     assert a.dtype == b.dtype == np.dtype(dtype)
-    for got in (a, b):  # every element moved (the gradients are nowhere zero)
-        assert np.mean(got != data) > 0.99, "the parameter was not updated"
+    # every element moved after ONE step (the gradients are nowhere zero); after two it need not: RMSProp with
+    # ρ = 0 steps ε·sign(g), and two gradients of opposite sign bring a weight back where it was.  In float16 a
+    # step below half the spacing of the weight (a large δ drawn) rounds away: only steps that the same update
+    # in float64 makes larger than the spacing must show
+    big = np.abs(_steps("numpy", opt_name, cfg, data.astype(np.float64), [grads[0].astype(np.float64)])
+                 - data) > np.spacing(data).astype(np.float64)
+    if dtype != "float16":
+        big[...] = True
+    for path in ("numpy", "numba"):
+        one = _steps(path, opt_name, cfg, data, grads[:1])
+        if big.any():
+            assert np.mean((one != data)[big]) > 0.99, "the parameter was not updated"
     np.testing.assert_allclose(b.astype(np.float64), a.astype(np.float64), rtol=TOL[dtype], atol=TOL[dtype])
 
 
