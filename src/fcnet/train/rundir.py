@@ -40,6 +40,7 @@ from types import FrameType, TracebackType
 from fcnet.errors import ConfigError, DivergenceError
 from fcnet.train import _guard
 from fcnet.train._guard import clean_leftovers, clear_unstarted, lock_dir, unstarted_files
+from fcnet.train.io import umask
 
 __all__ = ["Interrupted", "RunWriter", "is_run", "signals_interrupt"]
 
@@ -134,6 +135,7 @@ class RunWriter:
                                   f"--resume {final} to continue it, or choose another --out")
             if self.mode == "overwrite" and is_run(real):
                 self.staging = Path(tempfile.mkdtemp(prefix=f".{real.name}.new-", dir=real.parent))
+                os.chmod(self.staging, 0o777 & ~umask())  # it becomes DIR: a plain mkdir's mode, not 0700
                 self.work_dir = self.staging
                 fd = lock_dir(self.staging)  # after the swap DIR is this directory: still ours
                 if fd is not None:
