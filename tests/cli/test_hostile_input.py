@@ -103,3 +103,13 @@ def test_make_toy_returns_exactly_n_samples(n, kind, seed):
 def test_make_toy_refuses_a_count_that_is_not_a_positive_integer(kind, n):
     with pytest.raises(ValueError, match="n must be an integer"):
         make_toy(kind, n)
+
+
+@pytest.mark.parametrize("option", ["--trials", "--workers", "--coarse-epochs"])
+def test_a_search_count_of_400_digits_is_a_one_line_error(tmp_path, option, no_endless_run):
+    # --trials 10**400 used to plan an endless search
+    code, log = fcnet(["search", option, BIG, "--space", "lr=loguniform:0.01:0.1", "--data", "digits", "--subset", "60",
+                       "--epochs", "1", "--hidden", "4", "--out", "s"], tmp_path)
+    lines = log.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and f"{option} must be at most" in lines[0] and len(lines[0]) < 300, log
+    assert not (tmp_path / "s").exists()
