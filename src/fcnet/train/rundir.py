@@ -118,6 +118,10 @@ class RunWriter:
         final, real = self.final, self.real
         if real.exists() and not real.is_dir():
             raise ConfigError(f"--out {final} is a file, not a directory: choose another --out")
+        outer = next((p for p in real.parents if is_run(p)), None)
+        if outer is not None:  # `--overwrite OUTER` would delete it with OUTER's files
+            raise ConfigError(f"--out {final} is inside the run directory {outer}: a run inside another is lost "
+                              "when that one is overwritten; choose a path outside every run")
         self._made_dir = not real.exists()
         self._lock()
         try:
@@ -133,6 +137,10 @@ class RunWriter:
             if self.mode == "new" and is_run(real):
                 raise ConfigError(f"--out {final} already holds a run: add --overwrite to replace it, "
                                   f"--resume {final} to continue it, or choose another --out")
+            inner = next((p for p in others if p.is_dir() and not p.is_symlink() and is_run(p)), None)
+            if self.mode == "overwrite" and inner is not None:
+                raise ConfigError(f"--out {final} holds another run ({inner}) that --overwrite would delete: "
+                                  "move it out of the run first")
             if self.mode == "overwrite" and is_run(real):
                 self.staging = Path(tempfile.mkdtemp(prefix=f".{real.name}.new-", dir=real.parent))
                 os.chmod(self.staging, 0o777 & ~umask())  # it becomes DIR: a plain mkdir's mode, not 0700
