@@ -113,3 +113,15 @@ def test_a_search_count_of_400_digits_is_a_one_line_error(tmp_path, option, no_e
     lines = log.strip().splitlines()
     assert code == 2 and len(lines) == 1 and f"{option} must be at most" in lines[0] and len(lines[0]) < 300, log
     assert not (tmp_path / "s").exists()
+
+
+def test_resume_with_fewer_epochs_than_trained_is_a_one_line_error_and_leaves_the_run(tmp_path):
+    common = ["--data", "digits", "--subset", "60", "--hidden", "4", "--quiet", "--monitor", "false"]
+    code, log = fcnet(["train", *common, "--epochs", "3", "--out", "run"], tmp_path)
+    assert code == 0, log
+    before = {p: p.read_bytes() for p in sorted((tmp_path / "run").rglob("*")) if p.is_file()}
+    code, log = fcnet(["train", "--resume", "run", "--epochs", "2", "--quiet"], tmp_path)
+    errors = [ln for ln in log.strip().splitlines() if "error" in ln]
+    assert code == 2 and len(errors) == 1 and "--epochs 2 is fewer than the 3 epochs" in errors[0], log
+    assert errors[0].startswith("fcnet: error:") and "Traceback" not in log
+    assert {p: p.read_bytes() for p in sorted((tmp_path / "run").rglob("*")) if p.is_file()} == before
