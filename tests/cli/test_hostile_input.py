@@ -125,3 +125,25 @@ def test_resume_with_fewer_epochs_than_trained_is_a_one_line_error_and_leaves_th
     assert code == 2 and len(errors) == 1 and "--epochs 2 is fewer than the 3 epochs" in errors[0], log
     assert errors[0].startswith("fcnet: error:") and "Traceback" not in log
     assert {p: p.read_bytes() for p in sorted((tmp_path / "run").rglob("*")) if p.is_file()} == before
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    d = tmp_path_factory.mktemp("tiny")
+    code, log = fcnet(["train", "--data", "digits", "--subset", "60", "--hidden", "4", "--epochs", "1", "--quiet",
+                       "--monitor", "false", "--out", "run"], d)
+    assert code == 0, log
+    return d / "run"
+
+
+@pytest.mark.parametrize("content,want", [("", "is empty"), ("a,b,c\n", "is empty"), (None, "is a directory")],
+                         ids=["empty-csv", "header-only-csv", "directory"])
+def test_predict_names_an_empty_csv_or_a_directory_plainly(tiny_run, tmp_path, content, want):
+    target = tmp_path / "x.csv"
+    if content is None:
+        target.mkdir()
+    else:
+        target.write_text(content)
+    code, log = fcnet(["predict", tiny_run, target], tmp_path)
+    lines = log.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and want in lines[0] and "reshape" not in lines[0], log
