@@ -103,3 +103,47 @@ def test_make_toy_returns_exactly_n_samples(n, kind, seed):
 def test_make_toy_refuses_a_count_that_is_not_a_positive_integer(kind, n):
     with pytest.raises(ValueError, match="n must be an integer"):
         make_toy(kind, n)
+
+
+@pytest.mark.parametrize("option", ["--trials", "--workers", "--coarse-epochs"])
+def test_a_search_count_of_400_digits_is_a_one_line_error(tmp_path, option, no_endless_run):
+    # --trials 10**400 used to plan an endless search
+    code, log = fcnet(["search", option, BIG, "--space", "lr=loguniform:0.01:0.1", "--data", "digits", "--subset", "60",
+                       "--epochs", "1", "--hidden", "4", "--out", "s"], tmp_path)
+    lines = log.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and f"{option} must be at most" in lines[0] and len(lines[0]) < 300, log
+    assert not (tmp_path / "s").exists()
+
+
+def test_resume_with_fewer_epochs_than_trained_is_a_one_line_error_and_leaves_the_run(tmp_path):
+    common = ["--data", "digits", "--subset", "60", "--hidden", "4", "--quiet", "--monitor", "false"]
+    code, log = fcnet(["train", *common, "--epochs", "3", "--out", "run"], tmp_path)
+    assert code == 0, log
+    before = {p: p.read_bytes() for p in sorted((tmp_path / "run").rglob("*")) if p.is_file()}
+    code, log = fcnet(["train", "--resume", "run", "--epochs", "2", "--quiet"], tmp_path)
+    errors = [ln for ln in log.strip().splitlines() if "error" in ln]
+    assert code == 2 and len(errors) == 1 and "--epochs 2 is fewer than the 3 epochs" in errors[0], log
+    assert errors[0].startswith("fcnet: error:") and "Traceback" not in log
+    assert {p: p.read_bytes() for p in sorted((tmp_path / "run").rglob("*")) if p.is_file()} == before
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    d = tmp_path_factory.mktemp("tiny")
+    code, log = fcnet(["train", "--data", "digits", "--subset", "60", "--hidden", "4", "--epochs", "1", "--quiet",
+                       "--monitor", "false", "--out", "run"], d)
+    assert code == 0, log
+    return d / "run"
+
+
+@pytest.mark.parametrize("content,want", [("", "is empty"), ("a,b,c\n", "is empty"), (None, "is a directory")],
+                         ids=["empty-csv", "header-only-csv", "directory"])
+def test_predict_names_an_empty_csv_or_a_directory_plainly(tiny_run, tmp_path, content, want):
+    target = tmp_path / "x.csv"
+    if content is None:
+        target.mkdir()
+    else:
+        target.write_text(content)
+    code, log = fcnet(["predict", tiny_run, target], tmp_path)
+    lines = log.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and want in lines[0] and "reshape" not in lines[0], log

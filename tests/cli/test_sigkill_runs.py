@@ -191,3 +191,17 @@ def test_a_directory_with_other_files_beside_a_config_is_still_refused(reference
     code, log = fcnet(["train", *COMMON, "--epochs", "4", "--out", "run"], tmp_path)
     assert code == 2 and "already holds a run" in log, log
     assert (run / "notes.txt").read_text() == "mine"
+
+
+def test_a_run_inside_another_run_is_refused_and_overwrite_never_deletes_one(reference, tmp_path):
+    shutil.copytree(reference / "half", tmp_path / "run")
+    before = sha(tmp_path / "run")
+    code, log = fcnet(["train", *COMMON, "--epochs", "1", "--out", "run/inner"], tmp_path)
+    assert code == 2 and "inside the run directory" in log and len(log.strip().splitlines()) == 1, log
+    assert sha(tmp_path / "run") == before
+    # a run nested by hand (or by an older fcnet): --overwrite of the outer run refuses to delete it
+    shutil.copytree(reference / "half", tmp_path / "run" / "inner")
+    before = sha(tmp_path / "run")
+    code, log = fcnet(["train", *COMMON, "--epochs", "1", "--out", "run", "--overwrite"], tmp_path)
+    assert code == 2 and "holds another run" in log, log
+    assert sha(tmp_path / "run") == before and sorted(os.listdir(tmp_path)) == ["run"]

@@ -103,6 +103,8 @@ def _read_rows(path: Path) -> np.ndarray:
         except ValueError:
             header, rows = [h.strip().lower() for h in rows[0]], rows[1:]
     label = next((header.index(n) for n in ("label", "target", "class", "y") if header and n in header), None)
+    if not rows:  # an empty file, or a header alone: _feature_rows says it is empty
+        return np.empty((0, 0))
     try:
         return np.array([[float(v) for j, v in enumerate(r) if j != label] for r in rows], dtype=np.float64
                         ).reshape(len(rows), -1)
@@ -142,6 +144,8 @@ def run(args: argparse.Namespace) -> int:
     names, rows = [], []
     for item in args.inputs:
         path = Path(item)
+        if path.is_dir():
+            raise DataError(f"input {path} is a directory: give image files, or .npy / .csv files of feature rows")
         if not path.is_file():
             raise DataError(f"input {path} does not exist")
         if path.suffix in (".npy", ".csv"):

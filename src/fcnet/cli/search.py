@@ -17,19 +17,22 @@ from pathlib import Path
 from typing import Any
 
 from fcnet.errors import ConfigError
-from fcnet.train.options import OPTIONS, add_training_flags, coerce, parse_config, read_toml, resolve
+from fcnet.train.options import MAX_INT, OPTIONS, add_training_flags, coerce, parse_config, read_toml, resolve
 
 WORKER_OUT = "search"  # a worker's default --out: trials go to ./search/trials/NNNN, as the planner's do
 
 
-def _positive(what: str, minimum: int) -> Any:
+def _positive(what: str, minimum: int, maximum: int = MAX_INT) -> Any:
     def conv(text: str) -> int:
+        shown = text if len(text) <= 40 else f"{text[:20]}... ({len(text)} characters)"
         try:
             v = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{what} takes a whole number, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"{what} takes a whole number, got {shown!r}") from None
         if v < minimum:
             raise argparse.ArgumentTypeError(f"{what} must be at least {minimum}, got {v}")
+        if v > maximum:
+            raise argparse.ArgumentTypeError(f"{what} must be at most {maximum:,}, got {shown}")
         return v
 
     return conv
@@ -87,7 +90,7 @@ def add_parser(sub: Any, name: str) -> None:
     d.add_argument("--storage", help="storage URL (default: the journal file in --out); the password may come "
                                      "from FCNET_STORAGE_PASSWORD, PGPASSWORD or ~/.pgpass")
     d.add_argument("--out", default="search", help="the search's directory (default ./search)")
-    d.add_argument("--port", type=_positive("--port", 1), default=8080, help="port to serve on (default 8080)")
+    d.add_argument("--port", type=_positive("--port", 1, 65535), default=8080, help="port to serve on (default 8080)")
     d.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
     d.set_defaults(func=dashboard)
 

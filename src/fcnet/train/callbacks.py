@@ -227,6 +227,7 @@ class Checkpoint(Callback):
         state["epoch"] = epoch
         self.directory.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{self.directory.name}.", dir=self.directory.parent))
+        os.chmod(tmp, 0o777 & ~io.umask())  # mkdtemp makes it 0700: give it a plain mkdir's mode
         io.save_arrays(tmp / "model.safetensors", arrays)
         io.write_json(tmp / "state.json", state)
         io.replace_dir(tmp, self.directory)

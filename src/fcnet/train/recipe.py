@@ -302,6 +302,10 @@ def run(opts: Mapping[str, Any], run_dir: str | Path, resume: bool = False, prog
             _check_same_data(state.get("data"), data_id, run_dir, log)
             trainer.load_state_dict(arrays, state)
             ckpt.last_epoch = trainer.epoch
+            if not cfg["time_budget"] and cfg["epochs"] < trainer.epoch:
+                raise ConfigError(f"--epochs {cfg['epochs']} is fewer than the {trainer.epoch} epochs {run_dir} has "
+                                  f"trained: give --epochs {trainer.epoch + 1} or more to continue it (--epochs "
+                                  f"{trainer.epoch} only finishes it)")
             if lr_override is not None:
                 set_lr(schedule, opt, lr_override)
             log(f"resuming {run_dir} after epoch {trainer.epoch}")

@@ -40,6 +40,7 @@ from types import FrameType, TracebackType
 from fcnet.errors import ConfigError, DivergenceError
 from fcnet.train import _guard
 from fcnet.train._guard import clean_leftovers, clear_unstarted, lock_dir, unstarted_files
+from fcnet.train.io import umask
 
 __all__ = ["Interrupted", "RunWriter", "is_run", "signals_interrupt"]
 
@@ -117,6 +118,10 @@ class RunWriter:
         final, real = self.final, self.real
         if real.exists() and not real.is_dir():
             raise ConfigError(f"--out {final} is a file, not a directory: choose another --out")
+        outer = next((p for p in real.parents if is_run(p)), None)
+        if outer is not None:  # `--overwrite OUTER` would delete it with OUTER's files
+            raise ConfigError(f"--out {final} is inside the run directory {outer}: a run inside another is lost "
+                              "when that one is overwritten; choose a path outside every run")
         self._made_dir = not real.exists()
         self._lock()
         try:
@@ -132,8 +137,13 @@ class RunWriter:
             if self.mode == "new" and is_run(real):
                 raise ConfigError(f"--out {final} already holds a run: add --overwrite to replace it, "
                                   f"--resume {final} to continue it, or choose another --out")
+            inner = next((p for p in others if p.is_dir() and not p.is_symlink() and is_run(p)), None)
+            if self.mode == "overwrite" and inner is not None:
+                raise ConfigError(f"--out {final} holds another run ({inner}) that --overwrite would delete: "
+                                  "move it out of the run first")
             if self.mode == "overwrite" and is_run(real):
                 self.staging = Path(tempfile.mkdtemp(prefix=f".{real.name}.new-", dir=real.parent))
+                os.chmod(self.staging, 0o777 & ~umask())  # it becomes DIR: a plain mkdir's mode, not 0700
                 self.work_dir = self.staging
                 fd = lock_dir(self.staging)  # after the swap DIR is this directory: still ours
                 if fd is not None:
