@@ -61,3 +61,22 @@ def test_every_sklearn_and_keras_snippet_is_an_executed_block_with_its_output(do
     for lang, code in snippets:
         assert lang == "python", f"{doc}: a ```{lang} block is not run by the tests:\n{code}"
         assert "# prints: " in code, f"{doc}: no expected output in\n{code}"
+
+
+SHELL = re.compile(r"```(?:sh|bash)\n(.*?)```", re.S)
+
+
+def test_files_the_readme_commands_read_are_in_the_repository():
+    """A newcomer runs the README's commands in a fresh clone: the images given to ``fcnet predict`` and
+    every ``examples/`` file named are there."""
+    text = (ROOT / "README.md").read_text()
+    named = set()
+    for block in SHELL.findall(text):
+        for line in block.splitlines():
+            words = line.split("#", 1)[0].split()
+            named |= {w for w in words if w.startswith("examples/")}
+            if words[:2] == ["fcnet", "predict"]:
+                named |= {w for w in words[3:] if not w.startswith("-")}
+    assert any(w.endswith((".png", ".jpg")) for w in named), named
+    missing = sorted(w for w in named if not (ROOT / w).is_file())
+    assert not missing, f"README commands read files a clone does not have: {missing}"
