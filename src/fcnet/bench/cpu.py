@@ -359,7 +359,10 @@ def run_bench(nets: list[str], repeats: int = 3, impls: list[str] | None = None,
     cold = compile_seconds_cold() if path == "numba" else None
     log(f"kernels: {path}; first use here {warm:.2f} s, fresh process with an empty cache "
         f"{'-' if cold is None else f'{cold:.2f} s'}")
-    impls = [i for i in (impls or list(IMPLS)) if _available(i)]
+    wanted = impls or list(IMPLS)
+    impls = [i for i in wanted if _available(i)]
+    if any(i.startswith("pytorch") for i in wanted if i not in impls):
+        log("note: PyTorch is not installed, so its rows are left out; add them with: pip install 'fcnet[torch]'")
     try:
         import torch
 
