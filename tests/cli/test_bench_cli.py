@@ -47,3 +47,21 @@ def test_bench_results_into_a_missing_directory_is_refused_before_running(tmp_pa
                          capture_output=True, text=True, timeout=60)
     lines = res.stderr.strip().splitlines()
     assert res.returncode == 2 and len(lines) == 1 and "--results" in lines[0], res.stderr
+
+
+def test_bench_without_pytorch_says_its_rows_are_left_out(monkeypatch):
+    import sys
+
+    from fcnet import kernels
+    from fcnet.bench import cpu
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` raises ImportError, as without PyTorch
+    monkeypatch.setattr(kernels, "warm_up", lambda: 0.0)
+    monkeypatch.setattr(cpu, "compile_seconds_cold", lambda: None)
+    monkeypatch.setattr(cpu, "measure_peak_gflops", lambda: 1.0)
+    lines: list[str] = []
+    res = cpu.run_bench(["tiny"], repeats=1, impls=["matmuls-only", "pytorch"], memory=False, log=lines.append,
+                        samples=64)
+    assert list(res["nets"]["tiny"]["impls"]) == ["matmuls-only"]
+    assert "note: PyTorch is not installed, so its rows are left out; add them with: pip install 'fcnet[torch]'" \
+        in lines

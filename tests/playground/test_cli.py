@@ -56,6 +56,23 @@ def test_other_host_warns():
     assert "warning: --host 127.0.0.2 makes the playground reachable from other machines" in err
 
 
+def test_a_second_ctrl_c_during_shutdown_prints_no_traceback():
+    """An impatient second Ctrl-C (uvicorn's force quit) while the server shuts down: one line, no traceback."""
+    proc, url, _ = start()
+    try:
+        assert b"fcnet playground" in urllib.request.urlopen(url, timeout=10).read()
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.03)  # the first is being handled: the server is closing its connections
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert "Traceback" not in err and "ERROR" not in err, err
+    assert err.strip().splitlines() == ["fcnet: interrupted"], err
+
+
 def test_missing_extra_is_one_line_with_the_pip_command():
     code = ("import sys; sys.modules['uvicorn'] = None\n"
             "from fcnet.cli.main import main; sys.exit(main(['playground', '--no-browser']))")

@@ -2,7 +2,7 @@
 
 A ``# prints: TEXT`` line gives the output of the ``print`` above it: the block's printed lines
 must be exactly those (numbers within 0.005, for float results that vary in the last digit
-between BLAS builds), and in the README every ``print`` has one.
+between BLAS builds), and every ``print`` has one (in the quickstart too: a newcomer compares them).
 """
 
 from __future__ import annotations
@@ -25,8 +25,7 @@ def test_doc_blocks_run(doc):
     assert blocks, f"{doc} has no python block"
     for code in blocks:
         expected = [line.split("# prints: ", 1)[1] for line in code.splitlines() if line.startswith("# prints: ")]
-        if doc == "README.md":
-            assert len(expected) == len(re.findall(r"^print\(", code, re.M)), f"a print without # prints:\n{code}"
+        assert len(expected) == len(re.findall(r"^print\(", code, re.M)), f"{doc}: a print without # prints:\n{code}"
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             exec(compile(code, doc, "exec"), {"__name__": "__doc__"})
@@ -62,3 +61,22 @@ def test_every_sklearn_and_keras_snippet_is_an_executed_block_with_its_output(do
     for lang, code in snippets:
         assert lang == "python", f"{doc}: a ```{lang} block is not run by the tests:\n{code}"
         assert "# prints: " in code, f"{doc}: no expected output in\n{code}"
+
+
+SHELL = re.compile(r"```(?:sh|bash)\n(.*?)```", re.S)
+
+
+def test_files_the_readme_commands_read_are_in_the_repository():
+    """A newcomer runs the README's commands in a fresh clone: the images given to ``fcnet predict`` and
+    every ``examples/`` file named are there."""
+    text = (ROOT / "README.md").read_text()
+    named = set()
+    for block in SHELL.findall(text):
+        for line in block.splitlines():
+            words = line.split("#", 1)[0].split()
+            named |= {w for w in words if w.startswith("examples/")}
+            if words[:2] == ["fcnet", "predict"]:
+                named |= {w for w in words[3:] if not w.startswith("-")}
+    assert any(w.endswith((".png", ".jpg")) for w in named), named
+    missing = sorted(w for w in named if not (ROOT / w).is_file())
+    assert not missing, f"README commands read files a clone does not have: {missing}"

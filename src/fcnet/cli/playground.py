@@ -89,7 +89,8 @@ def run(args: argparse.Namespace) -> int:
     hosts = LOCAL_NAMES if args.host in LOCAL_HOSTS else ("*",)  # elsewhere the user chose to be reachable
     sessions = args.max_sessions or LIMITS["sessions"]
     config = uvicorn.Config(create_app(args.export_dir, max_sessions=sessions, allowed_hosts=hosts), host=args.host,
-                            port=args.port, log_level="warning", ws_max_size=WS_MAX_SIZE, ws="websockets-sansio")
+                            port=args.port, log_level="warning", ws_max_size=WS_MAX_SIZE, ws="websockets-sansio",
+                            lifespan="off")  # no startup/shutdown handlers: a second Ctrl-C has no task to cancel
     server = uvicorn.Server(config)
 
     def announce() -> None:  # once the socket is bound, so that --port 0 prints the port it got

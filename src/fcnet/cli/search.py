@@ -97,6 +97,9 @@ def add_parser(sub: Any, name: str) -> None:
 
 def run_worker_cmd(args: argparse.Namespace) -> int:
     from fcnet.search.runners import run_worker
+    from fcnet.search.storage import require_optuna
+
+    require_optuna()
 
     given = sorted(k for k in vars(args) if k in OPTIONS and k not in ("out", "threads", "device"))
     if given:
@@ -145,6 +148,9 @@ def check_out(out: Path, resume: bool, shared: bool = False) -> None:
 def run(args: argparse.Namespace) -> int:
     from fcnet.search.runners import SearchConfig, check_completed, run_search
     from fcnet.search.space import parse_space, space_from_dict
+    from fcnet.search.storage import require_optuna
+
+    require_optuna()
 
     out = Path(getattr(args, "out", None) or "search")
     shared = bool(args.storage) and not args.storage.startswith("journal:")

@@ -380,12 +380,17 @@ def ResilientStorage(inner: Any, url: str) -> Any:
     return _RESILIENT(inner, url)
 
 
-def make_storage(url: str) -> Any:
-    """An Optuna storage for ``url`` (errors show the URL masked; PostgreSQL calls survive outages)."""
+def require_optuna() -> None:
+    """Refuse in one line, naming the extra to install, when Optuna (the ``search`` extra) is missing."""
     try:
         import optuna  # noqa: F401
     except ImportError:
         raise ConfigError("fcnet search needs Optuna: pip install 'fcnet[search]'") from None
+
+
+def make_storage(url: str) -> Any:
+    """An Optuna storage for ``url`` (errors show the URL masked; PostgreSQL calls survive outages)."""
+    require_optuna()
     if url.startswith("journal:"):
         from optuna.storages.journal import JournalFileBackend, JournalStorage
 
