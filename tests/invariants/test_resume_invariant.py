@@ -24,7 +24,7 @@ CODES = {"SIGINT": 130, "SIGTERM": 143, "SIGHUP": 129, "SIGKILL": -9}
 FULL_RUNS: dict = {}  # the configuration's TOML → its uninterrupted run (None: it diverged)
 
 
-@settings(max_examples=examples(4, 80), suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(4, 80), deadline=None, suppress_health_check=list(HealthCheck))
 @given(cfg=configs(), cut=st.integers(1, 4), cut2=st.integers(1, 3), sig=st.sampled_from(sorted(CODES)),
        twice=st.booleans(), via_link=st.booleans())
 def test_interrupt_then_resume_equals_the_uninterrupted_run(tmp_path_factory, cfg, cut, cut2, sig, twice, via_link):

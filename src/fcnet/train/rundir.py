@@ -160,6 +160,11 @@ class RunWriter:
 
     def _lock(self) -> None:
         """Create DIR if needed and lock it; a second writer is refused (after LOCK_WAIT)."""
+        try:
+            import fcntl  # noqa: F401
+        except ImportError:  # pragma: no cover - no flock on this platform: no protection
+            self.real.mkdir(parents=True, exist_ok=True)
+            return
         deadline = time.monotonic() + self.LOCK_WAIT
         while True:
             try:
