@@ -219,6 +219,13 @@ def test_predict_refuses_empty_nan_and_huge_inputs(saved_run, tmp_path, capsys, 
         one_line(code, err, 2, "bomb.png is too large")
 
 
+def test_predict_top_below_one_is_refused(saved_run, tmp_path, capsys, monkeypatch):
+    np.save(tmp_path / "x.npy", np.zeros((1, 64), dtype=np.float32))
+    for top in ("0", "-2", "x"):
+        code, _, err = fcnet(["predict", str(saved_run), "x.npy", "--top", top], capsys, tmp_path, monkeypatch)
+        one_line(code, err, 2, "--top")
+
+
 def test_sixteen_bit_and_float_images_predict_like_eight_bit(saved_run, tmp_path, capsys, monkeypatch):
     from sklearn.datasets import load_digits
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from fcnet.cli.search import _positive
 from fcnet.errors import DataError
 
 
@@ -15,7 +16,8 @@ def add_parser(sub: Any, name: str) -> None:
     p = sub.add_parser(name, help="classify images (PNG, JPEG, ...) or .npy/.csv feature rows")
     p.add_argument("run", help="run directory (or model directory)")
     p.add_argument("inputs", nargs="+", help="image files, or .npy / .csv files of feature rows")
-    p.add_argument("--top", type=int, default=3, help="classes to show per input (default 3)")
+    p.add_argument("--top", type=_positive("--top", 1), default=3,
+                   help="classes to show per input (default 3; more than the classes shows them all)")
     p.add_argument("--invert", choices=("auto", "yes", "no"), default="auto",
                    help="invert grey images (auto: when the background is light, since the "
                         "training images are light-on-dark)")
@@ -172,7 +174,7 @@ def run(args: argparse.Namespace) -> int:
     if bad.any():
         raise DataError(f"{names[int(np.argmax(bad))]}: its features overflow the model's float32 arithmetic "
                         "(values far outside the training range); rescale them")
-    k = max(1, min(args.top, len(classes)))
+    k = min(args.top, len(classes))
     for name, p in zip(names, probs, strict=True):
         top = np.argsort(-p)[:k]
         print(f"{name}: " + ", ".join(f"{classes[i]} ({p[i]:.1%})" for i in top))
