@@ -67,8 +67,8 @@ NAMES_ZH = {"sgd": "梯度下降", "momentum": "动量法", "rmsprop": "RMSProp"
 FORMULAS = [
     r"\text{SGD (99-103):}\quad \theta \leftarrow \theta - \epsilon g",
     r"\text{momentum (99-103):}\quad v \leftarrow \mu v + (1-\mu) g,\quad \theta \leftarrow \theta - \epsilon v",
-    r"\text{AdaGrad (108-111 give the idea; the rule is not printed; }\delta\text{ inside the root as in its Adam, "
-    r"117; torch: outside):}"
+    r"\text{AdaGrad (108-111 give the idea; the rule is not printed; }\delta"
+    r"\text{ inside the root as in its Adam, 117; torch: outside):}"
     r"\quad r \leftarrow r + g\odot g,\quad "
     r"\theta \leftarrow \theta - \frac{\epsilon}{\sqrt{r+\delta}} g",
     r"\text{RMSProp (112-114):}\quad r \leftarrow \rho r + (1-\rho) g\odot g,\quad "
