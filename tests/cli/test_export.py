@@ -120,6 +120,30 @@ def test_export_never_writes_into_the_run_it_reads(small_run, capsys, fmt):
     assert _snapshot(small_run) == before
 
 
+def test_a_torch_export_cut_off_between_its_two_files_refuses_to_load(small_run, tmp_path):
+    pytest.importorskip("torch")
+    from fcnet.data.dataset import Preprocess
+    from fcnet.nn import FullyConnectedNet
+
+    out = tmp_path / "torch"
+    assert main(["export", str(small_run), "--format", "torch", "--out", str(out)]) == 0
+    old_py = (out / "model.py").read_text()
+    other = tmp_path / "other"
+    io.save_model(other, FullyConnectedNet(4, [3], 2, rng=1), Preprocess(), ["a", "b"])
+    assert main(["export", str(other), "--format", "torch", "--out", str(out), "--overwrite"]) == 0
+
+    def load(tag):
+        spec = importlib.util.spec_from_file_location(f"exported_cut_{tag}", out / "model.py")
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        return mod.load()
+
+    load("whole")  # a complete export loads
+    (out / "model.py").write_text(old_py)  # what a kill between the weights and model.py leaves
+    with pytest.raises(RuntimeError, match="export the model again"):
+        load("cut")
+
+
 def test_export_refuses_to_replace_a_file_or_fill_a_directory_without_overwrite(small_run, tmp_path, capsys):
     keep = tmp_path / "keep.txt"
     keep.write_text("mine")

@@ -7,6 +7,7 @@ weights with ``safetensors.torch`` — no pickle anywhere.  Writing needs no PyT
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -22,12 +23,14 @@ Load without pickle:  from model import load;  net = load();  probs = net(torch.
 (x: float32 raw features, one row per sample, as given to `fcnet predict`).
 """
 
+import hashlib
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file
 
 CLASSES = {classes!r}
+WEIGHTS_SHA256 = {sha256!r}  # of the model.safetensors written with this file
 
 
 class Standardize(torch.nn.Module):
@@ -50,8 +53,13 @@ def build() -> torch.nn.Sequential:
     )
 
 
-def load(path: str | Path = Path(__file__).with_name("model.safetensors")) -> torch.nn.Sequential:
-    """The network with its trained weights, in evaluation mode."""
+def load(path: str | Path | None = None) -> torch.nn.Sequential:
+    """The network with its trained weights (default: the model.safetensors beside this file), in evaluation mode."""
+    if path is None:
+        path = Path(__file__).with_name("model.safetensors")
+        if hashlib.sha256(path.read_bytes()).hexdigest() != WEIGHTS_SHA256:
+            raise RuntimeError(f"{{path}} is not the file exported with {{__file__}} (an export was cut off "
+                               "between its two files, or one was replaced): export the model again")
     net = build()
     net.load_state_dict(load_file(str(path)))
     return net.eval()
@@ -74,10 +82,10 @@ def _layer(step: Step) -> str:
 
 
 def torch_source(steps: list[Step], classes: list[str] | None = None,
-                 description: str = "An fcnet model as a PyTorch nn.Sequential.") -> str:
-    """The text of ``model.py`` for ``steps``."""
+                 description: str = "An fcnet model as a PyTorch nn.Sequential.", sha256: str = "") -> str:
+    """The text of ``model.py`` for ``steps``; ``sha256``: of the model.safetensors it loads by default."""
     layers = "\n".join(f"        {_layer(s)},  # {i}" for i, s in enumerate(steps))
-    return _HEADER.format(description=description, classes=list(classes or []), layers=layers)
+    return _HEADER.format(description=description, classes=list(classes or []), layers=layers, sha256=sha256)
 
 
 def torch_state(steps: list[Step]) -> dict[str, np.ndarray]:
@@ -93,9 +101,16 @@ def torch_state(steps: list[Step]) -> dict[str, np.ndarray]:
 
 def export_torch(steps: list[Step], directory: str | Path, classes: list[str] | None = None,
                  description: str = "An fcnet model as a PyTorch nn.Sequential.") -> Path:
-    """Write ``model.safetensors`` and ``model.py`` into ``directory`` (each file atomically)."""
+    """Write ``model.safetensors`` and ``model.py`` into ``directory`` (each file atomically).
+
+    Two files cannot be replaced in one step; ``model.py`` carries the sha256 of the weights written with it, so
+    an export cut off between the two (new weights beside an old ``model.py``) fails to load with a one-line
+    message instead of loading the wrong pair.
+    """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    save_arrays(directory / "model.safetensors", torch_state(steps))
-    atomic_write(directory / "model.py", torch_source(steps, classes, description).encode())
+    weights = directory / "model.safetensors"
+    save_arrays(weights, torch_state(steps))
+    sha = hashlib.sha256(weights.read_bytes()).hexdigest()
+    atomic_write(directory / "model.py", torch_source(steps, classes, description, sha).encode())
     return directory
