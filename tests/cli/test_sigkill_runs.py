@@ -110,7 +110,8 @@ def weights(run: Path) -> bytes:
 @pytest.mark.parametrize("where,n,extra", [
     ("config", 1, []),  # before the first epoch
     ("epoch", 2, ["--checkpoint-every", "3"]),  # two epochs done, none saved yet
-], ids=["after-config", "before-first-checkpoint"])
+    ("epoch", 2, ["--checkpoint-every", "3", "--tensorboard", "run/tb"]),  # its own logs inside the run
+], ids=["after-config", "before-first-checkpoint", "tensorboard-inside"])
 def test_a_new_run_killed_before_its_first_checkpoint_leaves_nothing_and_the_same_command_works(
         reference, tmp_path, where, n, extra):
     cmd = ["train", *COMMON, "--epochs", "4", *extra, "--out", "run"]

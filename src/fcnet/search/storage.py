@@ -50,6 +50,8 @@ PG_DEFAULTS = {"connect_timeout": "10", "keepalives": "1", "keepalives_idle": "1
                "keepalives_count": "3"}
 STATEMENT_TIMEOUT = 60  # seconds; ``?statement_timeout=S`` in the URL overrides it (0: none)
 
+_JITTER = random.Random()  # the retry delays' own generator: never the process-wide one
+
 
 class StorageUnavailable(FcnetError):
     """The storage stayed unreachable longer than the outage tolerance (exit code 2)."""
@@ -320,7 +322,7 @@ def call_with_retry(fn: Any, url: str, what: str = "storage call") -> Any:
             if say:
                 print(f"fcnet: storage {mask_url(url)} unreachable ({line}); retrying for up to {tolerance:g} s",
                       file=sys.stderr, flush=True)
-            _sleep(delay * (0.75 + 0.5 * random.random()))
+            _sleep(delay * (0.75 + 0.5 * _JITTER.random()))
             delay = min(5.0, delay * 2)
             continue
         with _state:

@@ -88,16 +88,36 @@ def unstarted_files(run: Path, need_config: bool = True) -> list[Path] | None:
     """
     if not run.is_dir() or started(run) or (need_config and not (run / "config.toml").is_file()):
         return None
-    files = list(run.iterdir())
-    if not all(p.name in BEFORE_FIRST_EPOCH or is_temporary(p) for p in files):
+    files, own = list(run.iterdir()), own_logs(run)
+    if not all(p.name in BEFORE_FIRST_EPOCH or is_temporary(p) or p.resolve() in own for p in files):
         return None
     return files
 
 
+def own_logs(run: Path) -> set[Path]:
+    """The run's own ``--tensorboard`` directory when its config.toml puts it inside the run (resolved), else none.
+
+    Its event files are written before the first epoch ends, so they belong to a run killed before then.
+    """
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        tb = tomllib.loads((run / "config.toml").read_text(encoding="utf-8")).get("tensorboard")
+    except (OSError, ValueError, UnicodeDecodeError):
+        return set()
+    if not isinstance(tb, str) or not tb:
+        return set()
+    path = Path(tb).resolve()
+    return {path} if path.parent == run.resolve() else set()
+
+
 def clear_unstarted(run: Path, remove_dir: bool) -> None:
     """Remove the files of a run that had not completed an epoch (and ``run`` itself if ``remove_dir``)."""
+    own = own_logs(run) if run.is_dir() else set()
     for p in list(run.iterdir()) if run.is_dir() else []:
-        if p.name in BEFORE_FIRST_EPOCH or is_temporary(p):
+        if p.name in BEFORE_FIRST_EPOCH or is_temporary(p) or p.resolve() in own:
             _remove(p)
     if remove_dir:
         try:
