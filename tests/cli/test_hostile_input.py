@@ -147,3 +147,12 @@ def test_predict_names_an_empty_csv_or_a_directory_plainly(tiny_run, tmp_path, c
     code, log = fcnet(["predict", tiny_run, target], tmp_path)
     lines = log.strip().splitlines()
     assert code == 2 and len(lines) == 1 and want in lines[0] and "reshape" not in lines[0], log
+
+
+def test_batchnorm_with_batches_of_one_sample_is_a_one_line_error(tmp_path):
+    r = subprocess.run([*fcnet_cmd(), "train", "--data", "digits", "--subset", "60", "--hidden", "4", "--batchnorm",
+                        "--batch-size", "1", "--epochs", "1", "--quiet", "--out", str(tmp_path / "run")],
+                       capture_output=True, text=True, env={**os.environ, "FCNET_OFFLINE": "1"}, timeout=120)
+    assert r.returncode == 2, r.stderr
+    assert "--batch-size" in r.stderr and "--batchnorm" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "run").exists()

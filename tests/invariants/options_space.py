@@ -74,6 +74,8 @@ def configs(draw: Any, **fixed: Any) -> dict[str, Any]:
     cfg.update(data="digits", subset=60, **fixed)
     if cfg["warmup"] >= cfg["epochs"]:
         cfg["warmup"] = 0.0
+    if cfg.get("batchnorm") and cfg["batch_size"] < 2:  # refused by validate(): a batch of one has no variance
+        cfg["batch_size"] = 2
     return {k: v for k, v in cfg.items() if v is not None}
 
 

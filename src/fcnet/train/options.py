@@ -431,4 +431,7 @@ def validate(opts: Mapping[str, Any]) -> TrainConfig:
     if values["warmup"] and values["warmup"] >= values["epochs"]:
         raise ConfigError(f"--warmup {_num(values['warmup'])} must be shorter than --epochs {values['epochs']}: "
                           "lower --warmup or raise --epochs")
+    if values["batchnorm"] and values["batch_size"] < 2:
+        raise ConfigError(f"--batchnorm needs --batch-size 2 or more (got {values['batch_size']}): a batch of one "
+                          "sample has no variance to normalise by; raise --batch-size or drop --batchnorm")
     return TrainConfig(values)
