@@ -237,7 +237,8 @@ def test_postgres_restart_mid_search_loses_and_duplicates_nothing(pg_server, tmp
 
     url = f"postgresql://{AUTH_USER}:{AUTH_PASSWORD}@127.0.0.1:{pg_server.port}/fcauth"
     n = 8
-    args = [*SMALL, "--strategy", "grid", "--trials", str(n), "--epochs", "3", "--storage", url, "--study", "r",
+    # 150 epochs: each trial lasts long enough (~1 s) that the server goes down with plans still to run
+    args = [*SMALL, "--strategy", "grid", "--trials", str(n), "--epochs", "150", "--storage", url, "--study", "r",
             "--space", "lr=choice:" + "|".join(f"0.0{i + 1}" for i in range(n))]
     plan = subprocess.Popen([*fcnet_cmd(), "search", *args, "--workers", "2", "--out", "o"], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -263,7 +264,7 @@ def test_postgres_restart_mid_search_loses_and_duplicates_nothing(pg_server, tmp
 
     changed = search([*args, "--resume", "--out", "o", "--hidden", "32", "--epochs", "4"], cwd=tmp_path, timeout=60)
     assert changed.returncode == 2, changed.stderr
-    assert "--hidden [32] (the study: [16])" in changed.stderr and "--epochs 4 (the study: 3)" in changed.stderr
+    assert "--hidden [32] (the study: [16])" in changed.stderr and "--epochs 4 (the study: 150)" in changed.stderr
     elsewhere = search(["--resume", "--storage", url, "--study", "r", "--out", "other", "--quiet"], cwd=tmp_path,
                        timeout=120)
     assert elsewhere.returncode == 0, elsewhere.stderr
@@ -411,8 +412,16 @@ def test_eight_workers_on_48_plans_complete_each_plan_once(postgres, tmp_path):
                              "--trials", str(n), "--space", "lr=loguniform:1e-3:1e-1", "--workers", "0",
                              "--storage", postgres, "--study", "scale", "--out", "p", "--quiet"], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _wait(lambda: "scale" in [s.study_name for s in optuna.get_all_study_summaries(postgres)]
-          and "planned" in optuna.load_study(study_name="scale", storage=postgres).user_attrs, 300, "the plan")
+    def planned() -> bool:
+        import sqlalchemy.exc
+
+        try:
+            return ("scale" in [s.study_name for s in optuna.get_all_study_summaries(postgres)]
+                    and "planned" in optuna.load_study(study_name="scale", storage=postgres).user_attrs)
+        except sqlalchemy.exc.IntegrityError:  # this poll and the planner both creating the schema of a new database
+            return False
+
+    _wait(planned, 300, "the plan")
     workers = [subprocess.Popen([*fcnet_cmd(), "search", "worker", "--storage", postgres, "--study", "scale",
                                  "--out", f"w{i}"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True) for i in range(8)]

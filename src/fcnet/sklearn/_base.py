@@ -236,6 +236,10 @@ class FCNetBase(BaseEstimator):
             limit = "max_iter" if self.epochs is None else "epochs"
             raise ConfigError(f"warmup {opts['warmup']:g} must be shorter than {limit} {opts['epochs']}: lower warmup "
                               f"or raise {limit}")
+        if opts["batchnorm"] and opts["batch_size"] < 2:  # validate's rule, in parameter names
+            raise ValueError(f"batchnorm normalises each mini-batch by its variance: it needs at least 2 samples "
+                             f"per batch, got batch_size={opts['batch_size']}; give more samples or set "
+                             "batchnorm=False")
         opts = dict(validate(opts))
         opts["alpha"] = float(alpha)
         opts["time_budget"] = coerce("time_budget", self.max_time, label="max_time")  # --time-budget
