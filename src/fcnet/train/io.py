@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -165,17 +166,10 @@ def load_model(directory: str | Path, model: Module | None = None) -> tuple[Any,
         model = FullyConnectedNet.from_config(config, rng=0)
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"{meta_path}: its config entry is corrupted ({exc}); retrain the run") from None
-    try:
-        model.load_state_dict(arrays)
-    except (KeyError, ValueError) as exc:
-        raise ModelFileError(f"{meta_path}: its config fields in_features, hidden, classes, batchnorm and dropout "
-                             f"do not match the weights in {directory / 'model.safetensors'} ({exc}); fix "
-                             "model.json or retrain the run") from None
-    model.eval()
-    try:
-        pre = Preprocess.from_json(meta.get("preprocess") or {}, mean, std)
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise ModelFileError(f"{meta_path}: its preprocess entry is corrupted ({exc})") from None
+    pre = _fill(model, arrays, meta_path, meta, mean, std,
+                lambda exc: f"{meta_path}: its config fields in_features, hidden, classes, batchnorm and dropout do "
+                            f"not match the weights in {directory / 'model.safetensors'} ({exc}); fix model.json or "
+                            "retrain the run")
     _check_model(directory, model, pre, meta)
     return model, pre, meta
 
@@ -268,21 +262,31 @@ def _load_other(directory: Path, meta: dict[str, Any], arrays: dict[str, np.ndar
         except (TypeError, ValueError, KeyError) as exc:
             raise ModelFileError(f"{meta_path}: its layers entry is corrupted ({exc}); fix model.json or save the "
                                  "model again") from None
-    try:
-        model.load_state_dict(arrays)
-    except (KeyError, ValueError) as exc:
-        raise ModelFileError(f"{directory / 'model.safetensors'} does not fit the model ({exc}); build the model "
-                             "that was saved") from None
-    model.eval()
-    try:
-        pre = Preprocess.from_json(meta.get("preprocess") or {}, mean, std)
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise ModelFileError(f"{meta_path}: its preprocess entry is corrupted ({exc})") from None
+    pre = _fill(model, arrays, meta_path, meta, mean, std,
+                lambda exc: f"{directory / 'model.safetensors'} does not fit the model ({exc}); build the model that "
+                            "was saved")
     for name, value in model.state_dict().items():
         if not np.all(np.isfinite(np.asarray(value))):
             raise ModelFileError(f"{directory / 'model.safetensors'}: {name} holds NaN or infinite values; "
                                  "save the model again")
     return model, pre, meta
+
+
+def _fill(model: Module, arrays: dict[str, np.ndarray], meta_path: Path, meta: dict[str, Any], mean: Any, std: Any,
+          mismatch: Callable[[Exception], str]) -> Preprocess:
+    """Give ``model`` the saved weights (evaluation mode) and rebuild the saved preprocessing.
+
+    ``mismatch`` gives the one-line message when the weights do not fit, from the reason.
+    """
+    try:
+        model.load_state_dict(arrays)
+    except (KeyError, ValueError) as exc:
+        raise ModelFileError(mismatch(exc)) from None
+    model.eval()
+    try:
+        return Preprocess.from_json(meta.get("preprocess") or {}, mean, std)
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ModelFileError(f"{meta_path}: its preprocess entry is corrupted ({exc})") from None
 
 
 def _check_config(meta_path: Path, config: Any) -> None:
