@@ -20,6 +20,7 @@ machine and on what else runs on it.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -235,6 +236,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     budgets = [float(b) for b in args.budgets.split(",") if b.strip()]
     which = [w.strip() for w in args.frameworks.split(",") if w.strip()]
+    if "pytorch" in which and importlib.util.find_spec("torch") is None:  # before minutes of fcnet training
+        print("time_to_accuracy: the PyTorch side needs torch: pip install 'fcnet[torch]' "
+              "(or --frameworks fcnet)", file=sys.stderr)
+        return 2
     rows = []
     skipped = {"accuracy": float("nan"), "epochs": "-", "time_used": float("nan")}
     with tempfile.TemporaryDirectory(prefix="fcnet-tta-") as tmp:

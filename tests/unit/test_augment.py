@@ -191,3 +191,12 @@ def test_pytorch_augmentation_of_the_benchmark_matches(layout, shape):
     theirs = bench.torch_augment(torch.from_numpy(x), torch.from_numpy(flips), torch.from_numpy(shifts),
                                  torch.from_numpy(mean), torch.from_numpy(std), shape, layout)
     np.testing.assert_array_equal(theirs.numpy(), ours)  # the same float32 operations: the same bits
+
+
+def test_the_benchmark_without_torch_stops_before_training(monkeypatch, capsys):
+    bench = _benchmark()
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
+    monkeypatch.setattr(bench, "run_fcnet", lambda *a: pytest.fail("fcnet trained although PyTorch is missing"))
+    assert bench.main(["--budgets", "1"]) == 2
+    assert "fcnet[torch]" in capsys.readouterr().err
