@@ -101,8 +101,11 @@ def own_logs(run: Path) -> set[Path]:
     """
     try:
         import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib
+    except ModuleNotFoundError:  # Python 3.10: tomli, which the guard (python -S) may not see
+        try:
+            import tomli as tomllib
+        except ModuleNotFoundError:
+            return set()
     try:
         tb = tomllib.loads((run / "config.toml").read_text(encoding="utf-8")).get("tensorboard")
     except (OSError, ValueError, UnicodeDecodeError):
