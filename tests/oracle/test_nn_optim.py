@@ -199,6 +199,11 @@ OPT_CASES = {
                lambda p: torch.optim.SGD(p, lr=0.1, weight_decay=0.01)),
     "momentum_pytorch": (lambda p: optim.Momentum(p, lr=0.1, momentum=0.9, form="pytorch"),
                          lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9)),
+    "momentum_nesterov": (lambda p: optim.Momentum(p, lr=0.1, momentum=0.9, form="pytorch", nesterov=True),
+                          lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True)),
+    "momentum_nesterov_wd": (lambda p: optim.Momentum(p, lr=0.05, momentum=0.8, weight_decay=0.01, form="pytorch",
+                                                      nesterov=True),
+                             lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.8, weight_decay=0.01, nesterov=True)),
     "momentum_lecture": (lambda p: optim.Momentum(p, lr=0.1, momentum=0.9),
                          lambda p: torch.optim.SGD(p, lr=0.1 * (1 - 0.9), momentum=0.9)),
     "rmsprop": (lambda p: optim.RMSProp(p, lr=0.01, rho=0.999, eps=1e-5),
@@ -242,6 +247,31 @@ def test_lecture_adam_on_device_equals_cpu(device):
             opt.step()
         results.append(p.numpy())
     np.testing.assert_allclose(results[0], results[1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("path", ["numpy", "numba"])
+def test_nesterov_momentum_matches_torch_on_both_kernel_paths(path):
+    """v ← μ v + g; θ ← θ − ε (g + μ v): torch.optim.SGD(nesterov=True), on the NumPy reference and compiled."""
+    from fcnet import kernels
+
+    if path == "numba":
+        pytest.importorskip("numba")
+    try:
+        assert kernels.use(path) == path
+        nesterov = _run(lambda p: optim.Momentum(p, lr=0.1, momentum=0.9, form="pytorch", nesterov=True),
+                        lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True), steps=30)
+        with pytest.raises(AssertionError):  # the look-ahead changes the path: plain momentum is not torch's nesterov
+            _run(lambda p: optim.Momentum(p, lr=0.1, momentum=0.9, form="pytorch"),
+                 lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True), steps=30)
+    finally:
+        kernels.use(None)
+    assert all(np.isfinite(t.numpy()).all() for t in nesterov)
+
+
+def test_nesterov_needs_pytorchs_form():
+    p = [fcnet.tensor(np.zeros(2), requires_grad=True)]
+    with pytest.raises(ValueError, match=r"^nesterov=True needs form='pytorch'"):
+        optim.Momentum(p, lr=0.1, nesterov=True)
 
 
 def test_lecture_momentum_with_dampening_differs_on_first_step():

@@ -20,6 +20,8 @@ OPTIMIZERS = [
     (optim.Momentum, {"lr": 0.1}),
     (optim.Momentum, {"lr": 0.1, "weight_decay": 0.05}),
     (optim.Momentum, {"lr": 0.1, "form": "pytorch", "weight_decay": 0.01}),
+    (optim.Momentum, {"lr": 0.1, "form": "pytorch", "nesterov": True}),
+    (optim.Momentum, {"lr": 0.1, "form": "pytorch", "nesterov": True, "weight_decay": 0.01}),
     (optim.RMSProp, {"lr": 0.01}),
     (optim.RMSProp, {"lr": 0.01, "weight_decay": 0.1}),
     (optim.Adagrad, {"lr": 0.01}),  # NumPy on both paths: checks the dispatch falls back

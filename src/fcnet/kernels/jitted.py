@@ -48,6 +48,18 @@ def momentum(p, g, v, lr, mu, wd, lecture):  # pragma: no cover - compiled
 
 
 @njit(**_JIT)
+def momentum_nesterov(p, g, v, lr, mu, wd):  # pragma: no cover - compiled
+    """Nesterov momentum (PyTorch's): v ← μ v + G; θ ← θ − ε (G + μ v)."""
+    for i in range(p.size):
+        gi = g[i]
+        if wd != 0:
+            gi = p[i] * wd + gi
+        vi = v[i] * mu + gi
+        v[i] = vi
+        p[i] = p[i] - (vi * mu + gi) * lr
+
+
+@njit(**_JIT)
 def rmsprop(p, g, r, lr, rho, eps, wd):  # pragma: no cover - compiled
     """RMSProp: r ← ρ(r − G²) + G²; θ ← θ − ε G / (√r + δ)."""
     for i in range(p.size):

@@ -37,7 +37,7 @@ OptimizerFactory = Callable[[list[Any], Mapping[str, Any]], optim.Optimizer]
 OPTIMIZERS: dict[str, OptimizerFactory] = {
     "sgd": lambda p, o: optim.SGD(p, lr=o["lr"], weight_decay=o["weight_decay"]),
     "momentum": lambda p, o: optim.Momentum(p, lr=o["lr"], momentum=o["momentum"], weight_decay=o["weight_decay"],
-                                            form=o["momentum_form"]),
+                                            form=o["momentum_form"], nesterov=o.get("nesterov", False)),
     "rmsprop": lambda p, o: optim.RMSProp(p, lr=o["lr"], rho=o["rho"], eps=1e-5 if o["eps"] is None else o["eps"],
                                           weight_decay=o["weight_decay"]),
     "adagrad": lambda p, o: optim.Adagrad(p, lr=o["lr"], eps=1e-5 if o["eps"] is None else o["eps"],
