@@ -39,11 +39,13 @@ def _fit(est, X, y):
     ({"activation": "identity"}, {"activation": "leaky_relu", "negative_slope": 1.0}),
     ({"solver": "adam", "beta_1": 0.8, "beta_2": 0.99, "epsilon": 1e-8},
      {"optimizer": "adam", "momentum": 0.8, "rho": 0.99, "eps": 1e-8, "eps_inside": False}),
-    ({"solver": "sgd", "momentum": 0.5, "beta_1": 0.1}, {"optimizer": "momentum", "momentum": 0.5,
-                                                          "momentum_form": "pytorch"}),  # beta_1: Adam's only
+    ({"solver": "sgd", "momentum": 0.5, "beta_1": 0.1},  # beta_1: Adam's only
+     {"optimizer": "momentum", "momentum": 0.5, "momentum_form": "pytorch", "nesterov": True}),
+    ({"solver": "sgd", "nesterovs_momentum": False}, {"optimizer": "momentum", "nesterov": False}),
+    ({"optimizer": "momentum"}, {"optimizer": "momentum", "momentum_form": "lecture", "nesterov": False}),
     ({"alpha": 1e-3}, {"alpha": 1e-3}),
     ({}, {"hidden": [128], "lr": 1e-3, "optimizer": "adam", "momentum": 0.9, "rho": 0.999, "eps": None,
-          "eps_inside": True, "momentum_form": "lecture", "alpha": 0.0}),
+          "eps_inside": True, "momentum_form": "lecture", "alpha": 0.0, "nesterov": False, "solver": None}),
 ])
 def test_sklearn_names_map_to_fcnet_options(data, given, options):
     X, y, _ = data
@@ -91,7 +93,7 @@ def test_shuffle_false_trains_batches_in_order(data, monkeypatch):
     assert isinstance(seen[-1], np.random.Generator)
 
 
-@pytest.mark.parametrize("bad,match", [({"solver": "lbfgs"}, "solver 'lbfgs' is not supported"),
+@pytest.mark.parametrize("bad,match", [({"solver": "lbfgs-b"}, "solver must be 'adam', 'sgd' or 'lbfgs'"),
                                        ({"alpha": -1.0}, "alpha must be a number >= 0"),
                                        ({"shuffle": "yes"}, "shuffle must be True or False"),
                                        ({"hidden_layer_sizes": (0,)}, "hidden_layer_sizes"),

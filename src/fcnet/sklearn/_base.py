@@ -5,6 +5,8 @@ L = Σ_i w_i L_i / Σ_i w_i per mini-batch (w: ``sample_weight``, 1 by default),
 weights train as repeated rows.  Stopping follows MLPClassifier's rule: after ``n_iter_no_change``
 + 1 epochs in a row in which the training loss (or, with ``early_stopping``, the validation
 score) did not improve by ``tol``, or after ``max_iter`` epochs with a ``ConvergenceWarning``.
+``solver='lbfgs'`` minimises the same loss over all rows at once with SciPy's L-BFGS-B, as
+MLPClassifier's ``_fit_lbfgs`` does.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.optimize
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
@@ -26,6 +29,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 import fcnet
 from fcnet import backend, nn
 from fcnet.errors import ConfigError, DivergenceError
+from fcnet.nn.losses import regularization
 from fcnet.nn.module import Module
 from fcnet.tensor import Tensor
 from fcnet.train.callbacks import Callback, LRScheduler
@@ -44,7 +48,14 @@ ACCEPT: dict[str, Any] = {"accept_sparse": ["csr", "csc"], "dtype": [np.float64,
 # fcnet's parameter → scikit-learn's name for it (MLPClassifier's meaning); the latter wins when given
 _SKLEARN_NAMES = {"hidden": "hidden_layer_sizes", "lr": "learning_rate_init", "optimizer": "solver",
                   "rho": "beta_2", "eps": "epsilon"}
-_SOLVERS = {"adam": "adam", "sgd": "momentum"}
+# solver → fcnet's optimizer (lbfgs: none; it trains full-batch with SciPy's L-BFGS-B, not with an fcnet optimizer)
+_SOLVERS: dict[str, str | None] = {"adam": "adam", "sgd": "momentum", "lbfgs": None}
+_LEARNING_RATES = ("constant", "invscaling", "adaptive")
+# fcnet options that have no meaning for a deterministic full-batch L-BFGS-B run, with their neutral value
+_LBFGS_OFF: dict[str, Any] = {"dropout": 0.0, "batchnorm": False, "weight_decay": 0.0, "schedule": "none",
+                              "warmup": 0.0, "clip_norm": None, "clip_value": None, "tensorboard": None}
+# option key → the parameter that sets it, for messages
+_LABELS = {"nesterov": "nesterovs_momentum", "learning_rate": "learning_rate", "solver": "solver"}
 _SKLEARN_ACTIVATIONS = {"logistic": "sigmoid", "identity": "leaky_relu"}  # identity: slope 1, f(x) = x
 
 
@@ -55,10 +66,17 @@ def _from_sklearn(name: str, value: Any) -> Any:
     if name == "hidden_layer_sizes" and isinstance(value, np.ndarray):  # array-like, as MLPClassifier takes it
         return tuple(value.tolist()) if value.ndim == 1 else value
     if name == "solver":
-        if value not in _SOLVERS:
-            raise ConfigError(f"solver {value!r} is not supported: choose 'adam' or 'sgd' (or fcnet's optimizer=)")
+        if not isinstance(value, str) or value not in _SOLVERS:
+            raise ConfigError(f"solver must be 'adam', 'sgd' or 'lbfgs' (or None: fcnet's optimizer=), got {value!r}")
         return _SOLVERS[value]
     return value
+
+
+def _stochastic(est: Any) -> bool:
+    """``partial_fit`` exists for the stochastic solvers only, as in MLPClassifier (``hasattr`` says so)."""
+    if est.solver == "lbfgs":
+        raise AttributeError("partial_fit is only available for stochastic optimizers. lbfgs is not stochastic.")
+    return True
 
 
 def _is_auto(value: Any) -> bool:
@@ -142,7 +160,7 @@ def _threads(work: int) -> contextlib.AbstractContextManager[Any]:
 
 # options a warm_start fit takes anew (the others describe the fitted net, its loss and optimizer)
 _WARM_LIVE = frozenset({"epochs", "batch_size", "time_budget", "lr", "alpha", "l2", "l1", "clip_norm", "clip_value",
-                        "seed", "tensorboard"})
+                        "seed", "tensorboard", "learning_rate", "power_t", "max_fun"})
 _SMALL = 1 << 18
 _controller: Any = None
 
@@ -181,11 +199,21 @@ class _SklearnStop(Callback):
             est.best_loss_ = min(est.best_loss_, loss)
             what = "Training loss"
         est._no_improvement = 0 if improved else est._no_improvement + 1
-        if self.stop and est._no_improvement > est.n_iter_no_change:
-            self.converged = trainer.stop_training = True
-            if est.verbose:
-                print(f"{what} did not improve more than tol={tol:f} for {est.n_iter_no_change} "
-                      "consecutive epochs. Stopping.", flush=True)
+        schedule, opt = est._opts.get("learning_rate", "constant"), trainer.optimizer
+        if schedule == "invscaling":  # MLPClassifier's iteration_ends(t_): ε = ε₀ / (t + 1)^power_t
+            opt.lr = float(est._opts["lr"]) / (est.t_ + 1) ** est._opts["power_t"]
+        if est._no_improvement > est.n_iter_no_change:
+            msg = f"{what} did not improve more than tol={tol:f} for {est.n_iter_no_change} consecutive epochs."
+            if schedule == "adaptive" and opt.lr > 1e-6:  # MLPClassifier's trigger_stopping: ε ← ε / 5, go on
+                opt.lr = opt.lr / 5.0
+                est._no_improvement = 0
+                if est.verbose:
+                    print(f"{msg} Setting learning rate to {opt.lr:f}", flush=True)
+            elif self.stop:
+                self.converged = trainer.stop_training = True
+                if est.verbose:
+                    tail = " Learning rate too small." if schedule == "adaptive" else ""
+                    print(f"{msg}{tail} Stopping.", flush=True)
 
 
 class FCNetBase(BaseEstimator):
@@ -198,11 +226,14 @@ class FCNetBase(BaseEstimator):
     def _resolved(self) -> dict[str, Any]:
         """``fcnet train``'s options from the parameters, each one checked by ``coerce``."""
         opts = resolve({})
+        solver = self.solver
+        if solver is not None:
+            _from_sklearn("solver", solver)  # checks the value
         for name in self._options:
             value, label = getattr(self, name), name
             alias = _SKLEARN_NAMES.get(name)
-            if alias is not None and getattr(self, alias) is not None:  # scikit-learn's name, when given, wins
-                value, label = _from_sklearn(alias, getattr(self, alias)), alias
+            if alias is not None and getattr(self, alias) is not None and not (alias == "solver" and solver == "lbfgs"):
+                value, label = _from_sklearn(alias, getattr(self, alias)), alias  # scikit-learn's name, given, wins
             if name == "activation" and isinstance(value, str) and value in _SKLEARN_ACTIVATIONS:
                 value = _SKLEARN_ACTIVATIONS[value]
             if value is None and opts[name] is not None:
@@ -242,11 +273,46 @@ class FCNetBase(BaseEstimator):
                              "batchnorm=False")
         opts = dict(validate(opts))
         opts["alpha"] = float(alpha)
+        opts.update(self._solver_options(opts))
         opts["time_budget"] = coerce("time_budget", self.max_time, label="max_time")  # --time-budget
         rs = self.random_state
         opts["seed"] = (int(rs) if isinstance(rs, int | np.integer)
                         else int(check_random_state(rs).randint(np.iinfo(np.int32).max)))
         return opts
+
+    def _solver_options(self, opts: dict[str, Any]) -> dict[str, Any]:
+        """MLPClassifier's solver parameters, checked: ``solver``, ``learning_rate``, ``power_t``,
+        ``nesterovs_momentum`` (these three for 'sgd' only, ignored otherwise) and ``max_fun`` ('lbfgs').
+        """
+        if not isinstance(self.learning_rate, str) or self.learning_rate not in _LEARNING_RATES:
+            raise ConfigError("learning_rate must be 'constant', 'invscaling' or 'adaptive', got "
+                              f"{self.learning_rate!r}")
+        power_t = self.power_t
+        if not isinstance(power_t, int | float | np.number) or isinstance(power_t, bool) \
+                or not math.isfinite(power_t) or power_t < 0:
+            raise ConfigError(f"power_t must be a number >= 0, got {power_t!r}")
+        if not isinstance(self.nesterovs_momentum, bool | np.bool_):
+            raise ConfigError(f"nesterovs_momentum must be True or False, got {self.nesterovs_momentum!r}")
+        max_fun = self.max_fun
+        if not isinstance(max_fun, int | np.integer) or isinstance(max_fun, bool) or max_fun < 1:
+            raise ConfigError(f"max_fun must be an int >= 1, got {max_fun!r}")
+        sgd = self.solver == "sgd"
+        out = {"solver": self.solver, "nesterov": sgd and bool(self.nesterovs_momentum),
+               "learning_rate": self.learning_rate if sgd else "constant", "power_t": float(power_t),
+               "max_fun": int(max_fun)}
+        if out["learning_rate"] != "constant" and (opts["schedule"] != "none" or opts["warmup"]):
+            raise ConfigError(f"learning_rate={self.learning_rate!r} sets the learning rate per epoch itself: set "
+                              f"schedule='none' and warmup=0 (now {opts['schedule']!r}, {opts['warmup']:g}) or "
+                              "learning_rate='constant'")
+        if self.solver == "lbfgs":
+            given = {k: opts[k] for k, off in _LBFGS_OFF.items() if opts[k] != off}
+            if self.max_time is not None:
+                given["max_time"] = self.max_time
+            for key, value in given.items():
+                raise ConfigError(f"solver='lbfgs' minimises the full-batch loss with SciPy's L-BFGS-B, where {key}="
+                                  f"{value!r} has no meaning: set {key}={_LBFGS_OFF.get(key)!r} or use solver='adam' "
+                                  "or 'sgd'")
+        return out
 
     def _max_iter(self) -> int:
         """``epochs`` (fcnet's name) when given, else ``max_iter``."""
@@ -300,10 +366,14 @@ class FCNetBase(BaseEstimator):
         self.mean_, self.std_ = weighted_stats(X, w) if opts["standardize"] else (None, None)
         self.n_outputs_ = n_outputs
         self.n_layers_ = len(opts["hidden"]) + 2
-        self.loss_curve_: list[float] = []
-        self.validation_scores_: list[float] | None = [] if self.early_stopping else None
-        self.best_validation_score_: float | None = -np.inf if self.early_stopping else None
-        self.best_loss_: float | None = None if self.early_stopping else np.inf
+        if opts.get("solver") == "lbfgs":  # as MLPClassifier: no per-epoch curves, no stopping scores
+            for name in ("loss_curve_", "validation_scores_", "best_validation_score_", "best_loss_"):
+                self.__dict__.pop(name, None)
+        else:
+            self.loss_curve_: list[float] = []
+            self.validation_scores_: list[float] | None = [] if self.early_stopping else None
+            self.best_validation_score_: float | None = -np.inf if self.early_stopping else None
+            self.best_loss_: float | None = None if self.early_stopping else np.inf
         self.n_iter_ = self.t_ = 0
         self._opts = opts
         n_train = len(X) - (self._n_val(w) if self.early_stopping else 0)
@@ -320,7 +390,8 @@ class FCNetBase(BaseEstimator):
         new, old = self._resolved(), self._opts
         for key, value in new.items():
             if key not in _WARM_LIVE and value != old.get(key):
-                label = next((s for f, s in _SKLEARN_NAMES.items() if f == key and getattr(self, s) is not None), key)
+                label = next((s for f, s in _SKLEARN_NAMES.items() if f == key and getattr(self, s) is not None),
+                             _LABELS.get(key, key))
                 raise ValueError(f"warm_start continues the fitted net: {label} cannot change "
                                  f"({old.get(key)!r} -> {value!r}); set warm_start=False to train a new net")
         trainer = self._trainer
@@ -355,6 +426,10 @@ class FCNetBase(BaseEstimator):
         packed = t if uniform else np.concatenate([t, w[:, None]], axis=1)
         self._trainer.loss_fn.weighted = not uniform
         self._trainer.shuffle = bool(self.shuffle)
+        if opts.get("solver") == "lbfgs":
+            return self._fit_lbfgs(x, packed, opts)
+        if opts.get("solver") == "sgd" and opts["schedule"] == "none" and not incremental:
+            self._trainer.optimizer.lr = opts["lr"]  # as MLPClassifier's new optimizer: each fit starts at ε₀
         val = None
         es = self.early_stopping and not incremental
         if es:
@@ -402,6 +477,66 @@ class FCNetBase(BaseEstimator):
         if not incremental and not stop.converged and not budget:
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({epochs}) reached and the optimization "
                           "hasn't converged yet.", ConvergenceWarning, stacklevel=3)
+        return self
+
+    def _fit_lbfgs(self, x: np.ndarray, packed: np.ndarray, opts: dict[str, Any]) -> FCNetBase:
+        """MLPClassifier's ``_fit_lbfgs``: ``scipy.optimize.minimize(method="L-BFGS-B", jac=True)`` over the
+        flattened ``coefs_`` then ``intercepts_`` (float64), the loss (with ``alpha``'s penalty and the
+        sample weights) and its gradient from fcnet's autograd, on all rows at once.
+
+        ``n_iter_`` = min(iterations, ``max_iter``), ``loss_`` the final loss; a run that ends on
+        ``max_iter`` or ``max_fun`` (SciPy's status ≠ 0) warns with ``ConvergenceWarning``.
+        """
+        trainer = self._trainer
+        model, loss_fn = trainer.model, trainer.loss_fn
+        linears = self._linears()
+        params = [m.weight for m in linears] + [m.bias for m in linears]
+        if len(params) != len(list(model.parameters())):
+            raise ValueError("solver='lbfgs' trains the weights and biases of the linear layers only: set "
+                             "batchnorm=False")
+        sizes = [p.data.size for p in params]
+        cuts = np.cumsum([0, *sizes])
+        inputs = fcnet.Tensor(x, _raw=True)
+
+        def unpack(theta: np.ndarray) -> None:
+            for p, a, b in zip(params, cuts[:-1], cuts[1:], strict=True):
+                shape = p.data.shape
+                # a weight is (fan_out, fan_in); MLPClassifier packs coefs_, its transpose (fan_in, fan_out)
+                p.data[...] = theta[a:b].reshape(shape[::-1]).T if len(shape) == 2 else theta[a:b]
+
+        def loss_grad(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            unpack(theta)
+            for p in params:
+                p.grad = None
+            loss = loss_fn(model(inputs), packed)
+            if trainer.l2 or trainer.l1:
+                loss = loss + regularization(model, trainer.l2, trainer.l1)
+            loss.backward()
+            grad = np.concatenate([(p.grad.T if p.grad.ndim == 2 else p.grad).ravel() for p in params])
+            return float(loss.data), grad
+
+        def report(res: Any) -> None:
+            report.k += 1  # type: ignore[attr-defined]
+            print(f"Iteration {report.k}, loss = {float(res.fun):.8f}", flush=True)  # type: ignore[attr-defined]
+
+        report.k = 0  # type: ignore[attr-defined]
+        theta0 = np.concatenate([(p.data.T if p.data.ndim == 2 else p.data).ravel() for p in params])
+        max_iter = int(opts["epochs"])
+        model.train()
+        with _threads(len(x) * max(x.shape[1], *opts["hidden"], self.n_outputs_)), \
+                np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            res = scipy.optimize.minimize(loss_grad, theta0, method="L-BFGS-B", jac=True,
+                                          callback=report if self.verbose else None,
+                                          options={"maxfun": opts["max_fun"], "maxiter": max_iter,
+                                                   "gtol": float(self.tol)})
+        unpack(res.x)
+        self.n_iter_ = min(int(res.nit), max_iter)
+        self.loss_ = float(res.fun)
+        if res.status != 0:  # scikit-learn's _check_optimize_result
+            msg = f"lbfgs failed to converge after {self.n_iter_} iteration(s) (status={res.status}):\n{res.message}\n"
+            if self.n_iter_ == max_iter:
+                msg += f"\nIncrease the number of iterations to improve the convergence (max_iter={max_iter})."
+            warnings.warn(msg, ConvergenceWarning, stacklevel=3)
         return self
 
     # --- prediction ----------------------------------------------------------------------

@@ -7,12 +7,13 @@ from typing import Any
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.metrics import accuracy_score, r2_score
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from fcnet import functional as F
 from fcnet.nn.losses import BCEWithLogitsLoss
-from fcnet.sklearn._base import ACCEPT, SHARED, FCNetBase, _dense, weighted_stats
+from fcnet.sklearn._base import ACCEPT, SHARED, FCNetBase, _dense, _stochastic, weighted_stats
 
 __all__ = ["FCNetClassifier", "FCNetRegressor"]
 
@@ -39,10 +40,16 @@ _PARAMS_DOC = """
     - scikit-learn's names, parameters too (``docs/sklearn-names.md``); each one, when given (not None),
       wins over fcnet's name for the same option: ``hidden_layer_sizes`` (``hidden``; an int is one
       layer), ``learning_rate_init`` (``lr``), ``solver`` ('adam': Adam with δ outside the root; 'sgd':
-      momentum SGD v ← μ v + g, θ ← θ − ε v, μ = ``momentum``), ``beta_1``/``beta_2`` (Adam's β₁, β₂:
-      ``momentum``/``rho``), ``epsilon`` (``eps``); ``activation`` also takes 'logistic' (sigmoid) and
-      'identity' (f(x) = x); ``alpha`` (0): MLPClassifier's L2 penalty, L + (α / 2N) Σ_l ‖W_l‖² per
-      mini-batch of N samples; ``shuffle`` (True): False trains the mini-batches in the data's order.
+      momentum SGD v ← μ v + g, θ ← θ − ε (g + μ v) with ``nesterovs_momentum`` (True), else θ ← θ − ε v,
+      μ = ``momentum``; 'lbfgs': SciPy's L-BFGS-B on the full-batch loss, at most ``max_fun`` (15000)
+      evaluations and ``max_iter`` iterations, gtol = ``tol``; no ``loss_curve_``, no ``partial_fit``),
+      ``beta_1``/``beta_2`` (Adam's β₁, β₂: ``momentum``/``rho``), ``epsilon`` (``eps``); ``activation``
+      also takes 'logistic' (sigmoid) and 'identity' (f(x) = x); ``alpha`` (0): MLPClassifier's L2 penalty,
+      L + (α / 2N) Σ_l ‖W_l‖² per mini-batch of N samples; ``shuffle`` (True): False trains the
+      mini-batches in the data's order.
+    - ``learning_rate`` ('constant'), ``power_t`` (0.5), solver 'sgd' only: 'invscaling' sets
+      ε = ε₀ / (t_ + 1)^power_t after each epoch; 'adaptive' divides ε by 5 where ``fit`` would stop on
+      ``n_iter_no_change``, and stops only once ε ≤ 1e-6.
 
     Fitted attributes: ``loss_``, ``loss_curve_``, ``best_loss_`` (None with early stopping),
     ``validation_scores_``, ``best_validation_score_`` (None without), ``coefs_``, ``intercepts_``,
@@ -84,7 +91,9 @@ class FCNetClassifier(ClassifierMixin, FCNetBase):
                  verbose: bool = False, max_time: float | None = None,
                  hidden_layer_sizes: int | tuple[int, ...] | None = None, alpha: float = 0.0,
                  learning_rate_init: float | None = None, solver: str | None = None, beta_1: float | None = None,
-                 beta_2: float | None = None, epsilon: float | None = None, shuffle: bool = True) -> None:
+                 beta_2: float | None = None, epsilon: float | None = None, shuffle: bool = True,
+                 learning_rate: str = "constant", power_t: float = 0.5, nesterovs_momentum: bool = True,
+                 max_fun: int = 15000) -> None:
         _init(self, locals())
 
     # --- targets -------------------------------------------------------------------------
@@ -143,6 +152,7 @@ class FCNetClassifier(ClassifierMixin, FCNetBase):
         """Train up to ``max_iter`` epochs (a new net, or the fitted one with ``warm_start``); returns self."""
         return self._fit(X, y, sample_weight, incremental=False)  # type: ignore[return-value]
 
+    @available_if(_stochastic)
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None, classes: Any = None) -> FCNetClassifier:
         """One epoch over (X, y); the first call builds the net and needs ``classes`` (all labels)."""
         if not hasattr(self, "_trainer") and classes is None and type_of_target(y) != "multilabel-indicator":
@@ -241,7 +251,9 @@ class FCNetRegressor(RegressorMixin, FCNetBase):
                  verbose: bool = False, max_time: float | None = None,
                  hidden_layer_sizes: int | tuple[int, ...] | None = None, alpha: float = 0.0,
                  learning_rate_init: float | None = None, solver: str | None = None, beta_1: float | None = None,
-                 beta_2: float | None = None, epsilon: float | None = None, shuffle: bool = True) -> None:
+                 beta_2: float | None = None, epsilon: float | None = None, shuffle: bool = True,
+                 learning_rate: str = "constant", power_t: float = 0.5, nesterovs_momentum: bool = True,
+                 max_fun: int = 15000) -> None:
         _init(self, locals())
 
     def _check_Xy(self, X: Any, y: Any, reset: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -283,6 +295,7 @@ class FCNetRegressor(RegressorMixin, FCNetBase):
         """Train up to ``max_iter`` epochs (a new net, or the fitted one with ``warm_start``); returns self."""
         return self._fit(X, y, sample_weight, incremental=False)  # type: ignore[return-value]
 
+    @available_if(_stochastic)
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> FCNetRegressor:
         """One epoch over (X, y); the first call builds the net."""
         return self._fit(X, y, sample_weight, incremental=True)  # type: ignore[return-value]
