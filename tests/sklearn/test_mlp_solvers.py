@@ -272,3 +272,14 @@ def test_bad_solver_parameters_are_one_line_value_errors(data, bad, match):
     with pytest.raises(ValueError, match=match) as info:
         FCNetRegressor(**bad).fit(X, X[:, 0])
     assert "\n" not in str(info.value)
+
+
+def test_verbose_prints_one_line_per_lbfgs_iteration_and_the_adaptive_rate(data, capsys):
+    X, y, _ = data
+    clf = _quiet(FCNetClassifier(hidden=(4,), solver="lbfgs", max_iter=6, verbose=True, random_state=0), X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(",")[0] for line in lines] == [f"Iteration {k}" for k in range(1, clf.n_iter_ + 1)]
+    assert float(lines[-1].rsplit("= ", 1)[1]) == pytest.approx(clf.loss_, rel=1e-7)
+    _quiet(FCNetClassifier(**{**SGD, "momentum": 0.0, "tol": 1e9, "n_iter_no_change": 1, "learning_rate": "adaptive"},
+                           max_iter=3, verbose=True), X, y)
+    assert "consecutive epochs. Setting learning rate to 0.010000" in capsys.readouterr().out

@@ -515,11 +515,12 @@ class FCNetBase(BaseEstimator):
             grad = np.concatenate([(p.grad.T if p.grad.ndim == 2 else p.grad).ravel() for p in params])
             return float(loss.data), grad
 
-        def report(res: Any) -> None:
-            report.k += 1  # type: ignore[attr-defined]
-            print(f"Iteration {report.k}, loss = {float(res.fun):.8f}", flush=True)  # type: ignore[attr-defined]
+        done = [0]
 
-        report.k = 0  # type: ignore[attr-defined]
+        def report(intermediate_result: Any) -> None:  # SciPy passes the OptimizeResult under this name only
+            done[0] += 1
+            print(f"Iteration {done[0]}, loss = {float(intermediate_result.fun):.8f}", flush=True)
+
         theta0 = np.concatenate([(p.data.T if p.data.ndim == 2 else p.data).ravel() for p in params])
         max_iter = int(opts["epochs"])
         model.train()
