@@ -74,7 +74,7 @@ def test_tensorboard_callback_in_the_api(tmp_path):
     y = (x[:, 0] > 0).astype(np.int64)
     model = nn.FullyConnectedNet(5, [8], 2, rng=0)
     cb = TensorBoard(tmp_path / "tb", histograms=False)
-    Trainer(model, optim.SGD(model.parameters(), lr=0.1), callbacks=[cb], progress=False).fit(x, y, 2, 16)
+    Trainer(model, optim.SGD(model.parameters(), lr=0.1), callbacks=[cb], progress=False).fit(x, y, 16, 2)
     cb.close()
     scalars, hists = read_events(tmp_path / "tb")
     assert [s for s, _ in scalars["loss/train"]] == [1, 2]

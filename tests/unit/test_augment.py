@@ -114,7 +114,7 @@ def test_the_trainer_augments_training_batches_only():
                       augment=spy)
     x = _images(10, (2, 2, 1))
     y = np.arange(10) % 2
-    trainer.fit(x, y, 2, batch_size=4, validation_data=(x, y))
+    trainer.fit(x, y, batch_size=4, epochs=2, validation_data=(x, y))
     trainer.evaluate(x, y)
     trainer.predict(x)
     assert seen == [4, 4, 2] * 2  # every training batch, nothing else

@@ -10,6 +10,7 @@ import math
 import numpy as np
 import pytest
 
+import fcnet
 from fcnet import nn, optim
 from fcnet.train.callbacks import EarlyStopping, LambdaCallback, ModelCheckpoint, ReduceLROnPlateau
 from fcnet.train.history import History
@@ -283,3 +284,223 @@ def test_callbacks_resume_from_a_checkpoint_saved_before_any_best(tmp_path, make
     resumed.load_state_dict(*Checkpoint.load(tmp_path / "c"))
     resumed.fit(x, y, epochs=1, batch_size=32)  # TypeError on None before
     assert resumed.epoch == 3 and resumed.callbacks[1].best in (math.inf, -math.inf)
+
+
+# --- Keras 3's fit arguments: order, defaults, sample and class weights ----------------------------------------
+
+def _torch_net(net):
+    """The same two-layer net in PyTorch, float64, with net's weights."""
+    import torch
+
+    a, b = (m for m in net.modules() if isinstance(m, nn.Linear))
+    tnet = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3)).double()
+    with torch.no_grad():
+        for tl, fl in ((tnet[0], a), (tnet[2], b)):
+            tl.weight.copy_(torch.from_numpy(np.asarray(fl.weight.data, np.float64)))
+            tl.bias.copy_(torch.from_numpy(np.asarray(fl.bias.data, np.float64)))
+    return tnet
+
+
+def _net3():
+    return nn.Sequential(nn.Linear(6, 8, dtype=np.float64, rng=0), nn.ReLU(), nn.Linear(8, 3, dtype=np.float64, rng=1))
+
+
+def _data3(n=96):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((n, 6))
+    return x, (np.digitize(x[:, 0] + x[:, 1], [-0.5, 0.5])).astype(np.int64)
+
+
+def test_fit_takes_keras_positional_order_batch_size_then_epochs():
+    x, y = _data()
+    seen = []
+    cb = LambdaCallback(on_epoch_end=lambda tr, e, logs: seen.append(e))
+    t = _trainer()
+    h = t.fit(x, y, 16, 3, 0, [cb])  # Keras: fit(x, y, batch_size, epochs, verbose, callbacks)
+    assert len(h) == 3 and seen == [1, 2, 3]
+    assert t.step_count == 3 * 96 // 16  # the old order (x, y, epochs, batch_size) would train 16 epochs of 3
+    kw = _trainer()
+    kw.fit(x, y, batch_size=16, epochs=3, verbose=0)
+    assert all(np.array_equal(p.data, q.data) for p, q in zip(t.model.parameters(), kw.model.parameters(), strict=True))
+
+
+def test_fit_defaults_are_keras_one_epoch_of_batches_of_32():
+    x, y = _data()
+    t = _trainer()
+    h = t.fit(x, y)
+    assert len(h) == 1 and t.epoch == 1
+    assert t.step_count == 96 // 32  # 3 steps: batches of 32 (the old default, 128, was one step)
+
+
+def test_keras_users_full_call_runs_unchanged():
+    x, y = _data()
+    w = np.linspace(0.5, 1.5, len(y))
+    seen = []
+    t = _trainer()
+    h = t.fit(x, y, batch_size=32, epochs=3, verbose=0,
+              callbacks=[LambdaCallback(on_epoch_end=lambda tr, e, logs: seen.append(e))],
+              validation_split=0.25, validation_data=None, shuffle=True, class_weight={0: 1.0, 1: 3.0},
+              sample_weight=w, initial_epoch=0)
+    assert len(h) == 3 and seen == [1, 2, 3] and all(math.isfinite(v) for v in h["val_loss"])
+    # the last quarter validated with its own sample weights (never the class weights, as Keras)
+    assert h["val_loss"][-1] == pytest.approx(t.evaluate(x[72:], y[72:], sample_weight=w[72:])["loss"], rel=1e-12)
+    assert h["val_loss"][-1] != pytest.approx(t.evaluate(x[72:], y[72:])["loss"], rel=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["ce", "mse", "bce"])
+def test_weighted_loss_is_torch_sum_over_batch_size(kind):
+    import torch
+
+    from fcnet.gradcheck import gradcheck
+
+    rng = np.random.default_rng(2)
+    s = rng.standard_normal((7, 3))
+    w = rng.uniform(0, 3, 7)
+    if kind == "ce":
+        t, loss, ref = rng.integers(0, 3, 7), nn.CrossEntropyLoss(), torch.nn.CrossEntropyLoss(reduction="none")
+    elif kind == "mse":
+        t, loss, ref = rng.standard_normal((7, 3)), nn.MSELoss(), torch.nn.MSELoss(reduction="none")
+    else:
+        t, loss, ref = rng.uniform(0, 1, (7, 3)), nn.BCEWithLogitsLoss(), torch.nn.BCEWithLogitsLoss(reduction="none")
+    st = torch.tensor(s, requires_grad=True)
+    per = ref(st, torch.tensor(t))
+    expected = ((per if per.ndim == 1 else per.mean(dim=1)) * torch.tensor(w)).mean()  # divided by B, not Σ w
+    expected.backward()
+    sv = fcnet.tensor(s, requires_grad=True)
+    got = nn.weighted_loss(loss, sv, t, w)
+    got.backward()
+    assert float(got.data) == pytest.approx(expected.item(), rel=1e-12)
+    assert float(got.data) != pytest.approx(expected.item() * len(w) / w.sum(), rel=1e-3)  # not Σ w_i L_i / Σ w_i
+    np.testing.assert_allclose(sv.grad, st.grad.numpy(), rtol=1e-10, atol=1e-14)
+    assert loss.reduction == "mean"  # the module's own reduction is put back
+    assert gradcheck(lambda z: nn.weighted_loss(loss, z, t, w), [s])
+
+
+@pytest.mark.parametrize("weights", ["sample", "class", "both"])
+def test_weighted_training_equals_torch(weights):
+    import torch
+
+    x, y = _data3()
+    sw = np.random.default_rng(3).uniform(0, 2, len(y))
+    cw = {0: 0.5, 2: 4.0}  # class 1 left out: weight 1, as Keras
+    kw = {"sample": {"sample_weight": sw}, "class": {"class_weight": cw},
+          "both": {"sample_weight": sw, "class_weight": cw}}[weights]
+    net = _net3()
+    tnet = _torch_net(net)
+    t = Trainer(net, optim.SGD(net.parameters(), lr=0.1), progress=False, log=lambda m: None)
+    h = t.fit(x, y, 16, 2, shuffle=False, **kw)
+    # torch: per batch (1/B) Σ w_i L_i, w_i = sample weight × class weight of y_i; CrossEntropyLoss(weight=)
+    # with reduction='none' gives cw[y_i] L_i (its 'mean' would divide by Σ cw[y_i] instead)
+    opt = torch.optim.SGD(tnet.parameters(), lr=0.1)
+    cls = torch.tensor([cw.get(c, 1.0) for c in range(3)], dtype=torch.float64)
+    use_cw, use_sw = weights in ("class", "both"), weights in ("sample", "both")
+    ce = torch.nn.CrossEntropyLoss(weight=cls if use_cw else None, reduction="none")
+    losses = []
+    for _ in range(2):
+        total = 0.0
+        for s in range(0, len(y), 16):
+            xb, yb = torch.tensor(x[s:s + 16]), torch.tensor(y[s:s + 16])
+            per = ce(tnet(xb), yb) * (torch.tensor(sw[s:s + 16]) if use_sw else 1.0)
+            loss = per.mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(yb)
+        losses.append(total / len(y))
+    got = [np.asarray(p.data) for p in net.parameters()]
+    want = [p.detach().numpy() for p in tnet.parameters()]
+    for g, e in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(h["loss"], losses, rtol=1e-10)
+    unweighted = _net3()
+    Trainer(unweighted, optim.SGD(unweighted.parameters(), lr=0.1), progress=False).fit(x, y, 16, 2, shuffle=False)
+    assert not np.allclose(unweighted.parameters()[0].data, got[0], atol=1e-6)  # the weights changed the training
+
+
+def test_class_and_sample_weights_multiply():
+    x, y = _data3()
+    sw = np.random.default_rng(4).uniform(0, 2, len(y))
+    cw = {0: 0.25, 1: 2.0, 2: 3.0}
+    runs = []
+    for kw in ({"sample_weight": sw, "class_weight": cw}, {"sample_weight": sw * np.array([0.25, 2.0, 3.0])[y]}):
+        net = _net3()
+        Trainer(net, optim.SGD(net.parameters(), lr=0.1), seed=5, progress=False).fit(x, y, 16, 2, **kw)
+        runs.append(net.parameters())
+    for p, q in zip(*runs, strict=True):
+        np.testing.assert_allclose(p.data, q.data, rtol=1e-12, atol=1e-15)
+
+
+def test_unit_weights_train_as_no_weights_and_accuracy_is_weighted():
+    x, y = _data3()
+    a, b = _net3(), _net3()
+    ha = Trainer(a, optim.SGD(a.parameters(), lr=0.1), seed=5, progress=False).fit(x, y, 16, 2)
+    hb = Trainer(b, optim.SGD(b.parameters(), lr=0.1), seed=5, progress=False).fit(x, y, 16, 2,
+                                                                                  sample_weight=np.ones(len(y)))
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):  # the same batches in the same order
+        np.testing.assert_allclose(p.data, q.data, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(ha["accuracy"], hb["accuracy"])
+    t = Trainer(a, optim.SGD(a.parameters(), lr=0.1), progress=False)
+    pred = t.predict(x)
+    w = np.where(pred == y, 3.0, 1.0)
+    got = t.evaluate(x, y, sample_weight=w)["accuracy"]
+    assert got == pytest.approx((w * (pred == y)).sum() / w.sum()) and got > t.evaluate(x, y)["accuracy"]
+
+
+def test_validation_data_takes_a_sample_weight_and_validation_freq():
+    x, y = _data3()
+    w = np.random.default_rng(6).uniform(0, 2, 32)
+    net = _net3()
+    t = Trainer(net, optim.SGD(net.parameters(), lr=0.1), progress=False)
+    h = t.fit(x[:64], y[:64], 16, 4, validation_data=(x[64:], y[64:], w), validation_freq=2)
+    assert [("val_loss" in r) for r in h.rows] == [False, True, False, True]  # Keras: epochs 2 and 4
+    tnet = _torch_net(net)
+    import torch
+
+    with torch.no_grad():
+        per = torch.nn.functional.cross_entropy(tnet(torch.tensor(x[64:])), torch.tensor(y[64:]), reduction="none")
+    assert h.rows[-1]["val_loss"] == pytest.approx((per.numpy() * w).mean(), rel=1e-10)
+    with pytest.raises(ValueError, match=r"validation_freq=2 .* monitors 'val_loss'"):
+        t.fit(x[:64], y[:64], validation_data=(x[64:], y[64:]), validation_freq=2,
+              callbacks=[EarlyStopping(monitor="val_loss")])
+
+
+@pytest.mark.parametrize(("kw", "match"), [
+    ({"sample_weight": np.ones(95)}, r"sample_weight must have shape \(96,\)"),
+    ({"sample_weight": np.ones((96, 2))}, r"sample_weight must have shape \(96,\)"),
+    ({"sample_weight": -np.ones(96)}, "finite and >= 0"),
+    ({"sample_weight": np.full(96, np.nan)}, "finite and >= 0"),
+    ({"class_weight": {2: 1.0}}, r"key 2 is not a class index: .* \[0, 1\]"),
+    ({"class_weight": {"cat": 1.0}}, "key 'cat' is not a class index"),
+    ({"class_weight": {0: -1.0}}, r"class_weight\[0\] must be a finite number >= 0"),
+    ({"class_weight": [1.0, 2.0]}, "class_weight must be a dict"),
+    ({"validation_data": (np.ones((4, 6)),) * 4}, "validation_data must be a tuple"),
+    ({"validation_data": (np.ones((4, 6)), np.zeros(4, np.int64), np.ones(3))},
+     r"validation sample_weight must have shape \(4,\)"),
+    ({"steps_per_epoch": 5}, "leave them None"),
+    ({"validation_freq": 0}, "validation_freq must be a positive integer"),
+    ({"validation_batch_size": 0}, "validation_batch_size must be a positive integer"),
+    ({"epochs": 2.5}, r"Keras's order is fit\(x, y, batch_size, epochs\)"),
+])
+def test_bad_fit_arguments_are_one_line_errors(kw, match):
+    x, y = _data()
+    t = _trainer()
+    with pytest.raises(ValueError, match=match) as err:
+        t.fit(x, y, **kw)
+    assert "\n" not in str(err.value) and t.epoch == 0 and t.step_count == 0
+
+
+def test_weights_need_class_labels_and_a_loss_with_per_row_terms():
+    x, y = _data()
+    net = nn.FullyConnectedNet(6, [8], 2, rng=0)
+    reg = Trainer(net, optim.SGD(net.parameters(), lr=0.1), loss=nn.MSELoss(), progress=False)
+    with pytest.raises(ValueError, match="class_weight needs class-index labels"):
+        reg.fit(x, np.eye(2)[y], class_weight={0: 2.0})
+    reg.fit(x, np.eye(2)[y], sample_weight=np.ones(96))  # regression targets take sample weights
+
+    class Plain(nn.Module):
+        def forward(self, s, t):
+            return nn.functional.cross_entropy(s, t)
+
+    with pytest.raises(ValueError, match="reduction='none' mode, and Plain has none"):
+        Trainer(net, optim.SGD(net.parameters(), lr=0.1), loss=Plain(), progress=False).fit(
+            x, y, sample_weight=np.ones(96))

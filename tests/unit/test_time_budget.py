@@ -58,21 +58,21 @@ def _trainer(budget, *, schedule="cosine", warmup=1.0, epochs=4, steps=6, checkp
 def test_budget_stops_training_after_the_step_that_uses_it_up():
     trainer, _ = _trainer(3.0)
     x, y = _data()
-    trainer.fit(x, y, None, batch_size=16)  # 6 steps per epoch; the budget is 12 steps of 0.25 s
+    trainer.fit(x, y, batch_size=16, epochs=None)  # 6 steps per epoch; the budget is 12 steps of 0.25 s
     assert trainer.step_count == 12 and trainer.time_used == pytest.approx(3.0)
     assert trainer.epoch == 2 and len(trainer.history.rows) == 2
     assert trainer.history.rows[-1]["time_used"] == pytest.approx(3.0)
-    trainer.fit(x, y, None, batch_size=16)  # the budget is spent: nothing more happens
+    trainer.fit(x, y, batch_size=16, epochs=None)  # the budget is spent: nothing more happens
     assert trainer.step_count == 12
 
 
 def test_budget_ends_an_epoch_early_and_epochs_still_cap_the_run():
     trainer, _ = _trainer(2.0)
     x, y = _data()
-    trainer.fit(x, y, None, batch_size=16)
+    trainer.fit(x, y, batch_size=16, epochs=None)
     assert trainer.step_count == 8 and trainer.epoch == 2  # the second epoch stopped after 2 of 6 steps
     capped, _ = _trainer(100.0)
-    capped.fit(x, y, 1, batch_size=16)
+    capped.fit(x, y, batch_size=16, epochs=1)
     assert capped.step_count == 6 and capped.time_used == pytest.approx(1.5)
 
 
@@ -83,7 +83,7 @@ def test_schedule_runs_on_the_fraction_of_the_budget_and_ends_decayed():
     seen = []
     trainer.callbacks.append(type("Rec", (Callback,), {"on_batch_end": lambda s, t, k: seen.append(
         (clock.now, t.optimizer.lr))})())
-    trainer.fit(*_data(), None, batch_size=16)
+    trainer.fit(*_data(), batch_size=16, epochs=None)
     inner = sched.schedule
     for now, lr in seen:
         assert lr == pytest.approx(inner.lr_at(24 * now / 3.0), rel=1e-12)
@@ -105,7 +105,7 @@ def test_step_schedule_decays_on_the_budget_too():
     clock = FakeClock(trainer)
     lrs = []
     trainer.callbacks.append(type("Rec", (Callback,), {"on_batch_end": lambda s, t, k: lrs.append(t.optimizer.lr)})())
-    trainer.fit(*_data(), None, batch_size=16)
+    trainer.fit(*_data(), batch_size=16, epochs=None)
     assert clock.now == pytest.approx(2.0)
     assert lrs[2] == pytest.approx(0.01) and lrs[4] == pytest.approx(0.005)  # halved at half the budget
 
@@ -113,15 +113,15 @@ def test_step_schedule_decays_on_the_budget_too():
 def test_resume_continues_the_budget(tmp_path):
     x, y = _data()
     whole, _ = _trainer(3.0)
-    whole.fit(x, y, None, batch_size=16)
+    whole.fit(x, y, batch_size=16, epochs=None)
     first, _ = _trainer(3.0, checkpoint=Checkpoint(tmp_path / "ckpt"))
-    first.fit(x, y, 1, batch_size=16)  # stopped after one epoch (as by Ctrl-C at its end): 1.5 s used
+    first.fit(x, y, batch_size=16, epochs=1)  # stopped after one epoch (as by Ctrl-C at its end): 1.5 s used
     arrays, state = Checkpoint.load(tmp_path / "ckpt")
     assert state["time_used"] == pytest.approx(1.5)
     resumed, _ = _trainer(3.0)
     resumed.load_state_dict(arrays, state)
     assert resumed.time_used == pytest.approx(1.5)
-    resumed.fit(x, y, None, batch_size=16)
+    resumed.fit(x, y, batch_size=16, epochs=None)
     assert resumed.step_count == whole.step_count == 12 and resumed.time_used == pytest.approx(3.0)
     for (k, a), b in zip(whole.model.state_dict().items(), resumed.model.state_dict().values(), strict=True):
         np.testing.assert_array_equal(a, b, err_msg=k)  # simulated time: the same steps, the same bits
@@ -138,7 +138,7 @@ def test_time_budget_option_is_checked_everywhere():
                 time_budget=0)
     model = nn.FullyConnectedNet(2, [], 2)
     with pytest.raises(ValueError, match="epochs=None trains until the time budget"):
-        Trainer(model, optim.SGD(model.parameters(), lr=0.1), progress=False).fit(*_data(d=2), None)
+        Trainer(model, optim.SGD(model.parameters(), lr=0.1), progress=False).fit(*_data(d=2), epochs=None)
     sched = optim.TimeBudgetLR(optim.CosineLR(optim.SGD(model.parameters(), lr=0.1), 10), 5.0, 10)
     with pytest.raises(TypeError, match="seek"):
         sched.step()

@@ -51,7 +51,7 @@ def train(model: nn.Module, x: np.ndarray, y: np.ndarray, epochs: int, lr: float
     o = optim.OPTIMIZERS[opt](model.parameters(), lr=lr)
     t = Trainer(model, o, l2=l2, l1=l1, clip_norm=clip_norm, seed=seed, progress=False, log=lambda m: None,
                 callbacks=callbacks or [])
-    t.fit(x, y, epochs, batch_size, val)
+    t.fit(x, y, batch_size, epochs, validation_data=val)
     return t.history.rows
 
 

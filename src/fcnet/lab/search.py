@@ -27,7 +27,7 @@ def _trial(ds: Any, cfg: dict[str, Any], epochs: int, seed: int) -> float:
     trainer = Trainer(net, opt, seed=seed, progress=False, log=lambda m: None)
     try:
         with np.errstate(over="ignore", invalid="ignore"):
-            trainer.fit(ds.xs_train, ds.y_train, epochs, 64)
+            trainer.fit(ds.xs_train, ds.y_train, batch_size=64, epochs=epochs)
     except DivergenceError:
         return 0.0
     return accuracy(net, ds.xs_val, ds.y_val)

@@ -11,6 +11,7 @@ from fcnet.nn.losses import (
     l1_penalty,
     l2_penalty,
     regularization,
+    weighted_loss,
 )
 from fcnet.nn.module import Module, Parameter
 from fcnet.nn.network import FullyConnectedNet
@@ -19,5 +20,5 @@ __all__ = [
     "ACTIVATIONS", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout", "Flatten", "FullyConnectedNet",
     "Identity", "LeakyReLU", "Linear", "MSELoss", "Module", "MulticlassHingeLoss", "Parameter",
     "ReLU", "Sequential", "Sigmoid", "Tanh", "functional", "init", "l1_penalty", "l2_penalty",
-    "regularization",
+    "regularization", "weighted_loss",
 ]

@@ -10,7 +10,7 @@ from fcnet.nn.module import Module
 from fcnet.tensor import Function, Tensor
 
 __all__ = ["BCEWithLogitsLoss", "CrossEntropyLoss", "MSELoss", "MulticlassHingeLoss", "l1_penalty",
-           "l2_penalty", "regularization"]
+           "l2_penalty", "regularization", "weighted_loss"]
 
 
 class CrossEntropyLoss(Module):
@@ -95,6 +95,36 @@ class BCEWithLogitsLoss(Module):
         if self.reduction == "mean":
             return out.mean()
         return out.sum() if self.reduction == "sum" else out
+
+
+def check_weightable(loss_fn: Module) -> None:
+    """Raise ValueError unless ``loss_fn`` has per-row terms (``reduction="none"``) to weight."""
+    if getattr(loss_fn, "reduction", None) not in ("mean", "sum", "none"):
+        raise ValueError(f"sample weights need a loss with a reduction='none' mode, and {type(loss_fn).__name__} "
+                         "has none: use an fcnet loss (CrossEntropyLoss, MSELoss, ...) or give no weights")
+
+
+def weighted_loss(loss_fn: Module, scores: Tensor, targets: Any, weights: Any) -> Tensor:
+    """L = (1/B) Σ_i w_i L_i over a batch of B rows: Keras's ``sum_over_batch_size`` (divided by B, not by Σ w).
+
+    ``L_i`` is ``loss_fn``'s per-row loss: its ``reduction="none"`` terms, averaged over the outputs
+    where there are several (MSE, BCE), as Keras averages them; ``loss_fn``'s own reduction is set aside
+    for the call.  ``weights`` (B,) are constants (``sample_weight`` times ``class_weight``).
+    """
+    check_weightable(loss_fn)
+    kept = loss_fn.reduction
+    loss_fn.reduction = "none"
+    try:
+        per = loss_fn(scores, targets)
+    finally:
+        loss_fn.reduction = kept
+    if per.ndim > 1:
+        per = per.reshape(per.shape[0], -1).mean(axis=1)
+    w = weights.data if isinstance(weights, Tensor) else weights
+    w = xp_of(per.data).asarray(w, dtype=per.dtype)
+    if w.shape != (per.shape[0],):
+        raise ValueError(f"weights must have shape ({per.shape[0]},), one per row, got {tuple(w.shape)}")
+    return (per * Tensor(w, _raw=True)).mean()
 
 
 def _weights(model: Module) -> list[Tensor]:

@@ -316,8 +316,10 @@ def run(opts: Mapping[str, Any], run_dir: str | Path, resume: bool = False, prog
                 for msg in diagnose(model, loss, prep.x_train[:k], prep.y_train[:k], prep.dataset.num_classes):
                     log(f"warning: {msg}")
         try:
-            trainer.fit(prep.x_train, prep.y_train, None if cfg["time_budget"] else cfg["epochs"], batch_size,
-                        None if prep.x_val is None else (prep.x_val, prep.y_val), initial_epoch=trainer.epoch)
+            trainer.fit(prep.x_train, prep.y_train, batch_size=batch_size,
+                        epochs=None if cfg["time_budget"] else cfg["epochs"],
+                        validation_data=None if prep.x_val is None else (prep.x_val, prep.y_val),
+                        initial_epoch=trainer.epoch)
         except KeyboardInterrupt:
             if checkpoint:
                 ckpt.flush()  # the last complete epoch, even between --checkpoint-every saves
