@@ -463,7 +463,7 @@ class FCNetBase(BaseEstimator):
         trainer.time_budget = opts["time_budget"] if budget else None
         try:
             with _threads(batch * max(x.shape[1], *opts["hidden"], self.n_outputs_)):
-                trainer.fit(x, packed, epochs, batch, verbose=0)
+                trainer.fit(x, packed, batch_size=batch, epochs=epochs, verbose=0)
         except DivergenceError as exc:  # the trainer's advice names fcnet train's flags: say it in parameters
             lr = float(trainer.optimizer.lr)
             raise DivergenceError(f"training diverged in epoch {self.n_iter_ + 1} (the loss or the weights became "
