@@ -162,6 +162,11 @@ def set_num_threads(n: int) -> None:
     _threads = int(n)
 
 
+def min_chunk() -> int:
+    """The fewest elements ``parallel_elementwise`` gives one thread (fewer than 2 of these in all run whole)."""
+    return _MIN_CHUNK
+
+
 def parallel_elementwise(fn: Any, jobs: list[list[Any]]) -> None:
     """Run ``fn(*arrays)`` for each job, the elements of all jobs shared out among the threads.
 

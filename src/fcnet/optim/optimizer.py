@@ -56,6 +56,7 @@ class Optimizer(abc.ABC):
         self.state: list[dict[str, Any]] = [{} for _ in self.params]
         self.steps = 0
         self._scratch: dict[tuple[int, str], Any] = {}
+        self._plan: dict[str, Any] | None = None  # what _compiled_step keeps from step to step
 
     @property
     def lr(self) -> float:
@@ -145,29 +146,73 @@ class Optimizer(abc.ABC):
         backend.parallel_elementwise(self._decayed_kernel if coupled else self.kernel, jobs)
 
     def _compiled_step(self) -> bool:
-        """The step through the compiled kernels; False (nothing done) where they do not apply."""
+        """The step through the compiled kernels; False (nothing done) where they do not apply.
+
+        What does not change from step to step (which parameters, their flattened data and state
+        buffers, the compiled kernel of each dtype) is worked out once and kept in ``_plan``; each step
+        only checks that it still holds (the same arrays, by identity) and flattens the new gradients.
+        """
         k = kernels.compiled()
         if k is None or backend.xp_of(self.params[0].data) is not np:
             return False
+        plan = self._plan if self._plan is not None and self._plan_holds(self._plan) else self._make_plan(k)
+        if plan is None:
+            return False
+        small = plan["total"] < 2 * backend.min_chunk() or backend.num_threads() < 2
+        for dtype, rows in plan["jobs"]:
+            jobs = []
+            for _i, p, data, state in rows:
+                g = p.grad
+                if not g.flags.c_contiguous or g.dtype != p.data.dtype:
+                    g = np.ascontiguousarray(g, dtype=p.data.dtype)
+                jobs.append([data, g.reshape(-1), *state])
+            bound = self.compiled_kernel(k, dtype)
+            if small:  # too few elements to share out among threads: no hand-off at all
+                for arrays in jobs:
+                    bound(*arrays)
+            else:
+                backend.parallel_elementwise(bound, jobs)
+        return True
+
+    def _plan_holds(self, plan: dict[str, Any]) -> bool:
+        """Whether the cached plan still describes this step: the same live parameters, data and buffers."""
+        if plan["state"] is not self.state:
+            return False
+        for _dtype, rows in plan["jobs"]:
+            for i, p, _data, _state in rows:
+                g = p.grad
+                if g is None or p.data is not plan["data"][i] or g.shape != p.data.shape:
+                    return False
+                st = self.state[i]
+                for name, buf in zip(self.state_names, plan["buffers"][i], strict=True):
+                    if st.get(name) is not buf:
+                        return False
+        live = plan["live"]
+        return all((p.grad is not None) == (i in live) for i, p in enumerate(self.params))
+
+    def _make_plan(self, k: Any) -> dict[str, Any] | None:
+        """The per-dtype job rows of ``_compiled_step`` (None: the reference path must run this step)."""
+        self._plan = None
         live = [(i, p) for i, p in enumerate(self.params) if p.grad is not None]
         if any(p.grad.shape != p.data.shape or not p.data.flags.c_contiguous for _, p in live):
-            return False  # the reference path raises the shape error or handles the odd layout
-        fns: dict[Any, Any] = {}
-        by_fn: dict[Any, list[list[Any]]] = {}
+            return None  # the reference path raises the shape error or handles the odd layout
+        by_dtype: dict[Any, list[Any]] = {}
+        data: dict[int, Any] = {}
+        buffers: dict[int, tuple[Any, ...]] = {}
+        total = 0
         for i, p in live:
-            fn = fns.get(p.dtype)
-            if fn is None:
-                fn = fns[p.dtype] = self.compiled_kernel(k, p.dtype)
-                if fn is None:
-                    return False
-            g = np.ascontiguousarray(p.grad, dtype=p.dtype)
-            arrays = [p.data, g, *[self._buffer(i, n) for n in self.state_names]]
-            if kernels.for_arrays(*arrays) is None or not all(a.flags.c_contiguous for a in arrays):
-                return False  # float16, or a state buffer of another layout: the reference path
-            by_fn.setdefault(fn, []).append([a.reshape(-1) for a in arrays])
-        for fn, jobs in by_fn.items():
-            backend.parallel_elementwise(fn, jobs)
-        return True
+            if self.compiled_kernel(k, p.dtype) is None:
+                return None
+            state = tuple(self._buffer(i, n) for n in self.state_names)
+            if kernels.for_arrays(p.data, *state) is None or not all(a.flags.c_contiguous for a in state):
+                return None  # float16, or a state buffer of another layout: the reference path
+            data[i], buffers[i] = p.data, state
+            by_dtype.setdefault(p.dtype, []).append((i, p, p.data.reshape(-1), [a.reshape(-1) for a in state]))
+            total += p.data.size
+        plan = {"jobs": list(by_dtype.items()), "state": self.state, "data": data, "buffers": buffers,
+                "live": {i for i, _ in live}, "total": total}
+        self._plan = plan
+        return plan
 
     # --- state -----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
