@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from fcnet import backend
 from fcnet.tensor import Tensor, tensor
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from fcnet.train.history import History
 
 __all__ = ["Module", "Parameter"]
 
@@ -182,6 +187,92 @@ class Module:
                 )
             backend.xp_of(target).copyto(target, backend.xp_of(target).asarray(value),
                                          casting="same_kind")
+
+    # --- Keras's Model API (fcnet.train.keras, imported when first used) -------------------
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Any = None, *,
+                loss_weights: Any = None, weighted_metrics: Any = None, run_eagerly: bool = False,
+                steps_per_execution: int = 1, jit_compile: Any = "auto", auto_scale_loss: bool = True,
+                **trainer_options: Any) -> None:
+        """Keras's ``compile``: choose the optimizer, the loss and the metrics; ``fit`` trains with them.
+
+        ``optimizer``: a name, 'sgd', 'momentum', 'rmsprop', 'adagrad', 'adam' or 'adamw' (fcnet's optimizers,
+        the options table's names; Keras's class names such as 'Adam' too) with Keras's default learning rate
+        (0.01 for 'sgd' and 'momentum', 0.001 for the others) and fcnet's other defaults, or an ``fcnet.optim``
+        optimizer built on ``model.parameters()``.  ``loss``: 'sparse_categorical_crossentropy' (class
+        indices), 'categorical_crossentropy' (one-hot rows), 'mse' / 'mean_squared_error',
+        'binary_crossentropy' (targets in [0, 1] of the outputs' shape), or an fcnet loss module.  The loss
+        is applied to the model's outputs as scores (logits), Keras's ``from_logits=True``: fcnet's nets
+        have no softmax layer, L = (1/N) Σ_i −log softmax(s_i)[y_i]; a model ending in a softmax is refused.
+        ``metrics``: 'accuracy' or 'acc' (class accuracy, for the cross-entropies).  Keras's
+        ``run_eagerly``, ``jit_compile`` and ``auto_scale_loss`` change nothing here.  Other keywords go to
+        ``fcnet.train.Trainer`` (``seed``, ``l2``, ``clip_norm``, ...).  Compiling again starts a new
+        optimizer and epoch count, as in Keras; the weights stay.
+        """
+        from fcnet.train.keras import compile_model
+
+        compile_model(self, optimizer, loss, metrics, loss_weights=loss_weights, weighted_metrics=weighted_metrics,
+                      run_eagerly=run_eagerly, steps_per_execution=steps_per_execution, jit_compile=jit_compile,
+                      auto_scale_loss=auto_scale_loss, **trainer_options)
+
+    def fit(self, x: Any, y: Any = None, batch_size: int | None = None, epochs: int | None = 1,
+            verbose: int | str | None = "auto", callbacks: Any = None, validation_split: float = 0.0,
+            validation_data: Any = None, shuffle: bool | None = None, class_weight: Any = None,
+            sample_weight: Any = None, initial_epoch: int | None = None, steps_per_epoch: None = None,
+            validation_steps: None = None, validation_batch_size: int | None = None,
+            validation_freq: int = 1) -> History:
+        """Keras's ``fit``: ``Trainer.fit`` (same arguments; see it) of the trainer ``compile`` made.
+
+        Returns a ``History`` of this call's epochs (``history.history["val_loss"]``), as Keras; a second
+        ``fit`` continues from the weights and optimizer state where the first stopped, numbering its
+        epochs on (``initial_epoch=None``).  Targets as the compiled loss takes them (see ``compile``).
+        """
+        from fcnet.train.keras import fit
+
+        return fit(self, x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data, shuffle,
+                   class_weight, sample_weight, initial_epoch, steps_per_epoch, validation_steps,
+                   validation_batch_size, validation_freq)
+
+    def evaluate(self, x: Any, y: Any = None, batch_size: int | None = None, verbose: int | str = "auto",
+                 sample_weight: Any = None, return_dict: bool = False) -> Any:
+        """Keras's ``evaluate``: the loss (1/N) Σ_i w_i L_i in evaluation mode, and the compiled metrics.
+
+        Returns the loss (a float) when ``compile`` had no metrics, else ``[loss, *metrics]``; with
+        ``return_dict=True`` ``{"loss": ..., "accuracy": ...}``.  ``batch_size=None`` is Keras's 32;
+        ``verbose`` 1 / 2 / 'auto' prints the values on one line (stderr), 0 nothing.
+        """
+        from fcnet.train.keras import evaluate
+
+        return evaluate(self, x, y, batch_size, verbose, sample_weight, return_dict)
+
+    def predict(self, x: Any, batch_size: int | None = None, verbose: int | str = "auto") -> np.ndarray:
+        """Keras's ``predict``: the model's outputs as a NumPy array (scores, as they are), in evaluation mode.
+
+        Needs no ``compile``.  Run in batches of ``batch_size`` (None: Keras's 32) without a graph.
+        """
+        from fcnet.train.keras import predict
+
+        return predict(self, x, batch_size, verbose)
+
+    def save(self, path: str | Path) -> None:
+        """Keras's ``save``: ``fcnet.train.save_model(path, self)`` (a directory: safetensors and JSON, no
+        pickle), with the compile arguments given by name; ``Module.load(path)`` reads it back.
+        """
+        from fcnet.train.keras import save
+
+        save(self, path)
+
+    @classmethod
+    def load(cls, path: str | Path, model: Module | None = None) -> Module:
+        """Keras's ``load_model``: the model ``save`` (or ``save_model``) wrote, in evaluation mode.
+
+        ``Sequential``s of fcnet's layers and ``FullyConnectedNet``s are rebuilt from the file; any other
+        model is built in code and given as ``model`` (it gets the weights).  Compiled again when it was
+        saved compiled with an optimizer and a loss given by name (a new optimizer state, unlike Keras).
+        ``Sequential.load`` refuses a file holding another kind of model.
+        """
+        from fcnet.train.keras import load
+
+        return load(path, model, cls)
 
     # --- printing ------------------------------------------------------------------------
     def summary(self, input_size: int | None = None) -> str:

@@ -1,0 +1,283 @@
+"""Keras's ``Model`` API on every fcnet ``Module``: compile, fit, evaluate, predict, save and load.
+
+``Module.compile/fit/evaluate/predict/save/load`` are thin and call these functions (imported when first
+used, so ``fcnet.nn`` does not import ``fcnet.train``).  ``compile`` keeps one ``Trainer`` on the module;
+``fit`` delegates to it, so a second ``fit`` continues from the weights and optimizer state, as in Keras.
+
+Losses are applied to the model's outputs as scores (logits): fcnet's nets end in a linear layer, with no
+softmax or sigmoid, so ``'sparse_categorical_crossentropy'`` is Keras's loss with ``from_logits=True``,
+L = (1/N) Σ_i −log softmax(s_i)[y_i] (``nn.CrossEntropyLoss``), and ``'binary_crossentropy'`` is
+−t log σ(s) − (1 − t) log(1 − σ(s)) (``nn.BCEWithLogitsLoss``).  A model ending in a softmax (or, for
+``binary_crossentropy``, a sigmoid) is refused: drop the last layer.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import fcnet
+from fcnet import backend, nn
+from fcnet.nn.module import Module
+from fcnet.optim.optimizer import Optimizer
+from fcnet.train.callbacks import Callback
+from fcnet.train.history import History
+from fcnet.train.trainer import Trainer
+
+__all__ = ["KERAS_LR", "LOSSES", "METRICS", "Compiled", "compile_model", "evaluate", "fit", "load", "predict", "save"]
+
+
+@dataclass(frozen=True)
+class LossSpec:
+    """A Keras loss name's fcnet loss and the targets it takes.
+
+    ``targets``: "indices" (N,) class indices; "one-hot" (N, C) rows, passed on as their class indices
+    (the same loss: −Σ_j t_ij log p_ij = −log p_iy for a one-hot row); "values" targets of the outputs' shape.
+    ``accuracy``: whether Keras's ``'accuracy'`` metric for this loss (the arg-max's class) is computed.
+    """
+
+    make: Callable[[], Module]
+    targets: str
+    accuracy: bool
+
+
+# The one table of Keras loss names (Keras's spelling → fcnet's loss on logits); Keras's class names are aliases.
+LOSSES: dict[str, LossSpec] = {
+    "sparse_categorical_crossentropy": LossSpec(nn.CrossEntropyLoss, "indices", True),
+    "categorical_crossentropy": LossSpec(nn.CrossEntropyLoss, "one-hot", True),
+    "mean_squared_error": LossSpec(nn.MSELoss, "values", False),
+    "binary_crossentropy": LossSpec(nn.BCEWithLogitsLoss, "values", False),
+}
+LOSS_ALIASES: dict[str, str] = {
+    "mse": "mean_squared_error", "SparseCategoricalCrossentropy": "sparse_categorical_crossentropy",
+    "CategoricalCrossentropy": "categorical_crossentropy", "MeanSquaredError": "mean_squared_error",
+    "BinaryCrossentropy": "binary_crossentropy",
+}
+# Keras names whose formula differs from every fcnet loss: refused, with the reason
+DIFFERENT: dict[str, str] = {
+    "categorical_hinge": "Keras's categorical_hinge is max(0, 1 + max_{j≠y} s_j − s_y) and fcnet's "
+                         "MulticlassHingeLoss is Σ_{j≠y} max(0, s_j − s_y + 1) (slide 48), a different loss: "
+                         "pass loss=fcnet.nn.MulticlassHingeLoss() for fcnet's",
+}
+METRICS: tuple[str, ...] = ("accuracy", "acc")
+
+# Keras's default learning rates for the optimizer names of ``recipe.OPTIMIZERS`` (Keras's SGD for both
+# gradient-descent forms); every other hyperparameter is fcnet's (the lecture's) default
+KERAS_LR: dict[str, float] = {"sgd": 0.01, "momentum": 0.01, "rmsprop": 0.001, "adagrad": 0.001, "adam": 0.001,
+                              "adamw": 0.001}
+
+
+@dataclass
+class Compiled:
+    """What ``compile`` keeps on a module: its Trainer and the names it was compiled with."""
+
+    trainer: Trainer
+    loss: str | None  # the Keras name, None for a loss module
+    targets: str
+    metrics: list[str]
+    config: dict[str, Any]  # the compile arguments as JSON (saved by ``save``), None entries for objects
+
+
+class _MetricAlias(Callback):
+    """Logs ``acc``/``val_acc`` as well, for ``metrics=["acc"]`` (Keras names a metric as it was asked for)."""
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
+        for key in ("accuracy", "val_accuracy"):
+            if key in logs:
+                logs[key.replace("accuracy", "acc")] = logs[key]
+
+
+def _optimizer(model: Module, optimizer: Any) -> tuple[Optimizer, str | None, float | None]:
+    from fcnet.train.options import validate
+    from fcnet.train.recipe import OPTIMIZERS
+
+    if isinstance(optimizer, Optimizer):
+        own = {id(p) for p in model.parameters()}
+        if not all(id(p) in own for p in optimizer.params):
+            raise ValueError(f"the {type(optimizer).__name__} optimizer was built on other parameters than this "
+                             "model's: build it on model.parameters()")
+        return optimizer, None, None
+    if not isinstance(optimizer, str):
+        raise TypeError(f"optimizer must be a name ({', '.join(OPTIMIZERS)}) or an fcnet.optim optimizer built "
+                        f"on model.parameters(), got {type(optimizer).__name__}")
+    name = optimizer.lower()  # Keras's class names too: "Adam", "RMSprop", "SGD"
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {optimizer!r}: use one of {', '.join(OPTIMIZERS)}, or an "
+                         "fcnet.optim optimizer built on model.parameters()")
+    lr = KERAS_LR[name]
+    return OPTIMIZERS[name](model.parameters(), validate({"optimizer": name, "lr": lr})), name, lr
+
+
+def _loss(loss: Any) -> tuple[Module, str | None, str]:
+    if isinstance(loss, Module):
+        return loss, None, "given"
+    known = ", ".join([*LOSSES, *LOSS_ALIASES])
+    if loss is None:
+        raise ValueError(f"compile needs a loss: give loss= one of {known}, or an fcnet loss module")
+    if not isinstance(loss, str):
+        raise TypeError(f"loss must be a name ({known}) or an fcnet loss module (e.g. nn.CrossEntropyLoss()), "
+                        f"got {type(loss).__name__}")
+    name = LOSS_ALIASES.get(loss, loss)
+    if name in DIFFERENT:
+        raise ValueError(DIFFERENT[name])
+    if name not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}: use one of {known}, or an fcnet loss module")
+    spec = LOSSES[name]
+    return spec.make(), name, spec.targets
+
+
+def _check_last_layer(model: Module, loss: str | None) -> None:
+    """Refuse a model that already ends in softmax (or sigmoid) before a loss that applies it to the scores."""
+    if loss not in ("sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy"):
+        return
+    last = list(model.modules())[-1]
+    kind = type(last).__name__
+    if kind in ("Softmax", "LogSoftmax") or (kind == "Sigmoid" and loss == "binary_crossentropy"):
+        raise ValueError(f"the model ends in {kind}, but {loss} here takes the scores (logits) and applies "
+                         f"{'σ' if loss == 'binary_crossentropy' else 'softmax'} itself: remove the last {kind} layer")
+
+
+def compile_model(model: Module, optimizer: Any = "rmsprop", loss: Any = None, metrics: Sequence[str] | None = None,
+            *, loss_weights: Any = None, weighted_metrics: Any = None, run_eagerly: bool = False,
+            steps_per_execution: int = 1, jit_compile: Any = "auto", auto_scale_loss: bool = True,
+            **trainer_options: Any) -> None:
+    """``Module.compile``: see its docstring."""
+    if loss_weights is not None or weighted_metrics is not None:
+        raise ValueError("loss_weights and weighted_metrics are for models with several outputs or losses; an "
+                         "fcnet model has one output: leave them None (metrics are weighted by sample_weight)")
+    if steps_per_execution != 1:
+        raise ValueError(f"steps_per_execution={steps_per_execution}: fcnet runs one step at a time, leave it 1")
+    metrics = list(metrics or [])
+    for m in metrics:
+        if m not in METRICS:
+            raise ValueError(f"unknown metric {m!r}: use one of {', '.join(METRICS)} (the loss is always reported)")
+    loss_fn, loss_name, targets = _loss(loss)
+    if metrics and loss_name is not None and not LOSSES[loss_name].accuracy:
+        raise ValueError(f"metric {metrics[0]!r} is class accuracy, which {loss_name} does not give here: leave "
+                         "metrics out, or train 2 outputs with 'sparse_categorical_crossentropy'")
+    _check_last_layer(model, loss_name)
+    opt, opt_name, lr = _optimizer(model, optimizer)
+    trainer = Trainer(model, opt, loss_fn, **trainer_options)
+    if "acc" in metrics:
+        trainer.callbacks.append(_MetricAlias())
+    config = {"optimizer": opt_name, "learning_rate": lr, "loss": loss_name, "metrics": metrics}
+    object.__setattr__(model, "_compiled", Compiled(trainer, loss_name, targets, metrics, config))
+
+
+def compiled(model: Module, what: str) -> Compiled:
+    """The module's ``Compiled``, or a one-line RuntimeError saying to call compile first."""
+    state = model.__dict__.get("_compiled")
+    if state is None:
+        raise RuntimeError(f"{type(model).__name__}.{what}() needs a compiled model: call "
+                           f"model.compile(optimizer=..., loss=...) first")
+    return state
+
+
+def _targets(state: Compiled, model: Module, y: Any) -> Any:
+    """Keras's targets as the fcnet loss takes them: one-hot rows as class indices, (N,) as (N, 1)."""
+    if y is None:
+        raise ValueError("y is None: fcnet trains and evaluates on arrays, give the targets as y (a data set "
+                         "yielding (x, y) pairs is not taken)")
+    arr = backend.to_numpy(y.data if isinstance(y, fcnet.Tensor) else y)
+    if state.targets == "one-hot":
+        if arr.ndim != 2 or not np.isin(arr, (0, 1)).all() or not (arr.sum(axis=1) == 1).all():
+            raise ValueError(f"categorical_crossentropy takes one-hot rows (N, C) with a single 1, got "
+                             f"{arr.dtype} {arr.shape}: for class indices use 'sparse_categorical_crossentropy'")
+        return arr.argmax(axis=1)
+    if state.targets == "values" and arr.ndim == 1:
+        return arr.reshape(-1, 1).astype(np.float32 if arr.dtype.kind != "f" else arr.dtype)
+    return y
+
+
+def fit(model: Module, x: Any, y: Any, batch_size: int | None, epochs: int | None, verbose: Any,
+        callbacks: Any, validation_split: float, validation_data: Any, shuffle: bool | None, class_weight: Any,
+        sample_weight: Any, initial_epoch: int | None, steps_per_epoch: Any, validation_steps: Any,
+        validation_batch_size: int | None, validation_freq: int) -> History:
+    """``Module.fit``: ``Trainer.fit`` of the compiled trainer; returns this call's epochs."""
+    state = compiled(model, "fit")
+    trainer = state.trainer
+    if validation_data is not None and isinstance(validation_data, tuple | list) and len(validation_data) >= 2:
+        validation_data = (validation_data[0], _targets(state, model, validation_data[1]), *validation_data[2:])
+    start = trainer.epoch if initial_epoch is None else int(initial_epoch)
+    history = trainer.fit(x, _targets(state, model, y), batch_size, epochs, verbose, callbacks, validation_split,
+                          validation_data, shuffle, class_weight, sample_weight, initial_epoch, steps_per_epoch,
+                          validation_steps, validation_batch_size, validation_freq)
+    return History([r for r in history.rows if r["epoch"] > start])
+
+
+def _verbose(verbose: Any) -> int:
+    if verbose == "auto":
+        return 1
+    if verbose not in (0, 1, 2) or isinstance(verbose, bool):
+        raise ValueError(f"verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
+    return int(verbose)
+
+
+def evaluate(model: Module, x: Any, y: Any, batch_size: int | None = None, verbose: Any = "auto",
+             sample_weight: Any = None, return_dict: bool = False) -> Any:
+    """``Module.evaluate``: see its docstring."""
+    state = compiled(model, "evaluate")
+    loud = _verbose(verbose)
+    size = 32 if batch_size is None else batch_size
+    if not isinstance(size, int | np.integer) or isinstance(size, bool) or size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    result = state.trainer.evaluate(x, _targets(state, model, y), int(size), sample_weight=sample_weight)
+    values = {"loss": result["loss"], **{m: result["accuracy"] for m in state.metrics}}
+    if loud:
+        print(" - ".join(f"{k}: {v:.4f}" for k, v in values.items()), file=sys.stderr)
+    if return_dict:
+        return values
+    return values["loss"] if not state.metrics else list(values.values())
+
+
+def predict(model: Module, x: Any, batch_size: int | None = None, verbose: Any = "auto") -> np.ndarray:
+    """``Module.predict``: the outputs (scores) in evaluation mode, without a graph, in batches."""
+    _verbose(verbose)
+    size = 32 if batch_size is None else batch_size
+    if not isinstance(size, int | np.integer) or isinstance(size, bool) or size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    params = model.parameters()
+    xp = backend.xp_of(params[0].data) if params else np
+    arr = x.data if isinstance(x, fcnet.Tensor) else x
+    was = model.training
+    model.eval()
+    out = []
+    try:
+        with fcnet.no_grad():
+            for i in range(0, len(arr), int(size)):
+                out.append(backend.to_numpy(model(fcnet.Tensor(xp.asarray(arr[i:i + int(size)]), _raw=True)).data))
+    finally:
+        model.train(was)
+    if not out:
+        raise ValueError("predict needs at least one row of x, got 0")
+    return np.concatenate(out)
+
+
+def save(model: Module, path: str | Path) -> None:
+    """``Module.save``: ``save_model(path, model)``, with the compile arguments given by name.
+
+    The optimizer's state is not saved (``ModelCheckpoint`` / ``Checkpoint`` keep a run's whole state).
+    """
+    from fcnet.train.io import save_model
+
+    state = model.__dict__.get("_compiled")
+    save_model(path, model, extra={"compile": state.config} if state is not None else None)
+
+
+def load(path: str | Path, model: Module | None = None, kind: type[Module] = Module) -> Module:
+    """``Module.load``: the saved model (``load_model``), compiled again when it was saved compiled by names."""
+    from fcnet.train.io import load_model
+
+    loaded, _, meta = load_model(path, model=model)
+    if not isinstance(loaded, kind):
+        raise TypeError(f"{path} holds a {type(loaded).__name__}, not a {kind.__name__}: load it with "
+                        f"{type(loaded).__name__}.load or fcnet.nn.Module.load")
+    config = meta.get("compile")
+    if isinstance(config, Mapping) and config.get("optimizer") and config.get("loss"):
+        compile_model(loaded, config["optimizer"], config["loss"], config.get("metrics") or None)
+    return loaded

@@ -1,0 +1,284 @@
+"""Keras's Model API on every Module: compile, fit, evaluate, predict, save and load, delegating to one Trainer."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import fcnet
+from fcnet import nn, optim
+from fcnet.train import EarlyStopping, Trainer, load_model
+from fcnet.train.history import History
+from tests.conftest import ROOT
+
+
+def _data(n=120, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, 6)).astype(np.float32)
+    return x, np.digitize(x[:, 0] + x[:, 1], [-0.5, 0.5]).astype(np.int64)
+
+
+def _model(dtype=np.float32, out=3):
+    return nn.Sequential(nn.Linear(6, 8, dtype=dtype, rng=0), nn.ReLU(), nn.Linear(8, out, dtype=dtype, rng=1))
+
+
+def _same_weights(a, b):
+    return all(np.array_equal(p.data, q.data) for p, q in zip(a.parameters(), b.parameters(), strict=True))
+
+
+def test_a_keras_users_loop_runs_unchanged(tmp_path):
+    x, y = _data()
+    x_test, y_test = _data(40, seed=1)
+    model = _model()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, y, batch_size=32, epochs=5, validation_split=0.1,
+                        callbacks=[EarlyStopping(monitor="val_loss", patience=10)], verbose=0)
+    loss, acc = model.evaluate(x_test, y_test, verbose=0)
+    scores = model.predict(x_test, verbose=0)
+    model.save(tmp_path / "model.keras")
+    assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(history.history)
+    assert len(history.history["val_loss"]) == 5 and history.epoch == [0, 1, 2, 3, 4]
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    with fcnet.no_grad():
+        model.eval()
+        assert np.array_equal(scores, model(fcnet.tensor(x_test)).data)  # the outputs as they are
+    assert scores.shape == (40, 3) and not np.allclose(scores.sum(axis=1), 1.0)  # scores, not probabilities
+    assert acc == np.mean(scores.argmax(axis=1) == y_test)
+    loaded = nn.Sequential.load(tmp_path / "model.keras")  # compiled again from the names it was saved with
+    assert loaded is not model and _same_weights(loaded, model)
+    assert loaded.evaluate(x_test, y_test, verbose=0) == [loss, acc]
+    assert np.array_equal(loaded.predict(x_test, verbose=0), scores)
+    assert np.array_equal(load_model(tmp_path / "model.keras")[0].predict(x_test, verbose=0), scores)
+
+
+@pytest.mark.parametrize(("name", "make"), [("adam", lambda p: optim.Adam(p, lr=0.001)),
+                                            ("sgd", lambda p: optim.SGD(p, lr=0.01)),
+                                            ("rmsprop", lambda p: optim.RMSProp(p, lr=0.001))])
+def test_fit_is_the_trainer_path_bit_for_bit_and_a_second_fit_continues(name, make):
+    x, y = _data()
+    w = np.random.default_rng(2).uniform(0.5, 2.0, len(y))
+    keras_model, plain = _model(), _model()
+    keras_model.compile(optimizer=name, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    first = keras_model.fit(x, y, 16, 3, 0, validation_split=0.2, sample_weight=w)
+    second = keras_model.fit(x, y, 16, 2, 0, validation_split=0.2, sample_weight=w)
+    trainer = Trainer(plain, make(plain.parameters()), nn.CrossEntropyLoss(), seed=0)
+    full = trainer.fit(x, y, 16, 5, 0, validation_split=0.2, sample_weight=w)
+    assert _same_weights(keras_model, plain)
+    assert first["loss"] + second["loss"] == full["loss"]  # each call's History holds its own epochs, as Keras
+    assert first["epoch"] == [1, 2, 3] and second["epoch"] == [4, 5]
+    assert keras_model.evaluate(x, y, verbose=0, return_dict=True) == trainer.evaluate(x, y, 32)
+
+
+def test_compile_with_an_fcnet_optimizer_and_loss_uses_them():
+    x, y = _data()
+    a, b = _model(), _model()
+    opt = optim.Momentum(a.parameters(), lr=0.05, form="pytorch")
+    a.compile(opt, nn.MulticlassHingeLoss(margin=0.5))
+    a.fit(x, y, 16, 2, verbose=0)
+    Trainer(b, optim.Momentum(b.parameters(), lr=0.05, form="pytorch"), nn.MulticlassHingeLoss(margin=0.5)).fit(
+        x, y, 16, 2, verbose=0)
+    assert _same_weights(a, b) and a._compiled.trainer.optimizer is opt
+    with pytest.raises(ValueError, match="other parameters than this model's"):
+        a.compile(optim.Adam(b.parameters()), "sparse_categorical_crossentropy")
+
+
+KERAS_DEFAULT_LR = {"sgd": 0.01, "momentum": 0.01, "rmsprop": 0.001, "adagrad": 0.001, "adam": 0.001,
+                    "adamw": 0.001}  # Keras 3's SGD, RMSprop, Adagrad, Adam, AdamW
+
+
+@pytest.mark.parametrize("name", sorted(KERAS_DEFAULT_LR))
+def test_a_string_optimizer_gets_keras_default_learning_rate(name):
+    from fcnet.train.recipe import OPTIMIZERS
+
+    assert set(OPTIMIZERS) == set(KERAS_DEFAULT_LR)  # every name of the options table
+    model = _model()
+    model.compile(name.upper() if name == "adam" else name, "sparse_categorical_crossentropy")
+    opt = model._compiled.trainer.optimizer
+    assert opt.lr == KERAS_DEFAULT_LR[name]
+    expected = type(OPTIMIZERS[name](model.parameters(), _options(name)))
+    assert type(opt) is expected and opt.params == model.parameters()
+
+
+def _options(name):
+    from fcnet.train.options import validate
+
+    return validate({"optimizer": name})
+
+
+def test_compile_defaults_to_keras_rmsprop():
+    model = _model()
+    model.compile(loss="mse")
+    assert type(model._compiled.trainer.optimizer) is optim.RMSProp and model._compiled.trainer.optimizer.lr == 0.001
+
+
+def test_evaluate_returns_keras_forms():
+    x, y = _data()
+    model = _model()
+    model.compile("adam", "sparse_categorical_crossentropy")
+    reference = Trainer(model, optim.Adam(model.parameters())).evaluate(x, y, 32)
+    plain = model.evaluate(x, y, verbose=0)
+    assert isinstance(plain, float) and plain == reference["loss"]
+    assert model.evaluate(x, y, verbose=0, return_dict=True) == {"loss": reference["loss"]}
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    assert model.evaluate(x, y, verbose=0) == [reference["loss"], reference["accuracy"]]
+    assert model.evaluate(x, y, verbose=0, return_dict=True) == reference
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["acc"])
+    assert model.evaluate(x, y, verbose=0, return_dict=True) == {"loss": reference["loss"],
+                                                                  "acc": reference["accuracy"]}
+    h = model.fit(x, y, 32, 2, verbose=0, validation_split=0.25)
+    assert h.history["acc"] == h.history["accuracy"] and h.history["val_acc"] == h.history["val_accuracy"]
+
+
+def test_evaluate_prints_one_line_unless_verbose_0(capsys):
+    x, y = _data()
+    model = _model()
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.evaluate(x, y, verbose=0)
+    assert capsys.readouterr().err == ""
+    loss, acc = model.evaluate(x, y)
+    assert capsys.readouterr().err == f"loss: {loss:.4f} - accuracy: {acc:.4f}\n"
+
+
+def _torch_loss(name, scores, y):
+    import torch
+
+    s = torch.from_numpy(np.asarray(scores, np.float64))
+    t = torch.from_numpy(np.asarray(y))
+    if name == "sparse_categorical_crossentropy":
+        return torch.nn.CrossEntropyLoss()(s, t).item()
+    if name == "categorical_crossentropy":  # probability targets
+        return torch.nn.CrossEntropyLoss()(s, t.double()).item()
+    if name == "binary_crossentropy":
+        return torch.nn.BCEWithLogitsLoss()(s, t.double().reshape(s.shape)).item()
+    return torch.nn.MSELoss()(s, t.double().reshape(s.shape)).item()
+
+
+@pytest.mark.parametrize("name", ["sparse_categorical_crossentropy", "categorical_crossentropy",
+                                  "binary_crossentropy", "mse"])
+def test_keras_loss_names_on_fcnet_logits_equal_torch(name):
+    x, y = _data()
+    x = x.astype(np.float64)
+    model = _model(np.float64, out=1 if name in ("binary_crossentropy", "mse") else 3)
+    if name == "categorical_crossentropy":
+        y = np.eye(3)[y]
+    elif name == "binary_crossentropy":
+        y = (y > 0).astype(np.float64)
+    elif name == "mse":
+        y = x[:, 0] - 2 * x[:, 1]
+    model.compile("sgd", name)
+    scores = model.predict(x, verbose=0)
+    got = model.evaluate(x, y, batch_size=len(x), verbose=0)
+    assert got == pytest.approx(_torch_loss(name, scores, y), rel=1e-12)
+
+
+def test_categorical_crossentropy_trains_as_the_sparse_one():
+    x, y = _data()
+    a, b = _model(), _model()
+    a.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
+    b.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    ha = a.fit(x, np.eye(3)[y], 16, 2, 0, validation_data=(x, np.eye(3)[y]))
+    hb = b.fit(x, y, 16, 2, 0, validation_data=(x, y))
+    assert _same_weights(a, b)
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        assert ha.history[key] == hb.history[key]
+    with pytest.raises(ValueError, match="one-hot rows"):
+        a.fit(x, np.full((len(y), 3), 1 / 3), verbose=0)
+
+
+def test_a_regression_loop_with_targets_of_shape_n():
+    x, _ = _data()
+    y = (x[:, 0] - x[:, 1]).astype(np.float32)
+    model = _model(out=1)
+    model.compile(optimizer="adam", loss="mean_squared_error")
+    h = model.fit(x, y, 16, 20, verbose=0)
+    assert h["loss"][-1] < h["loss"][0] / 2
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(float(np.mean((model.predict(x)[:, 0] - y) ** 2)),
+                                                            rel=1e-5)
+
+
+def test_fit_and_evaluate_before_compile_say_call_compile_first():
+    x, y = _data()
+    model = _model()
+    for call in (lambda: model.fit(x, y), lambda: model.evaluate(x, y)):
+        with pytest.raises(RuntimeError, match=r"call model\.compile\(optimizer=\.\.\., loss=\.\.\.\) first"):
+            call()
+    assert model.predict(x[:3], verbose=0).shape == (3, 3)  # predict needs no compile, as in Keras
+
+
+class Softmax(nn.Module):
+    def forward(self, s):
+        return fcnet.functional.softmax(s, axis=1)
+
+
+@pytest.mark.parametrize(("args", "kw", "error", "match"), [
+    (("adamax", "mse"), {}, ValueError, "unknown optimizer 'adamax': use one of sgd, momentum, rmsprop, adagrad, "
+                                        "adam, adamw"),
+    (("adam", "huber"), {}, ValueError, "unknown loss 'huber': use one of sparse_categorical_crossentropy, "
+                                        "categorical_crossentropy, mean_squared_error, binary_crossentropy"),
+    (("adam", "sparse_categorical_crossentropy"), {"metrics": ["auc"]}, ValueError,
+     "unknown metric 'auc': use one of accuracy, acc"),
+    (("adam", "categorical_hinge"), {}, ValueError, "different loss: pass loss=fcnet.nn.MulticlassHingeLoss()"),
+    (("adam",), {}, ValueError, "compile needs a loss"),
+    (("adam", "mse"), {"metrics": ["accuracy"]}, ValueError, "mean_squared_error does not give here"),
+    ((3, "mse"), {}, TypeError, "optimizer must be a name"),
+    (("adam", "mse"), {"loss_weights": [1.0]}, ValueError, "leave them None"),
+])
+def test_bad_compile_arguments_are_one_line_errors(args, kw, error, match):
+    with pytest.raises(error, match=re.escape(match)) as info:
+        _model().compile(*args, **kw)
+    assert "\n" not in str(info.value)
+
+
+def test_a_model_ending_in_softmax_or_sigmoid_is_refused_with_the_fix():
+    with pytest.raises(ValueError, match=r"ends in Softmax.*remove the last Softmax layer"):
+        nn.Sequential(_model(), Softmax()).compile("adam", "sparse_categorical_crossentropy")
+    with pytest.raises(ValueError, match=r"ends in Sigmoid.*remove the last Sigmoid layer"):
+        nn.Sequential(_model(out=1), nn.Sigmoid()).compile("adam", "binary_crossentropy")
+    nn.Sequential(_model(out=1), nn.Sigmoid()).compile("adam", "mse")  # a bounded regression output is fine
+
+
+def test_recompiling_starts_a_new_optimizer_and_epoch_count_weights_stay():
+    x, y = _data()
+    model = _model()
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(x, y, 16, 2, verbose=0)
+    kept = model.state_dict()
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    assert all(np.array_equal(v, model.state_dict()[k]) for k, v in kept.items())
+    h = model.fit(x, y, 16, 1, verbose=0)
+    assert isinstance(h, History) and h["epoch"] == [1] and model._compiled.trainer.optimizer.lr == 0.01
+
+
+def test_load_refuses_another_kind_and_an_uncompiled_save_loads_uncompiled(tmp_path):
+    x, y = _data()
+    net = nn.FullyConnectedNet(6, [8], 3, rng=0)
+    net.save(tmp_path / "fc")
+    assert isinstance(nn.Module.load(tmp_path / "fc"), nn.FullyConnectedNet)
+    _model().save(tmp_path / "seq")
+    with pytest.raises(TypeError, match="holds a Sequential, not a FullyConnectedNet"):
+        nn.FullyConnectedNet.load(tmp_path / "seq")
+    with pytest.raises(RuntimeError, match="compile"):
+        nn.FullyConnectedNet.load(tmp_path / "fc").evaluate(x, y)
+    assert not (tmp_path / "fc" / "model.pkl").exists() and sorted(p.name for p in (tmp_path / "fc").iterdir()) == [
+        "model.json", "model.safetensors"]
+
+
+def test_nn_does_not_import_train():
+    code = "import sys, fcnet.nn; print('fcnet.train' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT,
+                         env={"PYTHONPATH": str(ROOT / "src")})
+    assert out.stdout.strip() == "False"
+
+
+def test_keras_class_names_are_aliases_and_y_is_required():
+    x, _ = _data()
+    model = _model(out=1)
+    model.compile("RMSprop", "MeanSquaredError")
+    assert type(model._compiled.trainer.loss_fn) is nn.MSELoss
+    assert type(model._compiled.trainer.optimizer) is optim.RMSProp
+    with pytest.raises(ValueError, match="y is None"):
+        model.fit(x, verbose=0)
