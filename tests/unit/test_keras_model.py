@@ -238,6 +238,8 @@ def test_a_model_ending_in_softmax_or_sigmoid_is_refused_with_the_fix():
         nn.Sequential(_model(), Softmax()).compile("adam", "sparse_categorical_crossentropy")
     with pytest.raises(ValueError, match=r"ends in Sigmoid.*remove the last Sigmoid layer"):
         nn.Sequential(_model(out=1), nn.Sigmoid()).compile("adam", "binary_crossentropy")
+    with pytest.raises(ValueError, match=r"ends in Softmax.*remove the last Softmax layer"):
+        nn.Sequential(_model(), Softmax()).compile("adam", nn.CrossEntropyLoss())
     nn.Sequential(_model(out=1), nn.Sigmoid()).compile("adam", "mse")  # a bounded regression output is fine
 
 

@@ -131,15 +131,13 @@ def _loss(loss: Any) -> tuple[Module, str | None, str]:
     return spec.make(), name, spec.targets
 
 
-def _check_last_layer(model: Module, loss: str | None) -> None:
+def _check_last_layer(model: Module, loss_fn: Module) -> None:
     """Refuse a model that already ends in softmax (or sigmoid) before a loss that applies it to the scores."""
-    if loss not in ("sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy"):
-        return
-    last = list(model.modules())[-1]
-    kind = type(last).__name__
-    if kind in ("Softmax", "LogSoftmax") or (kind == "Sigmoid" and loss == "binary_crossentropy"):
-        raise ValueError(f"the model ends in {kind}, but {loss} here takes the scores (logits) and applies "
-                         f"{'σ' if loss == 'binary_crossentropy' else 'softmax'} itself: remove the last {kind} layer")
+    kind = type(list(model.modules())[-1]).__name__
+    if (kind in ("Softmax", "LogSoftmax") and isinstance(loss_fn, nn.CrossEntropyLoss | nn.BCEWithLogitsLoss)) or (
+            kind == "Sigmoid" and isinstance(loss_fn, nn.BCEWithLogitsLoss)):
+        raise ValueError(f"the model ends in {kind}, but {type(loss_fn).__name__} takes the scores (logits) and "
+                         f"applies {'σ' if kind == 'Sigmoid' else 'softmax'} itself: remove the last {kind} layer")
 
 
 def compile_model(model: Module, optimizer: Any = "rmsprop", loss: Any = None, metrics: Sequence[str] | None = None,
@@ -160,7 +158,7 @@ def compile_model(model: Module, optimizer: Any = "rmsprop", loss: Any = None, m
     if metrics and loss_name is not None and not LOSSES[loss_name].accuracy:
         raise ValueError(f"metric {metrics[0]!r} is class accuracy, which {loss_name} does not give here: leave "
                          "metrics out, or train 2 outputs with 'sparse_categorical_crossentropy'")
-    _check_last_layer(model, loss_name)
+    _check_last_layer(model, loss_fn)
     opt, opt_name, lr = _optimizer(model, optimizer)
     trainer = Trainer(model, opt, loss_fn, **trainer_options)
     if "acc" in metrics:
@@ -178,7 +176,7 @@ def compiled(model: Module, what: str) -> Compiled:
     return state
 
 
-def _targets(state: Compiled, model: Module, y: Any) -> Any:
+def _targets(state: Compiled, y: Any) -> Any:
     """Keras's targets as the fcnet loss takes them: one-hot rows as class indices, (N,) as (N, 1)."""
     if y is None:
         raise ValueError("y is None: fcnet trains and evaluates on arrays, give the targets as y (a data set "
@@ -202,9 +200,9 @@ def fit(model: Module, x: Any, y: Any, batch_size: int | None, epochs: int | Non
     state = compiled(model, "fit")
     trainer = state.trainer
     if validation_data is not None and isinstance(validation_data, tuple | list) and len(validation_data) >= 2:
-        validation_data = (validation_data[0], _targets(state, model, validation_data[1]), *validation_data[2:])
+        validation_data = (validation_data[0], _targets(state, validation_data[1]), *validation_data[2:])
     start = trainer.epoch if initial_epoch is None else int(initial_epoch)
-    history = trainer.fit(x, _targets(state, model, y), batch_size, epochs, verbose, callbacks, validation_split,
+    history = trainer.fit(x, _targets(state, y), batch_size, epochs, verbose, callbacks, validation_split,
                           validation_data, shuffle, class_weight, sample_weight, initial_epoch, steps_per_epoch,
                           validation_steps, validation_batch_size, validation_freq)
     return History([r for r in history.rows if r["epoch"] > start])
@@ -226,7 +224,7 @@ def evaluate(model: Module, x: Any, y: Any, batch_size: int | None = None, verbo
     size = 32 if batch_size is None else batch_size
     if not isinstance(size, int | np.integer) or isinstance(size, bool) or size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    result = state.trainer.evaluate(x, _targets(state, model, y), int(size), sample_weight=sample_weight)
+    result = state.trainer.evaluate(x, _targets(state, y), int(size), sample_weight=sample_weight)
     values = {"loss": result["loss"], **{m: result["accuracy"] for m in state.metrics}}
     if loud:
         print(" - ".join(f"{k}: {v:.4f}" for k, v in values.items()), file=sys.stderr)
