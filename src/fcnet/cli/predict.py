@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from fcnet.cli.search import _positive
+from fcnet.cli.args import whole_number
 from fcnet.errors import DataError
 
 
@@ -16,7 +16,7 @@ def add_parser(sub: Any, name: str) -> None:
     p = sub.add_parser(name, help="classify images (PNG, JPEG, ...) or .npy/.csv feature rows")
     p.add_argument("run", help="run directory (or model directory)")
     p.add_argument("inputs", nargs="+", help="image files, or .npy / .csv files of feature rows")
-    p.add_argument("--top", type=_positive("--top", 1), default=3,
+    p.add_argument("--top", type=whole_number("--top", 1), default=3,
                    help="classes to show per input (default 3; more than the classes shows them all)")
     p.add_argument("--invert", choices=("auto", "yes", "no"), default="auto",
                    help="invert grey images (auto: when the background is light, since the "

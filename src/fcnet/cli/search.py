@@ -16,26 +16,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from fcnet.cli.args import whole_number
 from fcnet.errors import ConfigError
-from fcnet.train.options import MAX_INT, OPTIONS, add_training_flags, coerce, parse_config, read_toml, resolve
+from fcnet.train.options import OPTIONS, add_training_flags, coerce, parse_config, read_toml, resolve
 
 WORKER_OUT = "search"  # a worker's default --out: trials go to ./search/trials/NNNN, as the planner's do
-
-
-def _positive(what: str, minimum: int, maximum: int = MAX_INT) -> Any:
-    def conv(text: str) -> int:
-        shown = text if len(text) <= 40 else f"{text[:20]}... ({len(text)} characters)"
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{what} takes a whole number, got {shown!r}") from None
-        if v < minimum:
-            raise argparse.ArgumentTypeError(f"{what} must be at least {minimum}, got {v}")
-        if v > maximum:
-            raise argparse.ArgumentTypeError(f"{what} must be at most {maximum:,}, got {shown}")
-        return v
-
-    return conv
 
 
 def add_parser(sub: Any, name: str) -> None:
@@ -49,10 +34,10 @@ def add_parser(sub: Any, name: str) -> None:
                    help="a searched option: lr=loguniform:1e-4:1e-1, dropout=uniform:0:0.5, "
                         "batch_size=int:32:256, hidden=choice:64,128|256")
     p.add_argument("--strategy", choices=("grid", "random", "coarse-to-fine"), help="default random")
-    p.add_argument("--trials", type=_positive("--trials", 1), help="trials in all (default 12)")
-    p.add_argument("--workers", type=_positive("--workers", 0), default=1,
+    p.add_argument("--trials", type=whole_number("--trials", 1), help="trials in all (default 12)")
+    p.add_argument("--workers", type=whole_number("--workers", 0), default=1,
                    help="local worker processes, at most one per core (0: only plan and watch; default 1)")
-    p.add_argument("--coarse-epochs", type=_positive("--coarse-epochs", 1),
+    p.add_argument("--coarse-epochs", type=whole_number("--coarse-epochs", 1),
                    help="epochs of the coarse stage (default epochs // 3)")
     p.add_argument("--pruner", choices=("median", "halving", "none"),
                    help="stops hopeless trials early; stored in the study, so every worker uses it "
@@ -79,7 +64,7 @@ def add_parser(sub: Any, name: str) -> None:
     w.add_argument("--study", default="fcnet-search", help="study name (default fcnet-search)")
     w.add_argument("--out", default=WORKER_OUT,
                    help=f"directory for this machine's trial runs, written to OUT/trials/NNNN (default ./{WORKER_OUT})")
-    w.add_argument("--threads", type=_positive("--threads", 1), default=1,
+    w.add_argument("--threads", type=whole_number("--threads", 1), default=1,
                    help="BLAS threads per trial (default 1)")
     w.add_argument("--device", help="cpu or cuda (default: the planner's --device)")
     w.add_argument("--pruner", choices=("median", "halving", "none"),
@@ -90,7 +75,8 @@ def add_parser(sub: Any, name: str) -> None:
     d.add_argument("--storage", help="storage URL (default: the journal file in --out); the password may come "
                                      "from FCNET_STORAGE_PASSWORD, PGPASSWORD or ~/.pgpass")
     d.add_argument("--out", default="search", help="the search's directory (default ./search)")
-    d.add_argument("--port", type=_positive("--port", 1, 65535), default=8080, help="port to serve on (default 8080)")
+    d.add_argument("--port", type=whole_number("--port", 1, 65535), default=8080,
+                   help="port to serve on (default 8080)")
     d.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
     d.set_defaults(func=dashboard)
 
