@@ -38,6 +38,9 @@ def test_california_housing_runs_from_the_cached_file(bench, tmp_path, capsys):
     out = capsys.readouterr().out
     for label in ("fcnet", "sklearn ", "sklearn1"):
         assert f"california_housing seed 0 {label}" in out
+    # the one-time first use is measured before the timed runs and reported on its own line
+    assert out.index("first use in this process: fcnet") < out.index("california_housing seed 0 fcnet")
+    assert "First use in this process (one tiny fit each, not in the times below): fcnet" in out
     assert "| california_housing (R²) |" in out
     assert "digits" not in out and "diabetes" not in out
 
