@@ -218,10 +218,32 @@ def test_adaptive_warm_fit_starts_again_at_learning_rate_init(data):
     X, y, _ = data
     kw = {**SGD, "momentum": 0.0, "tol": 1e9, "n_iter_no_change": 1, "learning_rate": "adaptive", "warm_start": True}
     clf = _quiet(FCNetClassifier(**kw, max_iter=4), X, y)
-    assert clf._trainer.optimizer.lr == pytest.approx(0.01)  # divided once, in epoch 3
+    sk = _quiet(MLPClassifier(**kw, max_iter=4), X, y)
+    assert clf._trainer.optimizer.lr == sk._optimizer.learning_rate == pytest.approx(0.01)  # divided in epoch 3
     clf.set_params(max_iter=1)
-    _quiet(clf, X, y)
-    assert clf._trainer.optimizer.lr == 0.05  # MLPClassifier makes a new optimizer on each fit
+    sk.set_params(max_iter=1)
+    rates = []
+    for _ in range(2):  # a new optimizer at ε₀ on each fit, the count of epochs without improvement kept
+        _quiet(clf, X, y)
+        _quiet(sk, X, y)
+        rates.append((clf._trainer.optimizer.lr, sk._optimizer.learning_rate))
+    assert rates == [(pytest.approx(0.01), pytest.approx(0.01)), (0.05, 0.05)]
+
+
+def test_adaptive_partial_fit_counts_epochs_without_improvement_across_calls_as_mlp_classifier(data):
+    """partial_fit trains one epoch per call; MLPClassifier keeps the count of epochs without improvement
+    from call to call, so 'adaptive' divides ε by 5 after n_iter_no_change + 1 calls without improvement."""
+    X, y, _ = data
+    kw = {"momentum": 0.0, "tol": 1e9, "n_iter_no_change": 1, "learning_rate": "adaptive", "solver": "sgd",
+          "learning_rate_init": 0.05, "random_state": 0}
+    ours, theirs = FCNetClassifier(hidden=(5,), **kw), MLPClassifier(hidden_layer_sizes=(5,), **kw)
+    rates = []
+    for _ in range(6):
+        ours.partial_fit(X, y, classes=[0, 1, 2])
+        theirs.partial_fit(X, y, classes=[0, 1, 2])
+        rates.append((ours._trainer.optimizer.lr, theirs._optimizer.learning_rate))
+    assert [a for a, _ in rates] == pytest.approx([b for _, b in rates])
+    assert rates[-1][0] == pytest.approx(0.05 / 25)  # divided after calls 3 and 5
 
 
 @pytest.mark.parametrize("solver", ["adam", None])

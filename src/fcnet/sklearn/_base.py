@@ -455,7 +455,8 @@ class FCNetBase(BaseEstimator):
                              "give more samples or set batchnorm=False")
         trainer = self._trainer
         stop = _SklearnStop(self, len(x), val, stop=not incremental)
-        self._no_improvement = 0
+        if first or not hasattr(self, "_no_improvement"):  # as MLPClassifier: kept by partial_fit and warm fits
+            self._no_improvement = 0
         trainer.callbacks.append(stop)
         budget = opts["time_budget"] is not None and not incremental  # partial_fit: one epoch, whatever the budget
         epochs = 1 if incremental else None if budget else opts["epochs"]
