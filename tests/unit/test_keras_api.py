@@ -430,6 +430,25 @@ def test_class_and_sample_weights_multiply():
         np.testing.assert_allclose(p.data, q.data, rtol=1e-12, atol=1e-15)
 
 
+def test_class_weight_takes_whole_float_labels_as_keras():
+    """Labels read as floats (0.0, 1.0, 2.0) train without weights; Keras rounds them to class indices for
+    class_weight too, so the run equals the one with integer labels."""
+    x, y = _data3()
+    cw = {0: 0.25, 1: 2.0, 2: 3.0}
+    runs = []
+    for labels in (y, y.astype(np.float64)):
+        net = _net3()
+        Trainer(net, optim.SGD(net.parameters(), lr=0.1), seed=5, progress=False).fit(x, labels, 16, 2,
+                                                                                       class_weight=cw)
+        runs.append(net.parameters())
+    for p, q in zip(*runs, strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+    net = _net3()
+    with pytest.raises(ValueError, match=r"class_weight needs class-index labels: y has 0.5"):
+        Trainer(net, optim.SGD(net.parameters(), lr=0.1), progress=False).fit(
+            x, np.where(y == 1, 0.5, y), class_weight=cw)
+
+
 def test_unit_weights_train_as_no_weights_and_accuracy_is_weighted():
     x, y = _data3()
     a, b = _net3(), _net3()

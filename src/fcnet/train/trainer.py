@@ -623,9 +623,15 @@ def _class_weights(class_weight: Any, y: Any, n_classes: int | None) -> np.ndarr
     if not isinstance(class_weight, Mapping):
         raise ValueError(f"class_weight must be a dict {{class index: weight}}, got {type(class_weight).__name__}")
     y = np.asarray(backend.to_numpy(y))
-    if y.ndim != 1 or y.dtype.kind not in "iu":
+    if y.ndim != 1 or y.dtype.kind not in "iuf":
         raise ValueError(f"class_weight needs class-index labels y of shape (N,), got {y.dtype} {y.shape}: "
                          "for other targets give sample_weight")
+    if y.dtype.kind == "f":  # labels read as floats (0.0, 1.0, ...) are class indices, as Keras takes them
+        odd = y[~np.isfinite(y) | (y != np.round(y))]
+        if len(odd):
+            raise ValueError(f"class_weight needs class-index labels: y has {odd[0]:g}, not a whole number; give "
+                             "integer class indices, or sample_weight for other targets")
+        y = y.astype(np.int64)
     table = np.ones(max([int(y.max()) + 1 if len(y) else 0, n_classes or 0]), np.float64)
     for k, v in class_weight.items():
         if not isinstance(k, int | np.integer) or isinstance(k, bool) or k < 0 or k >= len(table):
