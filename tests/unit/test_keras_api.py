@@ -499,6 +499,8 @@ def test_validation_data_takes_a_sample_weight_and_validation_freq():
     ({"validation_freq": 0}, "validation_freq must be a positive integer"),
     ({"validation_batch_size": 0}, "validation_batch_size must be a positive integer"),
     ({"epochs": 2.5}, r"Keras's order is fit\(x, y, batch_size, epochs\)"),
+    ({"validation_split": "0.25"}, r"validation_split must be a number in \[0, 1\)"),
+    ({"initial_epoch": "1"}, r"initial_epoch must be a whole number in \[0, epochs=1\]"),
 ])
 def test_bad_fit_arguments_are_one_line_errors(kw, match):
     x, y = _data()

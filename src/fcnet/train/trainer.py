@@ -282,8 +282,9 @@ class Trainer:
             raise ValueError(f"verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
         last: int | None
         if initial_epoch is not None:
-            if not 0 <= initial_epoch <= (initial_epoch if epochs is None else epochs):
-                raise ValueError(f"initial_epoch must be in [0, epochs={epochs}], got {initial_epoch}")
+            if not isinstance(initial_epoch, int | np.integer) or isinstance(initial_epoch, bool) \
+                    or not 0 <= initial_epoch <= (initial_epoch if epochs is None else epochs):
+                raise ValueError(f"initial_epoch must be a whole number in [0, epochs={epochs}], got {initial_epoch!r}")
         elif epochs is None:
             last = None
         elif epochs <= 0:
@@ -301,8 +302,9 @@ class Trainer:
             if len(validation_data) == 3 and validation_data[2] is not None:
                 val_weights = _sample_weight(validation_data[2], len(validation_data[1]), "validation sample_weight")
             validation_data = (validation_data[0], validation_data[1])
-        if not 0.0 <= validation_split < 1.0:
-            raise ValueError(f"validation_split must be in [0, 1), got {validation_split}")
+        if not isinstance(validation_split, int | float | np.integer | np.floating) \
+                or isinstance(validation_split, bool) or not 0.0 <= validation_split < 1.0:
+            raise ValueError(f"validation_split must be a number in [0, 1), got {validation_split!r}")
         if validation_split and validation_data is None:
             # Keras's split: the first ⌊N (1 − split)⌋ rows train, the rest validate (their weights with them)
             n_val = len(y) - math.floor(len(y) * (1.0 - validation_split))
