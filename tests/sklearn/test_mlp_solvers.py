@@ -12,7 +12,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
-from sklearn.neural_network import MLPClassifier
+from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 from fcnet import nn
 from fcnet.errors import ConfigError
@@ -153,6 +153,26 @@ def test_lbfgs_regressor_and_warm_start_continue_from_the_fitted_weights(data):
     fresh = _quiet(FCNetRegressor(hidden=(8,), solver="lbfgs", max_iter=5, random_state=0), X, t)
     assert fresh.loss_ == pytest.approx(first, rel=1e-12)
     assert reg.score(X, t) > fresh.score(X, t)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "sgd"])
+def test_regressor_loss_and_alpha_equal_mlp_regressors_from_the_same_weights(data, initial, solver):
+    """MLPRegressor's loss is ½ (1/N) Σ_i (f(x_i) − y_i)² + (α / 2N) Σ_l ‖W_l‖²: the same ``alpha`` gives the
+    same fitted weights and ``loss_``, and the same ``learning_rate_init`` the same SGD steps."""
+    X, _, w = data
+    t = X @ [1.0, -2.0, 0.5, 0.3] + np.sin(X[:, 0])
+    kw = {"hidden_layer_sizes": (8,), "solver": solver, "alpha": 1.0, "max_iter": 20, "tol": 0.0,
+          "random_state": 0, "learning_rate_init": 0.01, "momentum": 0.0, "batch_size": 30, "shuffle": False}
+    ours = _quiet(FCNetRegressor(standardize=False, **kw), X, t, sample_weight=w)
+    sk = _quiet(MLPRegressor(**{**kw, "max_iter": 1}), X, t)
+    sk.coefs_, sk.intercepts_ = [c.copy() for c in initial[0][0]], [b.copy() for b in initial[0][1]]
+    sk.set_params(warm_start=True, max_iter=20)
+    sk.t_ = sk.n_iter_ = 0
+    if solver == "sgd":
+        sk.loss_curve_, sk.best_loss_, sk._no_improvement_count = [], np.inf, 0
+    _quiet(sk, X, t, sample_weight=w)
+    assert ours.loss_ == pytest.approx(sk.loss_, rel=1e-9)
+    _same_weights(ours, sk, rtol=1e-8)
 
 
 @pytest.mark.parametrize("bad", [{"dropout": 0.2}, {"batchnorm": True}, {"weight_decay": 0.1},
