@@ -84,6 +84,21 @@ def test_integer_sample_weight_equals_repeated_rows_and_zero_equals_removed(cls,
     np.testing.assert_allclose(getattr(inc, method)(X), getattr(rep, method)(X), rtol=1e-7, atol=1e-9)
 
 
+@pytest.mark.parametrize("cls", [FCNetClassifier, FCNetRegressor])
+def test_partial_fit_refuses_early_stopping_as_mlp(cls, blobs):
+    """MLPClassifier's partial_fit raises ValueError with early_stopping=True (one epoch has nothing to stop)."""
+    from sklearn.neural_network import MLPClassifier
+
+    X, y = blobs
+    extra = {"classes": np.unique(y)} if cls is FCNetClassifier else {}
+    with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True"):
+        MLPClassifier(early_stopping=True).partial_fit(X, y, classes=np.unique(y))
+    est = cls(hidden=(4,), early_stopping=True, random_state=0)
+    with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True") as err:
+        est.partial_fit(X, y, **extra)
+    assert "\n" not in str(err.value) and not hasattr(est, "n_iter_")
+
+
 def test_warm_start_continues_and_cold_refit_restarts(blobs):
     X, y = blobs
     kw = {"hidden": (16,), "max_iter": 4, "random_state": 0}

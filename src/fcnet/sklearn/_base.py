@@ -408,6 +408,9 @@ class FCNetBase(BaseEstimator):
 
     # --- training ------------------------------------------------------------------------
     def _fit(self, X: Any, y: Any, sample_weight: Any, incremental: bool, classes: Any = None) -> FCNetBase:
+        if incremental and self.early_stopping:  # MLPClassifier's error, before any state changes
+            raise ValueError("partial_fit does not support early_stopping=True: set early_stopping=False (each call "
+                             "trains one epoch; hold out validation data yourself)")
         first = not hasattr(self, "_trainer") or (not incremental and not self.warm_start)
         X, y = self._check_Xy(X, y, reset=first)
         w = (np.ones(len(X)) if sample_weight is None
