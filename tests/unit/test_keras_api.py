@@ -472,6 +472,9 @@ def test_validation_data_takes_a_sample_weight_and_validation_freq():
     t = Trainer(net, optim.SGD(net.parameters(), lr=0.1), progress=False)
     h = t.fit(x[:64], y[:64], 16, 4, validation_data=(x[64:], y[64:], w), validation_freq=2)
     assert [("val_loss" in r) for r in h.rows] == [False, True, False, True]  # Keras: epochs 2 and 4
+    # Keras's History.history lists a metric's values of the epochs that logged it: min() works on it
+    assert h.history["val_loss"] == [h.rows[1]["val_loss"], h.rows[3]["val_loss"]]
+    assert len(h.history["loss"]) == 4 and min(h.history["val_accuracy"]) >= 0.0
     tnet = _torch_net(net)
     import torch
 
