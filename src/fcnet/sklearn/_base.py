@@ -2,7 +2,8 @@
 
 Training runs in float64 through ``fcnet.train.Trainer`` with the loss
 L = Σ_i w_i L_i / Σ_i w_i per mini-batch (w: ``sample_weight``, 1 by default), so that integer
-weights train as repeated rows.  Stopping follows MLPClassifier's rule: after ``n_iter_no_change``
+weights train as repeated rows in the same batch (not with ``batchnorm``, whose batch mean and
+variance count each row once, weight 0 included).  Stopping follows MLPClassifier's rule: after ``n_iter_no_change``
 + 1 epochs in a row in which the training loss (or, with ``early_stopping``, the validation
 score) did not improve by ``tol``, or after ``max_iter`` epochs with a ``ConvergenceWarning``.
 ``solver='lbfgs'`` minimises the same loss over all rows at once with SciPy's L-BFGS-B, as
