@@ -97,8 +97,9 @@ class WeightedLoss(Module):
     """L = Σ_i w_i L_i / Σ_i w_i over a batch whose targets carry the weight w_i as their last column.
 
     ``per_sample`` maps (scores, targets without the weight column) to the N losses L_i.  With
-    ``weighted`` False (a fit whose weights are all equal) the targets come without the weight
-    column and the loss is the plain mean (1/N) Σ_i L_i, as it is then for every batch.
+    ``weighted`` False (a fit whose weights are all equal, to ``unit``) the targets come without the
+    weight column and the loss is the plain mean (1/N) Σ_i L_i, as it is then for every batch; the
+    penalty's Σ_i w_i is then N · ``unit``.
     """
 
     def __init__(self, per_sample: Callable[[Tensor, np.ndarray], Tensor], alpha: float = 0.0,
@@ -106,6 +107,7 @@ class WeightedLoss(Module):
         super().__init__()
         self.per_sample = per_sample
         self.weighted = True
+        self.unit = 1.0  # the common weight of a fit whose weights are all equal
         self.alpha = float(alpha)
         self.penalised = list(weights or [])
 
@@ -115,7 +117,7 @@ class WeightedLoss(Module):
         """
         packed = np.asarray(packed)
         if not self.weighted:
-            return self._penalty(self._mean(scores, packed), len(packed))
+            return self._penalty(self._mean(scores, packed), len(packed) * getattr(self, "unit", 1.0))
         w = packed[:, -1]
         if w[0] > 0 and (w == w[0]).all():  # the common case, in fewer gates: (1/N) Σ_i L_i
             return self._penalty(self._mean(scores, packed[:, :-1]), float(w.sum()))
@@ -429,6 +431,7 @@ class FCNetBase(BaseEstimator):
         uniform = bool(len(w)) and w[0] > 0 and bool((w == w[0]).all())
         packed = t if uniform else np.concatenate([t, w[:, None]], axis=1)
         self._trainer.loss_fn.weighted = not uniform
+        self._trainer.loss_fn.unit = float(w[0]) if uniform else 1.0  # alpha's Σ w_i is N w_0, not N
         self._trainer.shuffle = bool(self.shuffle)
         if opts.get("solver") == "lbfgs":
             return self._fit_lbfgs(x, packed, opts)
