@@ -449,6 +449,28 @@ def test_class_weight_takes_whole_float_labels_as_keras():
             x, np.where(y == 1, 0.5, y), class_weight=cw)
 
 
+@pytest.mark.parametrize("target", ["binary", "one-hot"])
+def test_class_weight_takes_keras_binary_and_one_hot_targets(target):
+    """Keras's class_weight reads a class per row from (N, 1) targets (rounded: a sigmoid unit's 0/1 labels)
+    and from one-hot (N, C) targets (argmax): the same run as sample_weight = class_weight[class]."""
+    x, _ = _data()
+    if target == "binary":
+        cls = (x[:, 0] > 0.3).astype(np.int64)
+        y, outputs, loss = cls[:, None].astype(np.float32), 1, nn.BCEWithLogitsLoss
+    else:
+        cls = (x[:, 0] > 0.3).astype(np.int64) + (x[:, 1] > 0).astype(np.int64)
+        y, outputs, loss = np.eye(3, dtype=np.float32)[cls], 3, nn.MSELoss
+    cw = {0: 0.5, 1: 3.0}
+    runs = []
+    for kw in ({"class_weight": cw}, {"sample_weight": np.array([0.5, 3.0, 1.0])[cls]}):
+        net = nn.FullyConnectedNet(6, [8], outputs, rng=0)
+        h = Trainer(net, optim.SGD(net.parameters(), lr=0.1), loss(), seed=5, progress=False).fit(x, y, 16, 2, **kw)
+        runs.append((net.parameters(), h["loss"]))
+    for p, q in zip(runs[0][0], runs[1][0], strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+    assert runs[0][1] == runs[1][1]
+
+
 def test_unit_weights_train_as_no_weights_and_accuracy_is_weighted():
     x, y = _data3()
     a, b = _net3(), _net3()
@@ -518,7 +540,7 @@ def test_weights_need_class_labels_and_a_loss_with_per_row_terms():
     net = nn.FullyConnectedNet(6, [8], 2, rng=0)
     reg = Trainer(net, optim.SGD(net.parameters(), lr=0.1), loss=nn.MSELoss(), progress=False)
     with pytest.raises(ValueError, match="class_weight needs class-index labels"):
-        reg.fit(x, np.eye(2)[y], class_weight={0: 2.0})
+        reg.fit(x, x[:, 0], class_weight={0: 2.0})  # real-valued targets have no class
     reg.fit(x, np.eye(2)[y], sample_weight=np.ones(96))  # regression targets take sample weights
 
     class Plain(nn.Module):

@@ -243,8 +243,9 @@ class Trainer:
 
         Weights: the loss of a batch of B rows is (1/B) Σ_i w_i L_i (Keras's ``sum_over_batch_size``),
         w_i = ``sample_weight[i]`` (shape (N,)) × ``class_weight[y_i]`` (a class missing from the dict
-        weighs 1, as in Keras); the reported loss and accuracy are weighted the same way.  Keras 3 refuses
-        ``class_weight`` with ``sample_weight``; here they multiply, as in tf.keras 2 and scikit-learn.
+        weighs 1, as in Keras; y_i is round(y_i) for (N, 1) targets and the argmax of one-hot rows); the
+        reported loss and accuracy are weighted the same way.  Keras 3 refuses ``class_weight`` with
+        ``sample_weight``; here they multiply, as in tf.keras 2 and scikit-learn.
         ``class_weight`` weighs training rows only; ``validation_data`` may be ``(x, y)`` or
         ``(x, y, sample_weight)``, and ``validation_split`` splits ``sample_weight`` with the rows.
 
@@ -621,10 +622,16 @@ def _sample_weight(w: Any, n: int, name: str) -> np.ndarray:
 
 
 def _class_weights(class_weight: Any, y: Any, n_classes: int | None) -> np.ndarray:
-    """w_i = class_weight[y_i] (1 for a class the dict leaves out, as Keras), float64 (N,)."""
+    """w_i = class_weight[y_i] (1 for a class the dict leaves out, as Keras), float64 (N,).
+
+    As Keras: a (N, 1) target (a sigmoid unit's 0/1 labels) gives the class round(y_i), a (N, C)
+    target (one-hot) the class argmax_c y_ic.
+    """
     if not isinstance(class_weight, Mapping):
         raise ValueError(f"class_weight must be a dict {{class index: weight}}, got {type(class_weight).__name__}")
     y = np.asarray(backend.to_numpy(y))
+    if y.ndim == 2 and y.dtype.kind in "iuf" and len(y):
+        y = np.round(y[:, 0]) if y.shape[1] == 1 else y.argmax(axis=1)
     if y.ndim != 1 or y.dtype.kind not in "iuf":
         raise ValueError(f"class_weight needs class-index labels y of shape (N,), got {y.dtype} {y.shape}: "
                          "for other targets give sample_weight")
