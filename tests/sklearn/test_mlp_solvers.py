@@ -143,6 +143,23 @@ def test_lbfgs_has_mlp_classifiers_attributes_and_no_partial_fit(data):
     assert not hasattr(_quiet(clf.set_params(solver="lbfgs"), X, y), "loss_curve_")
 
 
+@pytest.mark.parametrize("cls", [FCNetClassifier, FCNetRegressor])
+def test_partial_fit_after_an_lbfgs_fit_and_set_params_solver_sgd_is_refused(data, cls):
+    """set_params(solver='sgd') makes partial_fit available on a net fitted by L-BFGS-B; partial_fit would run
+    a whole L-BFGS-B fit again (n_iter_ = max_iter, t_ = 0), not one SGD epoch: it says so instead."""
+    X, y, _ = data
+    est = _quiet(cls(hidden=(5,), solver="lbfgs", max_iter=5, random_state=0), X, y)
+    before = [c.copy() for c in est.coefs_]
+    est.set_params(solver="sgd")
+    with pytest.raises(ValueError, match=r"fitted with solver='lbfgs'.*fit\(\)") as err:
+        est.partial_fit(X, y)
+    assert "\n" not in str(err.value)
+    for a, b in zip(before, est.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert hasattr(_quiet(est, X, y), "loss_curve_")  # a cold fit with 'sgd' trains it anew
+    est.partial_fit(X, y)
+
+
 def test_lbfgs_regressor_and_warm_start_continue_from_the_fitted_weights(data):
     X, _, _ = data
     t = X @ [1.0, -2.0, 0.5, 0.3] + np.sin(X[:, 0])

@@ -411,6 +411,9 @@ class FCNetBase(BaseEstimator):
 
     # --- training ------------------------------------------------------------------------
     def _fit(self, X: Any, y: Any, sample_weight: Any, incremental: bool, classes: Any = None) -> FCNetBase:
+        if incremental and getattr(self, "_opts", {}).get("solver") == "lbfgs" and hasattr(self, "_trainer"):
+            raise ValueError(f"this net was fitted with solver='lbfgs', which has no partial_fit (solver is now "
+                             f"{self.solver!r}): call fit() to train a new net with it")
         if incremental and self.early_stopping:  # MLPClassifier's error, before any state changes
             raise ValueError("partial_fit does not support early_stopping=True: set early_stopping=False (each call "
                              "trains one epoch; hold out validation data yourself)")
