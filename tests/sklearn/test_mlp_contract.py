@@ -84,6 +84,39 @@ def test_integer_sample_weight_equals_repeated_rows_and_zero_equals_removed(cls,
     np.testing.assert_allclose(getattr(inc, method)(X), getattr(rep, method)(X), rtol=1e-7, atol=1e-9)
 
 
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_equal_sample_weights_of_two_are_repeated_rows_under_alpha(solver, blobs):
+    """alpha's penalty is (α / 2 Σ w_i) Σ ‖W‖², as MLPClassifier's: weights all 2 are every row twice, which
+    halves the penalty's share against no weights (the common weight is not dropped with the weight column)."""
+    X, y = blobs
+    X, y = X[:100], y[:100]
+    kw = {"hidden": (8,), "alpha": 1.0, "solver": solver, "max_iter": 15, "tol": 0.0, "batch_size": 1000,
+          "random_state": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        twice = FCNetClassifier(**kw).fit(X, y, sample_weight=np.full(len(y), 2.0))
+        repeated = FCNetClassifier(**kw).fit(np.repeat(X, 2, axis=0), np.repeat(y, 2))
+        plain = FCNetClassifier(**kw).fit(X, y)
+    np.testing.assert_allclose(twice.predict_proba(X), repeated.predict_proba(X), rtol=1e-7, atol=1e-9)
+    assert twice.loss_ == pytest.approx(repeated.loss_, rel=1e-9)
+    assert not np.allclose(twice.predict_proba(X), plain.predict_proba(X), rtol=1e-3)
+
+
+@pytest.mark.parametrize("cls", [FCNetClassifier, FCNetRegressor])
+def test_partial_fit_refuses_early_stopping_as_mlp(cls, blobs):
+    """MLPClassifier's partial_fit raises ValueError with early_stopping=True (one epoch has nothing to stop)."""
+    from sklearn.neural_network import MLPClassifier
+
+    X, y = blobs
+    extra = {"classes": np.unique(y)} if cls is FCNetClassifier else {}
+    with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True"):
+        MLPClassifier(early_stopping=True).partial_fit(X, y, classes=np.unique(y))
+    est = cls(hidden=(4,), early_stopping=True, random_state=0)
+    with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True") as err:
+        est.partial_fit(X, y, **extra)
+    assert "\n" not in str(err.value) and not hasattr(est, "n_iter_")
+
+
 def test_warm_start_continues_and_cold_refit_restarts(blobs):
     X, y = blobs
     kw = {"hidden": (16,), "max_iter": 4, "random_state": 0}

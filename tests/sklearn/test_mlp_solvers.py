@@ -12,7 +12,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
-from sklearn.neural_network import MLPClassifier
+from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 from fcnet import nn
 from fcnet.errors import ConfigError
@@ -143,6 +143,23 @@ def test_lbfgs_has_mlp_classifiers_attributes_and_no_partial_fit(data):
     assert not hasattr(_quiet(clf.set_params(solver="lbfgs"), X, y), "loss_curve_")
 
 
+@pytest.mark.parametrize("cls", [FCNetClassifier, FCNetRegressor])
+def test_partial_fit_after_an_lbfgs_fit_and_set_params_solver_sgd_is_refused(data, cls):
+    """set_params(solver='sgd') makes partial_fit available on a net fitted by L-BFGS-B; partial_fit would run
+    a whole L-BFGS-B fit again (n_iter_ = max_iter, t_ = 0), not one SGD epoch: it says so instead."""
+    X, y, _ = data
+    est = _quiet(cls(hidden=(5,), solver="lbfgs", max_iter=5, random_state=0), X, y)
+    before = [c.copy() for c in est.coefs_]
+    est.set_params(solver="sgd")
+    with pytest.raises(ValueError, match=r"fitted with solver='lbfgs'.*fit\(\)") as err:
+        est.partial_fit(X, y)
+    assert "\n" not in str(err.value)
+    for a, b in zip(before, est.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert hasattr(_quiet(est, X, y), "loss_curve_")  # a cold fit with 'sgd' trains it anew
+    est.partial_fit(X, y)
+
+
 def test_lbfgs_regressor_and_warm_start_continue_from_the_fitted_weights(data):
     X, _, _ = data
     t = X @ [1.0, -2.0, 0.5, 0.3] + np.sin(X[:, 0])
@@ -153,6 +170,26 @@ def test_lbfgs_regressor_and_warm_start_continue_from_the_fitted_weights(data):
     fresh = _quiet(FCNetRegressor(hidden=(8,), solver="lbfgs", max_iter=5, random_state=0), X, t)
     assert fresh.loss_ == pytest.approx(first, rel=1e-12)
     assert reg.score(X, t) > fresh.score(X, t)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "sgd"])
+def test_regressor_loss_and_alpha_equal_mlp_regressors_from_the_same_weights(data, initial, solver):
+    """MLPRegressor's loss is ½ (1/N) Σ_i (f(x_i) − y_i)² + (α / 2N) Σ_l ‖W_l‖²: the same ``alpha`` gives the
+    same fitted weights and ``loss_``, and the same ``learning_rate_init`` the same SGD steps."""
+    X, _, w = data
+    t = X @ [1.0, -2.0, 0.5, 0.3] + np.sin(X[:, 0])
+    kw = {"hidden_layer_sizes": (8,), "solver": solver, "alpha": 1.0, "max_iter": 20, "tol": 0.0,
+          "random_state": 0, "learning_rate_init": 0.01, "momentum": 0.0, "batch_size": 30, "shuffle": False}
+    ours = _quiet(FCNetRegressor(standardize=False, **kw), X, t, sample_weight=w)
+    sk = _quiet(MLPRegressor(**{**kw, "max_iter": 1}), X, t)
+    sk.coefs_, sk.intercepts_ = [c.copy() for c in initial[0][0]], [b.copy() for b in initial[0][1]]
+    sk.set_params(warm_start=True, max_iter=20)
+    sk.t_ = sk.n_iter_ = 0
+    if solver == "sgd":
+        sk.loss_curve_, sk.best_loss_, sk._no_improvement_count = [], np.inf, 0
+    _quiet(sk, X, t, sample_weight=w)
+    assert ours.loss_ == pytest.approx(sk.loss_, rel=1e-9)
+    _same_weights(ours, sk, rtol=1e-8)
 
 
 @pytest.mark.parametrize("bad", [{"dropout": 0.2}, {"batchnorm": True}, {"weight_decay": 0.1},
@@ -218,10 +255,32 @@ def test_adaptive_warm_fit_starts_again_at_learning_rate_init(data):
     X, y, _ = data
     kw = {**SGD, "momentum": 0.0, "tol": 1e9, "n_iter_no_change": 1, "learning_rate": "adaptive", "warm_start": True}
     clf = _quiet(FCNetClassifier(**kw, max_iter=4), X, y)
-    assert clf._trainer.optimizer.lr == pytest.approx(0.01)  # divided once, in epoch 3
+    sk = _quiet(MLPClassifier(**kw, max_iter=4), X, y)
+    assert clf._trainer.optimizer.lr == sk._optimizer.learning_rate == pytest.approx(0.01)  # divided in epoch 3
     clf.set_params(max_iter=1)
-    _quiet(clf, X, y)
-    assert clf._trainer.optimizer.lr == 0.05  # MLPClassifier makes a new optimizer on each fit
+    sk.set_params(max_iter=1)
+    rates = []
+    for _ in range(2):  # a new optimizer at ε₀ on each fit, the count of epochs without improvement kept
+        _quiet(clf, X, y)
+        _quiet(sk, X, y)
+        rates.append((clf._trainer.optimizer.lr, sk._optimizer.learning_rate))
+    assert rates == [(pytest.approx(0.01), pytest.approx(0.01)), (0.05, 0.05)]
+
+
+def test_adaptive_partial_fit_counts_epochs_without_improvement_across_calls_as_mlp_classifier(data):
+    """partial_fit trains one epoch per call; MLPClassifier keeps the count of epochs without improvement
+    from call to call, so 'adaptive' divides ε by 5 after n_iter_no_change + 1 calls without improvement."""
+    X, y, _ = data
+    kw = {"momentum": 0.0, "tol": 1e9, "n_iter_no_change": 1, "learning_rate": "adaptive", "solver": "sgd",
+          "learning_rate_init": 0.05, "random_state": 0}
+    ours, theirs = FCNetClassifier(hidden=(5,), **kw), MLPClassifier(hidden_layer_sizes=(5,), **kw)
+    rates = []
+    for _ in range(6):
+        ours.partial_fit(X, y, classes=[0, 1, 2])
+        theirs.partial_fit(X, y, classes=[0, 1, 2])
+        rates.append((ours._trainer.optimizer.lr, theirs._optimizer.learning_rate))
+    assert [a for a, _ in rates] == pytest.approx([b for _, b in rates])
+    assert rates[-1][0] == pytest.approx(0.05 / 25)  # divided after calls 3 and 5
 
 
 @pytest.mark.parametrize("solver", ["adam", None])

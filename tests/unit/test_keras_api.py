@@ -430,6 +430,47 @@ def test_class_and_sample_weights_multiply():
         np.testing.assert_allclose(p.data, q.data, rtol=1e-12, atol=1e-15)
 
 
+def test_class_weight_takes_whole_float_labels_as_keras():
+    """Labels read as floats (0.0, 1.0, 2.0) train without weights; Keras rounds them to class indices for
+    class_weight too, so the run equals the one with integer labels."""
+    x, y = _data3()
+    cw = {0: 0.25, 1: 2.0, 2: 3.0}
+    runs = []
+    for labels in (y, y.astype(np.float64)):
+        net = _net3()
+        Trainer(net, optim.SGD(net.parameters(), lr=0.1), seed=5, progress=False).fit(x, labels, 16, 2,
+                                                                                       class_weight=cw)
+        runs.append(net.parameters())
+    for p, q in zip(*runs, strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+    net = _net3()
+    with pytest.raises(ValueError, match=r"class_weight needs class-index labels: y has 0.5"):
+        Trainer(net, optim.SGD(net.parameters(), lr=0.1), progress=False).fit(
+            x, np.where(y == 1, 0.5, y), class_weight=cw)
+
+
+@pytest.mark.parametrize("target", ["binary", "one-hot"])
+def test_class_weight_takes_keras_binary_and_one_hot_targets(target):
+    """Keras's class_weight reads a class per row from (N, 1) targets (rounded: a sigmoid unit's 0/1 labels)
+    and from one-hot (N, C) targets (argmax): the same run as sample_weight = class_weight[class]."""
+    x, _ = _data()
+    if target == "binary":
+        cls = (x[:, 0] > 0.3).astype(np.int64)
+        y, outputs, loss = cls[:, None].astype(np.float32), 1, nn.BCEWithLogitsLoss
+    else:
+        cls = (x[:, 0] > 0.3).astype(np.int64) + (x[:, 1] > 0).astype(np.int64)
+        y, outputs, loss = np.eye(3, dtype=np.float32)[cls], 3, nn.MSELoss
+    cw = {0: 0.5, 1: 3.0}
+    runs = []
+    for kw in ({"class_weight": cw}, {"sample_weight": np.array([0.5, 3.0, 1.0])[cls]}):
+        net = nn.FullyConnectedNet(6, [8], outputs, rng=0)
+        h = Trainer(net, optim.SGD(net.parameters(), lr=0.1), loss(), seed=5, progress=False).fit(x, y, 16, 2, **kw)
+        runs.append((net.parameters(), h["loss"]))
+    for p, q in zip(runs[0][0], runs[1][0], strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+    assert runs[0][1] == runs[1][1]
+
+
 def test_unit_weights_train_as_no_weights_and_accuracy_is_weighted():
     x, y = _data3()
     a, b = _net3(), _net3()
@@ -453,6 +494,9 @@ def test_validation_data_takes_a_sample_weight_and_validation_freq():
     t = Trainer(net, optim.SGD(net.parameters(), lr=0.1), progress=False)
     h = t.fit(x[:64], y[:64], 16, 4, validation_data=(x[64:], y[64:], w), validation_freq=2)
     assert [("val_loss" in r) for r in h.rows] == [False, True, False, True]  # Keras: epochs 2 and 4
+    # Keras's History.history lists a metric's values of the epochs that logged it: min() works on it
+    assert h.history["val_loss"] == [h.rows[1]["val_loss"], h.rows[3]["val_loss"]]
+    assert len(h.history["loss"]) == 4 and min(h.history["val_accuracy"]) >= 0.0
     tnet = _torch_net(net)
     import torch
 
@@ -480,6 +524,8 @@ def test_validation_data_takes_a_sample_weight_and_validation_freq():
     ({"validation_freq": 0}, "validation_freq must be a positive integer"),
     ({"validation_batch_size": 0}, "validation_batch_size must be a positive integer"),
     ({"epochs": 2.5}, r"Keras's order is fit\(x, y, batch_size, epochs\)"),
+    ({"validation_split": "0.25"}, r"validation_split must be a number in \[0, 1\)"),
+    ({"initial_epoch": "1"}, r"initial_epoch must be a whole number in \[0, epochs=1\]"),
 ])
 def test_bad_fit_arguments_are_one_line_errors(kw, match):
     x, y = _data()
@@ -494,7 +540,7 @@ def test_weights_need_class_labels_and_a_loss_with_per_row_terms():
     net = nn.FullyConnectedNet(6, [8], 2, rng=0)
     reg = Trainer(net, optim.SGD(net.parameters(), lr=0.1), loss=nn.MSELoss(), progress=False)
     with pytest.raises(ValueError, match="class_weight needs class-index labels"):
-        reg.fit(x, np.eye(2)[y], class_weight={0: 2.0})
+        reg.fit(x, x[:, 0], class_weight={0: 2.0})  # real-valued targets have no class
     reg.fit(x, np.eye(2)[y], sample_weight=np.ones(96))  # regression targets take sample weights
 
     class Plain(nn.Module):

@@ -2,7 +2,8 @@
 
 Training runs in float64 through ``fcnet.train.Trainer`` with the loss
 L = Σ_i w_i L_i / Σ_i w_i per mini-batch (w: ``sample_weight``, 1 by default), so that integer
-weights train as repeated rows.  Stopping follows MLPClassifier's rule: after ``n_iter_no_change``
+weights train as repeated rows in the same batch (not with ``batchnorm``, whose batch mean and
+variance count each row once, weight 0 included).  Stopping follows MLPClassifier's rule: after ``n_iter_no_change``
 + 1 epochs in a row in which the training loss (or, with ``early_stopping``, the validation
 score) did not improve by ``tol``, or after ``max_iter`` epochs with a ``ConvergenceWarning``.
 ``solver='lbfgs'`` minimises the same loss over all rows at once with SciPy's L-BFGS-B, as
@@ -96,8 +97,9 @@ class WeightedLoss(Module):
     """L = Σ_i w_i L_i / Σ_i w_i over a batch whose targets carry the weight w_i as their last column.
 
     ``per_sample`` maps (scores, targets without the weight column) to the N losses L_i.  With
-    ``weighted`` False (a fit whose weights are all equal) the targets come without the weight
-    column and the loss is the plain mean (1/N) Σ_i L_i, as it is then for every batch.
+    ``weighted`` False (a fit whose weights are all equal, to ``unit``) the targets come without the
+    weight column and the loss is the plain mean (1/N) Σ_i L_i, as it is then for every batch; the
+    penalty's Σ_i w_i is then N · ``unit``.
     """
 
     def __init__(self, per_sample: Callable[[Tensor, np.ndarray], Tensor], alpha: float = 0.0,
@@ -105,6 +107,7 @@ class WeightedLoss(Module):
         super().__init__()
         self.per_sample = per_sample
         self.weighted = True
+        self.unit = 1.0  # the common weight of a fit whose weights are all equal
         self.alpha = float(alpha)
         self.penalised = list(weights or [])
 
@@ -114,7 +117,7 @@ class WeightedLoss(Module):
         """
         packed = np.asarray(packed)
         if not self.weighted:
-            return self._penalty(self._mean(scores, packed), len(packed))
+            return self._penalty(self._mean(scores, packed), len(packed) * getattr(self, "unit", 1.0))
         w = packed[:, -1]
         if w[0] > 0 and (w == w[0]).all():  # the common case, in fewer gates: (1/N) Σ_i L_i
             return self._penalty(self._mean(scores, packed[:, :-1]), float(w.sum()))
@@ -408,6 +411,12 @@ class FCNetBase(BaseEstimator):
 
     # --- training ------------------------------------------------------------------------
     def _fit(self, X: Any, y: Any, sample_weight: Any, incremental: bool, classes: Any = None) -> FCNetBase:
+        if incremental and getattr(self, "_opts", {}).get("solver") == "lbfgs" and hasattr(self, "_trainer"):
+            raise ValueError(f"this net was fitted with solver='lbfgs', which has no partial_fit (solver is now "
+                             f"{self.solver!r}): call fit() to train a new net with it")
+        if incremental and self.early_stopping:  # MLPClassifier's error, before any state changes
+            raise ValueError("partial_fit does not support early_stopping=True: set early_stopping=False (each call "
+                             "trains one epoch; hold out validation data yourself)")
         first = not hasattr(self, "_trainer") or (not incremental and not self.warm_start)
         X, y = self._check_Xy(X, y, reset=first)
         w = (np.ones(len(X)) if sample_weight is None
@@ -425,6 +434,7 @@ class FCNetBase(BaseEstimator):
         uniform = bool(len(w)) and w[0] > 0 and bool((w == w[0]).all())
         packed = t if uniform else np.concatenate([t, w[:, None]], axis=1)
         self._trainer.loss_fn.weighted = not uniform
+        self._trainer.loss_fn.unit = float(w[0]) if uniform else 1.0  # alpha's Σ w_i is N w_0, not N
         self._trainer.shuffle = bool(self.shuffle)
         if opts.get("solver") == "lbfgs":
             return self._fit_lbfgs(x, packed, opts)
@@ -455,7 +465,8 @@ class FCNetBase(BaseEstimator):
                              "give more samples or set batchnorm=False")
         trainer = self._trainer
         stop = _SklearnStop(self, len(x), val, stop=not incremental)
-        self._no_improvement = 0
+        if first or not hasattr(self, "_no_improvement"):  # as MLPClassifier: kept by partial_fit and warm fits
+            self._no_improvement = 0
         trainer.callbacks.append(stop)
         budget = opts["time_budget"] is not None and not incremental  # partial_fit: one epoch, whatever the budget
         epochs = 1 if incremental else None if budget else opts["epochs"]

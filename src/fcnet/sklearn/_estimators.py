@@ -216,26 +216,26 @@ class _ClassLoss:
 
 
 class _SquaredError:
-    """L_i = (1/K) Σ_k (f(x_i)_k − y_ik)²."""
+    """L_i = (1/2K) Σ_k (f(x_i)_k − y_ik)², MLPRegressor's squared loss (its ``alpha`` and step sizes mean the same)."""
 
     def __call__(self, scores: Any, t: np.ndarray) -> Any:
         from fcnet.tensor import Tensor
 
         d = scores - Tensor(t.astype(scores.dtype), _raw=True)
-        return (d * d).mean(axis=1)
+        return (d * d).mean(axis=1) * 0.5
 
     def mean(self, scores: Any, t: np.ndarray) -> Any:
-        """(1/(N K)) Σ_i Σ_k (f(x_i)_k − y_ik)²."""
-        return F.mse_loss(scores, t.astype(scores.dtype))
+        """(1/(2 N K)) Σ_i Σ_k (f(x_i)_k − y_ik)²."""
+        return F.mse_loss(scores, t.astype(scores.dtype)) * 0.5
 
 
 class FCNetRegressor(RegressorMixin, FCNetBase):
     __doc__ = ("""A fully-connected net regressor: outputs f(x) trained with the squared error.
 
-    L = (1/(N K)) Σ_i Σ_k (f(x_i)_k − z_ik)² for K targets (multi-output when ``y`` is (N, K)), where,
-    with ``standardize`` (the default), z = (y − μ_y) / σ_y are the targets standardised with their
-    (weighted) training mean and deviation (``y_mean_``, ``y_std_``) and ``predict`` returns
-    f(x) σ_y + μ_y; ``loss_``/``loss_curve_`` are in those standardised units.
+    L = (1/(2 N K)) Σ_i Σ_k (f(x_i)_k − z_ik)² (MLPRegressor's squared loss, with its ½) for K targets
+    (multi-output when ``y`` is (N, K)), where, with ``standardize`` (the default), z = (y − μ_y) / σ_y
+    are the targets standardised with their (weighted) training mean and deviation (``y_mean_``,
+    ``y_std_``) and ``predict`` returns f(x) σ_y + μ_y; ``loss_``/``loss_curve_`` are in those standardised units.
     ``validation_scores_`` holds the validation R² per epoch.
 """ + _PARAMS_DOC.replace("MLPClassifier", "MLPRegressor"))
 

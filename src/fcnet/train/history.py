@@ -30,10 +30,11 @@ class History:
 
     @property
     def history(self) -> dict[str, list[Any]]:
-        """Keras's ``History.history``: each metric's list of per-epoch values (``history["loss"]``),
-        every column but ``epoch``.
+        """Keras's ``History.history``: each metric's list of values (``history["loss"]``), every column but
+        ``epoch``, from the epochs that logged it (with ``validation_freq=2``, ``val_loss`` has one value per
+        two epochs, as in Keras; ``history_obj["val_loss"]`` keeps one entry per epoch, None where absent).
         """
-        return {k: self[k] for k in self.columns if k != "epoch"}
+        return {k: [r[k] for r in self.rows if k in r] for k in self.columns if k != "epoch"}
 
     @property
     def epoch(self) -> list[int]:

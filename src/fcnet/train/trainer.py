@@ -243,8 +243,9 @@ class Trainer:
 
         Weights: the loss of a batch of B rows is (1/B) Σ_i w_i L_i (Keras's ``sum_over_batch_size``),
         w_i = ``sample_weight[i]`` (shape (N,)) × ``class_weight[y_i]`` (a class missing from the dict
-        weighs 1, as in Keras); the reported loss and accuracy are weighted the same way.  Keras 3 refuses
-        ``class_weight`` with ``sample_weight``; here they multiply, as in tf.keras 2 and scikit-learn.
+        weighs 1, as in Keras; y_i is round(y_i) for (N, 1) targets and the argmax of one-hot rows); the
+        reported loss and accuracy are weighted the same way.  Keras 3 refuses ``class_weight`` with
+        ``sample_weight``; here they multiply, as in tf.keras 2 and scikit-learn.
         ``class_weight`` weighs training rows only; ``validation_data`` may be ``(x, y)`` or
         ``(x, y, sample_weight)``, and ``validation_split`` splits ``sample_weight`` with the rows.
 
@@ -282,8 +283,9 @@ class Trainer:
             raise ValueError(f"verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
         last: int | None
         if initial_epoch is not None:
-            if not 0 <= initial_epoch <= (initial_epoch if epochs is None else epochs):
-                raise ValueError(f"initial_epoch must be in [0, epochs={epochs}], got {initial_epoch}")
+            if not isinstance(initial_epoch, int | np.integer) or isinstance(initial_epoch, bool) \
+                    or not 0 <= initial_epoch <= (initial_epoch if epochs is None else epochs):
+                raise ValueError(f"initial_epoch must be a whole number in [0, epochs={epochs}], got {initial_epoch!r}")
         elif epochs is None:
             last = None
         elif epochs <= 0:
@@ -301,8 +303,9 @@ class Trainer:
             if len(validation_data) == 3 and validation_data[2] is not None:
                 val_weights = _sample_weight(validation_data[2], len(validation_data[1]), "validation sample_weight")
             validation_data = (validation_data[0], validation_data[1])
-        if not 0.0 <= validation_split < 1.0:
-            raise ValueError(f"validation_split must be in [0, 1), got {validation_split}")
+        if not isinstance(validation_split, int | float | np.integer | np.floating) \
+                or isinstance(validation_split, bool) or not 0.0 <= validation_split < 1.0:
+            raise ValueError(f"validation_split must be a number in [0, 1), got {validation_split!r}")
         if validation_split and validation_data is None:
             # Keras's split: the first ⌊N (1 − split)⌋ rows train, the rest validate (their weights with them)
             n_val = len(y) - math.floor(len(y) * (1.0 - validation_split))
@@ -619,13 +622,25 @@ def _sample_weight(w: Any, n: int, name: str) -> np.ndarray:
 
 
 def _class_weights(class_weight: Any, y: Any, n_classes: int | None) -> np.ndarray:
-    """w_i = class_weight[y_i] (1 for a class the dict leaves out, as Keras), float64 (N,)."""
+    """w_i = class_weight[y_i] (1 for a class the dict leaves out, as Keras), float64 (N,).
+
+    As Keras: a (N, 1) target (a sigmoid unit's 0/1 labels) gives the class round(y_i), a (N, C)
+    target (one-hot) the class argmax_c y_ic.
+    """
     if not isinstance(class_weight, Mapping):
         raise ValueError(f"class_weight must be a dict {{class index: weight}}, got {type(class_weight).__name__}")
     y = np.asarray(backend.to_numpy(y))
-    if y.ndim != 1 or y.dtype.kind not in "iu":
+    if y.ndim == 2 and y.dtype.kind in "iuf" and len(y):
+        y = np.round(y[:, 0]) if y.shape[1] == 1 else y.argmax(axis=1)
+    if y.ndim != 1 or y.dtype.kind not in "iuf":
         raise ValueError(f"class_weight needs class-index labels y of shape (N,), got {y.dtype} {y.shape}: "
                          "for other targets give sample_weight")
+    if y.dtype.kind == "f":  # labels read as floats (0.0, 1.0, ...) are class indices, as Keras takes them
+        odd = y[~np.isfinite(y) | (y != np.round(y))]
+        if len(odd):
+            raise ValueError(f"class_weight needs class-index labels: y has {odd[0]:g}, not a whole number; give "
+                             "integer class indices, or sample_weight for other targets")
+        y = y.astype(np.int64)
     table = np.ones(max([int(y.max()) + 1 if len(y) else 0, n_classes or 0]), np.float64)
     for k, v in class_weight.items():
         if not isinstance(k, int | np.integer) or isinstance(k, bool) or k < 0 or k >= len(table):
