@@ -284,3 +284,17 @@ def test_keras_class_names_are_aliases_and_y_is_required():
     assert type(model._compiled.trainer.optimizer) is optim.RMSProp
     with pytest.raises(ValueError, match="y is None"):
         model.fit(x, verbose=0)
+
+
+def test_sparse_labels_of_shape_n_1_are_taken_as_keras_takes_them():
+    # keras.datasets (CIFAR-10) give labels of shape (N, 1); Keras's sparse cross-entropy takes them
+    x, y = _data()
+    a, b = _model(), _model()
+    a.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    b.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    ha = a.fit(x, y[:, None], 16, 2, 0, validation_data=(x, y[:, None]))
+    hb = b.fit(x, y, 16, 2, 0, validation_data=(x, y))
+    assert _same_weights(a, b)
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        assert ha.history[key] == hb.history[key]
+    assert a.evaluate(x, y[:, None], verbose=0) == b.evaluate(x, y, verbose=0)

@@ -177,7 +177,9 @@ def compiled(model: Module, what: str) -> Compiled:
 
 
 def _targets(state: Compiled, y: Any) -> Any:
-    """Keras's targets as the fcnet loss takes them: one-hot rows as class indices, (N,) as (N, 1)."""
+    """Keras's targets as the fcnet loss takes them: one-hot rows and (N, 1) labels as class indices (N,), values
+    (N,) as (N, 1).
+    """
     if y is None:
         raise ValueError("y is None: fcnet trains and evaluates on arrays, give the targets as y (a data set "
                          "yielding (x, y) pairs is not taken)")
@@ -187,6 +189,8 @@ def _targets(state: Compiled, y: Any) -> Any:
             raise ValueError(f"categorical_crossentropy takes one-hot rows (N, C) with a single 1, got "
                              f"{arr.dtype} {arr.shape}: for class indices use 'sparse_categorical_crossentropy'")
         return arr.argmax(axis=1)
+    if state.targets == "indices" and arr.ndim == 2 and arr.shape[1] == 1:  # Keras's (N, 1) labels
+        return arr[:, 0]
     if state.targets == "values" and arr.ndim == 1:
         return arr.reshape(-1, 1).astype(np.float32 if arr.dtype.kind != "f" else arr.dtype)
     return y
