@@ -298,3 +298,24 @@ def test_sparse_labels_of_shape_n_1_are_taken_as_keras_takes_them():
     for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
         assert ha.history[key] == hb.history[key]
     assert a.evaluate(x, y[:, None], verbose=0) == b.evaluate(x, y, verbose=0)
+
+
+@pytest.mark.parametrize("loss", ["sparse_categorical_crossentropy", "binary_crossentropy", "mse"])
+@pytest.mark.parametrize("as_list", [False, True])
+def test_string_targets_or_features_are_one_line_errors_naming_the_fix(loss, as_list):
+    x, y = _data()
+    model = _model(out=3 if loss.startswith("sparse") else 1)
+    model.compile("adam", loss)
+    words = np.array(["no", "maybe", "yes"])[y]
+    for call in (lambda: model.fit(x, list(words) if as_list else words, verbose=0),
+                 lambda: model.evaluate(x, words, verbose=0),
+                 lambda: model.fit(x, y, verbose=0, validation_data=(x, words))):
+        with pytest.raises(ValueError, match=r"y holds strings.*np\.unique\(y, return_inverse=True\)") as info:
+            call()
+        assert "\n" not in str(info.value)
+    text = np.where(x > 0, "a", "b")
+    for call in (lambda: model.fit(text.tolist() if as_list else text, y, verbose=0),
+                 lambda: model.evaluate(text, y, verbose=0), lambda: model.predict(text, verbose=0)):
+        with pytest.raises(ValueError, match=r"x holds strings.*encode") as info:
+            call()
+        assert "\n" not in str(info.value)

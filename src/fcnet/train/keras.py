@@ -184,6 +184,10 @@ def _targets(state: Compiled, y: Any) -> Any:
         raise ValueError("y is None: fcnet trains and evaluates on arrays, give the targets as y (a data set "
                          "yielding (x, y) pairs is not taken)")
     arr = backend.to_numpy(y.data if isinstance(y, fcnet.Tensor) else y)
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"y holds {'strings' if arr.dtype.kind in 'USO' else arr.dtype} ({arr.dtype}), and the "
+                         "losses take numbers (as Keras's): encode the labels as class indices, e.g. "
+                         "classes, y = np.unique(y, return_inverse=True)")
     if state.targets == "one-hot":
         if arr.ndim != 2 or not np.isin(arr, (0, 1)).all() or not (arr.sum(axis=1) == 1).all():
             raise ValueError(f"categorical_crossentropy takes one-hot rows (N, C) with a single 1, got "
@@ -196,6 +200,15 @@ def _targets(state: Compiled, y: Any) -> Any:
     return y
 
 
+def _features(x: Any) -> None:
+    """Refuse features that are not numbers (strings, a DataFrame with a text column) with the fix."""
+    arr = np.asarray(x) if isinstance(x, list | tuple) or hasattr(x, "columns") else x
+    kind = getattr(getattr(arr, "dtype", None), "kind", "f")
+    if kind in "USO":
+        raise ValueError(f"x holds strings ({arr.dtype}), and the model takes numbers: encode the text columns "
+                         "as numbers first (e.g. one-hot with pandas.get_dummies)")
+
+
 def fit(model: Module, x: Any, y: Any, batch_size: int | None, epochs: int | None, verbose: Any,
         callbacks: Any, validation_split: float, validation_data: Any, shuffle: bool | None, class_weight: Any,
         sample_weight: Any, initial_epoch: int | None, steps_per_epoch: Any, validation_steps: Any,
@@ -203,7 +216,9 @@ def fit(model: Module, x: Any, y: Any, batch_size: int | None, epochs: int | Non
     """``Module.fit``: ``Trainer.fit`` of the compiled trainer; returns this call's epochs."""
     state = compiled(model, "fit")
     trainer = state.trainer
+    _features(x)
     if validation_data is not None and isinstance(validation_data, tuple | list) and len(validation_data) >= 2:
+        _features(validation_data[0])
         validation_data = (validation_data[0], _targets(state, validation_data[1]), *validation_data[2:])
     start = trainer.epoch if initial_epoch is None else int(initial_epoch)
     history = trainer.fit(x, _targets(state, y), batch_size, epochs, verbose, callbacks, validation_split,
@@ -228,6 +243,7 @@ def evaluate(model: Module, x: Any, y: Any, batch_size: int | None = None, verbo
     size = 32 if batch_size is None else batch_size
     if not isinstance(size, int | np.integer) or isinstance(size, bool) or size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    _features(x)
     result = state.trainer.evaluate(x, _targets(state, y), int(size), sample_weight=sample_weight)
     values = {"loss": result["loss"], **{m: result["accuracy"] for m in state.metrics}}
     if loud:
@@ -243,6 +259,7 @@ def predict(model: Module, x: Any, batch_size: int | None = None, verbose: Any =
     size = 32 if batch_size is None else batch_size
     if not isinstance(size, int | np.integer) or isinstance(size, bool) or size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    _features(x)
     params = model.parameters()
     xp = backend.xp_of(params[0].data) if params else np
     arr = x.data if isinstance(x, fcnet.Tensor) else x
