@@ -319,3 +319,22 @@ def test_string_targets_or_features_are_one_line_errors_naming_the_fix(loss, as_
         with pytest.raises(ValueError, match=r"x holds strings.*encode") as info:
             call()
         assert "\n" not in str(info.value)
+
+
+def test_a_model_checkpoint_of_a_compiled_model_loads_compiled(tmp_path):
+    from fcnet.train import ModelCheckpoint
+
+    x, y = _data()
+    model = _model()
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    h = model.fit(x, y, 16, 6, 0, validation_split=0.25,
+                  callbacks=[ModelCheckpoint(tmp_path / "best.keras", save_best_only=True)])
+    best = nn.Module.load(tmp_path / "best.keras")  # Keras: load_model("best.keras").evaluate(...)
+    loss, acc = best.evaluate(x[90:], y[90:], verbose=0)
+    k = int(np.argmin(h.history["val_loss"]))
+    assert loss == pytest.approx(h.history["val_loss"][k], rel=1e-6) and acc == h.history["val_accuracy"][k]
+    uncompiled = _model()
+    Trainer(uncompiled, optim.Adam(uncompiled.parameters())).fit(
+        x, y, 16, 1, 0, callbacks=[ModelCheckpoint(tmp_path / "plain", monitor="loss")])
+    with pytest.raises(RuntimeError, match="compile"):
+        nn.Module.load(tmp_path / "plain").evaluate(x, y)  # a Trainer's run has no compile names to restore
