@@ -338,3 +338,20 @@ def test_a_model_checkpoint_of_a_compiled_model_loads_compiled(tmp_path):
         x, y, 16, 1, 0, callbacks=[ModelCheckpoint(tmp_path / "plain", monitor="loss")])
     with pytest.raises(RuntimeError, match="compile"):
         nn.Module.load(tmp_path / "plain").evaluate(x, y)  # a Trainer's run has no compile names to restore
+
+
+def test_save_over_a_file_or_with_overwrite_false_is_a_one_line_error(tmp_path):
+    x, y = _data()
+    model = _model()
+    (tmp_path / "old.keras").write_bytes(b"a zip Keras wrote")
+    with pytest.raises(FileExistsError, match=r"is a file.*writes a directory.*another path") as info:
+        model.save(tmp_path / "old.keras")
+    assert "\n" not in str(info.value) and (tmp_path / "old.keras").read_bytes() == b"a zip Keras wrote"
+    model.save(tmp_path / "m.keras", overwrite=True)  # Keras's keyword and default: an earlier save is replaced
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(x, y, 16, 1, 0)
+    model.save(tmp_path / "m.keras")
+    assert _same_weights(nn.Module.load(tmp_path / "m.keras"), model)
+    with pytest.raises(FileExistsError, match=r"exists: pass overwrite=True") as info:
+        model.save(tmp_path / "m.keras", overwrite=False)
+    assert "\n" not in str(info.value)

@@ -253,13 +253,16 @@ class Module:
 
         return predict(self, x, batch_size, verbose)
 
-    def save(self, path: str | Path) -> None:
+    def save(self, path: str | Path, overwrite: bool = True) -> None:
         """Keras's ``save``: ``fcnet.train.save_model(path, self)`` (a directory: safetensors and JSON, no
         pickle), with the compile arguments given by name; ``Module.load(path)`` reads it back.
+
+        An earlier save at ``path`` is replaced (``overwrite=False``: a one-line ``FileExistsError`` instead);
+        a file at ``path`` (e.g. Keras's own ``.keras`` zip) is refused, not deleted.
         """
         from fcnet.train.keras import save
 
-        save(self, path)
+        save(self, path, overwrite)
 
     @classmethod
     def load(cls, path: str | Path, model: Module | None = None) -> Module:

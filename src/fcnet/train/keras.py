@@ -277,13 +277,18 @@ def predict(model: Module, x: Any, batch_size: int | None = None, verbose: Any =
     return np.concatenate(out)
 
 
-def save(model: Module, path: str | Path) -> None:
+def save(model: Module, path: str | Path, overwrite: bool = True) -> None:
     """``Module.save``: ``save_model(path, model)``, with the compile arguments given by name.
 
     The optimizer's state is not saved (``ModelCheckpoint`` / ``Checkpoint`` keep a run's whole state).
     """
     from fcnet.train.io import save_model
 
+    if Path(path).exists() and not Path(path).is_dir():
+        raise FileExistsError(f"{path} is a file, and model.save writes a directory (model.safetensors and "
+                              "model.json): remove the file or give another path")
+    if not overwrite and Path(path).exists():
+        raise FileExistsError(f"{path} exists: pass overwrite=True to replace it, or give another path")
     state = model.__dict__.get("_compiled")
     save_model(path, model, extra={"compile": state.config} if state is not None else None)
 
