@@ -355,3 +355,13 @@ def test_save_over_a_file_or_with_overwrite_false_is_a_one_line_error(tmp_path):
     with pytest.raises(FileExistsError, match=r"exists: pass overwrite=True") as info:
         model.save(tmp_path / "m.keras", overwrite=False)
     assert "\n" not in str(info.value)
+
+
+def test_loading_a_missing_path_or_a_file_names_what_save_writes(tmp_path):
+    from fcnet.errors import ModelFileError
+
+    (tmp_path / "model.keras").write_bytes(b"PK\x03\x04 a zip Keras wrote")
+    for path, problem in ((tmp_path / "nowhere.keras", "does not exist"), (tmp_path / "model.keras", "is a file")):
+        with pytest.raises(ModelFileError, match=rf"{problem}.*model\.save") as info:
+            nn.Module.load(path)
+        assert "\n" not in str(info.value) and "fcnet train" not in str(info.value)

@@ -295,8 +295,14 @@ def save(model: Module, path: str | Path, overwrite: bool = True) -> None:
 
 def load(path: str | Path, model: Module | None = None, kind: type[Module] = Module) -> Module:
     """``Module.load``: the saved model (``load_model``), compiled again when it was saved compiled by names."""
+    from fcnet.errors import ModelFileError
     from fcnet.train.io import load_model
 
+    if not Path(path).exists():
+        raise ModelFileError(f"{path} does not exist: give the directory that model.save (or save_model) wrote")
+    if not Path(path).is_dir():
+        raise ModelFileError(f"{path} is a file, not the directory that model.save writes (model.safetensors and "
+                             "model.json); a Keras .keras zip cannot be read: save the model from fcnet")
     loaded, _, meta = load_model(path, model=model)
     if not isinstance(loaded, kind):
         raise TypeError(f"{path} holds a {type(loaded).__name__}, not a {kind.__name__}: load it with "
