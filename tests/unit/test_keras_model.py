@@ -130,7 +130,8 @@ def test_evaluate_returns_keras_forms():
     assert model.evaluate(x, y, verbose=0, return_dict=True) == {"loss": reference["loss"],
                                                                   "acc": reference["accuracy"]}
     h = model.fit(x, y, 32, 2, verbose=0, validation_split=0.25)
-    assert h.history["acc"] == h.history["accuracy"] and h.history["val_acc"] == h.history["val_accuracy"]
+    trainer = model._compiled.trainer.history
+    assert h.history["acc"] == trainer["accuracy"][-2:] and h.history["val_acc"] == trainer["val_accuracy"][-2:]
 
 
 def test_evaluate_prints_one_line_unless_verbose_0(capsys):
@@ -365,3 +366,21 @@ def test_loading_a_missing_path_or_a_file_names_what_save_writes(tmp_path):
         with pytest.raises(ModelFileError, match=rf"{problem}.*model\.save") as info:
             nn.Module.load(path)
         assert "\n" not in str(info.value) and "fcnet train" not in str(info.value)
+
+
+@pytest.mark.parametrize(("loss", "metrics", "keys"), [
+    ("sparse_categorical_crossentropy", ["accuracy"], ["loss", "accuracy", "val_loss", "val_accuracy"]),
+    ("sparse_categorical_crossentropy", ["acc"], ["loss", "acc", "val_loss", "val_acc"]),
+    ("sparse_categorical_crossentropy", None, ["loss", "val_loss"]),
+    ("mse", None, ["loss", "val_loss"]),
+])
+def test_history_holds_keras_keys_only(loss, metrics, keys):
+    # Keras's History.history: the loss and the compiled metrics, so pd.DataFrame(history.history).plot() and
+    # `for k in history.history` see no timings, no learning rate and no NaN accuracy of a regression
+    x, y = _data()
+    model = _model(out=1 if loss == "mse" else 3)
+    model.compile("adam", loss, metrics=metrics)
+    h = model.fit(x, y.astype(np.float32) if loss == "mse" else y, 16, 2, 0, validation_split=0.25)
+    assert sorted(h.history) == sorted(keys) and h.epoch == [0, 1]
+    assert h.history["loss"] == model._compiled.trainer.history["loss"]
+    assert not any(np.isnan(v).any() for v in h.history.values())

@@ -222,7 +222,8 @@ class Module:
             validation_freq: int = 1) -> History:
         """Keras's ``fit``: ``Trainer.fit`` (same arguments; see it) of the trainer ``compile`` made.
 
-        Returns a ``History`` of this call's epochs (``history.history["val_loss"]``), as Keras; a second
+        Returns a ``History`` of this call's epochs with Keras's keys, the loss and the compiled metrics
+        (``history.history["val_loss"]``; timings and lr stay in ``Trainer.history``), as Keras; a second
         ``fit`` continues from the weights and optimizer state where the first stopped, numbering its
         epochs on (``initial_epoch=None``).  Targets as the compiled loss takes them (see ``compile``).
         """

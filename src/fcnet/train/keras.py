@@ -65,6 +65,8 @@ DIFFERENT: dict[str, str] = {
                          "pass loss=fcnet.nn.MulticlassHingeLoss() for fcnet's",
 }
 METRICS: tuple[str, ...] = ("accuracy", "acc")
+# what Trainer logs besides the loss and metrics; left out of the History that Module.fit returns
+TRAINER_KEYS: tuple[str, ...] = ("lr", "time", "samples_per_s", "time_used")
 
 # Keras's default learning rates for the optimizer names of ``recipe.OPTIMIZERS`` (Keras's SGD for both
 # gradient-descent forms); every other hyperparameter is fcnet's (the lecture's) default
@@ -224,7 +226,9 @@ def fit(model: Module, x: Any, y: Any, batch_size: int | None, epochs: int | Non
     history = trainer.fit(x, _targets(state, y), batch_size, epochs, verbose, callbacks, validation_split,
                           validation_data, shuffle, class_weight, sample_weight, initial_epoch, steps_per_epoch,
                           validation_steps, validation_batch_size, validation_freq)
-    return History([r for r in history.rows if r["epoch"] > start])
+    # Keras's keys: the loss and the compiled metrics (the trainer's timings, lr and accuracy stay in its history)
+    hidden = {*TRAINER_KEYS, *({"accuracy", "val_accuracy"} - {k for m in state.metrics for k in (m, f"val_{m}")})}
+    return History([{k: v for k, v in r.items() if k not in hidden} for r in history.rows if r["epoch"] > start])
 
 
 def _verbose(verbose: Any) -> int:
