@@ -384,3 +384,18 @@ def test_history_holds_keras_keys_only(loss, metrics, keys):
     assert sorted(h.history) == sorted(keys) and h.epoch == [0, 1]
     assert h.history["loss"] == model._compiled.trainer.history["loss"]
     assert not any(np.isnan(v).any() for v in h.history.values())
+
+
+@pytest.mark.parametrize("where", ["x", "validation"])
+def test_nan_features_in_fit_are_named_not_blamed_on_the_learning_rate(where):
+    x, y = _data()
+    bad = x.copy()
+    bad[7, 2] = np.nan
+    model = _model()
+    model.compile("adam", "sparse_categorical_crossentropy")
+    before = model.state_dict()
+    args = (bad, y) if where == "x" else (x, y)
+    with pytest.raises(ValueError, match=r"NaN or infinite values \(row 7\).*drop or impute") as info:
+        model.fit(*args, verbose=0, validation_data=(bad, y) if where == "validation" else None)
+    assert "\n" not in str(info.value) and "learning rate" not in str(info.value)
+    assert all(np.array_equal(v, model.state_dict()[k]) for k, v in before.items())  # refused before training

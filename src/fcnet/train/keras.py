@@ -202,13 +202,22 @@ def _targets(state: Compiled, y: Any) -> Any:
     return y
 
 
-def _features(x: Any) -> None:
-    """Refuse features that are not numbers (strings, a DataFrame with a text column) with the fix."""
+def _features(x: Any, finite: str | None = None) -> None:
+    """Refuse features that are not numbers (strings, a DataFrame with a text column) with the fix; with
+    ``finite`` (the data's name, in ``fit``) refuse NaN and ±inf too, which would end in a NaN loss.
+    """
     arr = np.asarray(x) if isinstance(x, list | tuple) or hasattr(x, "columns") else x
+    arr = arr.data if isinstance(arr, fcnet.Tensor) else arr
     kind = getattr(getattr(arr, "dtype", None), "kind", "f")
     if kind in "USO":
         raise ValueError(f"x holds strings ({arr.dtype}), and the model takes numbers: encode the text columns "
                          "as numbers first (e.g. one-hot with pandas.get_dummies)")
+    if finite is not None and kind == "f":
+        xp = backend.xp_of(arr)
+        bad = ~xp.isfinite(arr).reshape(len(arr), -1).all(axis=1)
+        if bool(bad.any()):
+            raise ValueError(f"{finite} has NaN or infinite values (row {int(xp.argmax(bad))}), which make the "
+                             "loss NaN: drop or impute those rows (e.g. with the column means) before fit")
 
 
 def fit(model: Module, x: Any, y: Any, batch_size: int | None, epochs: int | None, verbose: Any,
@@ -218,9 +227,9 @@ def fit(model: Module, x: Any, y: Any, batch_size: int | None, epochs: int | Non
     """``Module.fit``: ``Trainer.fit`` of the compiled trainer; returns this call's epochs."""
     state = compiled(model, "fit")
     trainer = state.trainer
-    _features(x)
+    _features(x, "x")
     if validation_data is not None and isinstance(validation_data, tuple | list) and len(validation_data) >= 2:
-        _features(validation_data[0])
+        _features(validation_data[0], "validation x")
         validation_data = (validation_data[0], _targets(state, validation_data[1]), *validation_data[2:])
     start = trainer.epoch if initial_epoch is None else int(initial_epoch)
     history = trainer.fit(x, _targets(state, y), batch_size, epochs, verbose, callbacks, validation_split,
