@@ -399,3 +399,15 @@ def test_nan_features_in_fit_are_named_not_blamed_on_the_learning_rate(where):
         model.fit(*args, verbose=0, validation_data=(bad, y) if where == "validation" else None)
     assert "\n" not in str(info.value) and "learning rate" not in str(info.value)
     assert all(np.array_equal(v, model.state_dict()[k]) for k, v in before.items())  # refused before training
+
+
+@pytest.mark.parametrize("loss", ["sparse_categorical_crossentropy", "mse"])
+def test_evaluate_with_fewer_labels_than_rows_is_a_one_line_error(loss):
+    from fcnet.errors import DataError
+
+    x, y = _data()
+    model = _model(out=1 if loss == "mse" else 3)
+    model.compile("adam", loss)
+    with pytest.raises(DataError, match=r"x has 120 rows but y has 119 labels") as info:
+        model.evaluate(x, y[:-1].astype(np.float32) if loss == "mse" else y[:-1], verbose=0)
+    assert "\n" not in str(info.value)

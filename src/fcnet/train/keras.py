@@ -23,6 +23,7 @@ import numpy as np
 
 import fcnet
 from fcnet import backend, nn
+from fcnet.errors import DataError
 from fcnet.nn.module import Module
 from fcnet.optim.optimizer import Optimizer
 from fcnet.train.callbacks import Callback
@@ -257,7 +258,10 @@ def evaluate(model: Module, x: Any, y: Any, batch_size: int | None = None, verbo
     if not isinstance(size, int | np.integer) or isinstance(size, bool) or size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     _features(x)
-    result = state.trainer.evaluate(x, _targets(state, y), int(size), sample_weight=sample_weight)
+    targets = _targets(state, y)
+    if len(x) != len(targets):
+        raise DataError(f"x has {len(x)} rows but y has {len(targets)} labels: give one label per row")
+    result = state.trainer.evaluate(x, targets, int(size), sample_weight=sample_weight)
     values = {"loss": result["loss"], **{m: result["accuracy"] for m in state.metrics}}
     if loud:
         print(" - ".join(f"{k}: {v:.4f}" for k, v in values.items()), file=sys.stderr)
