@@ -411,3 +411,27 @@ def test_evaluate_with_fewer_labels_than_rows_is_a_one_line_error(loss):
     with pytest.raises(DataError, match=r"x has 120 rows but y has 119 labels") as info:
         model.evaluate(x, y[:-1].astype(np.float32) if loss == "mse" else y[:-1], verbose=0)
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(("loss", "metric"), [("sparse_categorical_crossentropy", "sparse_categorical_accuracy"),
+                                              ("categorical_crossentropy", "categorical_accuracy")])
+def test_keras_accuracy_metric_names_of_the_guides(loss, metric, tmp_path):
+    # "Training & evaluation with the built-in methods" compiles metrics=[SparseCategoricalAccuracy()], i.e.
+    # "sparse_categorical_accuracy"; Keras names the logs after the metric
+    x, y = _data()
+    t = np.eye(3)[y] if loss.startswith("categorical") else y
+    model, reference = _model(), _model()
+    model.compile("adam", loss, metrics=[metric])
+    reference.compile("adam", loss, metrics=["accuracy"])
+    h = model.fit(x, t, 16, 2, 0, validation_split=0.25)
+    r = reference.fit(x, t, 16, 2, 0, validation_split=0.25)
+    assert sorted(h.history) == sorted(["loss", metric, "val_loss", f"val_{metric}"])
+    assert h.history[metric] == r.history["accuracy"] and h.history[f"val_{metric}"] == r.history["val_accuracy"]
+    assert model.evaluate(x, t, verbose=0, return_dict=True) == {
+        "loss": reference.evaluate(x, t, verbose=0)[0],
+        metric: reference.evaluate(x, t, verbose=0)[1]}
+    model.save(tmp_path / "m")
+    assert list(nn.Module.load(tmp_path / "m").evaluate(x, t, verbose=0, return_dict=True)) == ["loss", metric]
+    other = "categorical_accuracy" if metric.startswith("sparse") else "sparse_categorical_accuracy"
+    with pytest.raises(ValueError, match=rf"{other}.*{loss}.*metrics=\['{metric}'\]"):
+        _model().compile("adam", loss, metrics=[other])

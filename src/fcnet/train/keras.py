@@ -65,7 +65,9 @@ DIFFERENT: dict[str, str] = {
                          "MulticlassHingeLoss is Σ_{j≠y} max(0, s_j − s_y + 1) (slide 48), a different loss: "
                          "pass loss=fcnet.nn.MulticlassHingeLoss() for fcnet's",
 }
-METRICS: tuple[str, ...] = ("accuracy", "acc")
+METRICS: tuple[str, ...] = ("accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy")
+# Keras's class-accuracy names that belong to one loss's targets (Keras's would be wrong with the other's)
+METRIC_TARGETS: dict[str, str] = {"sparse_categorical_accuracy": "indices", "categorical_accuracy": "one-hot"}
 # what Trainer logs besides the loss and metrics; left out of the History that Module.fit returns
 TRAINER_KEYS: tuple[str, ...] = ("lr", "time", "samples_per_s", "time_used")
 
@@ -87,12 +89,18 @@ class Compiled:
 
 
 class _MetricAlias(Callback):
-    """Logs ``acc``/``val_acc`` as well, for ``metrics=["acc"]`` (Keras names a metric as it was asked for)."""
+    """Logs the class accuracy under the metric's own names as well, ``acc``/``val_acc`` for ``metrics=["acc"]``
+    (Keras names a metric as it was asked for).
+    """
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names = list(names)
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
-        for key in ("accuracy", "val_accuracy"):
-            if key in logs:
-                logs[key.replace("accuracy", "acc")] = logs[key]
+        for name in self.names:
+            for key, alias in (("accuracy", name), ("val_accuracy", f"val_{name}")):
+                if key in logs:
+                    logs[alias] = logs[key]
 
 
 def _optimizer(model: Module, optimizer: Any) -> tuple[Optimizer, str | None, float | None]:
@@ -158,14 +166,19 @@ def compile_model(model: Module, optimizer: Any = "rmsprop", loss: Any = None, m
         if m not in METRICS:
             raise ValueError(f"unknown metric {m!r}: use one of {', '.join(METRICS)} (the loss is always reported)")
     loss_fn, loss_name, targets = _loss(loss)
+    for m in metrics:
+        if loss_name is not None and METRIC_TARGETS.get(m, targets) != targets:
+            right = "sparse_categorical_accuracy" if targets == "indices" else "categorical_accuracy"
+            raise ValueError(f"metric {m!r} is for the other targets than {loss_name}'s: use "
+                             f"metrics=['{right}'] or metrics=['accuracy']")
     if metrics and loss_name is not None and not LOSSES[loss_name].accuracy:
         raise ValueError(f"metric {metrics[0]!r} is class accuracy, which {loss_name} does not give here: leave "
                          "metrics out, or train 2 outputs with 'sparse_categorical_crossentropy'")
     _check_last_layer(model, loss_fn)
     opt, opt_name, lr = _optimizer(model, optimizer)
     trainer = Trainer(model, opt, loss_fn, **trainer_options)
-    if "acc" in metrics:
-        trainer.callbacks.append(_MetricAlias())
+    if set(metrics) - {"accuracy"}:
+        trainer.callbacks.append(_MetricAlias([m for m in metrics if m != "accuracy"]))
     config = {"optimizer": opt_name, "learning_rate": lr, "loss": loss_name, "metrics": metrics}
     object.__setattr__(model, "_compiled", Compiled(trainer, loss_name, targets, metrics, config))
 
