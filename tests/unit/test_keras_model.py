@@ -435,3 +435,16 @@ def test_keras_accuracy_metric_names_of_the_guides(loss, metric, tmp_path):
     other = "categorical_accuracy" if metric.startswith("sparse") else "sparse_categorical_accuracy"
     with pytest.raises(ValueError, match=rf"{other}.*{loss}.*metrics=\['{metric}'\]"):
         _model().compile("adam", loss, metrics=[other])
+
+
+@pytest.mark.parametrize("features", [6, 64])
+def test_predict_of_one_unbatched_sample_names_the_reshape(features):
+    # one row as a 1-D array: (2,) scores for 6 features, a batch-size shape error for 64, before this
+    model = nn.Sequential(nn.Linear(features, 4, rng=0), nn.ReLU(), nn.Linear(4, 2, rng=1))
+    sample = np.ones(features, np.float32)
+    for x in (sample, sample.tolist()):
+        with pytest.raises(ValueError, match=rf"x has shape \({features},\).*x\.reshape\(1, -1\)") as info:
+            model.predict(x, verbose=0)
+        assert "\n" not in str(info.value)
+    assert model.predict(sample[None], verbose=0).shape == (1, 2)
+    assert model.predict([sample.tolist()], verbose=0).shape == (1, 2)

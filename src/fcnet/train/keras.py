@@ -292,7 +292,10 @@ def predict(model: Module, x: Any, batch_size: int | None = None, verbose: Any =
     _features(x)
     params = model.parameters()
     xp = backend.xp_of(params[0].data) if params else np
-    arr = x.data if isinstance(x, fcnet.Tensor) else x
+    arr = x.data if isinstance(x, fcnet.Tensor) else np.asarray(x) if isinstance(x, list | tuple) else x
+    if getattr(arr, "ndim", 2) == 1:
+        raise ValueError(f"x has shape {tuple(arr.shape)}, one sample without its batch axis: predict takes rows "
+                         "(N, D); for one sample give x.reshape(1, -1) (or x[None])")
     was = model.training
     model.eval()
     out = []
