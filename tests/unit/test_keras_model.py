@@ -448,3 +448,24 @@ def test_predict_of_one_unbatched_sample_names_the_reshape(features):
         assert "\n" not in str(info.value)
     assert model.predict(sample[None], verbose=0).shape == (1, 2)
     assert model.predict([sample.tolist()], verbose=0).shape == (1, 2)
+
+
+@pytest.mark.parametrize("column", [False, True])
+def test_class_weight_with_binary_crossentropy_weighs_rows_by_their_class(column):
+    # Keras's "Classification on imbalanced data": one sigmoid output, binary_crossentropy, class_weight
+    x, y = _data()
+    t = (y > 1).astype(np.int64)
+    t = t[:, None] if column else t
+    a, b = _model(out=1), _model(out=1)
+    a.compile("adam", "binary_crossentropy")
+    b.compile("adam", "binary_crossentropy")
+    w = np.random.default_rng(3).uniform(0.5, 2.0, len(y))
+    ha = a.fit(x, t, 16, 2, 0, validation_split=0.25, class_weight={0: 1.0, 1: 3.0}, sample_weight=w)
+    factor = np.where(t.ravel() == 1, 3.0, 1.0)
+    factor[-30:] = 1.0  # class_weight weighs training rows only: the split's last 30 rows validate
+    hb = b.fit(x, t, 16, 2, 0, validation_split=0.25, sample_weight=w * factor)
+    assert _same_weights(a, b) and ha.history == hb.history
+    c = _model(out=1)
+    c.compile("adam", "binary_crossentropy")
+    hc = c.fit(x, t, 16, 2, 0, validation_split=0.25, sample_weight=w)
+    assert hc.history["val_loss"] != ha.history["val_loss"] or hc.history["loss"] != ha.history["loss"]

@@ -13,6 +13,7 @@ L = (1/N) Σ_i −log softmax(s_i)[y_i] (``nn.CrossEntropyLoss``), and ``'binary
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -245,6 +246,10 @@ def fit(model: Module, x: Any, y: Any, batch_size: int | None, epochs: int | Non
     if validation_data is not None and isinstance(validation_data, tuple | list) and len(validation_data) >= 2:
         _features(validation_data[0], "validation x")
         validation_data = (validation_data[0], _targets(state, validation_data[1]), *validation_data[2:])
+    if class_weight is not None and state.targets == "values" and isinstance(class_weight, Mapping):
+        sample_weight = _binary_class_weight(class_weight, _targets(state, y), sample_weight,
+                                             validation_split if validation_data is None else 0.0)
+        class_weight = None
     start = trainer.epoch if initial_epoch is None else int(initial_epoch)
     history = trainer.fit(x, _targets(state, y), batch_size, epochs, verbose, callbacks, validation_split,
                           validation_data, shuffle, class_weight, sample_weight, initial_epoch, steps_per_epoch,
@@ -252,6 +257,25 @@ def fit(model: Module, x: Any, y: Any, batch_size: int | None, epochs: int | Non
     # Keras's keys: the loss and the compiled metrics (the trainer's timings, lr and accuracy stay in its history)
     hidden = {*TRAINER_KEYS, *({"accuracy", "val_accuracy"} - {k for m in state.metrics for k in (m, f"val_{m}")})}
     return History([{k: v for k, v in r.items() if k not in hidden} for r in history.rows if r["epoch"] > start])
+
+
+def _binary_class_weight(class_weight: Mapping[Any, float], t: np.ndarray, sample_weight: Any,
+                         validation_split: float) -> np.ndarray:
+    """Keras's class_weight for one 0/1 output: w_i = sample_weight_i × class_weight[round(t_i)] on the training
+    rows (the last rows that ``validation_split`` holds out keep their sample weight), as one sample weight.
+    """
+    if t.ndim != 2 or t.shape[1] != 1:
+        raise ValueError(f"class_weight needs one 0/1 target per row, got targets of shape {t.shape}: give "
+                         "sample_weight instead")
+    cls = np.rint(t[:, 0]).astype(np.int64)
+    w = np.array([class_weight.get(int(c), 1.0) for c in cls], np.float64)
+    if validation_split:
+        n_val = len(t) - math.floor(len(t) * (1.0 - validation_split))
+        w[len(t) - n_val:] = 1.0
+    if sample_weight is None:
+        return w
+    given = np.asarray(backend.to_numpy(sample_weight), np.float64).reshape(-1)
+    return w * given if given.shape == w.shape else sample_weight  # a wrong shape: Trainer.fit names it
 
 
 def _verbose(verbose: Any) -> int:
