@@ -469,3 +469,39 @@ def test_class_weight_with_binary_crossentropy_weighs_rows_by_their_class(column
     c.compile("adam", "binary_crossentropy")
     hc = c.fit(x, t, 16, 2, 0, validation_split=0.25, sample_weight=w)
     assert hc.history["val_loss"] != ha.history["val_loss"] or hc.history["loss"] != ha.history["loss"]
+
+
+@pytest.mark.parametrize("column", [False, True])
+@pytest.mark.parametrize("metric", ["accuracy", "binary_accuracy", "acc"])
+def test_accuracy_with_binary_crossentropy_is_keras_binary_accuracy(column, metric):
+    # the Keras guides' binary loop: Dense(1) + binary_crossentropy + metrics=["accuracy"]; the share of rows
+    # with [σ(s) > 0.5] = [t > 0.5], i.e. [s > 0] (Keras's binary_accuracy, threshold 0.5)
+    x, y = _data()
+    t = (y > 1).astype(np.int64)
+    t = t[:, None] if column else t
+    model = _model(out=1)
+    model.compile("sgd", "binary_crossentropy", metrics=[metric])
+    before = model.predict(x[:90], verbose=0)[:, 0]
+    h = model.fit(x, t, batch_size=90, epochs=1, verbose=0, validation_split=0.25, shuffle=False)
+    after = model.predict(x, verbose=0)[:, 0]
+    truth = t.ravel() == 1
+    assert sorted(h.history) == sorted(["loss", metric, "val_loss", f"val_{metric}"])
+    assert h.history[metric] == [np.mean((before > 0) == truth[:90])]  # one batch: the weights before its step
+    assert h.history[f"val_{metric}"] == [np.mean((after[90:] > 0) == truth[90:])]
+    acc = model.evaluate(x, t, verbose=0)[1]
+    assert acc == np.mean((after > 0) == truth) and 0 < acc < 1
+    w = np.random.default_rng(1).uniform(0, 2, len(y))
+    assert model.evaluate(x, t, verbose=0, sample_weight=w)[1] == pytest.approx(
+        np.sum(w * ((after > 0) == truth)) / np.sum(w), rel=1e-12)
+    with pytest.raises(ValueError, match=r"sparse_categorical_accuracy.*binary_crossentropy.*binary_accuracy"):
+        _model(out=1).compile("adam", "binary_crossentropy", metrics=["sparse_categorical_accuracy"])
+    with pytest.raises(ValueError, match=r"binary_accuracy.*sparse_categorical_crossentropy"):
+        _model().compile("adam", "sparse_categorical_crossentropy", metrics=["binary_accuracy"])
+
+
+def test_accuracy_with_binary_crossentropy_on_several_outputs_is_refused():
+    x, y = _data()
+    model = _model(out=2)
+    model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+    with pytest.raises(ValueError, match="one 0/1 output, and y has 2 columns"):
+        model.fit(x, np.eye(2)[(y > 1).astype(int)], verbose=0)

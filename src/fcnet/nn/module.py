@@ -204,7 +204,8 @@ class Module:
         is applied to the model's outputs as scores (logits), Keras's ``from_logits=True``: fcnet's nets
         have no softmax layer, L = (1/N) Σ_i −log softmax(s_i)[y_i]; a model ending in a softmax is refused.
         ``metrics``: 'accuracy', 'acc', 'sparse_categorical_accuracy' or 'categorical_accuracy' (class
-        accuracy, for the cross-entropies; logged under the name given).  Keras's
+        accuracy, for the cross-entropies; logged under the name given); with 'binary_crossentropy' on one
+        output, 'accuracy', 'acc' or 'binary_accuracy' is the share of rows with [s > 0] = [t > 0.5].  Keras's
         ``run_eagerly``, ``jit_compile`` and ``auto_scale_loss`` change nothing here.  Other keywords go to
         ``fcnet.train.Trainer`` (``seed``, ``l2``, ``clip_norm``, ...).  Compiling again starts a new
         optimizer and epoch count, as in Keras; the weights stay.

@@ -53,7 +53,7 @@ LOSSES: dict[str, LossSpec] = {
     "sparse_categorical_crossentropy": LossSpec(nn.CrossEntropyLoss, "indices", True),
     "categorical_crossentropy": LossSpec(nn.CrossEntropyLoss, "one-hot", True),
     "mean_squared_error": LossSpec(nn.MSELoss, "values", False),
-    "binary_crossentropy": LossSpec(nn.BCEWithLogitsLoss, "values", False),
+    "binary_crossentropy": LossSpec(nn.BCEWithLogitsLoss, "values", True),  # one output: [s > 0] = [t > 0.5]
 }
 LOSS_ALIASES: dict[str, str] = {
     "mse": "mean_squared_error", "SparseCategoricalCrossentropy": "sparse_categorical_crossentropy",
@@ -66,9 +66,11 @@ DIFFERENT: dict[str, str] = {
                          "MulticlassHingeLoss is Σ_{j≠y} max(0, s_j − s_y + 1) (slide 48), a different loss: "
                          "pass loss=fcnet.nn.MulticlassHingeLoss() for fcnet's",
 }
-METRICS: tuple[str, ...] = ("accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy")
-# Keras's class-accuracy names that belong to one loss's targets (Keras's would be wrong with the other's)
-METRIC_TARGETS: dict[str, str] = {"sparse_categorical_accuracy": "indices", "categorical_accuracy": "one-hot"}
+METRICS: tuple[str, ...] = ("accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy",
+                             "binary_accuracy")
+# Keras's accuracy names that belong to one loss's targets (Keras's would be wrong with another's)
+METRIC_TARGETS: dict[str, str] = {"sparse_categorical_accuracy": "indices", "categorical_accuracy": "one-hot",
+                                  "binary_accuracy": "values"}
 # what Trainer logs besides the loss and metrics; left out of the History that Module.fit returns
 TRAINER_KEYS: tuple[str, ...] = ("lr", "time", "samples_per_s", "time_used")
 
@@ -169,7 +171,7 @@ def compile_model(model: Module, optimizer: Any = "rmsprop", loss: Any = None, m
     loss_fn, loss_name, targets = _loss(loss)
     for m in metrics:
         if loss_name is not None and METRIC_TARGETS.get(m, targets) != targets:
-            right = "sparse_categorical_accuracy" if targets == "indices" else "categorical_accuracy"
+            right = next(k for k, v in METRIC_TARGETS.items() if v == targets)
             raise ValueError(f"metric {m!r} is for the other targets than {loss_name}'s: use "
                              f"metrics=['{right}'] or metrics=['accuracy']")
     if metrics and loss_name is not None and not LOSSES[loss_name].accuracy:
@@ -212,6 +214,9 @@ def _targets(state: Compiled, y: Any) -> Any:
         return arr.argmax(axis=1)
     if state.targets == "indices" and arr.ndim == 2 and arr.shape[1] == 1:  # Keras's (N, 1) labels
         return arr[:, 0]
+    if state.loss == "binary_crossentropy" and state.metrics and arr.ndim == 2 and arr.shape[1] > 1:
+        raise ValueError(f"metric {state.metrics[0]!r} with binary_crossentropy is for one 0/1 output, and y has "
+                         f"{arr.shape[1]} columns: compile without metrics for several yes/no outputs")
     if state.targets == "values" and arr.ndim == 1:
         return arr.reshape(-1, 1).astype(np.float32 if arr.dtype.kind != "f" else arr.dtype)
     return y
