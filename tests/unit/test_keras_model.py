@@ -55,9 +55,9 @@ def test_a_keras_users_loop_runs_unchanged(tmp_path):
     assert np.array_equal(load_model(tmp_path / "model.keras")[0].predict(x_test, verbose=0), scores)
 
 
-@pytest.mark.parametrize(("name", "make"), [("adam", lambda p: optim.Adam(p, lr=0.001)),
+@pytest.mark.parametrize(("name", "make"), [("adam", lambda p: optim.Adam(p, lr=0.001, eps=1e-7, eps_inside=False)),
                                             ("sgd", lambda p: optim.SGD(p, lr=0.01)),
-                                            ("rmsprop", lambda p: optim.RMSProp(p, lr=0.001))])
+                                            ("rmsprop", lambda p: optim.RMSProp(p, lr=0.001, rho=0.9, eps=1e-7))])
 def test_fit_is_the_trainer_path_bit_for_bit_and_a_second_fit_continues(name, make):
     x, y = _data()
     w = np.random.default_rng(2).uniform(0.5, 2.0, len(y))
@@ -505,3 +505,35 @@ def test_accuracy_with_binary_crossentropy_on_several_outputs_is_refused():
     model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
     with pytest.raises(ValueError, match="one 0/1 output, and y has 2 columns"):
         model.fit(x, np.eye(2)[(y > 1).astype(int)], verbose=0)
+
+
+KERAS_OPTIMIZERS = {  # Keras 3's defaults, as torch spells them (torch's δ is Keras's up to δ's bias correction)
+    "sgd": lambda torch, p: torch.optim.SGD(p, lr=0.01),
+    "rmsprop": lambda torch, p: torch.optim.RMSprop(p, lr=0.001, alpha=0.9, eps=1e-7),
+    "adam": lambda torch, p: torch.optim.Adam(p, lr=0.001, betas=(0.9, 0.999), eps=1e-7),
+    "adamw": lambda torch, p: torch.optim.AdamW(p, lr=0.001, betas=(0.9, 0.999), eps=1e-7, weight_decay=0.004),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KERAS_OPTIMIZERS))
+def test_a_string_optimizer_trains_as_keras_default_one(name):
+    # compile's default "rmsprop" with the lecture's ρ = 0.999 took first steps √1000 ≈ 32 times Keras's
+    torch = pytest.importorskip("torch")
+    x, y = _data()
+    x = x.astype(np.float64)
+    model = _model(np.float64)
+    reference = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3)).double()
+    with torch.no_grad():
+        for q, p in zip(reference.parameters(), model.parameters(), strict=True):
+            q.copy_(torch.from_numpy(p.data.copy()))
+    model.compile(name, "sparse_categorical_crossentropy")
+    model.fit(x, y, batch_size=20, epochs=3, verbose=0, shuffle=False)
+    opt = KERAS_OPTIMIZERS[name](torch, reference.parameters())
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    for _ in range(3):
+        for i in range(0, len(y), 20):
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(reference(xt[i:i + 20]), yt[i:i + 20]).backward()
+            opt.step()
+    for q, p in zip(reference.parameters(), model.parameters(), strict=True):
+        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-6, atol=1e-9)

@@ -196,8 +196,9 @@ class Module:
         """Keras's ``compile``: choose the optimizer, the loss and the metrics; ``fit`` trains with them.
 
         ``optimizer``: a name, 'sgd', 'momentum', 'rmsprop', 'adagrad', 'adam' or 'adamw' (fcnet's optimizers,
-        the options table's names; Keras's class names such as 'Adam' too) with Keras's default learning rate
-        (0.01 for 'sgd' and 'momentum', 0.001 for the others) and fcnet's other defaults, or an ``fcnet.optim``
+        the options table's names; Keras's class names such as 'Adam' too) with Keras's defaults (learning rate
+        0.01 for 'sgd' and 'momentum', 0.001 for the others; RMSprop ρ = 0.9, δ = 1e-7; Adam(W) δ = 1e-7 outside
+        the root, AdamW weight decay 0.004; 'adagrad' and 'momentum' keep fcnet's others), or an ``fcnet.optim``
         optimizer built on ``model.parameters()``.  ``loss``: 'sparse_categorical_crossentropy' (class
         indices), 'categorical_crossentropy' (one-hot rows), 'mse' / 'mean_squared_error',
         'binary_crossentropy' (targets in [0, 1] of the outputs' shape), or an fcnet loss module.  The loss

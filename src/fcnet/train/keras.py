@@ -75,9 +75,16 @@ METRIC_TARGETS: dict[str, str] = {"sparse_categorical_accuracy": "indices", "cat
 TRAINER_KEYS: tuple[str, ...] = ("lr", "time", "samples_per_s", "time_used")
 
 # Keras's default learning rates for the optimizer names of ``recipe.OPTIMIZERS`` (Keras's SGD for both
-# gradient-descent forms); every other hyperparameter is fcnet's (the lecture's) default
+# gradient-descent forms)
 KERAS_LR: dict[str, float] = {"sgd": 0.01, "momentum": 0.01, "rmsprop": 0.001, "adagrad": 0.001, "adam": 0.001,
                               "adamw": 0.001}
+# Keras's other defaults, in the options table's names: RMSprop ρ = 0.9, δ = 1e-7; Adam and AdamW δ = 1e-7 outside
+# the root, AdamW weight decay 0.004.  Adagrad keeps fcnet's (Keras's starts its accumulator at 0.1, which
+# fcnet's Adagrad has not); momentum is fcnet's heavy ball (μ = 0.9), not a Keras name.
+KERAS_OPTIONS: dict[str, dict[str, Any]] = {
+    "rmsprop": {"rho": 0.9, "eps": 1e-7}, "adam": {"eps": 1e-7, "eps_inside": False},
+    "adamw": {"eps": 1e-7, "eps_inside": False, "weight_decay": 0.004},
+}
 
 
 @dataclass
@@ -124,7 +131,8 @@ def _optimizer(model: Module, optimizer: Any) -> tuple[Optimizer, str | None, fl
         raise ValueError(f"unknown optimizer {optimizer!r}: use one of {', '.join(OPTIMIZERS)}, or an "
                          "fcnet.optim optimizer built on model.parameters()")
     lr = KERAS_LR[name]
-    return OPTIMIZERS[name](model.parameters(), validate({"optimizer": name, "lr": lr})), name, lr
+    options = validate({"optimizer": name, "lr": lr, **KERAS_OPTIONS.get(name, {})})
+    return OPTIMIZERS[name](model.parameters(), options), name, lr
 
 
 def _loss(loss: Any) -> tuple[Module, str | None, str]:
