@@ -537,3 +537,25 @@ def test_a_string_optimizer_trains_as_keras_default_one(name):
             opt.step()
     for q, p in zip(reference.parameters(), model.parameters(), strict=True):
         np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-6, atol=1e-9)
+
+
+def test_the_sequential_guide_builds_with_add_layers_and_pop():
+    # "The Sequential model": model = Sequential(); model.add(...); model.layers; model.pop()
+    x, y = _data()
+    model = nn.Sequential()
+    model.add(nn.Linear(6, 8, rng=0))
+    model.add(nn.ReLU())
+    model.add(nn.Linear(8, 3, rng=1))
+    model.add(nn.ReLU())
+    assert len(model.layers) == 4 and model.layers[0] is model[0] and isinstance(model.pop(), nn.ReLU)
+    assert [type(m).__name__ for m in model.layers] == ["Linear", "ReLU", "Linear"]
+    reference = _model()
+    model.compile("adam", "sparse_categorical_crossentropy")
+    reference.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(x, y, 16, 2, 0)
+    reference.fit(x, y, 16, 2, 0)
+    assert _same_weights(model, reference) and list(model.state_dict()) == list(reference.state_dict())
+    with pytest.raises(TypeError, match=r"Sequential\.add takes a Module, got int"):
+        model.add(3)
+    with pytest.raises(IndexError, match="pop from an empty Sequential"):
+        nn.Sequential().pop()
