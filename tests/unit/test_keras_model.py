@@ -559,3 +559,26 @@ def test_the_sequential_guide_builds_with_add_layers_and_pop():
         model.add(3)
     with pytest.raises(IndexError, match="pop from an empty Sequential"):
         nn.Sequential().pop()
+
+
+@pytest.mark.parametrize("form", ["float64", "uint8", "list", "DataFrame"])
+def test_inputs_are_cast_to_the_model_dtype_as_keras_casts_them(form):
+    # pandas frames are float64 and image pixels uint8: Keras casts inputs to the layers' float32, and a float32
+    # model fed float64 computed in float64 (slower, other numbers, float64 predictions)
+    x, y = _data()
+    if form == "uint8":
+        x = np.round(np.abs(x) * 40).astype(np.float32)
+    given = {"float64": lambda a: a.astype(np.float64), "uint8": lambda a: a.astype(np.uint8),
+             "list": lambda a: a.astype(np.float64).tolist(),
+             "DataFrame": lambda a: pytest.importorskip("pandas").DataFrame(a.astype(np.float64))}[form]
+    a, b = _model(), _model()
+    a.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    b.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    ha = a.fit(given(x), y, 16, 2, 0, validation_data=(given(x), y))
+    hb = b.fit(x, y, 16, 2, 0, validation_data=(x, y))
+    assert _same_weights(a, b) and ha.history == hb.history
+    assert a.evaluate(given(x), y, verbose=0) == b.evaluate(x, y, verbose=0)
+    out = a.predict(given(x), verbose=0)
+    assert out.dtype == np.float32 and np.array_equal(out, b.predict(x, verbose=0))
+    c = _model(np.float64)
+    assert c.predict(x, verbose=0).dtype == np.float64  # a float64 model computes in float64

@@ -230,9 +230,10 @@ def _targets(state: Compiled, y: Any) -> Any:
     return y
 
 
-def _features(x: Any, finite: str | None = None) -> None:
-    """Refuse features that are not numbers (strings, a DataFrame with a text column) with the fix; with
-    ``finite`` (the data's name, in ``fit``) refuse NaN and ±inf too, which would end in a NaN loss.
+def _features(model: Module, x: Any, finite: str | None = None) -> Any:
+    """The features x as an array of the model's float dtype, as Keras casts inputs to its layers' dtype (a
+    float64 DataFrame for a float32 model is float32).  Features that are not numbers (strings, a DataFrame
+    with a text column) are refused with the fix; with ``finite`` (the data's name, in ``fit``) NaN and ±inf too.
     """
     arr = np.asarray(x) if isinstance(x, list | tuple) or hasattr(x, "columns") else x
     arr = arr.data if isinstance(arr, fcnet.Tensor) else arr
@@ -246,6 +247,11 @@ def _features(x: Any, finite: str | None = None) -> None:
         if bool(bad.any()):
             raise ValueError(f"{finite} has NaN or infinite values (row {int(xp.argmax(bad))}), which make the "
                              "loss NaN: drop or impute those rows (e.g. with the column means) before fit")
+    params = model.parameters()
+    if isinstance(x, fcnet.Tensor) or not params or not hasattr(arr, "dtype") or kind not in "biuf":
+        return x
+    dtype = params[0].dtype
+    return arr if arr.dtype == dtype else backend.xp_of(arr).asarray(arr, dtype=dtype)
 
 
 def fit(model: Module, x: Any, y: Any, batch_size: int | None, epochs: int | None, verbose: Any,
@@ -255,10 +261,10 @@ def fit(model: Module, x: Any, y: Any, batch_size: int | None, epochs: int | Non
     """``Module.fit``: ``Trainer.fit`` of the compiled trainer; returns this call's epochs."""
     state = compiled(model, "fit")
     trainer = state.trainer
-    _features(x, "x")
+    x = _features(model, x, "x")
     if validation_data is not None and isinstance(validation_data, tuple | list) and len(validation_data) >= 2:
-        _features(validation_data[0], "validation x")
-        validation_data = (validation_data[0], _targets(state, validation_data[1]), *validation_data[2:])
+        validation_data = (_features(model, validation_data[0], "validation x"),
+                           _targets(state, validation_data[1]), *validation_data[2:])
     if class_weight is not None and state.targets == "values" and isinstance(class_weight, Mapping):
         sample_weight = _binary_class_weight(class_weight, _targets(state, y), sample_weight,
                                              validation_split if validation_data is None else 0.0)
@@ -307,7 +313,7 @@ def evaluate(model: Module, x: Any, y: Any, batch_size: int | None = None, verbo
     size = 32 if batch_size is None else batch_size
     if not isinstance(size, int | np.integer) or isinstance(size, bool) or size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    _features(x)
+    x = _features(model, x)
     targets = _targets(state, y)
     if len(x) != len(targets):
         raise DataError(f"x has {len(x)} rows but y has {len(targets)} labels: give one label per row")
@@ -326,7 +332,7 @@ def predict(model: Module, x: Any, batch_size: int | None = None, verbose: Any =
     size = 32 if batch_size is None else batch_size
     if not isinstance(size, int | np.integer) or isinstance(size, bool) or size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    _features(x)
+    x = _features(model, x)
     params = model.parameters()
     xp = backend.xp_of(params[0].data) if params else np
     arr = x.data if isinstance(x, fcnet.Tensor) else np.asarray(x) if isinstance(x, list | tuple) else x
