@@ -582,3 +582,18 @@ def test_inputs_are_cast_to_the_model_dtype_as_keras_casts_them(form):
     assert out.dtype == np.float32 and np.array_equal(out, b.predict(x, verbose=0))
     c = _model(np.float64)
     assert c.predict(x, verbose=0).dtype == np.float64  # a float64 model computes in float64
+
+
+@pytest.mark.parametrize(("loss", "column"), [("mse", False), ("mse", True), ("binary_crossentropy", True)])
+def test_value_targets_are_cast_to_the_model_dtype(loss, column):
+    # Keras casts y_true to the outputs' dtype; float64 targets (a pandas Series) made a float32 model's loss float64
+    x, y = _data()
+    t = (x[:, 0] - x[:, 1]) if loss == "mse" else (y > 1).astype(np.float32)
+    t = t[:, None] if column else t
+    a, b = _model(out=1), _model(out=1)
+    a.compile("adam", loss)
+    b.compile("adam", loss)
+    ha = a.fit(x, t.astype(np.float64), 16, 2, 0, validation_split=0.25)
+    hb = b.fit(x, t.astype(np.float32), 16, 2, 0, validation_split=0.25)
+    assert _same_weights(a, b) and ha.history == hb.history
+    assert a.evaluate(x, t.astype(np.float64), verbose=0) == b.evaluate(x, t.astype(np.float32), verbose=0)

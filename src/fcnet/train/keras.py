@@ -205,7 +205,7 @@ def compiled(model: Module, what: str) -> Compiled:
 
 def _targets(state: Compiled, y: Any) -> Any:
     """Keras's targets as the fcnet loss takes them: one-hot rows and (N, 1) labels as class indices (N,), values
-    (N,) as (N, 1).
+    (N,) as (N, 1) in the model's dtype.
     """
     if y is None:
         raise ValueError("y is None: fcnet trains and evaluates on arrays, give the targets as y (a data set "
@@ -225,8 +225,8 @@ def _targets(state: Compiled, y: Any) -> Any:
     if state.loss == "binary_crossentropy" and state.metrics and arr.ndim == 2 and arr.shape[1] > 1:
         raise ValueError(f"metric {state.metrics[0]!r} with binary_crossentropy is for one 0/1 output, and y has "
                          f"{arr.shape[1]} columns: compile without metrics for several yes/no outputs")
-    if state.targets == "values" and arr.ndim == 1:
-        return arr.reshape(-1, 1).astype(np.float32 if arr.dtype.kind != "f" else arr.dtype)
+    if state.targets == "values":  # the outputs' dtype, as Keras casts y_true to y_pred's
+        return (arr.reshape(-1, 1) if arr.ndim == 1 else arr).astype(state.trainer.params[0].dtype, copy=False)
     return y
 
 
