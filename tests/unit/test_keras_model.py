@@ -597,3 +597,19 @@ def test_value_targets_are_cast_to_the_model_dtype(loss, column):
     hb = b.fit(x, t.astype(np.float32), 16, 2, 0, validation_split=0.25)
     assert _same_weights(a, b) and ha.history == hb.history
     assert a.evaluate(x, t.astype(np.float64), verbose=0) == b.evaluate(x, t.astype(np.float32), verbose=0)
+
+
+@pytest.mark.parametrize("labels", ["from_one", "too_many"])
+def test_labels_outside_the_outputs_are_refused_before_training_with_the_fix(labels):
+    x, y = _data()
+    t = y + 1 if labels == "from_one" else np.where(np.arange(len(y)) == 100, 3, y)  # class 3 only in a late batch
+    model = _model()
+    model.compile("adam", "sparse_categorical_crossentropy")
+    before = model.state_dict()
+    for call in (lambda: model.fit(x, t, 16, 1, 0), lambda: model.evaluate(x, t, verbose=0),
+                 lambda: model.fit(x, y, 16, 1, 0, validation_data=(x, t))):
+        with pytest.raises(ValueError, match=r"labels run from \d to 3, and the model has 3 outputs \(classes 0 to 2\)"
+                                             r".*number the classes from 0.*last layer") as info:
+            call()
+        assert "\n" not in str(info.value)
+    assert all(np.array_equal(v, model.state_dict()[k]) for k, v in before.items())

@@ -220,14 +220,30 @@ def _targets(state: Compiled, y: Any) -> Any:
             raise ValueError(f"categorical_crossentropy takes one-hot rows (N, C) with a single 1, got "
                              f"{arr.dtype} {arr.shape}: for class indices use 'sparse_categorical_crossentropy'")
         return arr.argmax(axis=1)
-    if state.targets == "indices" and arr.ndim == 2 and arr.shape[1] == 1:  # Keras's (N, 1) labels
-        return arr[:, 0]
+    if state.targets == "indices":
+        if arr.ndim == 2 and arr.shape[1] == 1:  # Keras's (N, 1) labels
+            arr = y = arr[:, 0]
+        _check_labels(state.trainer.model, arr)
+        return y
     if state.loss == "binary_crossentropy" and state.metrics and arr.ndim == 2 and arr.shape[1] > 1:
         raise ValueError(f"metric {state.metrics[0]!r} with binary_crossentropy is for one 0/1 output, and y has "
                          f"{arr.shape[1]} columns: compile without metrics for several yes/no outputs")
     if state.targets == "values":  # the outputs' dtype, as Keras casts y_true to y_pred's
         return (arr.reshape(-1, 1) if arr.ndim == 1 else arr).astype(state.trainer.params[0].dtype, copy=False)
     return y
+
+
+def _check_labels(model: Module, labels: np.ndarray) -> None:
+    """Refuse class indices outside the last Linear's C outputs before training (not in the batch holding them)."""
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    if not linears or labels.ndim != 1 or not labels.size:
+        return
+    c = linears[-1].out_features
+    low, high = labels.min(), labels.max()
+    if low < 0 or high >= c:
+        raise ValueError(f"the labels run from {low:g} to {high:g}, and the model has {c} outputs (classes 0 to "
+                         f"{c - 1}): number the classes from 0 (e.g. np.unique(y, return_inverse=True)), or give the "
+                         f"last layer {int(high) + 1} outputs")
 
 
 def _features(model: Module, x: Any, finite: str | None = None) -> Any:
