@@ -613,3 +613,12 @@ def test_labels_outside_the_outputs_are_refused_before_training_with_the_fix(lab
             call()
         assert "\n" not in str(info.value)
     assert all(np.array_equal(v, model.state_dict()[k]) for k, v in before.items())
+
+
+def test_one_hot_rows_wider_than_the_outputs_are_refused_before_training():
+    x, y = _data()
+    model = _model()
+    model.compile("adam", "categorical_crossentropy")
+    with pytest.raises(ValueError, match=r"one-hot rows have 4 columns, and the model has 3 outputs") as info:
+        model.fit(x, np.eye(4)[np.where(np.arange(len(y)) == 100, 3, y)], 16, 1, 0)
+    assert "\n" not in str(info.value)

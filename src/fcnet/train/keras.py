@@ -219,6 +219,10 @@ def _targets(state: Compiled, y: Any) -> Any:
         if arr.ndim != 2 or not np.isin(arr, (0, 1)).all() or not (arr.sum(axis=1) == 1).all():
             raise ValueError(f"categorical_crossentropy takes one-hot rows (N, C) with a single 1, got "
                              f"{arr.dtype} {arr.shape}: for class indices use 'sparse_categorical_crossentropy'")
+        c = _outputs(state.trainer.model)
+        if c is not None and arr.shape[1] != c:
+            raise ValueError(f"the one-hot rows have {arr.shape[1]} columns, and the model has {c} outputs: give "
+                             f"the last layer {arr.shape[1]} outputs, or one-hot encode {c} classes")
         return arr.argmax(axis=1)
     if state.targets == "indices":
         if arr.ndim == 2 and arr.shape[1] == 1:  # Keras's (N, 1) labels
@@ -233,12 +237,17 @@ def _targets(state: Compiled, y: Any) -> Any:
     return y
 
 
+def _outputs(model: Module) -> int | None:
+    """The model's number of outputs: the last ``Linear``'s width (None without one)."""
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    return linears[-1].out_features if linears else None
+
+
 def _check_labels(model: Module, labels: np.ndarray) -> None:
     """Refuse class indices outside the last Linear's C outputs before training (not in the batch holding them)."""
-    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
-    if not linears or labels.ndim != 1 or not labels.size:
+    c = _outputs(model)
+    if c is None or labels.ndim != 1 or not labels.size:
         return
-    c = linears[-1].out_features
     low, high = labels.min(), labels.max()
     if low < 0 or high >= c:
         raise ValueError(f"the labels run from {low:g} to {high:g}, and the model has {c} outputs (classes 0 to "
