@@ -622,3 +622,17 @@ def test_one_hot_rows_wider_than_the_outputs_are_refused_before_training():
     with pytest.raises(ValueError, match=r"one-hot rows have 4 columns, and the model has 3 outputs") as info:
         model.fit(x, np.eye(4)[np.where(np.arange(len(y)) == 100, 3, y)], 16, 1, 0)
     assert "\n" not in str(info.value)
+
+
+def test_fit_after_adding_a_layer_to_a_compiled_model_asks_to_compile_again():
+    x, y = _data()
+    model = nn.Sequential(nn.Linear(6, 8, rng=0), nn.ReLU())
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.add(nn.Linear(8, 3, rng=1))  # its weights are not in the optimizer built at compile
+    with pytest.raises(RuntimeError, match=r"changed since compile.*call model\.compile\(\.\.\.\) again") as info:
+        model.fit(x, y, 16, 1, 0)
+    assert "\n" not in str(info.value)
+    model.compile("adam", "sparse_categorical_crossentropy")
+    before = model[2].weight.data.copy()
+    model.fit(x, y, 16, 1, 0)
+    assert not np.array_equal(before, model[2].weight.data)

@@ -286,6 +286,9 @@ def fit(model: Module, x: Any, y: Any, batch_size: int | None, epochs: int | Non
     """``Module.fit``: ``Trainer.fit`` of the compiled trainer; returns this call's epochs."""
     state = compiled(model, "fit")
     trainer = state.trainer
+    if [id(p) for p in model.parameters()] != [id(p) for p in trainer.params]:
+        raise RuntimeError("the model's parameters changed since compile (a layer added, removed or replaced): "
+                           "call model.compile(...) again so that the optimizer trains them")
     x = _features(model, x, "x")
     if validation_data is not None and isinstance(validation_data, tuple | list) and len(validation_data) >= 2:
         validation_data = (_features(model, validation_data[0], "validation x"),
