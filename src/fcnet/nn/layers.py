@@ -223,6 +223,24 @@ class Sequential(Module):
         setattr(self, str(len(self)), module)
         return self
 
+    # --- Keras's Sequential: add, layers, pop ---------------------------------------------------
+    def add(self, layer: Module) -> None:
+        """Keras's ``Sequential.add``: ``append`` the layer at the end."""
+        if not isinstance(layer, Module):
+            raise TypeError(f"Sequential.add takes a Module, got {type(layer).__name__}")
+        self.append(layer)
+
+    @property
+    def layers(self) -> list[Module]:
+        """Keras's ``Sequential.layers``: the modules, in order."""
+        return list(self._modules.values())
+
+    def pop(self) -> Module:
+        """Keras's ``Sequential.pop``: remove the last module and return it."""
+        if not self._modules:
+            raise IndexError("pop from an empty Sequential")
+        return self._modules.popitem()[1]
+
 
 def _plain(m: Module, cls: type) -> bool:
     """Whether m is exactly a ``cls`` whose forward nobody replaced (so fusing it changes nothing)."""

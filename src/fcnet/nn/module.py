@@ -196,14 +196,17 @@ class Module:
         """Keras's ``compile``: choose the optimizer, the loss and the metrics; ``fit`` trains with them.
 
         ``optimizer``: a name, 'sgd', 'momentum', 'rmsprop', 'adagrad', 'adam' or 'adamw' (fcnet's optimizers,
-        the options table's names; Keras's class names such as 'Adam' too) with Keras's default learning rate
-        (0.01 for 'sgd' and 'momentum', 0.001 for the others) and fcnet's other defaults, or an ``fcnet.optim``
+        the options table's names; Keras's class names such as 'Adam' too) with Keras's defaults (learning rate
+        0.01 for 'sgd' and 'momentum', 0.001 for the others; RMSprop ρ = 0.9, δ = 1e-7; Adam(W) δ = 1e-7 outside
+        the root, AdamW weight decay 0.004; 'adagrad' and 'momentum' keep fcnet's others), or an ``fcnet.optim``
         optimizer built on ``model.parameters()``.  ``loss``: 'sparse_categorical_crossentropy' (class
         indices), 'categorical_crossentropy' (one-hot rows), 'mse' / 'mean_squared_error',
         'binary_crossentropy' (targets in [0, 1] of the outputs' shape), or an fcnet loss module.  The loss
         is applied to the model's outputs as scores (logits), Keras's ``from_logits=True``: fcnet's nets
         have no softmax layer, L = (1/N) Σ_i −log softmax(s_i)[y_i]; a model ending in a softmax is refused.
-        ``metrics``: 'accuracy' or 'acc' (class accuracy, for the cross-entropies).  Keras's
+        ``metrics``: 'accuracy', 'acc', 'sparse_categorical_accuracy' or 'categorical_accuracy' (class
+        accuracy, for the cross-entropies; logged under the name given); with 'binary_crossentropy' on one
+        output, 'accuracy', 'acc' or 'binary_accuracy' is the share of rows with [s > 0] = [t > 0.5].  Keras's
         ``run_eagerly``, ``jit_compile`` and ``auto_scale_loss`` change nothing here.  Other keywords go to
         ``fcnet.train.Trainer`` (``seed``, ``l2``, ``clip_norm``, ...).  Compiling again starts a new
         optimizer and epoch count, as in Keras; the weights stay.
@@ -222,7 +225,8 @@ class Module:
             validation_freq: int = 1) -> History:
         """Keras's ``fit``: ``Trainer.fit`` (same arguments; see it) of the trainer ``compile`` made.
 
-        Returns a ``History`` of this call's epochs (``history.history["val_loss"]``), as Keras; a second
+        Returns a ``History`` of this call's epochs with Keras's keys, the loss and the compiled metrics
+        (``history.history["val_loss"]``; timings and lr stay in ``Trainer.history``), as Keras; a second
         ``fit`` continues from the weights and optimizer state where the first stopped, numbering its
         epochs on (``initial_epoch=None``).  Targets as the compiled loss takes them (see ``compile``).
         """
@@ -253,13 +257,16 @@ class Module:
 
         return predict(self, x, batch_size, verbose)
 
-    def save(self, path: str | Path) -> None:
+    def save(self, path: str | Path, overwrite: bool = True) -> None:
         """Keras's ``save``: ``fcnet.train.save_model(path, self)`` (a directory: safetensors and JSON, no
         pickle), with the compile arguments given by name; ``Module.load(path)`` reads it back.
+
+        An earlier save at ``path`` is replaced (``overwrite=False``: a one-line ``FileExistsError`` instead);
+        a file at ``path`` (e.g. Keras's own ``.keras`` zip) is refused, not deleted.
         """
         from fcnet.train.keras import save
 
-        save(self, path)
+        save(self, path, overwrite)
 
     @classmethod
     def load(cls, path: str | Path, model: Module | None = None) -> Module:

@@ -416,7 +416,8 @@ class ModelCheckpoint(Callback):
     """Save the model (``fcnet.train.io.save_model``) after each epoch, or only when ``monitor`` improved.
 
     ``filepath`` is a directory, formatted with the epoch and the metrics (e.g. ``"ckpt/{epoch:02d}"``);
-    with ``save_best_only=True`` it holds the best epoch's weights (``best_epoch``, ``best``).
+    with ``save_best_only=True`` it holds the best epoch's weights (``best_epoch``, ``best``).  A model trained
+    by its ``fit`` after ``compile`` with names is saved with them, so ``Module.load`` compiles it again (as Keras).
     """
 
     def __init__(self, filepath: str | Path, monitor: str = "val_loss", save_best_only: bool = False,
@@ -433,7 +434,9 @@ class ModelCheckpoint(Callback):
             if not (value > self.best if self.mode == "max" else value < self.best):
                 return
             self.best, self.best_epoch = value, epoch
-        io.save_model(path, trainer.model, extra={"epoch": epoch})
+        compiled = trainer.model.__dict__.get("_compiled")  # Module.compile's names: Module.load compiles again
+        names = {"compile": compiled.config} if compiled is not None and compiled.trainer is trainer else {}
+        io.save_model(path, trainer.model, extra={"epoch": epoch, **names})
         if self.verbose:
             trainer.log(f"epoch {epoch}: saved the model to {path}")
 

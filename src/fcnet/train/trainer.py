@@ -16,7 +16,7 @@ from fcnet import backend
 from fcnet.data.loader import batches
 from fcnet.errors import DataError, DivergenceError, ModelFileError
 from fcnet.nn.layers import Dropout, Linear
-from fcnet.nn.losses import CrossEntropyLoss, check_weightable, regularization, weighted_loss
+from fcnet.nn.losses import BCEWithLogitsLoss, CrossEntropyLoss, check_weightable, regularization, weighted_loss
 from fcnet.nn.module import Module
 from fcnet.optim.clip import clip_grad_norm, clip_grad_value
 from fcnet.optim.optimizer import Optimizer
@@ -140,7 +140,7 @@ class Trainer:
         if not self._weights_finite():  # the last step of the epoch may break the weights, the loss after it
             self._diverged(float("nan"), "the weights became NaN or infinite")
         secs = time.perf_counter() - t0
-        if y.ndim != 1:  # regression targets (N, K) have no accuracy
+        if y.ndim != 1 and not _binary(self.loss_fn, y):  # regression targets (N, K) have no accuracy
             acc = float("nan")
         elif w is None:
             acc = int(correct) / max(seen, 1)
@@ -166,6 +166,7 @@ class Trainer:
         correct: Any = 0
         weight: Any = 0.0  # Σ w over the rows seen (weighted accuracy)
         seen = 0
+        binary = _binary(loss_fn, y)
         for i, (xb, yb, wb) in enumerate(_batches(x, y, w, batch_size, self.rng if self.shuffle else None,
                                                   drop_last)):
             if self.augment is not None:  # drawn from the shuffling generator: a checkpoint resumes the draws
@@ -192,8 +193,8 @@ class Trainer:
                     self._diverged(float(loss_sum))
             opt.step()
             self.step_count += 1
-            if yb.ndim == 1:  # class indices; regression targets (N, K) have no accuracy
-                hit = scores.data.argmax(axis=1) == yb
+            if yb.ndim == 1 or binary:  # class indices, one 0/1 output; regression targets have no accuracy
+                hit = scores.data.argmax(axis=1) == yb if not binary else (scores.data[:, 0] > 0) == (yb[:, 0] > 0.5)
                 correct = correct + (hit.sum() if wb is None else (wb * hit).sum())
             if wb is not None:
                 weight = weight + wb.sum()
@@ -564,6 +565,7 @@ def evaluate(model: Module, loss_fn: Module, x: np.ndarray, y: np.ndarray, batch
     xp = backend.xp_of(model.parameters()[0].data)
     total = 0.0
     preds = []
+    binary = _binary(loss_fn, np.asarray(y))
     with fcnet.no_grad(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # NaN: reported by callers
         for k, (xb, yb) in enumerate(batches(x, y, batch_size)):
             scores = model(fcnet.Tensor(xp.asarray(xb), _raw=True))
@@ -572,19 +574,25 @@ def evaluate(model: Module, loss_fn: Module, x: np.ndarray, y: np.ndarray, batch
             else:
                 loss = weighted_loss(loss_fn, scores, yb, sample_weight[k * batch_size:k * batch_size + len(yb)])
             total += float(loss.data) * len(yb)
-            preds.append(backend.to_numpy(scores.data.argmax(axis=1)))
+            preds.append(backend.to_numpy(scores.data[:, 0] > 0 if binary else scores.data.argmax(axis=1)))
     model.train(was)
     pred = np.concatenate(preds) if preds else np.zeros(0, np.int64)
     n = max(len(y), 1)
-    if np.ndim(y) != 1:  # NaN: regression targets
+    truth = np.asarray(y)[:, 0] > 0.5 if binary else np.asarray(y)
+    if np.ndim(y) != 1 and not binary:  # NaN: regression targets
         acc = float("nan")
     elif sample_weight is None:
-        acc = int((pred == np.asarray(y)).sum()) / n
+        acc = int((pred == truth).sum()) / n
     else:
         w = np.asarray(sample_weight, np.float64)
-        acc = float((w * (pred == np.asarray(y))).sum() / w.sum()) if w.sum() > 0 else float("nan")
+        acc = float((w * (pred == truth)).sum() / w.sum()) if w.sum() > 0 else float("nan")
     metrics = {"loss": total / n, "accuracy": acc}
     return (metrics, pred) if predictions else metrics
+
+
+def _binary(loss_fn: Module, y: Any) -> bool:
+    """One 0/1 output under ``BCEWithLogitsLoss``: its accuracy is Keras's binary one, [s > 0] = [t > 0.5]."""
+    return isinstance(loss_fn, BCEWithLogitsLoss) and y.ndim == 2 and y.shape[1] == 1
 
 
 def _batches(x: Any, y: Any, w: Any, batch_size: int, rng: np.random.Generator | None,
