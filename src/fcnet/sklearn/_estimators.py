@@ -19,7 +19,9 @@ __all__ = ["FCNetClassifier", "FCNetRegressor"]
 
 _PARAMS_DOC = """
     Parameters are ``fcnet train``'s options (``fcnet train --help``) under the same names, and
-    MLPClassifier's where the meaning is the same:
+    MLPClassifier's where the meaning is the same.  Two defaults differ from ``fcnet train``'s
+    (``docs/sklearn-names.md``): ``init='xavier'`` (Var(w) = 1/N) and Adam's δ outside the square root,
+    θ ← θ − ε m̂ / (√v̂ + δ), as scikit-learn and PyTorch place it.
 
     - ``max_iter`` (200): the most epochs one ``fit`` trains (``epochs``, fcnet's name, overrides it when
       given); reaching it without converging warns with ``ConvergenceWarning``.
@@ -39,7 +41,7 @@ _PARAMS_DOC = """
 
     - scikit-learn's names, parameters too (``docs/sklearn-names.md``); each one, when given (not None),
       wins over fcnet's name for the same option: ``hidden_layer_sizes`` (``hidden``; an int is one
-      layer), ``learning_rate_init`` (``lr``), ``solver`` ('adam': Adam with δ outside the root; 'sgd':
+      layer), ``learning_rate_init`` (``lr``), ``solver`` ('adam': Adam; 'sgd':
       momentum SGD v ← μ v + g, θ ← θ − ε (g + μ v) with ``nesterovs_momentum`` (True), else θ ← θ − ε v,
       μ = ``momentum``; 'lbfgs': SciPy's L-BFGS-B on the full-batch loss, at most ``max_fun`` (15000)
       evaluations and ``max_iter`` iterations, gtol = ``tol``; no ``loss_curve_``, no ``partial_fit``),
@@ -79,7 +81,7 @@ class FCNetClassifier(ClassifierMixin, FCNetBase):
     _is_classifier = True
 
     def __init__(self, hidden: tuple[int, ...] = (128,), activation: str = "relu", negative_slope: float = 0.01,
-                 init: str = "he", init_std: float | None = None, batchnorm: bool = False, dropout: float = 0.0,
+                 init: str = "xavier", init_std: float | None = None, batchnorm: bool = False, dropout: float = 0.0,
                  loss: str = "cross-entropy", margin: float = 1.0, label_smoothing: float = 0.1,
                  optimizer: str = "adam", lr: float = 1e-3, momentum: float = 0.9, rho: float = 0.999,
                  eps: float | None = None, weight_decay: float = 0.0, l2: float = 0.0, l1: float = 0.0,
@@ -240,7 +242,7 @@ class FCNetRegressor(RegressorMixin, FCNetBase):
 """ + _PARAMS_DOC.replace("MLPClassifier", "MLPRegressor"))
 
     def __init__(self, hidden: tuple[int, ...] = (128,), activation: str = "relu", negative_slope: float = 0.01,
-                 init: str = "he", init_std: float | None = None, batchnorm: bool = False, dropout: float = 0.0,
+                 init: str = "xavier", init_std: float | None = None, batchnorm: bool = False, dropout: float = 0.0,
                  optimizer: str = "adam", lr: float = 1e-3, momentum: float = 0.9, rho: float = 0.999,
                  eps: float | None = None, weight_decay: float = 0.0, l2: float = 0.0, l1: float = 0.0,
                  batch_size: int = 200, max_iter: int = 200, epochs: int | None = None, tol: float = 1e-4,
