@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -11,6 +12,13 @@ import pytest
 from hypothesis import settings
 
 import fcnet
+
+# A suite started in the background of a non-interactive shell (`cmd &`) inherits SIGINT ignored, and so
+# would every `fcnet` child process: Python then installs no KeyboardInterrupt handler and the Ctrl-C tests
+# see a run that cannot be interrupted.  A handler here makes the disposition "caught", which exec resets
+# to the default in each child, as under a terminal.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 ROOT = Path(__file__).resolve().parents[1]
 
