@@ -29,7 +29,7 @@ from fcnet.nn.module import Module
 from fcnet.optim.optimizer import Optimizer
 from fcnet.train.callbacks import Callback
 from fcnet.train.history import History
-from fcnet.train.trainer import Trainer
+from fcnet.train.trainer import Trainer, outputs
 
 __all__ = ["KERAS_LR", "LOSSES", "METRICS", "Compiled", "compile_model", "evaluate", "fit", "load", "predict", "save"]
 
@@ -361,21 +361,11 @@ def predict(model: Module, x: Any, batch_size: int | None = None, verbose: Any =
     if not isinstance(size, int | np.integer) or isinstance(size, bool) or size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     x = _features(model, x)
-    params = model.parameters()
-    xp = backend.xp_of(params[0].data) if params else np
     arr = x.data if isinstance(x, fcnet.Tensor) else np.asarray(x) if isinstance(x, list | tuple) else x
     if getattr(arr, "ndim", 2) == 1:
         raise ValueError(f"x has shape {tuple(arr.shape)}, one sample without its batch axis: predict takes rows "
                          "(N, D); for one sample give x.reshape(1, -1) (or x[None])")
-    was = model.training
-    model.eval()
-    out = []
-    try:
-        with fcnet.no_grad():
-            for i in range(0, len(arr), int(size)):
-                out.append(backend.to_numpy(model(fcnet.Tensor(xp.asarray(arr[i:i + int(size)]), _raw=True)).data))
-    finally:
-        model.train(was)
+    out = outputs(model, arr, size)
     if not out:
         raise ValueError("predict needs at least one row of x, got 0")
     return np.concatenate(out)

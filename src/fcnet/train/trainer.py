@@ -231,7 +231,7 @@ class Trainer:
             validation_batch_size: int | None = None, validation_freq: int = 1) -> History:
         """Train as Keras 3's ``Model.fit`` does, its arguments in its order; returns the ``History`` so far.
 
-        ``fit(x, y, 32, 10)`` is 10 epochs of mini-batches of 32, as in Keras (before fcnet 0.x the third
+        ``fit(x, y, 32, 10)`` is 10 epochs of mini-batches of 32, as in Keras (until this change the third
         argument was ``epochs``).  Defaults are Keras's: ``batch_size=None`` is 32, ``epochs=1``.
 
         A second ``fit`` continues from the weights, optimizer state and epoch count where the first
@@ -538,18 +538,28 @@ def _stderr(msg: str) -> None:
     print(msg, file=sys.stderr)
 
 
+def outputs(model: Module, x: Any, batch_size: int, transform: Callable[[Any], Any] | None = None) -> list[np.ndarray]:
+    """``model``'s outputs (``transform``-ed) for consecutive batches of x, in evaluation mode, without a graph."""
+    params = model.parameters()
+    xp = backend.xp_of(params[0].data) if params else np
+    was = model.training
+    model.eval()
+    out = []
+    try:
+        with fcnet.no_grad():
+            for i in range(0, len(x), int(batch_size)):
+                s = model(fcnet.Tensor(xp.asarray(x[i:i + int(batch_size)]), _raw=True))
+                out.append(backend.to_numpy((s if transform is None else transform(s)).data))
+    finally:
+        model.train(was)
+    return out
+
+
 def predict_proba(model: Module, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     """Softmax probabilities of ``model`` (evaluation mode, no graph)."""
     from fcnet.functional import softmax
 
-    was = model.training
-    model.eval()
-    xp = backend.xp_of(model.parameters()[0].data)
-    out = []
-    with fcnet.no_grad():
-        for xb, _ in batches(x, np.zeros(len(x)), batch_size):
-            out.append(backend.to_numpy(softmax(model(fcnet.Tensor(xp.asarray(xb), _raw=True)), axis=1).data))
-    model.train(was)
+    out = outputs(model, x, batch_size, lambda s: softmax(s, axis=1))
     return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
 
 
