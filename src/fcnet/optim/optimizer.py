@@ -87,8 +87,11 @@ class Optimizer(abc.ABC):
     def _tmp(self, i: int, slot: str = "tmp") -> Any:
         """A scratch array of parameter i's shape, reused across steps."""
         t = self._scratch.get((i, slot))
-        if t is None:
-            t = self._scratch[i, slot] = backend.xp_of(self.params[i].data).empty_like(self.params[i].data)
+        data = self.params[i].data
+        # a parameter given new data of another dtype, shape or device gets scratch like it (a float32 scratch
+        # would round a float64 parameter's update)
+        if t is None or t.dtype != data.dtype or t.shape != data.shape or backend.xp_of(t) is not backend.xp_of(data):
+            t = self._scratch[i, slot] = backend.xp_of(data).empty_like(data)
         return t
 
     # --- the step ----------------------------------------------------------------------
