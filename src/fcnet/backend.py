@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from fcnet.errors import ConfigError
+from fcnet.kernels import for_arrays as _kernels_for
 
 __all__ = [
     "Generator",
@@ -257,9 +258,7 @@ def cpu_kernels(*arrays: Any) -> Any:
     None also when one of ``arrays`` is not a NumPy float32/float64 array (float16 included),
     which the compiled kernels are not built for.
     """
-    from fcnet import kernels
-
-    return kernels.for_arrays(*arrays)
+    return _kernels_for(*arrays)
 
 
 def synchronize(array: Any) -> None:

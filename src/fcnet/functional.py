@@ -134,8 +134,8 @@ def linear_activation(x: Any, weight: Tensor, bias: Tensor | None = None, activa
     if activation not in _ACTIVATION_KIND:
         raise ValueError(f"unknown activation {activation!r}: choose one of {', '.join(_ACTIVATION_KIND)}")
     x = _t(x)
-    params = (x, weight) if bias is None else (x, weight, bias)
-    graph = is_grad_enabled() and any(p.requires_grad for p in params)
+    graph = is_grad_enabled() and (x.requires_grad or weight.requires_grad
+                                   or (bias is not None and bias.requires_grad))
     xd, wd = x.data, weight.data
     if graph and activation == "relu" and bias is not None and xd.ndim == 2:
         return ops.LinearReLU.apply(x, weight, bias)  # one gate, the same numbers as linear then relu
@@ -271,7 +271,8 @@ def cross_entropy(scores: Tensor, targets: Any, reduction: str = "mean",
         raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
     t = _targets(targets, scores)
     return ops.SoftmaxCrossEntropy.apply(scores, targets=t, reduction=reduction,
-                                         label_smoothing=float(label_smoothing))
+                                         label_smoothing=float(label_smoothing),
+                                         in_range=backend.xp_of(scores.data) is np)  # _targets checked it
 
 
 def cross_entropy_composite(scores: Tensor, targets: Any, reduction: str = "mean") -> Tensor:

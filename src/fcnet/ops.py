@@ -498,6 +498,17 @@ class MeanSquaredError(Function):
         return u + u, None
 
 
+def _mean(a):
+    """``a.mean()``, the same bits without ``np.mean``'s Python layers for a host float32/float64 vector.
+
+    np.mean is add.reduce, then the sum divided by the count in float64 (for float32, too), cast back
+    to the array's dtype: the same operations here, on Python floats (NumPy's mixed scalars are slow).
+    """
+    if type(a) is np.ndarray and a.ndim == 1 and a.size and a.dtype.char in "fd":
+        return a.dtype.type(float(np.add.reduce(a)) / a.size)
+    return a.mean()
+
+
 class SoftmaxCrossEntropy(Function):
     """L_i = -log softmax(s_i)[y_i] = log Σ_j e^(s_ij) - s_iy; dL_i/ds_i = p_i - onehot(y_i).
 
@@ -543,7 +554,7 @@ class SoftmaxCrossEntropy(Function):
         "fcnet_softmax_ce_backward",
     )
 
-    def forward(self, s, targets, reduction="mean", label_smoothing=0.0):
+    def forward(self, s, targets, reduction="mean", label_smoothing=0.0, in_range=False):
         xp = xp_of(s)
         n, c = s.shape
         self.reduction, self.targets, self.eps = reduction, targets, label_smoothing
@@ -551,8 +562,9 @@ class SoftmaxCrossEntropy(Function):
         kernel = fused_kernel(s, *self.CUDA_FORWARD)
         k = None
         if kernel is None and s.dtype.kind == "f" and getattr(targets, "dtype", np.dtype(float)).kind in "iu":
-            # out-of-range targets take the reference path, which indexes (and errs) as NumPy does
-            k = cpu_kernels(s) if n and 0 <= targets.min() and targets.max() < c else None
+            # out-of-range targets take the reference path, which indexes (and errs) as NumPy does;
+            # ``in_range``: the caller has checked 0 <= targets < C already (F.cross_entropy)
+            k = cpu_kernels(s) if n and (in_range or (0 <= targets.min() and targets.max() < c)) else None
         if kernel is not None:
             s = xp.ascontiguousarray(s)
             losses, p = xp.empty(n, dtype=s.dtype), xp.empty_like(s)
@@ -582,7 +594,7 @@ class SoftmaxCrossEntropy(Function):
                 e /= (1.0 + rest)[:, None]  # softmax probabilities, in place
                 self.p = e
         if reduction == "mean":
-            return losses.mean()
+            return _mean(losses)
         if reduction == "sum":
             return losses.sum()
         return losses

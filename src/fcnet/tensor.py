@@ -77,7 +77,7 @@ class Function(abc.ABC):
 
     def __init__(self, *parents: Tensor) -> None:
         self.parents: tuple[Tensor, ...] = parents
-        self.needs: tuple[bool, ...] = tuple(p.requires_grad for p in parents)
+        self.needs: tuple[bool, ...] = tuple([p.requires_grad for p in parents])
 
     @abc.abstractmethod
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -90,9 +90,13 @@ class Function(abc.ABC):
     @classmethod
     def apply(cls, *inputs: Any, **kwargs: Any) -> Tensor:
         """Run the gate on tensors (Python numbers and arrays become constants)."""
-        tensors = _as_tensors(inputs)
+        tensors = inputs
+        for x in inputs:  # the usual call passes tensors only: no conversion, no new list
+            if not isinstance(x, Tensor):
+                tensors = _as_tensors(inputs)
+                break
         ctx = cls(*tensors)
-        record = _mode.enabled and any(ctx.needs)
+        record = _mode.enabled and True in ctx.needs
         if not record:
             ctx.needs = (False,) * len(tensors)
         try:
@@ -297,7 +301,7 @@ class Tensor:
                     f"pass .backward(grad) with grad of shape {self.shape}, or reduce first "
                     "(e.g. .sum().backward())"
                 )
-            grad = xp.ones_like(self.data)
+            grad = xp.ones(self.data.shape, dtype=self.data.dtype)
         else:
             grad = grad.data if isinstance(grad, Tensor) else xp.asarray(grad, dtype=self.dtype)
             if grad.shape != self.data.shape:
@@ -330,7 +334,9 @@ class Tensor:
             for parent, pg in zip(ctx.parents, in_grads, strict=False):
                 if pg is None or not parent.requires_grad:
                     continue
-                pg = _unbroadcast(pg, parent.data.shape)
+                shape = parent.data.shape
+                if type(pg) is not np.ndarray or pg.shape != shape:
+                    pg = _unbroadcast(pg, shape)
                 key = id(parent)
                 if key in grads:
                     # fan-out: the copy gate sums the gradients of its branches
@@ -345,36 +351,39 @@ class Tensor:
                 ctx.__dict__.clear()
 
     def _accumulate(self, g: Any, fresh: bool) -> None:
-        if isinstance(g, np.generic):  # a 0-d sum came back as a NumPy scalar
+        if type(g) is not np.ndarray and isinstance(g, np.generic):  # a 0-d sum came back as a NumPy scalar
             g = np.asarray(g)
         if self.grad is None:
             # a gradient shared with another tensor, or a view, is copied before we own it
-            self.grad = g if fresh and g.dtype == self.dtype else g.astype(self.dtype, copy=True)
+            dtype = self.data.dtype
+            self.grad = g if fresh and g.dtype == dtype else g.astype(dtype, copy=True)
         else:
             self.grad += g
 
     def _topological_order(self, constants: bool = False) -> list[Tensor]:
         """Graph nodes, inputs before outputs (iterative DFS, no recursion).
 
-        Only nodes that require grad, unless ``constants`` (for drawing the whole graph).
+        Only nodes that require grad, unless ``constants`` (for drawing the whole graph).  A node's
+        inputs are visited last to first and each node follows all of its inputs (post-order).
         """
         order: list[Tensor] = []
-        visited: set[int] = set()
-        stack: list[tuple[Tensor, bool]] = [(self, False)]
+        seen = {id(self)}
+        ctx = self._ctx
+        stack = [(self, reversed(ctx.parents) if ctx is not None and ctx is not _FREED else iter(()))]
         while stack:
-            node, done = stack.pop()
-            if done:
+            node, parents = stack[-1]
+            for p in parents:
+                if (constants or p.requires_grad) and id(p) not in seen:
+                    seen.add(id(p))
+                    c = p._ctx
+                    if c is None or c is _FREED:  # a leaf (or a freed gate): nothing above it to visit
+                        order.append(p)
+                        continue
+                    stack.append((p, reversed(c.parents)))
+                    break
+            else:
+                stack.pop()
                 order.append(node)
-                continue
-            if id(node) in visited:
-                continue
-            visited.add(id(node))
-            stack.append((node, True))
-            ctx = node._ctx
-            if isinstance(ctx, Function):
-                for p in ctx.parents:
-                    if (constants or p.requires_grad) and id(p) not in visited:
-                        stack.append((p, False))
         return order
 
     # --- operators (each a one-line call of its gate) ------------------------------------

@@ -48,4 +48,6 @@ def batches(x: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Genera
                 return
             yield x[idx], y[idx]
             return
-        yield np.take(x, idx, axis=0, out=xbuf), y[idx]
+        # indices of a permutation are in range: mode="clip" gathers straight into the buffer, where
+        # the default mode="raise" first gathers into a hidden one and then copies (NumPy's take docs)
+        yield x.take(idx, axis=0, out=xbuf, mode="clip"), y[idx]

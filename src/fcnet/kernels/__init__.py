@@ -32,7 +32,7 @@ PATHS = ("numba", "numpy")
 DTYPES = ("float32", "float64")
 
 _module: Any = None
-_NP_DTYPES = tuple(np.dtype(d) for d in DTYPES)
+_NP_DTYPES = frozenset(np.dtype(d) for d in DTYPES)
 _path: str | None = None
 
 
@@ -93,11 +93,12 @@ def compiled() -> Any:
 
 def for_arrays(*arrays: Any) -> Any:
     """The compiled kernels module when every array is a NumPy float32/float64 array, else None."""
-    module = compiled()
+    module = _module if _path is not None else compiled()
     if module is None:
         return None
     for a in arrays:
-        if not isinstance(a, np.ndarray) or a.dtype not in _NP_DTYPES:
+        # called by every gate on the training path: a type test and a dtype lookup, no isinstance chain
+        if (type(a) is not np.ndarray and not isinstance(a, np.ndarray)) or a.dtype not in _NP_DTYPES:
             return None
     return module
 

@@ -194,19 +194,21 @@ class Sequential(Module):
         with one, a Linear followed by a ReLU runs as the one gate ``ops.LinearReLU`` (same numbers).
         """
         mods = list(self._modules.values())
+        n = len(mods)
         fuse = not is_grad_enabled()
         i = 0
-        while i < len(mods):
+        while i < n:
             m = mods[i]
-            act = _activation_of(mods[i + 1]) if i + 1 < len(mods) and _plain(m, Linear) else None
-            if not fuse and act != "relu":  # with a graph only Linear + ReLU has a fused gate
-                act = None
-            if act is None:
-                x = m(x)
-                i += 1
-            else:
-                x = F.linear_activation(x, m.weight, m.bias, act, getattr(mods[i + 1], "negative_slope", 0.01))
-                i += 2
+            if i + 1 < n and _plain(m, Linear):
+                nxt = mods[i + 1]
+                act = _activation_of(nxt)
+                if act is not None and (fuse or act == "relu"):  # with a graph only Linear + ReLU has a fused gate
+                    # the slope is a plain attribute of LeakyReLU (a lookup, not a failed getattr per step)
+                    x = F.linear_activation(x, m.weight, m.bias, act, vars(nxt).get("negative_slope", 0.01))
+                    i += 2
+                    continue
+            x = m(x)
+            i += 1
         return x
 
     def __getitem__(self, i: int) -> Module:
@@ -247,10 +249,14 @@ def _plain(m: Module, cls: type) -> bool:
     return type(m) is cls and "forward" not in vars(m)
 
 
+_ACTIVATION_NAMES: dict[type, str] = {}
+
+
 def _activation_of(m: Module) -> str | None:
     """The activation name ``F.linear_activation`` takes for module m, or None."""
-    from fcnet.nn import activations as A
+    if not _ACTIVATION_NAMES:  # filled on first use: activations.py imports this module
+        from fcnet.nn import activations as A
 
-    names = {A.ReLU: "relu", A.LeakyReLU: "leaky_relu", A.Sigmoid: "sigmoid", A.Tanh: "tanh"}
-    name = names.get(type(m))
+        _ACTIVATION_NAMES.update({A.ReLU: "relu", A.LeakyReLU: "leaky_relu", A.Sigmoid: "sigmoid", A.Tanh: "tanh"})
+    name = _ACTIVATION_NAMES.get(type(m))
     return name if name is not None and "forward" not in vars(m) else None

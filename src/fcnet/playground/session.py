@@ -112,7 +112,7 @@ class Session:
             self.cursor = 0
         idx = self.order[self.cursor:self.cursor + b]
         self.cursor += b
-        np.take(self.x_train, idx, axis=0, out=self.xbuf)
+        self.x_train.take(idx, axis=0, out=self.xbuf, mode="clip")  # a permutation is in range: no hidden buffer
         self.model.train()
         self.optimizer.zero_grad()
         loss = self.loss_fn(self.model(fcnet.Tensor(self.xbuf)), self.y_train[idx])
