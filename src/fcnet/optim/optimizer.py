@@ -179,19 +179,21 @@ class Optimizer(abc.ABC):
 
     def _plan_holds(self, plan: dict[str, Any]) -> bool:
         """Whether the cached plan still describes this step: the same live parameters, data and buffers."""
-        if plan["state"] is not self.state:
+        params, state, names = self.params, self.state, self.state_names
+        if plan["state"] is not state or plan["count"] != len(params):
             return False
-        for _dtype, rows in plan["jobs"]:
-            for i, p, _data, _state in rows:
-                g = p.grad
-                if g is None or p.data is not plan["data"][i] or g.shape != p.data.shape:
+        for i, p, data, bufs in plan["checks"]:
+            g = p.grad
+            if g is None or params[i] is not p or p.data is not data or g.shape != data.shape:
+                return False
+            st = state[i]
+            for name, buf in zip(names, bufs, strict=True):
+                if st.get(name) is not buf:
                     return False
-                st = self.state[i]
-                for name, buf in zip(self.state_names, plan["buffers"][i], strict=True):
-                    if st.get(name) is not buf:
-                        return False
-        live = plan["live"]
-        return all((p.grad is not None) == (i in live) for i, p in enumerate(self.params))
+        for i, p in plan["dead"]:  # a parameter without a gradient when the plan was made has none now
+            if params[i] is not p or p.grad is not None:
+                return False
+        return True
 
     def _make_plan(self, k: Any) -> dict[str, Any] | None:
         """The per-dtype job rows of ``_compiled_step`` (None: the reference path must run this step)."""
@@ -212,8 +214,10 @@ class Optimizer(abc.ABC):
             data[i], buffers[i] = p.data, state
             by_dtype.setdefault(p.dtype, []).append((i, p, p.data.reshape(-1), [a.reshape(-1) for a in state]))
             total += p.data.size
-        plan = {"jobs": list(by_dtype.items()), "state": self.state, "data": data, "buffers": buffers,
-                "live": {i for i, _ in live}, "total": total}
+        live_ids = {i for i, _ in live}
+        plan = {"jobs": list(by_dtype.items()), "state": self.state, "total": total, "count": len(self.params),
+                "checks": [(i, p, data[i], buffers[i]) for i, p in live],
+                "dead": [(i, p) for i, p in enumerate(self.params) if i not in live_ids]}
         self._plan = plan
         return plan
 
