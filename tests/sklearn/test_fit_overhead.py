@@ -55,33 +55,6 @@ def test_small_fits_keep_the_blas_threads_only_on_an_idle_machine(monkeypatch, o
         assert ctl is None
 
 
-def test_a_fit_gives_blas_one_thread_while_another_process_runs_and_all_again_after(monkeypatch):
-    busy = [0]
-    monkeypatch.setattr(fcnet.backend, "others_running", lambda: busy[0])
-    monkeypatch.setattr(_base._BlasThreads, "every", 0.0)  # look at every step
-
-    def blas_threads():
-        return {p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"}
-
-    with threadpoolctl.threadpool_limits(2, user_api="blas"):
-        full = blas_threads()
-        with _base._BlasThreads(200 * 128) as watch:
-            assert blas_threads() == full
-            busy[0] = 3
-            watch.on_batch_end(None, 1)
-            assert blas_threads() == {1}
-            busy[0] = 0
-            watch.on_batch_end(None, 2)
-            assert blas_threads() == full
-            busy[0] = 1
-            watch.on_batch_end(None, 3)
-        assert blas_threads() == full  # leaving gives BLAS its threads back
-        with _base._BlasThreads(_base._SMALL + 1) as watch:  # large work: never limited
-            busy[0] = 5
-            watch.on_batch_end(None, 1)
-            assert blas_threads() == full
-
-
 def test_the_blas_thread_count_changes_no_bit(monkeypatch):
     """BLAS shares out a product's rows and columns, not its sums: fits on 1 and 2 threads are the same bits."""
     rng = np.random.default_rng(1)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -148,66 +147,24 @@ def weighted_stats(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray
 def _threads(work: int) -> contextlib.AbstractContextManager[Any]:
     """One BLAS thread for small matrices (``work`` = rows × widest layer) unless every other core is idle.
 
-    For matrices this small, BLAS threads that wait for a CPU cost far more than they save (a digits fit
-    on a busy machine ran 14x slower with them); on an idle machine they halve the products (a 200×64
+    For matrices this small, BLAS threads that wait for a CPU cost far more than they save (on a busy
+    machine a small fit ran 10x slower with them); on an idle machine they halve the products (a 200×64
     by 64×128 product: 257 µs on one thread, 126 µs on two).  So when no thread of another process is
-    running (``backend.others_running()``, read when the prediction starts) BLAS keeps its threads;
-    otherwise it gets one.  A fit looks again as it goes (``_BlasThreads``).  The products' bits are the
-    same either way (BLAS shares out rows and columns of the result, not the sums).
+    running (``backend.others_running()``, read once when the fit or prediction starts) BLAS keeps its
+    threads; otherwise it gets one.  The products' bits are the same either way (BLAS shares out rows and
+    columns of the result, not the sums).
+
+    The ``ThreadpoolController`` (which scans the loaded libraries, milliseconds) is made once per
+    process and reused by every fit and prediction.
     """
+    global _controller
     if work > _SMALL or backend.others_running() == 0:
         return contextlib.nullcontext()
-    return _threadpool().limit(limits=1, user_api="blas")
-
-
-def _threadpool() -> Any:
-    """The ``ThreadpoolController`` (which scans the loaded libraries, milliseconds), made once per process."""
-    global _controller
     if _controller is None:
         from threadpoolctl import ThreadpoolController
 
         _controller = ThreadpoolController()
-    return _controller
-
-
-class _BlasThreads(Callback):
-    """BLAS's threads for a fit on small matrices: all of them while no other process is running, one otherwise.
-
-    Looked at when training starts and again after the first step ``every`` seconds later, so load that
-    arrives in the middle of a fit costs at most that long (``_threads`` says why).  A context manager:
-    leaving it gives BLAS back its threads.
-    """
-
-    every = 0.05
-
-    def __init__(self, work: int) -> None:
-        self.small, self.limiter, self.due = work <= _SMALL, None, 0.0
-
-    def __enter__(self) -> _BlasThreads:
-        self.check()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self._all()
-
-    def on_batch_end(self, trainer: Any, step: int) -> None:
-        if self.small and time.perf_counter() >= self.due:
-            self.check()
-
-    def check(self) -> None:
-        """One thread while another process runs, BLAS's own count while none does."""
-        self.due = time.perf_counter() + self.every
-        if not self.small:
-            return
-        if backend.others_running() == 0:
-            self._all()
-        elif self.limiter is None:
-            self.limiter = _threadpool().limit(limits=1, user_api="blas")
-
-    def _all(self) -> None:
-        if self.limiter is not None:
-            self.limiter.restore_original_limits()
-            self.limiter = None
+    return _controller.limit(limits=1, user_api="blas")
 
 
 # options a warm_start fit takes anew (the others describe the fitted net, its loss and optimizer)
@@ -520,14 +477,13 @@ class FCNetBase(BaseEstimator):
         stop = _SklearnStop(self, len(x), val, stop=not incremental)
         if first or not hasattr(self, "_no_improvement"):  # as MLPClassifier: kept by partial_fit and warm fits
             self._no_improvement = 0
-        blas = _BlasThreads(min(opts["batch_size"], len(x)) * max(x.shape[1], *opts["hidden"], self.n_outputs_))
-        trainer.callbacks += [stop, blas]
+        trainer.callbacks.append(stop)
         budget = opts["time_budget"] is not None and not incremental  # partial_fit: one epoch, whatever the budget
         epochs = 1 if incremental else None if budget else opts["epochs"]
         batch = min(opts["batch_size"], len(x))
         trainer.time_budget = opts["time_budget"] if budget else None
         try:
-            with blas:
+            with _threads(batch * max(x.shape[1], *opts["hidden"], self.n_outputs_)):
                 trainer.fit(x, packed, batch_size=batch, epochs=epochs, verbose=0)
         except DivergenceError as exc:  # the trainer's advice names fcnet train's flags: say it in parameters
             lr = float(trainer.optimizer.lr)
@@ -536,7 +492,6 @@ class FCNetBase(BaseEstimator):
                                   "or clip_norm=5") from exc
         finally:
             trainer.callbacks.remove(stop)
-            trainer.callbacks.remove(blas)
         if es and self._best_state is not None:
             trainer.model.load_state_dict(self._best_state)
         self._best_state = None
