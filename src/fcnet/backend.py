@@ -163,29 +163,6 @@ def set_num_threads(n: int) -> None:
     _threads = int(n)
 
 
-def others_running() -> int | None:
-    """Threads of other processes running or waiting for a CPU right now; None where this is unknown.
-
-    Linux: the runnable count of ``/proc/loadavg`` less this process's own runnable threads
-    (``/proc/self/task/*/stat``).  It tells whether a second BLAS thread would find an idle core:
-    on a busy machine waking BLAS threads for small matrices costs far more than it saves.
-    """
-    try:
-        with open("/proc/loadavg") as f:
-            running = int(f.read().split()[3].split("/")[0])
-        own = 0
-        for tid in os.listdir("/proc/self/task"):
-            try:
-                with open(f"/proc/self/task/{tid}/stat") as f:
-                    stat = f.read()
-            except OSError:  # the thread ended meanwhile
-                continue
-            own += stat[stat.rindex(")") + 2] == "R"
-    except (OSError, ValueError, IndexError):
-        return None
-    return max(running - own, 0)
-
-
 def min_chunk() -> int:
     """The fewest elements ``parallel_elementwise`` gives one thread (fewer than 2 of these in all run whole)."""
     return _MIN_CHUNK

@@ -39,42 +39,10 @@ def test_the_threadpool_controller_is_made_once(data, monkeypatch):
     monkeypatch.setattr(threadpoolctl, "ThreadpoolController", counting)
     monkeypatch.setattr(threadpoolctl, "threadpool_limits", lambda *a, **k: pytest.fail("a new controller"))
     monkeypatch.setattr(_base, "_controller", None)
-    monkeypatch.setattr(fcnet.backend, "others_running", lambda: 1)  # a busy machine: one BLAS thread
     X, y = data
     for _ in range(2):
         _fit(X, y).predict(X)
     assert len(made) == 1
-
-
-@pytest.mark.parametrize(("others", "limited"), [(0, False), (1, True), (None, True)])
-def test_small_fits_keep_the_blas_threads_only_on_an_idle_machine(monkeypatch, others, limited):
-    monkeypatch.setattr(fcnet.backend, "others_running", lambda: others)
-    with _base._threads(200 * 128) as ctl:
-        assert (ctl is not None) == limited  # a threadpoolctl limit, or nullcontext's None
-    with _base._threads(_base._SMALL + 1) as ctl:  # large work always keeps BLAS's threads
-        assert ctl is None
-
-
-def test_the_blas_thread_count_changes_no_bit(monkeypatch):
-    """BLAS shares out a product's rows and columns, not its sums: fits on 1 and 2 threads are the same bits."""
-    rng = np.random.default_rng(1)
-    X, y = rng.standard_normal((400, 64)), rng.integers(0, 10, 400)
-    fits = []
-    for others in (5, 0):  # busy: one thread; idle: BLAS's own count (2 here when 2 cores are free)
-        monkeypatch.setattr(fcnet.backend, "others_running", lambda others=others: others)
-        with threadpoolctl.threadpool_limits(2, user_api="blas"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            clf = fcnet.sklearn.FCNetClassifier(max_iter=3, random_state=0).fit(X, y)
-        fits.append([c.tobytes() for c in clf.coefs_] + [clf.predict_proba(X).tobytes()])
-    assert fits[0] == fits[1]
-
-
-def test_others_running_counts_other_processes_only():
-    n = fcnet.backend.others_running()
-    assert n is None or (isinstance(n, int) and n >= 0)
-    if n is not None:  # this process's own runnable thread (the one asking) is not counted
-        with open("/proc/loadavg") as f:
-            assert n <= int(f.read().split()[3].split("/")[0]) - 1 or n == 0
 
 
 def test_equal_weights_train_without_a_weight_column(data):

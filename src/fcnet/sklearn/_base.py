@@ -145,20 +145,14 @@ def weighted_stats(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 
 def _threads(work: int) -> contextlib.AbstractContextManager[Any]:
-    """One BLAS thread for small matrices (``work`` = rows × widest layer) unless every other core is idle.
-
-    For matrices this small, BLAS threads that wait for a CPU cost far more than they save (on a busy
-    machine a small fit ran 10x slower with them); on an idle machine they halve the products (a 200×64
-    by 64×128 product: 257 µs on one thread, 126 µs on two).  So when no thread of another process is
-    running (``backend.others_running()``, read once when the fit or prediction starts) BLAS keeps its
-    threads; otherwise it gets one.  The products' bits are the same either way (BLAS shares out rows and
-    columns of the result, not the sums).
+    """One BLAS thread for small matrices (``work`` = rows × widest layer): there, waking and syncing
+    threads costs more than it saves, and on a busy machine it costs much more.
 
     The ``ThreadpoolController`` (which scans the loaded libraries, milliseconds) is made once per
     process and reused by every fit and prediction.
     """
     global _controller
-    if work > _SMALL or backend.others_running() == 0:
+    if work > _SMALL:
         return contextlib.nullcontext()
     if _controller is None:
         from threadpoolctl import ThreadpoolController
