@@ -96,7 +96,8 @@ class Function(abc.ABC):
                 tensors = _as_tensors(inputs)
                 break
         ctx = cls(*tensors)
-        record = _mode.enabled and True in ctx.needs
+        # ``True in``: the usual needs are bools; any(): a truthy requires_grad that is not (== True), e.g. 2
+        record = _mode.enabled and (True in ctx.needs or any(ctx.needs))
         if not record:
             ctx.needs = (False,) * len(tensors)
         try:

@@ -41,6 +41,11 @@ def batches(x: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Genera
             yield x[idx], y[idx]
         return
     xbuf = np.empty((batch_size, *x.shape[1:]), dtype=x.dtype) if reuse else None
+    # indices of a permutation of range(len(y)) are in range of x when x has as many rows: mode="clip"
+    # then gathers straight into the buffer, where the default mode="raise" first gathers into a hidden
+    # one and then copies (NumPy's take docs).  Fewer rows in x (or not an array) keep np.take's
+    # default, which raises NumPy's IndexError for an index past the end instead of clipping it.
+    clip = isinstance(x, np.ndarray) and len(x) >= n
     for s in range(0, n, batch_size):
         idx = order[s:s + batch_size]
         if len(idx) < batch_size:
@@ -48,6 +53,4 @@ def batches(x: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Genera
                 return
             yield x[idx], y[idx]
             return
-        # indices of a permutation are in range: mode="clip" gathers straight into the buffer, where
-        # the default mode="raise" first gathers into a hidden one and then copies (NumPy's take docs)
-        yield x.take(idx, axis=0, out=xbuf, mode="clip"), y[idx]
+        yield (x.take(idx, axis=0, out=xbuf, mode="clip") if clip else np.take(x, idx, axis=0, out=xbuf)), y[idx]

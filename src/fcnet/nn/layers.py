@@ -203,8 +203,11 @@ class Sequential(Module):
                 nxt = mods[i + 1]
                 act = _activation_of(nxt)
                 if act is not None and (fuse or act == "relu"):  # with a graph only Linear + ReLU has a fused gate
-                    # the slope is a plain attribute of LeakyReLU (a lookup, not a failed getattr per step)
-                    x = F.linear_activation(x, m.weight, m.bias, act, vars(nxt).get("negative_slope", 0.01))
+                    # the slope is a plain attribute of LeakyReLU (a lookup, not a failed getattr per step);
+                    # one held elsewhere (a buffer, a parameter) is found as the module's forward finds it
+                    d = vars(nxt)
+                    slope = d["negative_slope"] if "negative_slope" in d else getattr(nxt, "negative_slope", 0.01)
+                    x = F.linear_activation(x, m.weight, m.bias, act, slope)
                     i += 2
                     continue
             x = m(x)
