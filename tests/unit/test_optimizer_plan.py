@@ -51,7 +51,8 @@ def _fresh_step(make, params, sd, seed):
 
 
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
-@pytest.mark.parametrize("change", ["none", "load_state", "replace_data", "replace_buffer", "grad_none", "dtype"])
+@pytest.mark.parametrize("change", ["none", "load_state", "replace_data", "replace_buffer", "grad_none", "dtype",
+                                    "replace_param"])
 def test_each_step_equals_a_fresh_optimizer_after_any_change(change, name):
     make = OPTIMIZERS[name]
     params = _params()
@@ -72,6 +73,8 @@ def test_each_step_equals_a_fresh_optimizer_after_any_change(change, name):
         if not opt.state_names:
             pytest.skip(f"{name} keeps no state buffer")
         opt.state[2][opt.state_names[0]] = np.full((4, 2), 0.25, np.float32)
+    elif change == "replace_param":  # another parameter in the same place (the old one keeps its gradient)
+        params[0] = opt.params[0] = Tensor(np.full((5, 3), 0.5, np.float32), requires_grad=True)
     elif change == "dtype":
         params[1].data = params[1].data.astype(np.float64)
         opt.state[1] = {n: v.astype(np.float64) for n, v in opt.state[1].items()}
