@@ -47,7 +47,8 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 LAB_RUN_MODULES = ("tests/cli/test_lab_cli.py", "tests/lab/test_labs.py", "tests/lab/test_training_labs.py",
                    "tests/lab/test_lab_figures.py")
 LAB_RUNS = "+".join(LAB_RUN_MODULES)
-# minutes each on a 2-core machine (`--durations`); a module missing here only starts later
+# the units that take a minute or more on a 2-core machine (`--durations`), longest first; one not named here
+# only starts later
 LONGEST_FIRST = (LAB_RUNS, "tests/lab/test_notebooks.py", "tests/search/test_faults.py", "tests/cli/test_train_cli.py",
                  "tests/search/test_search.py", "tests/playground/test_class.py", "tests/search/test_promises.py",
                  "tests/cli/test_defects_everywhere.py", "tests/cli/test_sigkill_runs.py")
