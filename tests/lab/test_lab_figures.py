@@ -5,27 +5,14 @@ Chinese, that no English is left in the figures or the report.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import matplotlib
-import matplotlib.figure
-import matplotlib.text
-import numpy as np
 import pytest
 
-import fcnet
 from fcnet.lab import LABS
-
-
-@dataclass
-class Drawn:
-    """One saved figure: the texts drawn in it with their window extents (pixels), its title."""
-
-    title: str
-    texts: list[tuple[str, Any]] = field(default_factory=list)
+from tests.lab.labruns import Drawn, EnglishLabs, LabRuns, Watcher
 
 
 @dataclass
@@ -40,84 +27,19 @@ class Run:
     cjk: bool
 
 
-class Watcher:
-    """While active, every figure drawn is kept (under the lab named last by :meth:`begin`) with the texts
-    it drew and their extents in pixels.  A figure drawn again (save_figure saves again, smaller, when a
-    figure is too large) keeps its last drawing, the one saved.  Tick labels outside the view never draw.
-    """
-
-    def __init__(self) -> None:
-        self.figures: dict[str, list[Drawn]] = {}
-        self._lab = ""
-        self._drawing: list[Drawn] = []
-
-    def begin(self, lab: str) -> None:
-        self._lab = lab
-
-    def drawn(self) -> dict[str, list[Drawn]]:
-        return {k: list(v) for k, v in self.figures.items()}
-
-    @contextmanager
-    def active(self) -> Iterator[Watcher]:
-        fig_draw, text_draw = matplotlib.figure.Figure.draw, matplotlib.text.Text.draw
-        watcher = self
-
-        def draw_figure(self: matplotlib.figure.Figure, renderer: Any) -> None:
-            title = self._suptitle.get_text() if self._suptitle else next(
-                (ax.get_title() for ax in self.axes if ax.get_title()), "")
-            watcher._drawing.append(Drawn(title))
-            try:
-                fig_draw(self, renderer)
-            finally:
-                drawn = watcher._drawing.pop()
-                # a figure remembers where its record is (an id() may be reused once a figure is closed)
-                if getattr(self, "_fcnet_watched", None) is None:
-                    figs = watcher.figures.setdefault(watcher._lab, [])
-                    self._fcnet_watched = (figs, len(figs))
-                    figs.append(drawn)
-                else:
-                    figs, i = self._fcnet_watched
-                    figs[i] = drawn
-
-        def draw_text(self: matplotlib.text.Text, renderer: Any) -> None:
-            text_draw(self, renderer)
-            if watcher._drawing and self.get_visible() and self.get_text().strip():
-                watcher._drawing[-1].texts.append((self.get_text(), self.get_window_extent(renderer)))
-
-        matplotlib.figure.Figure.draw, matplotlib.text.Text.draw = draw_figure, draw_text  # type: ignore[method-assign]
-        try:
-            yield self
-        finally:
-            matplotlib.figure.Figure.draw, matplotlib.text.Text.draw = fig_draw, text_draw  # type: ignore[method-assign]
-
-
 @pytest.fixture(scope="module", params=["en", "zh"])
-def run(request, tmp_path_factory) -> Run:
-    """All labs in one language (seed 0), every figure watched while it is drawn."""
-    from fcnet.cli.lab import choose_language, run_lab
-    from fcnet.lab.common import figures_in_english, set_figures_in_english, set_lang
-
+def run(request, english_labs: EnglishLabs, chinese_labs: LabRuns) -> Run:
+    """All labs in one language (seed 0), every figure watched while it is drawn, and whether each lab left
+    the global random state as it found it: in English the labs of `fcnet lab all`, in Chinese each lab as
+    `fcnet lab NAME --lang zh` runs it.  test_labs, test_training_labs and test_lab_cli assert on the same
+    runs (tests/lab/labruns.py)."""
     lang = request.param
-    out = tmp_path_factory.mktemp(f"figures_{lang}")
-    np_state = np.random.get_state()
-    gen = fcnet.backend.default_generator()
-    gen_state = gen.bit_generator.state
-    results = {}
-    with matplotlib.rc_context(), Watcher().active() as watcher:
-        try:
-            choose_language(lang)
-            cjk = not figures_in_english()
-            for name in LABS:
-                watcher.begin(name)
-                results[name] = run_lab(name, out, 0, False)
-        finally:
-            set_lang("en")
-            set_figures_in_english(False)
-    after = np.random.get_state()
-    np_kept = all(np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b
-                  for a, b in zip(np_state, after, strict=True))
-    gen_kept = fcnet.backend.default_generator() is gen and gen.bit_generator.state == gen_state
-    return Run(lang, results, watcher.drawn(), np_kept, gen_kept, lang == "zh" and cjk)
+    labs = english_labs if lang == "en" else chinese_labs
+    runs = {name: labs(name) for name in LABS}
+    return Run(lang, {name: r.result for name, r in runs.items()},
+               {name: r.figures for name, r in runs.items() if r.figures},
+               all(r.np_state_kept for r in runs.values()), all(r.fcnet_generator_kept for r in runs.values()),
+               lang == "zh" and all(r.cjk for r in runs.values()))
 
 
 def test_labs_leave_the_global_random_state_untouched(run):

@@ -8,27 +8,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fcnet.cli.lab import run_lab
 from fcnet.lab.common import set_lang
 
 
 @pytest.fixture(scope="module")
-def out(tmp_path_factory):
-    return tmp_path_factory.mktemp("lab")
-
-
-_CACHE: dict = {}
-
-
-@pytest.fixture(scope="module")
-def lab(out):
-    """Run each lab once per module, in English."""
-    def get(name):
-        if name not in _CACHE:
-            set_lang("en")
-            _CACHE[name] = run_lab(name, out, 0, False)
-        return _CACHE[name]
-    return get
+def lab(english_labs):
+    """Each lab's result in English, seed 0: the run test_lab_figures watches (tests/lab/labruns.py)."""
+    return lambda name: english_labs(name).result
 
 
 def _pngs_ok(res):
@@ -689,32 +675,10 @@ def test_slides_15_17_claim_cites_slide_17_whose_words_it_quotes(lab):
     assert "Slides 15-17 (15-16 draw the two horse heads; the words are slide 17's)" in res.claim
 
 
-def _run_zh(name, tmp_path, monkeypatch, **small):
-    import importlib
-
-    from fcnet.lab import LABS
-
-    module = importlib.import_module(LABS[name])
-    for k, v in small.items():
-        monkeypatch.setattr(module, k, v)
-    import matplotlib
-
-    from fcnet.cli.lab import choose_language
-    from fcnet.lab.common import set_figures_in_english
-
-    try:
-        with matplotlib.rc_context():
-            choose_language("zh")  # as `--lang zh`: the figures in English where no CJK font is found
-            return run_lab(name, tmp_path, 0, False)
-    finally:
-        set_figures_in_english(False)
-        set_lang("en")
-
-
-def test_slides_45_47_depth_names_the_sets_in_chinese(tmp_path, monkeypatch):
+def test_slides_45_47_depth_names_the_sets_in_chinese(chinese_labs):
     from tests.lab.test_lab_figures import english_words
 
-    res = _run_zh("boundaries", tmp_path, monkeypatch, WIDTHS=[0, 6], EPOCHS=20)
+    res = chinese_labs("boundaries").result  # as `fcnet lab boundaries --lang zh` (the run test_lab_figures watches)
     hardest = {"xor": "xor", "circles": "圆环", "spirals": "螺旋"}[res.numbers["depth_hardest"]]
     assert f"帮助 {hardest} (" in res.summary and f"深度对 {hardest} 帮助最大" in res.claim
     assert not english_words(res.summary + res.claim)
@@ -722,7 +686,7 @@ def test_slides_45_47_depth_names_the_sets_in_chinese(tmp_path, monkeypatch):
     assert [r[0] for r in depth.rows] == ["xor", "圆环", "螺旋"]
 
 
-def test_slides_175_176_chinese_summary_says_which_number_is_fine_and_which_coarse(tmp_path, monkeypatch):
-    res = _run_zh("search", tmp_path, monkeypatch, FINE_EPOCHS=1)
+def test_slides_175_176_chinese_summary_says_which_number_is_fine_and_which_coarse(chinese_labs):
+    res = chinese_labs("search").result
     n = res.numbers
     assert f"精搜索 {n['fine_best_at_coarse_epochs']:.4f} 对粗搜索 {n['coarse_best']:.4f}" in res.summary

@@ -24,7 +24,7 @@ SMALL = {
     "templates": {"EPOCHS": 3, "HIDDEN": 8},
     "boundaries": {"WIDTHS": [0, 6], "EPOCHS": 20},
     "gradients": {"DEPTH": 3, "RACE": {"depth": 2, "lr": 0.1, "epochs": 1, "seeds": (0,)}, "EXPLODE_EPOCHS": 1},
-    "optimizers": {"DIGITS_EPOCHS": 1},
+    "optimizers": {"DIGITS_EPOCHS": 1, "TUNE_STEPS": 200},  # the ε tuning (7 rates × 3 rules) was most of its time
     "init": {"WIDTH": 50, "SAMPLES": 200},
     "batchnorm": {"EPOCHS": 1},
     "overfit": {"EPOCHS": 6, "BIG": [16, 16], "N_VAL": 100, "PATIENCE": 2},

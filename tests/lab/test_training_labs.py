@@ -15,18 +15,10 @@ from fcnet.lab import lr as lr_lab
 from fcnet.lab import overfit as overfit_lab
 from fcnet.lab.common import image_data, set_lang
 
-_CACHE: dict[str, object] = {}
 
-
-@pytest.fixture(scope="module")
-def out(tmp_path_factory):
-    return tmp_path_factory.mktemp("training_labs")
-
-
-def result(name, out):
-    if name not in _CACHE:
-        _CACHE[name] = run_lab(name, out, 0, False)
-    return _CACHE[name]
+def result(name, labs):
+    """The lab's result in English, seed 0: the run test_lab_figures watches (tests/lab/labruns.py)."""
+    return labs(name).result
 
 
 def _figures_ok(res):
@@ -44,22 +36,22 @@ def _figures_ok(res):
 
 # --- lr (slides 164-169) ---------------------------------------------------------------------
 
-def test_lr_far_too_high_diverges(out):
-    n = result("lr", out).numbers
+def test_lr_far_too_high_diverges(english_labs):
+    n = result("lr", english_labs).numbers
     assert n["diverged"] == {"far too high": True, "high": False, "too low": False, "right": False}
     assert isinstance(n["diverged_step"]["far too high"], int)
     assert n["final"]["far too high"] == math.inf
 
 
-def test_lr_high_drops_fast_then_plateaus_above_right(out):
-    n = result("lr", out).numbers
+def test_lr_high_drops_fast_then_plateaus_above_right(english_labs):
+    n = result("lr", english_labs).numbers
     assert n["first"]["high"] < n["first"]["right"]  # faster at first
     assert n["final"]["high"] > n["final"]["right"]  # but ends above
     assert n["best"]["high"] > n["final"]["right"]  # even its lowest point never reaches the right rate's end
 
 
-def test_lr_too_low_is_slow_and_right_is_best(out):
-    n = result("lr", out).numbers
+def test_lr_too_low_is_slow_and_right_is_best(english_labs):
+    n = result("lr", english_labs).numbers
     finite = {k: v for k, v in n["final"].items() if math.isfinite(v)}
     assert n["final"]["too low"] > n["final"]["high"] > n["final"]["right"]
     assert n["first"]["too low"] > 2 * n["first"]["right"]
@@ -77,12 +69,12 @@ def test_lr_slide_164_hyperparameters_in_both_languages():
     assert zh.caption.startswith("第164页") and [r[1] for r in zh.rows][3] == "学习率"
 
 
-def test_lr_four_statements_are_slides_166_to_169(out):
-    assert result("lr", out).claim.startswith("Slides 166-169:")
+def test_lr_four_statements_are_slides_166_to_169(english_labs):
+    assert result("lr", english_labs).claim.startswith("Slides 166-169:")
 
 
-def test_lr_slide_166_overflow_needs_eps_above_inverse_lambda_and_nonconvergence_does_not(out):
-    res = result("lr", out)
+def test_lr_slide_166_overflow_needs_eps_above_inverse_lambda_and_nonconvergence_does_not(english_labs):
+    res = result("lr", english_labs)
     n = res.numbers
     assert n["inverse_lambda"] == 1 / lr_lab.LAMBDA
     assert n["rates"]["far too high"] > n["inverse_lambda"] and n["diverged"]["far too high"]
@@ -97,22 +89,22 @@ def test_lr_slide_166_overflow_needs_eps_above_inverse_lambda_and_nonconvergence
     ("lr", "only when ε > 1/λ = 100"), ("gradients", "holds only at a shared SGD ε"),
     ("gradients", "with a stand-in"), ("optimizers", "from the drawn starts, not from nearer ones"),
     ("optimizers", "at equal ε"), ("optimizers", "a flat point (1-D saddle)"), ("overfit", "a test set held out")])
-def test_training_labs_visible_claim_is_short_and_carries_its_conditions(out, name, condition):
+def test_training_labs_visible_claim_is_short_and_carries_its_conditions(english_labs, name, condition):
     from fcnet.lab.report import CLAIM_WORDS, _words, shown_claim
-    r = result(name, out)
+    r = result(name, english_labs)
     head, rest = shown_claim(r)
     assert r.summary and head == r.summary and rest == r.claim.strip()
     assert _words(head) <= CLAIM_WORDS and condition in head
 
 
-def test_lr_figure(out):
-    _figures_ok(result("lr", out))
+def test_lr_figure(english_labs):
+    _figures_ok(result("lr", english_labs))
 
 
 # --- optimizers (slides 91-123) --------------------------------------------------------------
 
-def test_valley_sgd_zigzags_and_momentum_damps_it(out):
-    n = result("optimizers", out).numbers
+def test_valley_sgd_zigzags_and_momentum_damps_it(english_labs):
+    n = result("optimizers", english_labs).numbers
     v, names = n["valley"], n["valley_names"]
     sgd, mom = v[names["sgd"]], v[names["momentum"]]
     assert sgd["sign_changes"] >= 3 * mom["sign_changes"]
@@ -120,8 +112,8 @@ def test_valley_sgd_zigzags_and_momentum_damps_it(out):
     assert mom["steps"] < sgd["steps"]
 
 
-def test_valley_where_sgd_zigzags_momentum_at_the_same_step_damps_it(out):
-    res = result("optimizers", out)
+def test_valley_where_sgd_zigzags_momentum_at_the_same_step_damps_it(english_labs):
+    res = result("optimizers", english_labs)
     v, names = res.numbers["valley"], res.numbers["valley_names"]
     sgd, mom = v[names["sgd_big"]], v[names["momentum_big"]]
     assert sgd["sign_changes"] >= 3 * mom["sign_changes"]
@@ -143,66 +135,52 @@ def test_local_minimum_panel_shows_the_dip():
     assert hi - lo < 3  # the dip at x = 0.3 (depth about 0.07) stays visible
 
 
-def test_valley_bigger_step_does_not_help(out):
-    n = result("optimizers", out).numbers
+def test_valley_bigger_step_does_not_help(english_labs):
+    n = result("optimizers", english_labs).numbers
     v, names = n["valley"], n["valley_names"]
     assert v[names["sgd_big"]]["steps"] > v[names["sgd"]]["steps"]
     assert v[names["sgd_big"]]["path_y"] > v[names["sgd"]]["path_y"]
     assert v[names["sgd_diverge"]]["diverged"] and not v[names["sgd"]]["diverged"]
 
 
-def test_momentum_mu_zero_is_sgd(out):
-    m = result("optimizers", out).numbers["mu_zero"]
+def test_momentum_mu_zero_is_sgd(english_labs):
+    m = result("optimizers", english_labs).numbers["mu_zero"]
     assert m["lecture_mu0_vs_sgd"] == 0.0 and m["pytorch_mu0_vs_sgd"] == 0.0
     assert m["lecture_vs_pytorch_scaled"] < 1e-12
     assert m["lecture_vs_pytorch_same_eps"] > 1.0  # the two forms differ at equal ε
 
 
-def test_flat_point_and_local_minimum(out):
-    n = result("optimizers", out).numbers
+def test_flat_point_and_local_minimum(english_labs):
+    n = result("optimizers", english_labs).numbers
     assert n["flat_steps"]["sgd"] is None
     assert n["flat_steps"]["momentum"] is not None and n["flat_steps"]["adam"] is not None
     assert n["local_steps"]["sgd"] is None and n["local_final"]["sgd"] == pytest.approx(0.3, abs=1e-3)
     assert n["local_steps"]["momentum"] is not None and n["local_final"]["momentum"] == pytest.approx(-2, abs=1e-3)
 
 
-def test_slides_104_106_the_flat_point_is_named_as_the_slides_saddle_in_both_languages(out, monkeypatch):
+def test_slides_104_106_the_flat_point_is_named_as_the_slides_saddle_in_both_languages(english_labs, chinese_labs):
     # slides 104-106 say 鞍点 (saddle point); the 1-D curve draws it as a flat point, f' = 0 without a minimum
-    import fcnet.lab.optimizers as lab
-
-    assert "the saddle point stands as a 1-D flat point here" in result("optimizers", out).claim
-    import matplotlib
-
-    from fcnet.cli.lab import choose_language
-    from fcnet.lab.common import set_figures_in_english
-
-    monkeypatch.setattr(lab, "DIGITS_EPOCHS", 1)
-    try:
-        with matplotlib.rc_context():
-            choose_language("zh")  # as `--lang zh`: the figures in English where no CJK font is found
-            zh = run_lab("optimizers", out / "zh", 0, False)
-    finally:
-        set_figures_in_english(False)
-        set_lang("en")
+    assert "the saddle point stands as a 1-D flat point here" in result("optimizers", english_labs).claim
+    zh = chinese_labs("optimizers").result  # as `fcnet lab optimizers --lang zh` (the run test_lab_figures watches)
     assert "鞍点画成一维曲线上的平坦点" in zh.claim and "鞍点 (一维平坦点)" in zh.summary
 
 
-def test_slides_104_106_momentum_stalls_from_nearer_starts(out):
+def test_slides_104_106_momentum_stalls_from_nearer_starts(english_labs):
     """The condition of slides 104-106: momentum passes only where it arrives with speed."""
-    st = result("optimizers", out).numbers["stall_steps"]
+    st = result("optimizers", english_labs).numbers["stall_steps"]
     assert st["flat_stall"]["momentum"] is None and st["flat_stall"]["sgd"] is None
     assert st["flat_stall"]["adam"] is not None  # Adam's step ≈ ε does not need speed to cross a flat point
     assert st["local_stall"]["momentum"] is None and st["local_stall"]["sgd"] is None
 
 
-def test_slides_108_110_adagrad_smaller_step_in_steep_direction(out):
-    r = result("optimizers", out).numbers["rmsprop_rates"]
+def test_slides_108_110_adagrad_smaller_step_in_steep_direction(english_labs):
+    r = result("optimizers", english_labs).numbers["rmsprop_rates"]
     assert r["adagrad"][0] > 2.0 * r["adagrad"][1]  # flat x gets the larger step per unit gradient
 
 
-def test_slides_108_111_adagrad_flat_step_is_smaller_than_sgds_at_the_same_eps_and_faster_tuned(out):
+def test_slides_108_111_adagrad_flat_step_is_smaller_than_sgds_at_the_same_eps_and_faster_tuned(english_labs):
     from fcnet.lab.optimizers import TUNE_EPS
-    res = result("optimizers", out)
+    res = result("optimizers", english_labs)
     n = res.numbers
     r = n["rmsprop_rates"]
     assert n["adagrad_flat_vs_sgd"] == r["adagrad"][0] / r["sgd"][0] < 0.2  # smaller at the same ε, and stated
@@ -218,57 +196,57 @@ def test_slides_108_111_adagrad_flat_step_is_smaller_than_sgds_at_the_same_eps_a
     assert "standard" not in cap and "as the lecture writes Adam (slide 117)" in cap and "torch.optim.Adagrad" in cap
 
 
-def test_slide_114_rho_zero_uses_only_the_current_gradient(out):
-    rho = result("optimizers", out).numbers["rho"]
+def test_slide_114_rho_zero_uses_only_the_current_gradient(english_labs):
+    rho = result("optimizers", english_labs).numbers["rho"]
     assert rho[0.0]["max_dev_from_current_only"] < 1e-9
     assert rho[0.0]["x"] == pytest.approx(1.0, abs=1e-3) and rho[0.0]["y"] == pytest.approx(1.0, abs=1e-3)
     assert rho[0.999]["max_dev_from_current_only"] > 1.0  # with memory the past gradients set the step
     assert rho[0.999]["x"] > 2 * rho[0.999]["y"]
 
 
-def test_slide_numbers_are_the_lectures_page_markers(out):
+def test_slide_numbers_are_the_lectures_page_markers(english_labs):
     from fcnet.lab.optimizers import FORMULAS
-    opt = result("optimizers", out)
+    opt = result("optimizers", english_labs)
     rho = next(t for t in opt.tables if "ρ ∈ [0, 1)" in t.caption)
     assert rho.caption.startswith("Slide 114:") and "Slide 114: with ρ = 0" in opt.claim  # "ρ = 0 时仅考虑当前梯度"
     heads = [f.split(":")[0] for f in FORMULAS]
     assert heads[0].endswith("(99-103)") and heads[1].endswith("(99-103)")  # the two algorithms side by side
     assert heads[3].endswith("(112-114)")  # RMSProp's pseudocode
-    over = result("overfit", out)
+    over = result("overfit", english_labs)
     l1 = next(t for t in over.tables if "name L1" in t.caption)
     assert l1.caption.startswith("Slides 151, 154 name L1") and "named on slides 151, 154" in over.claim
     assert any(f.startswith(r"\text{L2 (152-153):}") for f in over.formulas)  # L2's formula and its comment
 
 
-def test_optimizers_formulas_render_as_mathml(out):
+def test_optimizers_formulas_render_as_mathml(english_labs):
     from fcnet.lab.report import mathml
-    res = result("optimizers", out)
+    res = result("optimizers", english_labs)
     assert any("AdaGrad" in f for f in res.formulas) and any(r"\tilde r" in f for f in res.formulas)
     for f in res.formulas:
         assert "<math" in mathml(f) and "merror" not in mathml(f)
 
 
-def test_rmsprop_smaller_step_in_steep_direction(out):
-    r = result("optimizers", out).numbers["rmsprop_rates"]
+def test_rmsprop_smaller_step_in_steep_direction(english_labs):
+    r = result("optimizers", english_labs).numbers["rmsprop_rates"]
     assert r["sgd"][0] == pytest.approx(r["sgd"][1])
     assert r["rmsprop"][0] > 1.5 * r["rmsprop"][1]
 
 
-def test_adam_bias_correction_removes_cold_start(out):
-    c = result("optimizers", out).numbers["cold_start"]
+def test_adam_bias_correction_removes_cold_start(english_labs):
+    c = result("optimizers", english_labs).numbers["cold_start"]
     assert max(abs(s - 1.0) for s in c["adam"][:10]) < 0.01
     assert max(c["adam (no correction)"][:20]) > 3.0
     assert c["rmsprop"][0] == pytest.approx(1 / math.sqrt(1 - 0.999), rel=1e-3)
 
 
-def test_digits_sgd_and_lecture_momentum_end_close(out):
-    n = result("optimizers", out).numbers
+def test_digits_sgd_and_lecture_momentum_end_close(english_labs):
+    n = result("optimizers", english_labs).numbers
     assert n["digits_sgd_momentum_gap"] < 0.05
     assert all(math.isfinite(v) for v in n["digits_final"].values())
 
 
-def test_digits_step_sizes_are_measured_and_the_caption_states_them(out):
-    res = result("optimizers", out)
+def test_digits_step_sizes_are_measured_and_the_caption_states_them(english_labs):
+    res = result("optimizers", english_labs)
     st = res.numbers["digits_step_over_eps"]
     rms = next(k for k in st["first"] if k.startswith("rmsprop"))
     adam = next(k for k in st["first"] if k.startswith("adam"))
@@ -280,28 +258,28 @@ def test_digits_step_sizes_are_measured_and_the_caption_states_them(out):
     assert f"{st['first'][rms]:.3g}ε on step 1" in caption and f"{st['last_epoch'][adam]:.2g}ε" in caption
 
 
-def test_optimizers_figures(out):
-    _figures_ok(result("optimizers", out))
+def test_optimizers_figures(english_labs):
+    _figures_ok(result("optimizers", english_labs))
 
 
 # --- gradients (slides 82-88) ----------------------------------------------------------------
 
-def test_sigmoid_vanishes(out):
-    n = result("gradients", out).numbers
+def test_sigmoid_vanishes(english_labs):
+    n = result("gradients", english_labs).numbers
     assert n["ratios"]["sigmoid, Xavier"] < 1e-3
     assert n["mean_local_gradient"]["sigmoid, Xavier"] <= 0.25
 
 
-def test_tanh_vanishes_off_centre_not_with_xavier(out):
-    n = result("gradients", out).numbers
+def test_tanh_vanishes_off_centre_not_with_xavier(english_labs):
+    n = result("gradients", english_labs).numbers
     off = next(k for k in n["ratios"] if k.startswith("tanh, off-centre"))
     assert n["ratios"][off] < 1e-2
     assert n["ratios"]["tanh, Xavier"] > 0.3 and n["mean_local_gradient"]["tanh, Xavier"] > 0.7
     assert n["mean_local_gradient"][off] < n["mean_local_gradient"]["tanh, Xavier"]
 
 
-def test_relu_and_leaky_relu(out):
-    n = result("gradients", out).numbers
+def test_relu_and_leaky_relu(english_labs):
+    n = result("gradients", english_labs).numbers
     relu = "ReLU, He"
     leaky = [k for k in n["ratios"] if k.startswith("Leaky ReLU")]
     assert len(leaky) == 2
@@ -310,8 +288,8 @@ def test_relu_and_leaky_relu(out):
     assert all(n["zero_local_gradient"][k] == 0.0 for k in leaky)
 
 
-def test_exploding_grows_layer_by_layer_and_overflows(out):
-    n = result("gradients", out).numbers
+def test_exploding_grows_layer_by_layer_and_overflows(english_labs):
+    n = result("gradients", english_labs).numbers
     s = n["explode_act_std"]
     assert all(b > 1.5 * a for a, b in pairwise(s)) and all(map(math.isfinite, s))
     assert max(n["he_act_std"]) / min(n["he_act_std"]) < 2
@@ -320,23 +298,23 @@ def test_exploding_grows_layer_by_layer_and_overflows(out):
     assert len(losses) >= 3 and all(map(math.isfinite, losses)) and losses[2] > 100 * losses[0]
 
 
-def test_clipping_makes_it_train(out):
-    n = result("gradients", out).numbers
+def test_clipping_makes_it_train(english_labs):
+    n = result("gradients", english_labs).numbers
     assert n["clipped_blew"] is None
     assert n["clipped_final_loss"] < 0.1 * n["clipped_first_loss"]
     assert n["clipped_final_loss"] < 1.0
 
 
-def test_clipping_is_slide_87_and_legend_hides_no_curve(out):
-    res = result("gradients", out)
+def test_clipping_is_slide_87_and_legend_hides_no_curve(english_labs):
+    res = result("gradients", english_labs)
     assert res.numbers["clipping_slide"] == "Slide 87"
     assert "88" not in res.tables[2].caption and "slide 88" not in res.claim.lower()
     assert res.numbers["points_under_legend"] == 0
 
 
-def test_slides_87_88_relu_and_leaky_relu_win_the_training_race_on_every_seed(out):
+def test_slides_87_88_relu_and_leaky_relu_win_the_training_race_on_every_seed(english_labs):
     from fcnet.lab import gradients as g
-    last = result("gradients", out).numbers["race_last_epoch"]
+    last = result("gradients", english_labs).numbers["race_last_epoch"]
     assert set(last) == {"sigmoid", "tanh", "relu", "leaky_relu"}
     for fast in ("relu", "leaky_relu"):
         for slow in ("sigmoid", "tanh"):
@@ -345,9 +323,9 @@ def test_slides_87_88_relu_and_leaky_relu_win_the_training_race_on_every_seed(ou
     assert len(last["relu"]) == len(g.RACE["seeds"]) >= 3
 
 
-def test_slide_88_holds_only_at_a_shared_small_lr_and_fails_when_each_activation_is_tuned(out):
+def test_slide_88_holds_only_at_a_shared_small_lr_and_fails_when_each_activation_is_tuned(english_labs):
     from fcnet.lab import gradients as g
-    n = result("gradients", out).numbers
+    n = result("gradients", english_labs).numbers
     sweep = n["race_sweep"]
     assert set(sweep) == {"sigmoid", "tanh", "relu", "leaky_relu"} and len(g.RACE_LRS) >= 4
     holds = n["race_holds_at"]
@@ -361,19 +339,19 @@ def test_slide_88_holds_only_at_a_shared_small_lr_and_fails_when_each_activation
         assert best[a] == min(float(np.mean(v)) for v in sweep[a].values()) == float(np.mean(sweep[a][lr]))
     # the stated failure: tuned per activation, tanh ends below ReLU and Leaky ReLU
     assert n["race_tuned_winner"] == "tanh" and best["tanh"] < min(best["relu"], best["leaky_relu"])
-    assert "the slide fails" in result("gradients", out).claim
+    assert "the slide fails" in result("gradients", english_labs).claim
     assert min(best["sigmoid"], *sweep["sigmoid"][g.RACE["lr"]]) > 2.0  # sigmoid hardly moves at any ε
 
 
-def test_slide_87_explosion_is_labelled_as_a_stand_in_for_the_cliff(out):
-    res = result("gradients", out)
+def test_slide_87_explosion_is_labelled_as_a_stand_in_for_the_cliff(english_labs):
+    res = result("gradients", english_labs)
     init_table = next(t for t in res.tables if "at initialisation, std of each hidden layer" in t.caption)
     assert init_table.caption.startswith("Slide 87, a stand-in:") and "cliff" in init_table.caption
     assert "Slide 87 (a stand-in:" in res.claim
 
 
-def test_gradients_figure(out):
-    _figures_ok(result("gradients", out))
+def test_gradients_figure(english_labs):
+    _figures_ok(result("gradients", english_labs))
 
 
 # --- overfit (slides 142-162) ----------------------------------------------------------------
@@ -397,8 +375,8 @@ def test_validation_is_carved_from_training_set():
     assert not val_rows & {r.tobytes() for r in d["x_pool"]}
 
 
-def test_slide_146_validation_error_turns_up(out):
-    none = result("overfit", out).numbers["none"]
+def test_slide_146_validation_error_turns_up(english_labs):
+    none = result("overfit", english_labs).numbers["none"]
     ve, te = none["curve_val_err"], none["curve_train_err"]
     best = int(np.argmin(ve))
     assert best < len(ve) - 10
@@ -406,20 +384,20 @@ def test_slide_146_validation_error_turns_up(out):
     assert te[-1] < te[best]  # training error keeps falling
 
 
-def test_early_stopping_stops_at_the_minimum_with_a_smaller_gap(out):
-    n = result("overfit", out).numbers
+def test_early_stopping_stops_at_the_minimum_with_a_smaller_gap(english_labs):
+    n = result("overfit", english_labs).numbers
     assert n["early"]["stopped_at"] == n["best_val_err_epoch"]
     assert n["early"]["epochs"] < n["none"]["epochs"]
     assert n["early"]["gap"] < n["none"]["gap"]
 
 
-def test_test_set_is_held_out_and_reported_beside_validation(out):
+def test_test_set_is_held_out_and_reported_beside_validation(english_labs):
     d = overfit_lab.carve(0)
     ds = image_data("digits", seed=0)
     test_rows = {r.tobytes() for r in d["x_test"]}
     assert test_rows == {r.tobytes() for r in ds.xs_test}
     assert not test_rows & ({r.tobytes() for r in d["x_val"]} | {r.tobytes() for r in d["x_pool"]})
-    res = result("overfit", out)
+    res = result("overfit", english_labs)
     for k in ("none", "l2", "dropout", "early", "l1"):
         r = res.numbers[k]
         assert 0.0 <= r["test_err"] <= 1.0 and r["test_gap"] == pytest.approx(r["test_err"] - r["train_err"])
@@ -427,48 +405,48 @@ def test_test_set_is_held_out_and_reported_beside_validation(out):
     assert any("test error" in h for h in reg.headers) and any("validation error" in h for h in reg.headers)
 
 
-def test_regularisers_shrink_the_gap_on_the_held_out_test_set_too(out):
-    n = result("overfit", out).numbers
+def test_regularisers_shrink_the_gap_on_the_held_out_test_set_too(english_labs):
+    n = result("overfit", english_labs).numbers
     for k in ("l2", "dropout", "early", "l1"):
         assert n[k]["test_gap"] < n["none"]["test_gap"], k
 
 
-def test_l1_shrinks_the_gap_and_switches_weights_off(out):
-    n = result("overfit", out).numbers
+def test_l1_shrinks_the_gap_and_switches_weights_off(english_labs):
+    n = result("overfit", english_labs).numbers
     assert n["l1"]["gap"] < n["none"]["gap"]
     assert n["l1"]["spread"]["near_zero"] > 5 * n["l2"]["spread"]["near_zero"]
     assert n["l1"]["spread"]["near_zero"] > 10 * n["none"]["spread"]["near_zero"]
 
 
-def test_slide_160_explanation_1_fewer_weights_per_update(out):
-    part = result("overfit", out).numbers["participating"]
+def test_slide_160_explanation_1_fewer_weights_per_update(english_labs):
+    part = result("overfit", english_labs).numbers["participating"]
     assert part[1]["ratio"] == pytest.approx((1 - overfit_lab.DROPOUT) ** 2, abs=0.05)
     assert part[1]["dropout"] < part[1]["none"]
     assert part[32]["dropout"] < part[32]["none"] and part[32]["ratio"] > part[1]["ratio"]
 
 
-def test_l2_and_dropout_reduce_the_gap(out):
-    n = result("overfit", out).numbers
+def test_l2_and_dropout_reduce_the_gap(english_labs):
+    n = result("overfit", english_labs).numbers
     assert n["l2"]["gap"] < n["none"]["gap"]
     assert n["dropout"]["gap"] < n["none"]["gap"]
 
 
-def test_underfitting_high_train_and_validation_error(out):
-    n = result("overfit", out).numbers
+def test_underfitting_high_train_and_validation_error(english_labs):
+    n = result("overfit", english_labs).numbers
     for r in (n["under_l2"], n["models"]["4"]):
         assert r["train_err"] > 0.3 and r["val_err"] > 0.3
     assert n["none"]["train_err"] < 0.05
 
 
-def test_more_data_and_smaller_models_shrink_the_gap(out):
-    n = result("overfit", out).numbers
+def test_more_data_and_smaller_models_shrink_the_gap(english_labs):
+    n = result("overfit", english_labs).numbers
     gaps = [n["sizes"][k]["gap"] for k in sorted(n["sizes"])]
     assert gaps[0] > gaps[1] > gaps[2]
     assert n["models"]["4"]["gap"] < n["models"]["32"]["gap"] < n["models"]["256-256"]["gap"]
 
 
-def test_l2_and_dropout_spread_the_weights(out):
-    n = result("overfit", out).numbers
+def test_l2_and_dropout_spread_the_weights(english_labs):
+    n = result("overfit", english_labs).numbers
     assert n["l2"]["spread"]["max_abs"] < n["none"]["spread"]["max_abs"]
     toy = n["spread_toy"]
     assert toy["none"] == pytest.approx([1.0, 0.0, 0.0, 0.0], abs=1e-9)
@@ -476,12 +454,12 @@ def test_l2_and_dropout_spread_the_weights(out):
         w = np.abs(toy[k])
         assert w.max() / w.sum() < 0.35
     # "随机失活鼓励权重分散" is printed on slide 162 (161 shows only "解释2：")
-    claim = result("overfit", out).claim
+    claim = result("overfit", english_labs).claim
     assert "dropout (162: 'encourages spread-out" in claim and "161-162" not in claim
 
 
-def test_slide_158_dropout_forms_have_equal_expectations(out):
-    d = result("overfit", out).numbers["dropout_example"]
+def test_slide_158_dropout_forms_have_equal_expectations(english_labs):
+    d = result("overfit", english_labs).numbers["dropout_example"]
     x = np.array([0.2, 0.5, 1.3, 0.8, 1.1])
     assert d["slide_train_example"] == [0.0, 0.5, 1.3, 0.0, 1.1]
     np.testing.assert_allclose(d["standard_test"], 0.6 * x)
@@ -491,8 +469,8 @@ def test_slide_158_dropout_forms_have_equal_expectations(out):
     np.testing.assert_allclose(d["fcnet_test"], x)
 
 
-def test_slide_158_only_x_and_the_dropped_vector_are_the_slides(out):
-    res = result("overfit", out)
+def test_slide_158_only_x_and_the_dropped_vector_are_the_slides(english_labs):
+    res = result("overfit", english_labs)
     table = next(t for t in res.tables if t.caption.startswith("Slide 158"))
     slide_cols = [h for h in table.headers if h.lower().startswith("slide")]
     assert slide_cols == ["slide: x", "slide: dropped (mask 01101)"]
@@ -502,8 +480,8 @@ def test_slide_158_only_x_and_the_dropped_vector_are_the_slides(out):
     assert any(h.startswith("fcnet (inverted dropout)") for h in table.headers)
 
 
-def test_plotted_training_error_is_the_tables(out):
-    n = result("overfit", out).numbers
+def test_plotted_training_error_is_the_tables(english_labs):
+    n = result("overfit", english_labs).numbers
     for k in ("none", "l2", "dropout"):
         r = n[k]
         assert r["curve_train_err"][-1] == r["train_err"]
@@ -514,16 +492,16 @@ def test_plotted_training_error_is_the_tables(out):
     assert n["dropout"]["curve_train_err_while_training"][-1] > n["dropout"]["curve_train_err"][-1]
 
 
-def test_every_spread_measure_on_the_net_agrees_with_the_claim(out):
-    res = result("overfit", out)
+def test_every_spread_measure_on_the_net_agrees_with_the_claim(english_labs):
+    res = result("overfit", english_labs)
     table = next(t for t in res.tables if "largest weight" in t.caption)
     none, l2 = table.rows[0], table.rows[1]
     assert all(b < a for a, b in zip(none[1:], l2[1:], strict=True))  # L2 lowers every measure shown
     assert "spread" not in res.claim.split("On the net")[1].split(";")[0]
 
 
-def test_early_stopping_is_marked_as_fcnets_addition(out):
-    res = result("overfit", out)
+def test_early_stopping_is_marked_as_fcnets_addition(english_labs):
+    res = result("overfit", english_labs)
     assert "early stopping" not in res.claim.split("Slides 149-153:")[1].split(";")[0]
     assert "not in the lecture" in res.claim and "slide 146" in res.claim
     assert any("fcnet's addition" in row[0] for row in res.tables[1].rows if "early" in row[0])
@@ -537,20 +515,20 @@ def test_lecture_term_for_mini_batch_gradient_descent():
         assert "随机梯度下降" not in Path(mod.__file__).read_text(encoding="utf-8"), mod.__name__
 
 
-def test_overfit_figure(out):
-    _figures_ok(result("overfit", out))
+def test_overfit_figure(english_labs):
+    _figures_ok(result("overfit", english_labs))
 
 
-def test_same_seed_same_numbers(out):
-    again = run_lab("lr", out, 0, False).numbers
-    assert again["final"] == result("lr", out).numbers["final"]
+def test_same_seed_same_numbers(english_labs, tmp_path):
+    again = run_lab("lr", tmp_path, 0, False).numbers
+    assert again["final"] == result("lr", english_labs).numbers["final"]
 
 
 @pytest.mark.parametrize("name, must", [("lr", r"\lambda"), ("overfit", "|W_{k,l}|"), ("gradients", r"\tfrac14"),
                                         ("optimizers", r"\tilde v")])
-def test_update_rules_losses_and_bounds_are_shown_as_mathml(out, name, must):
+def test_update_rules_losses_and_bounds_are_shown_as_mathml(english_labs, name, must):
     from fcnet.lab.report import mathml
-    res = result(name, out)
+    res = result(name, english_labs)
     assert any(must in f for f in res.formulas), res.formulas
     for f in res.formulas:
         m = mathml(f)

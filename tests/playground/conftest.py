@@ -25,7 +25,8 @@ class Server:
 
         self.port = free_port()
         self.export_dir = export_dir
-        config = uvicorn.Config(create_app(export_dir, max_sessions=max_sessions), host="127.0.0.1", port=self.port,
+        self.app = create_app(export_dir, max_sessions=max_sessions)
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port,
                                 log_level="warning", ws_max_size=WS_MAX_SIZE, ws="websockets-sansio")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -37,6 +38,17 @@ class Server:
     @property
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/ws"
+
+    def wait_until_no_session(self, timeout: float = 20.0) -> None:
+        """Wait until every session is closed.  A tab's place is freed when the server's handler for it
+        ends, which is after the page has seen its socket close: on a busy machine (tests in parallel) a
+        page that reconnects at once may still find the old places taken."""
+        t0 = time.monotonic()
+        while self.app.state.registry.open:
+            if time.monotonic() - t0 > timeout:
+                raise AssertionError(f"{self.app.state.registry.open} sessions still open {timeout:.0f} s after "
+                                     "their pages closed")
+            time.sleep(0.02)
 
     def __enter__(self) -> Server:
         self.thread.start()

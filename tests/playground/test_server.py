@@ -83,12 +83,14 @@ def test_malformed_messages_get_a_one_line_refusal_and_the_session_goes_on(serve
 
 
 def test_sessions_are_bounded_and_freed_when_a_tab_closes(server):
+    server.wait_until_no_session()  # the tabs of the tests before this one (module-scoped server)
     with ws_client.connect(server.ws_url) as a, ws_client.connect(server.ws_url) as b:
         recv(a, "ready")
         recv(b, "ready")
         with ws_client.connect(server.ws_url) as c:
             assert "already runs 2 sessions" in recv(c, "error")["message"]
-    with ws_client.connect(server.ws_url) as d:  # the two closed tabs freed their places
+    server.wait_until_no_session()  # the two closed tabs free their places (once their handlers end) ...
+    with ws_client.connect(server.ws_url) as d:  # ... and a new tab gets one
         recv(d, "ready")
 
 
