@@ -172,8 +172,9 @@ class CliRun:
 
 
 class EnglishLabs:
-    """``runs(name)``: the lab ``name`` as the one ``fcnet lab all --out lab`` (English, seed 0) ran it;
-    ``runs.cli`` that command's run.  The command runs once, on first use, in a subprocess in ``cwd``.
+    """``runs.cli``: ``fcnet lab all --out lab`` (English, seed 0), run once, on first use, in a subprocess in
+    ``cwd``.  ``runs(name)``: the lab ``name`` as that command ran it; before the command has run (a test
+    of one lab run alone), the lab run in this process as :class:`LabRuns` runs it, once.
     """
 
     lang = "en"
@@ -181,6 +182,7 @@ class EnglishLabs:
     def __init__(self, cwd: Path) -> None:
         self.cwd = cwd
         self._cli: CliRun | None = None
+        self._here = LabRuns("en", cwd / "in-process")
 
     @property
     def cli(self) -> CliRun:
@@ -201,7 +203,9 @@ class EnglishLabs:
         return self._cli
 
     def __call__(self, name: str) -> LabRun:
-        run = self.cli
+        if self._cli is None:
+            return self._here(name)
+        run = self._cli
         if name not in run.labs:
             raise AssertionError(f"`fcnet {' '.join(CLI_ARGS)}` did not run the lab {name!r} (exit code "
                                  f"{run.returncode}):\n{run.stderr}")
