@@ -188,6 +188,40 @@ def test_digits_and_toys():
         assert t.x_train.shape == (800, 2)
 
 
+def test_digits_are_scikit_learns_digits_and_split():
+    """fcnet reads and splits the digits itself (no scikit-learn import): the arrays are scikit-learn's, bit for bit."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    d = load_digits()
+    want = train_test_split(d.data.astype(np.float32), d.target.astype(np.int64), test_size=360,
+                            stratify=d.target, random_state=0)
+    ds = data.load("digits")
+    for got, exp in zip((ds.x_train, ds.x_test, ds.y_train, ds.y_test), want, strict=True):
+        assert got.dtype == exp.dtype and got.shape == exp.shape
+        np.testing.assert_array_equal(got, exp)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_stratified_split_draws_what_scikit_learn_draws(seed):
+    from sklearn.model_selection import train_test_split
+
+    from fcnet.data.registry import _stratified_split
+
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(2, 9))
+    counts = rng.integers(2, 40, k)
+    if seed % 2:  # equal classes: every class has the same remainder, the extra samples go by a random draw
+        counts[:] = counts[0]
+    y = rng.permutation(np.repeat(rng.choice(100, k, replace=False), counts))
+    n_test = int(rng.integers(k, len(y) - k + 1))
+    state = int(rng.integers(2**31 - 1))
+    want = train_test_split(np.arange(len(y)), test_size=n_test, stratify=y, random_state=state)
+    got = _stratified_split(y, n_test, state)
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(g, w)
+
+
 def test_split_is_seeded_and_disjoint():
     x = np.arange(100)[:, None].astype(np.float32)
     y = np.arange(100) % 3

@@ -14,8 +14,9 @@ import fcnet
 SRC = Path(fcnet.__file__).resolve().parent
 
 # numpy.random names that build a generator of one's own rather than draw from or reseed the global one
+# (RandomState(seed) too: a legacy generator of one's own, which replays scikit-learn's draws in fcnet.data.registry)
 NUMPY_OWN = {"default_rng", "Generator", "SeedSequence", "BitGenerator", "PCG64", "PCG64DXSM", "Philox", "SFC64",
-             "MT19937"}
+             "MT19937", "RandomState"}
 
 
 def _dotted(node: ast.AST) -> str:

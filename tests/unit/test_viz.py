@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from fcnet.viz import confusion_matrix
 
@@ -15,3 +16,29 @@ def test_confusion_matrix_counts_rows_true_columns_predicted_with_absent_classes
                          [0, 0, 0, 0]])  # class 3 never occurs: an empty row and column, still there
     np.testing.assert_array_equal(m, expected)
     assert m.dtype == np.int64 and m.sum() == 6
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_confusion_matrix_counts_what_scikit_learn_counts(seed):
+    from sklearn.metrics import confusion_matrix as sk_confusion_matrix
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 12))
+    m = int(rng.integers(1, 300))
+    lo = -2 if seed % 3 == 0 else 0  # labels outside 0..n-1 are left out, on either side
+    y_true, y_pred = rng.integers(lo, n + 2, m), rng.integers(lo, n + 2, m)
+    want = sk_confusion_matrix(y_true, y_pred, labels=np.arange(n))
+    got = confusion_matrix(y_true, y_pred, n)
+    np.testing.assert_array_equal(got, want)
+    assert got.dtype == np.int64
+
+
+def test_confusion_matrix_refuses_what_scikit_learn_refuses():
+    from sklearn.metrics import confusion_matrix as sk_confusion_matrix
+
+    for y_true, y_pred, match in [([0, 1, 1], [0, 1], "y_pred"),  # lengths differ
+                                  ([5, 7], [0, 1], "class 0..1")]:  # no true label is a class
+        with pytest.raises(ValueError):
+            sk_confusion_matrix(np.array(y_true), np.array(y_pred), labels=np.arange(2))
+        with pytest.raises(ValueError, match=match):
+            confusion_matrix(np.array(y_true), np.array(y_pred), 2)

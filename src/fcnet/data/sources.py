@@ -15,7 +15,6 @@ import os
 import sys
 import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,6 +138,8 @@ def _download(source: Source, dataset: str) -> dict[str, Path]:
 
 def _copy_file(url: str, output_file: str | IO[bytes], _pooch: object) -> None:
     """A pooch downloader for ``file://`` addresses (a mirror directory)."""
+    import urllib.request  # http.client, ssl and email come with it: not on every command's start
+
     src = Path(urllib.request.url2pathname(urllib.parse.urlparse(url).path))
     with src.open("rb") as fh:
         data = fh.read()

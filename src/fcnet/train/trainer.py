@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 import fcnet
 from fcnet import backend
@@ -101,6 +100,8 @@ class Trainer:
         log would show nothing until training ends.
         """
         if self.progress:
+            from tqdm.auto import tqdm  # only with progress bars: `--quiet` and the other commands skip its import
+
             tqdm.write(msg, file=sys.stderr)
         else:
             self._log(msg)
@@ -125,8 +126,11 @@ class Trainer:
         w = None if sample_weight is None else backend.to_device(sample_weight, self.device)
         n = len(y)
         t0 = time.perf_counter()
-        bar = (tqdm(total=n, desc=desc, unit="samples", leave=False, mininterval=0.5, file=sys.stderr)
-               if self.progress else None)
+        bar = None
+        if self.progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=n, desc=desc, unit="samples", leave=False, mininterval=0.5, file=sys.stderr)
         # batch norm cannot normalise one sample (no variance): a last batch of one is left out of
         # this epoch, as DataLoader(drop_last=True) would; the shuffle puts it elsewhere next epoch
         drop_last = n > batch_size and n % batch_size == 1 and self._has_batchnorm()

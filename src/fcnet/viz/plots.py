@@ -85,10 +85,22 @@ def plot_grad_norms(rows: Sequence[dict[str, Any]], path: str | Path) -> Path:
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
-    """Counts M[i, j] of samples of class i predicted as j, for classes 0..num_classes-1."""
-    from sklearn.metrics import confusion_matrix as sk_confusion_matrix
+    """Counts M[i, j] of samples of class i predicted as j, for classes 0..num_classes-1.
 
-    return sk_confusion_matrix(np.asarray(y_true), np.asarray(y_pred), labels=np.arange(num_classes)).astype(np.int64)
+    What ``sklearn.metrics.confusion_matrix(y_true, y_pred, labels=range(num_classes))`` counts (a
+    sample whose true or predicted label is not among the classes is left out), without importing
+    scikit-learn (about 1.7 s) at the end of every ``fcnet train``.
+    """
+    t, p = np.asarray(y_true).reshape(-1), np.asarray(y_pred).reshape(-1)
+    if len(t) != len(p):
+        raise ValueError(f"y_true has {len(t)} labels but y_pred {len(p)}: pass one prediction per sample")
+    n = int(num_classes)
+    known = (t >= 0) & (t < n)
+    if len(t) and not known.any():
+        raise ValueError(f"no label of y_true is a class 0..{n - 1}: pass labels as class indices")
+    keep = known & (p >= 0) & (p < n)
+    pairs = t[keep].astype(np.int64) * n + p[keep].astype(np.int64)
+    return np.bincount(pairs, minlength=n * n).reshape(n, n).astype(np.int64)
 
 
 def plot_confusion(matrix: np.ndarray, classes: Sequence[str], path: str | Path, title: str = "") -> Path:
