@@ -25,7 +25,8 @@ TERMS_ZH: dict[str, str] = {
     # optimizers (slides 94-121)
     "sgd": "梯度下降", "momentum": "动量法", "rmsprop": "RMSProp", "adam": "Adam", "adagrad": "AdaGrad",
     # initialisations (slides 126-135)
-    "zeros": "全零", "constant": "常数", "random": "随机", "normal": "正态", "xavier": "Xavier", "he": "He",
+    "zeros": "全零", "constant": "常数", "random": "随机", "normal": "正态", "xavier": "Xavier",
+    "glorot": "Glorot", "he": "He",
     # data sets
     "circles": "圆环", "spirals": "螺旋", "digits": "digits",
     # words of tables and figures

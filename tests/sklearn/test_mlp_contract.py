@@ -233,7 +233,7 @@ def test_warm_start_fit_takes_the_new_max_iter_and_learning_rate_and_refuses_a_n
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_early_stopping_holds_out_only_rows_that_weigh(seed, blobs):
+def test_early_stopping_holds_out_only_rows_that_weigh(seed, blobs, monkeypatch):
     from sklearn.utils.estimator_checks import check_classifiers_one_label_sample_weights
 
     # half the weights 0: a held-out set of zero-weight rows had no score (scikit-learn's error, not fcnet's)
@@ -241,11 +241,24 @@ def test_early_stopping_holds_out_only_rows_that_weigh(seed, blobs):
                                                                                   random_state=seed))
     X, y = blobs
     w = (np.arange(len(X)) % 3 == 0).astype(float)  # two rows of three removed
+    held_out = []
+    score = FCNetClassifier._val_score
+    monkeypatch.setattr(FCNetClassifier, "_val_score",
+                        lambda self, x, t, wv: held_out.append((x.copy(), t.copy(), wv.copy())) or score(self, x, t, wv))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         a = FCNetClassifier(hidden=(8,), early_stopping=True, max_iter=5, random_state=seed).fit(X, y, sample_weight=w)
+        n_a = len(held_out)
         b = FCNetClassifier(hidden=(8,), early_stopping=True, max_iter=5, random_state=seed).fit(X[w > 0], y[w > 0])
-    assert a.validation_scores_ == b.validation_scores_  # the same rows held out as when the others are removed
+    assert n_a == len(a.validation_scores_) == 5 and len(held_out) == 10
+    # the same rows held out, in the same order, as when the others are removed; every one of them weighs
+    (xa, ta, wa), (xb, tb, wb) = held_out[0], held_out[n_a]
+    np.testing.assert_array_equal(xa, xb)
+    np.testing.assert_array_equal(ta, tb)
+    assert (wa > 0).all() and (wb > 0).all()
+    # the two fits differ only in where the zero-weight rows' zeros fall in each sum: the scores agree to a row
+    n_val = len(xa)
+    assert np.allclose(a.validation_scores_, b.validation_scores_, rtol=0, atol=1.01 / n_val)
 
 
 def test_divergence_names_the_estimators_parameters(blobs):

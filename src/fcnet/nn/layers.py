@@ -15,7 +15,7 @@ from fcnet.tensor import Tensor, is_grad_enabled, tensor
 
 __all__ = ["BatchNorm1d", "Dropout", "Flatten", "Identity", "Linear", "Sequential"]
 
-INITS = ("he", "xavier", "normal", "zeros")
+INITS = init_.INITS
 
 
 class Linear(Module):
@@ -25,7 +25,8 @@ class Linear(Module):
         in_features: D, the length of each input vector.
         out_features: the number of units (classes, for the last layer).
         bias: learn b.
-        init: "he" (N(0, 2/D), default), "xavier" (N(0, 1/D)), "normal" (N(0, std²)), "zeros".
+        init: "he" (N(0, 2/D), default), "xavier" (N(0, 1/D)), "glorot" (U(-a, a), a = √(6/(D + out))),
+            "normal" (N(0, std²)), "zeros".
         std: σ for ``init="normal"`` (default 0.01, slide 127).
         dtype: parameter dtype (float32 by default, as PyTorch).
         rng: a generator or seed for the initial weights (fcnet's default generator if None).
@@ -55,6 +56,8 @@ class Linear(Module):
             init_.he(self.weight, rng=rng)
         elif self.init == "xavier":
             init_.xavier(self.weight, rng=rng)
+        elif self.init == "glorot":
+            init_.glorot(self.weight, rng=rng)
         elif self.init == "normal":
             init_.normal(self.weight, std=0.01 if std is None else std, rng=rng)
         else:

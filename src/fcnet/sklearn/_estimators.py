@@ -19,8 +19,9 @@ __all__ = ["FCNetClassifier", "FCNetRegressor"]
 
 _PARAMS_DOC = """
     Parameters are ``fcnet train``'s options (``fcnet train --help``) under the same names, and
-    MLPClassifier's where the meaning is the same.  Two defaults differ from ``fcnet train``'s
-    (``docs/sklearn-names.md``): ``init='xavier'`` (Var(w) = 1/N) and Adam's δ outside the square root,
+    MLPClassifier's where the meaning is the same.  Three defaults differ from ``fcnet train``'s and are
+    MLPClassifier's (``docs/sklearn-names.md``): one hidden layer of 100 units, ``init='glorot'``
+    (W ~ U(-a, a), a = √(6/(N_in + N_out))) and Adam's δ outside the square root,
     θ ← θ − ε m̂ / (√v̂ + δ), as scikit-learn and PyTorch place it.
 
     - ``max_iter`` (200): the most epochs one ``fit`` trains (``epochs``, fcnet's name, overrides it when
@@ -80,8 +81,8 @@ class FCNetClassifier(ClassifierMixin, FCNetBase):
     _options = (*SHARED, "loss", "margin", "label_smoothing")
     _is_classifier = True
 
-    def __init__(self, hidden: tuple[int, ...] = (128,), activation: str = "relu", negative_slope: float = 0.01,
-                 init: str = "xavier", init_std: float | None = None, batchnorm: bool = False, dropout: float = 0.0,
+    def __init__(self, hidden: tuple[int, ...] = (100,), activation: str = "relu", negative_slope: float = 0.01,
+                 init: str = "glorot", init_std: float | None = None, batchnorm: bool = False, dropout: float = 0.0,
                  loss: str = "cross-entropy", margin: float = 1.0, label_smoothing: float = 0.1,
                  optimizer: str = "adam", lr: float = 1e-3, momentum: float = 0.9, rho: float = 0.999,
                  eps: float | None = None, weight_decay: float = 0.0, l2: float = 0.0, l1: float = 0.0,
@@ -241,8 +242,8 @@ class FCNetRegressor(RegressorMixin, FCNetBase):
     ``validation_scores_`` holds the validation R² per epoch.
 """ + _PARAMS_DOC.replace("MLPClassifier", "MLPRegressor"))
 
-    def __init__(self, hidden: tuple[int, ...] = (128,), activation: str = "relu", negative_slope: float = 0.01,
-                 init: str = "xavier", init_std: float | None = None, batchnorm: bool = False, dropout: float = 0.0,
+    def __init__(self, hidden: tuple[int, ...] = (100,), activation: str = "relu", negative_slope: float = 0.01,
+                 init: str = "glorot", init_std: float | None = None, batchnorm: bool = False, dropout: float = 0.0,
                  optimizer: str = "adam", lr: float = 1e-3, momentum: float = 0.9, rho: float = 0.999,
                  eps: float | None = None, weight_decay: float = 0.0, l2: float = 0.0, l1: float = 0.0,
                  batch_size: int = 200, max_iter: int = 200, epochs: int | None = None, tol: float = 1e-4,

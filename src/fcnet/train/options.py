@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from fcnet.errors import ConfigError
+from fcnet.nn.init import INITS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -114,7 +115,7 @@ OPTIONS: dict[str, Option] = dict([
          low=1, high=MAX_WIDTH),
     _row("activation", "str", "relu", "activation function", choices=("relu", "sigmoid", "tanh", "leaky_relu")),
     _row("negative_slope", "float", 0.01, "slope α of leaky_relu for x < 0", low=0),
-    _row("init", "str", "he", "weight initialisation", choices=("he", "xavier", "normal", "zeros")),
+    _row("init", "str", "he", "weight initialisation", choices=INITS),
     _row("init_std", "float", None, "σ for --init normal (default 0.01)", low=0, closed="neither", optional=True),
     _row("batchnorm", "bool", False, "batch normalisation after each hidden linear layer"),
     _row("dropout", "float", 0.0, "dropout probability after each hidden activation", low=0, high=1, closed="left"),
