@@ -9,11 +9,17 @@ scikit-learn's copy is already on disk (it is a download; ``--data-home`` says w
 cache is, ``sklearn.datasets.get_data_home()`` by default).
 
     python benchmarks/sklearn_defaults.py [--datasets diabetes ...] [--seeds 0 1 2] [--markdown]
+        [--libraries fcnet sklearn sklearn1] [--fcnet-params '{"hidden": [128], "init": "xavier"}']
+
+``--libraries`` runs only some of the three (scores do not depend on the others); ``--fcnet-params`` gives
+fcnet's estimator parameters other than its defaults (a JSON object; lists become tuples), to compare
+defaults old and new.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
 import warnings
@@ -48,6 +54,9 @@ DATASETS: dict[str, tuple[Callable[[str | None], tuple[np.ndarray, np.ndarray] |
 }
 
 
+LIBRARIES = ("fcnet", "sklearn", "sklearn1")
+
+
 def _first_use() -> dict[str, float]:
     """Seconds of each library's first fit in this process, on 40 rows for 2 epochs (imports excluded).
 
@@ -74,7 +83,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--data-home", default=None, help="scikit-learn's data cache (default: its get_data_home())")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    ap.add_argument("--libraries", nargs="+", choices=LIBRARIES, default=list(LIBRARIES),
+                    help="which to run (default: all three)")
+    ap.add_argument("--fcnet-params", type=json.loads, default={},
+                    help="fcnet estimator parameters as a JSON object, e.g. '{\"hidden\": [128]}'")
     args = ap.parse_args(argv)
+    if not isinstance(args.fcnet_params, dict):
+        ap.error("--fcnet-params must be a JSON object, e.g. '{\"hidden\": [128]}'")
+    params = {k: tuple(v) if isinstance(v, list) else v for k, v in args.fcnet_params.items()}
     sets: list[tuple[str, tuple[np.ndarray, np.ndarray], type, type]] = []
     for name in args.datasets:
         load, ours, theirs = DATASETS[name]
@@ -89,15 +105,18 @@ def main(argv: list[str] | None = None) -> None:
           "(one tiny fit each, before the timed runs)", flush=True)
     rows = []
     for name, (X, y), ours, theirs in sets:
-        res: dict[str, list[tuple[float, float, float]]] = {"fcnet": [], "sklearn": [], "sklearn1": []}
+        res: dict[str, list[tuple[float, float, float]]] = {label: [] for label in LIBRARIES}
         for seed in args.seeds:
             for label, cls in (("fcnet", ours), ("sklearn", theirs), ("sklearn1", theirs)):
+                if label not in args.libraries:
+                    continue
+                kw = params if label == "fcnet" else {}
                 # sklearn1: MLP with one BLAS thread, as fcnet uses for matrices this small
                 limit = threadpool_limits(limits=1, user_api="blas") if label == "sklearn1" else nullcontext()
                 with warnings.catch_warnings(), limit:
                     warnings.simplefilter("ignore")
                     t0 = time.perf_counter()
-                    cv = cross_validate(make_pipeline(StandardScaler(), cls(random_state=seed)), X, y, cv=5,
+                    cv = cross_validate(make_pipeline(StandardScaler(), cls(random_state=seed, **kw)), X, y, cv=5,
                                         return_estimator=True)
                     secs = time.perf_counter() - t0
                 iters = float(np.mean([e[-1].n_iter_ for e in cv["estimator"]]))
@@ -113,11 +132,17 @@ def main(argv: list[str] | None = None) -> None:
         print("\n| data set (5-fold CV score) | fcnet score | scikit-learn score | fcnet s | scikit-learn s "
               "| scikit-learn s, 1 BLAS thread | fcnet epochs | scikit-learn epochs |")
         print("|---|---|---|---|---|---|---|---|")
+        def cell(r: list[tuple[float, float, float]], col: int, fmt: str, total: bool = False) -> str:
+            if not r:
+                return "—"
+            a = np.array(r)[:, col]
+            return format(a.sum() if total else a.mean(), fmt)
+
         for name, res in rows:
-            f, s, s1 = np.array(res["fcnet"]), np.array(res["sklearn"]), np.array(res["sklearn1"])
-            print(f"| {name} ({metric.get(name, 'R²')}) | {f[:, 0].mean():.4f} | {s[:, 0].mean():.4f} | "
-                  f"{f[:, 1].sum():.1f} | {s[:, 1].sum():.1f} | {s1[:, 1].sum():.1f} | {f[:, 2].mean():.0f} | "
-                  f"{s[:, 2].mean():.0f} |")
+            f, s, s1 = res["fcnet"], res["sklearn"], res["sklearn1"]
+            print(f"| {name} ({metric.get(name, 'R²')}) | {cell(f, 0, '.4f')} | {cell(s, 0, '.4f')} | "
+                  f"{cell(f, 1, '.1f', True)} | {cell(s, 1, '.1f', True)} | {cell(s1, 1, '.1f', True)} | "
+                  f"{cell(f, 2, '.0f')} | {cell(s, 2, '.0f')} |")
 
 
 if __name__ == "__main__":

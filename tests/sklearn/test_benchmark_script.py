@@ -55,3 +55,27 @@ def test_unknown_dataset_is_refused(bench, capsys):
     with pytest.raises(SystemExit) as exc:
         bench.main(["--datasets", "mnist"])
     assert exc.value.code == 2 and "invalid choice: 'mnist'" in capsys.readouterr().err
+
+
+def test_libraries_and_fcnet_params_pick_what_runs(bench, tmp_path, capsys, monkeypatch):
+    _fake_california(tmp_path)
+    seen = []
+    original = bench.FCNetRegressor.fit
+
+    def spy(self, X, y, sample_weight=None):
+        seen.append((self.hidden, self.init))
+        return original(self, X, y, sample_weight)
+
+    monkeypatch.setattr(bench.FCNetRegressor, "fit", spy)
+    bench.main(["--datasets", "california_housing", "--data-home", str(tmp_path), "--libraries", "fcnet",
+                "--fcnet-params", '{"hidden": [7], "init": "xavier", "max_iter": 3}', "--markdown"])
+    out = capsys.readouterr().out
+    assert "seed 0 fcnet" in out and "seed 0 sklearn" not in out
+    assert seen == [((7,), "xavier")] * 5  # the five folds, with the parameters given (a list made a tuple)
+    assert out.rstrip().endswith("| — | — | 3 | — |")  # the libraries not run are dashes, epochs max_iter
+
+
+def test_fcnet_params_must_be_an_object(bench, capsys):
+    with pytest.raises(SystemExit) as exc:
+        bench.main(["--fcnet-params", "[128]"])
+    assert exc.value.code == 2 and "--fcnet-params must be a JSON object" in capsys.readouterr().err
