@@ -243,8 +243,12 @@ def test_early_stopping_holds_out_only_rows_that_weigh(seed, blobs, monkeypatch)
     w = (np.arange(len(X)) % 3 == 0).astype(float)  # two rows of three removed
     held_out = []
     score = FCNetClassifier._val_score
-    monkeypatch.setattr(FCNetClassifier, "_val_score",
-                        lambda self, x, t, wv: held_out.append((x.copy(), t.copy(), wv.copy())) or score(self, x, t, wv))
+
+    def spy(self, x, t, wv):
+        held_out.append((x.copy(), t.copy(), wv.copy()))
+        return score(self, x, t, wv)
+
+    monkeypatch.setattr(FCNetClassifier, "_val_score", spy)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         a = FCNetClassifier(hidden=(8,), early_stopping=True, max_iter=5, random_state=seed).fit(X, y, sample_weight=w)

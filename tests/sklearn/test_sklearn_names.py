@@ -44,8 +44,9 @@ def _fit(est, X, y):
     ({"solver": "sgd", "nesterovs_momentum": False}, {"optimizer": "momentum", "nesterov": False}),
     ({"optimizer": "momentum"}, {"optimizer": "momentum", "momentum_form": "lecture", "nesterov": False}),
     ({"alpha": 1e-3}, {"alpha": 1e-3}),
-    ({}, {"hidden": [100], "init": "glorot", "lr": 1e-3, "optimizer": "adam", "momentum": 0.9, "rho": 0.999, "eps": None,
-          "eps_inside": False, "momentum_form": "lecture", "alpha": 0.0, "nesterov": False, "solver": None}),
+    ({}, {"hidden": [100], "init": "glorot", "lr": 1e-3, "optimizer": "adam", "momentum": 0.9, "rho": 0.999,
+          "eps": None, "eps_inside": False, "momentum_form": "lecture", "alpha": 0.0, "nesterov": False,
+          "solver": None}),
 ])
 def test_sklearn_names_map_to_fcnet_options(data, given, options):
     X, y, _ = data
