@@ -202,6 +202,48 @@ def test_digits_are_scikit_learns_digits_and_split():
         np.testing.assert_array_equal(got, exp)
 
 
+def _sklearn_at(monkeypatch, folder):
+    """Make ``importlib.util.find_spec("sklearn")`` report a scikit-learn package at ``folder``."""
+    import importlib.machinery
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+
+    def fake(name, *args):
+        if name != "sklearn":
+            return find_spec(name, *args)
+        spec = importlib.machinery.ModuleSpec("sklearn", None, is_package=True)
+        spec.submodule_search_locations = [str(folder)]
+        return spec
+
+    monkeypatch.setattr(importlib.util, "find_spec", fake)
+
+
+def test_digits_of_a_scikit_learn_laid_out_otherwise_come_from_load_digits(monkeypatch, tmp_path):
+    from sklearn.datasets import load_digits
+
+    from fcnet.data.registry import _digits_arrays
+
+    _sklearn_at(monkeypatch, tmp_path)  # no datasets/data/digits.csv.gz there: scikit-learn is asked
+    x, y = _digits_arrays()
+    d = load_digits()
+    np.testing.assert_array_equal(x, d.data)
+    np.testing.assert_array_equal(y, d.target)
+
+
+@pytest.mark.parametrize("content", [b"not gzip", gzip.compress(b"1,2,3\n4,5\n"), gzip.compress(b"1,2,3\n")[:-6],
+                                     gzip.compress(b"1,2,3\n4,5,6\n")], ids=["not-gzip", "ragged", "cut", "shape"])
+def test_an_unreadable_digits_file_is_a_one_line_data_error(monkeypatch, tmp_path, content):
+    from fcnet.data.registry import _digits_arrays
+
+    csv_gz = tmp_path / "datasets" / "data" / "digits.csv.gz"
+    csv_gz.parent.mkdir(parents=True)
+    csv_gz.write_bytes(content)
+    _sklearn_at(monkeypatch, tmp_path)
+    with pytest.raises(DataError, match=r"cannot read scikit-learn's digits .*digits\.csv\.gz.*reinstall scikit-learn"):
+        _digits_arrays()
+
+
 @pytest.mark.parametrize("seed", range(40))
 def test_stratified_split_draws_what_scikit_learn_draws(seed):
     from sklearn.model_selection import train_test_split

@@ -42,3 +42,26 @@ def test_confusion_matrix_refuses_what_scikit_learn_refuses():
             sk_confusion_matrix(np.array(y_true), np.array(y_pred), labels=np.arange(2))
         with pytest.raises(ValueError, match=match):
             confusion_matrix(np.array(y_true), np.array(y_pred), 2)
+
+
+@pytest.mark.parametrize("bad", [[0.0, 1.5, 1.0], [0.0, np.nan, 1.0], [0.0, np.inf, 1.0]],
+                         ids=["fraction", "nan", "inf"])
+@pytest.mark.parametrize("side", ["y_true", "y_pred"])
+def test_confusion_matrix_refuses_labels_that_are_not_whole_numbers(bad, side):
+    from sklearn.metrics import confusion_matrix as sk_confusion_matrix
+
+    good = np.array([0.0, 1.0, 1.0])
+    y_true, y_pred = (np.array(bad), good) if side == "y_true" else (good, np.array(bad))
+    with pytest.raises(ValueError):  # scikit-learn: "continuous is not supported" / "contains NaN" / "infinity"
+        sk_confusion_matrix(y_true, y_pred, labels=np.arange(2))
+    # 1.5 is no class index: counting it as class 1 (its integer part) would put a sample in a wrong cell
+    with pytest.raises(ValueError, match=f"{side} must hold whole class indices"):
+        confusion_matrix(y_true, y_pred, 2)
+
+
+def test_confusion_matrix_counts_whole_float_labels_as_scikit_learn_does():
+    from sklearn.metrics import confusion_matrix as sk_confusion_matrix
+
+    y_true, y_pred = np.array([0.0, 1.0, 1.0, 2.0, 5.0]), np.array([0.0, 0.0, 1.0, 2.0, 1.0])
+    np.testing.assert_array_equal(confusion_matrix(y_true, y_pred, 3),
+                                  sk_confusion_matrix(y_true, y_pred, labels=np.arange(3)))

@@ -150,6 +150,9 @@ def load_digits_set(data_dir: str | None = None, download: bool = True) -> Datas
 
 # The digits are read, and split, without importing scikit-learn: its import alone costs about
 # 1.7 s of CPU, more than loading and training on the digits (`fcnet train` with the defaults).
+# The split is scikit-learn's own code copied (1.9's `train_test_split(stratify=...)`), so the digits
+# keep the train/test rows every earlier fcnet had; tests/unit/test_data.py compares it with the
+# installed scikit-learn's, so a change there shows up as a failing test, not as other digits.
 
 
 def _digits_arrays() -> tuple[np.ndarray, np.ndarray]:
@@ -166,8 +169,14 @@ def _digits_arrays() -> tuple[np.ndarray, np.ndarray]:
         return d.data, d.target
     import gzip
 
-    with gzip.open(csv_gz, mode="rt", encoding="utf-8") as fh:
-        data = np.loadtxt(fh, delimiter=",")
+    try:
+        with gzip.open(csv_gz, mode="rt", encoding="utf-8") as fh:
+            data = np.loadtxt(fh, delimiter=",", ndmin=2)
+        if data.shape != (1797, 65):
+            raise ValueError(f"{data.shape[0]} rows of {data.shape[1]} numbers, not 1797 of 65")
+    except (OSError, EOFError, ValueError) as err:  # gzip.BadGzipFile is an OSError
+        raise DataError(f"cannot read scikit-learn's digits {csv_gz} ({err}): reinstall scikit-learn "
+                        "(pip install --force-reinstall scikit-learn)") from None
     return data[:, :-1], data[:, -1].astype(int, copy=False)
 
 

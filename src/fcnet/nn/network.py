@@ -29,7 +29,7 @@ class FullyConnectedNet(Sequential):
         activation: "relu", "sigmoid", "tanh" or "leaky_relu".
         batchnorm: insert BatchNorm1d after each hidden Linear (before the activation).
         dropout: drop probability after each hidden activation (0 = none).
-        init: "he", "xavier", "normal" or "zeros" for every Linear.
+        init: "he", "xavier", "glorot", "normal" or "zeros" for every Linear.
         std: σ for ``init="normal"``.
         negative_slope: α for "leaky_relu".
         rng: a generator or seed for the initial weights.

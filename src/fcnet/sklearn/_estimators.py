@@ -21,7 +21,7 @@ _PARAMS_DOC = """
     Parameters are ``fcnet train``'s options (``fcnet train --help``) under the same names, and
     MLPClassifier's where the meaning is the same.  Three defaults differ from ``fcnet train``'s and are
     MLPClassifier's (``docs/sklearn-names.md``): one hidden layer of 100 units, ``init='glorot'``
-    (W ~ U(-a, a), a = √(6/(N_in + N_out))) and Adam's δ outside the square root,
+    (W ~ U(-a, a), a = √(6/(N_in + N_out)); the biases start at 0) and Adam's δ outside the square root,
     θ ← θ − ε m̂ / (√v̂ + δ), as scikit-learn and PyTorch place it.
 
     - ``max_iter`` (200): the most epochs one ``fit`` trains (``epochs``, fcnet's name, overrides it when

@@ -91,16 +91,36 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -
     sample whose true or predicted label is not among the classes is left out), without importing
     scikit-learn (about 1.7 s) at the end of every ``fcnet train``.
     """
-    t, p = np.asarray(y_true).reshape(-1), np.asarray(y_pred).reshape(-1)
+    n = int(num_classes)
+    t, p = _class_indices(y_true, "y_true", n), _class_indices(y_pred, "y_pred", n)
     if len(t) != len(p):
         raise ValueError(f"y_true has {len(t)} labels but y_pred {len(p)}: pass one prediction per sample")
-    n = int(num_classes)
     known = (t >= 0) & (t < n)
     if len(t) and not known.any():
         raise ValueError(f"no label of y_true is a class 0..{n - 1}: pass labels as class indices")
     keep = known & (p >= 0) & (p < n)
     pairs = t[keep].astype(np.int64) * n + p[keep].astype(np.int64)
-    return np.bincount(pairs, minlength=n * n).reshape(n, n).astype(np.int64)
+    return np.bincount(pairs, minlength=n * n).reshape(n, n).astype(np.int64, copy=False)
+
+
+def _class_indices(labels: np.ndarray, name: str, n: int) -> np.ndarray:
+    """``labels`` flattened, refused unless whole numbers (integers, or floats such as 2.0, as scikit-learn takes)."""
+    a = np.asarray(labels).reshape(-1)
+    if a.dtype.kind in "biu":
+        return a
+    if a.dtype.kind == "O":  # Python numbers in an object array: compared as numbers
+        try:
+            a = a.astype(np.float64)
+        except (TypeError, ValueError):
+            pass
+    if a.dtype.kind == "f":
+        bad = ~np.isfinite(a) | (a != np.floor(a))
+        if not bad.any():
+            return a
+        raise ValueError(f"{name} must hold whole class indices 0..{n - 1}, got {float(a[bad][0])}: "
+                         f"pass class indices (e.g. the argmax of the scores), not scores or probabilities")
+    raise ValueError(f"{name} must hold whole class indices 0..{n - 1}, got an array of {a.dtype}: "
+                     f"map the labels to class indices first")
 
 
 def plot_confusion(matrix: np.ndarray, classes: Sequence[str], path: str | Path, title: str = "") -> Path:
