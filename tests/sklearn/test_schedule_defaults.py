@@ -80,12 +80,49 @@ def test_partial_fit_trains_at_a_constant_rate(data, rates):
     clf = _quiet(FCNetClassifier(hidden=(5,), max_iter=2, tol=0.0, batch_size=BATCH, random_state=0), X, y)
     rates.clear()
     clf.partial_fit(X, y)
+    clf.set_params(learning_rate_init=0.05)  # as MLPClassifier: partial_fit goes on with the fitted optimizer
     clf.partial_fit(X, y)
-    assert rates == [1e-3] * 6  # MLPClassifier's rate when none is given
+    assert rates == [1e-3] * 6  # MLPClassifier's rate when none was given
+    rates.clear()
+    _quiet(clf.set_params(warm_start=True, max_iter=1), X, y)  # a fit takes the new ε₀, and partial_fit then too
+    clf.partial_fit(X, y)
+    assert rates[3:] == [0.05] * 3
     given = FCNetClassifier(hidden=(5,), lr=0.02, batch_size=BATCH, random_state=0)
     rates.clear()
     given.partial_fit(X, y, classes=classes)
     assert rates == [0.02] * 3
+
+
+def test_warm_fit_at_a_constant_rate_after_a_cosine_starts_at_lr0(data, rates):
+    X, y, t = data
+    for cls, target, lr0 in ((FCNetClassifier, y, 2e-3), (FCNetRegressor, t, 1e-3)):
+        est = _quiet(cls(hidden=(5,), max_iter=2, tol=0.0, batch_size=BATCH, warm_start=True, random_state=0), X, target)
+        assert est._trainer.optimizer.lr < 1e-4
+        before = [w.copy() for w in est.coefs_]
+        rates.clear()
+        _quiet(est.set_params(schedule="none"), X, target)  # the cosine's end, ~0, is not this fit's rate
+        assert rates == [1e-3] * 6
+        assert all(not np.array_equal(a, b) for a, b in zip(before, est.coefs_, strict=True))
+        rates.clear()
+        _quiet(est.set_params(schedule="step", step_size=1, gamma=0.5, lr=0.01), X, target)
+        assert rates == pytest.approx([0.01] * 3 + [0.005] * 3, rel=1e-12)
+
+
+def test_warmup_then_the_default_cosine(data, rates):
+    X, y, _ = data
+    _quiet(FCNetClassifier(hidden=(5,), max_iter=4, tol=0.0, batch_size=BATCH, warmup=1, random_state=0), X, y)
+    warm, total = 3, 12  # one epoch of 3 steps, then the cosine over the other 9
+    expected = [2e-3 * (s + 1) / warm for s in range(warm)]
+    expected += [2e-3 * (1 + math.cos(math.pi * s / (total - warm))) / 2 for s in range(total - warm)]
+    assert rates == pytest.approx(expected, rel=1e-12)
+
+
+def test_early_stopping_lays_the_cosine_over_the_training_rows_only(data, rates):
+    X, y, _ = data
+    # 120 rows, 12 held out: 108 train in 2 batches of 54 (all 120 would take 3)
+    _quiet(FCNetClassifier(hidden=(5,), max_iter=3, tol=0.0, batch_size=54, early_stopping=True, random_state=0), X, y)
+    total = 3 * 2
+    assert rates == pytest.approx([2e-3 * (1 + math.cos(math.pi * s / total)) / 2 for s in range(total)], rel=1e-12)
 
 
 def test_explicit_schedule_none_is_mlp_classifiers_constant_rate(data, rates):
@@ -114,8 +151,11 @@ def test_default_schedule_and_rate_over_every_solver(data, cls, solver, learning
 
 def test_warm_fit_has_its_own_time_budget(data):
     X, y, _ = data
-    clf = FCNetClassifier(hidden=(5,), max_time=0.2, warm_start=True, random_state=0).fit(X, y)
+    # n_iter_no_change is never reached: each fit runs until its budget is used
+    clf = FCNetClassifier(hidden=(5,), max_time=0.2, n_iter_no_change=10**9, warm_start=True,
+                          random_state=0).fit(X, y)
     first = clf.n_iter_
+    assert clf._trainer.time_used >= 0.2
     clf.fit(X, y)
     assert first >= 1 and clf.n_iter_ > first  # the first fit's seconds do not count against the second
 

@@ -164,7 +164,7 @@ def _threads(work: int) -> contextlib.AbstractContextManager[Any]:
 # options a warm_start fit takes anew (the others describe the fitted net, its loss and optimizer)
 _WARM_LIVE = frozenset({"epochs", "batch_size", "time_budget", "lr", "alpha", "l2", "l1", "clip_norm", "clip_value",
                         "seed", "tensorboard", "learning_rate", "power_t", "max_fun", "schedule", "step_size",
-                        "gamma", "warmup"})
+                        "gamma", "warmup", "partial_lr"})
 _SMALL = 1 << 18
 _LR = 1e-3  # the default ε₀ at a constant rate: MLPClassifier's
 _controller: Any = None
@@ -250,7 +250,8 @@ class FCNetBase(BaseEstimator):
             if value is None and opts[name] is not None:
                 raise ConfigError(f"parameter {name!r} cannot be None (default: {opts[name]!r})")
             opts[name] = coerce(name, value, label=label)
-        if self.lr is None and self.learning_rate_init is None:  # measured per estimator: benchmarks/RESULTS.md
+        given = self.lr is not None or self.learning_rate_init is not None
+        if not given:  # measured per estimator: benchmarks/RESULTS.md
             opts["lr"] = self._lr_cosine if opts["schedule"] == "cosine" else _LR
         # Adam's (and AdaGrad's) δ outside the root, as scikit-learn and PyTorch place it, whatever the solver: with
         # the lecture's δ = 1e-5 inside, small gradients move as if δ were √1e-5 ≈ 3e-3, and the regressor's fit
@@ -289,6 +290,7 @@ class FCNetBase(BaseEstimator):
                              f"per batch, got batch_size={opts['batch_size']}; give more samples or set "
                              "batchnorm=False")
         opts = dict(validate(opts))
+        opts["partial_lr"] = opts["lr"] if given else _LR  # partial_fit's constant rate under a schedule
         opts["alpha"] = float(alpha)
         opts.update(self._solver_options(opts))
         opts["time_budget"] = coerce("time_budget", self.max_time, label="max_time")  # --time-budget
@@ -398,8 +400,9 @@ class FCNetBase(BaseEstimator):
         """The options of a ``warm_start`` fit: the current parameters, applied to the fitted net.
 
         As MLPClassifier re-reads its parameters on each warm fit, ``max_iter``, ``batch_size``,
-        ``max_time``, the learning rate, ``alpha``, ``l2``, ``l1`` and clipping take their new values;
-        the net, its loss and its optimizer stay those fitted, so a change to them is refused.
+        ``max_time``, the learning rate and its schedule (``schedule``, ``warmup``, ``step_size``,
+        ``gamma``: laid out anew over this fit), ``alpha``, ``l2``, ``l1`` and clipping take their new
+        values; the net, its loss and its optimizer stay those fitted, so a change to them is refused.
         """
         new, old = self._resolved(), self._opts
         for key, value in new.items():
@@ -446,8 +449,8 @@ class FCNetBase(BaseEstimator):
         self._trainer.shuffle = bool(self.shuffle)
         if opts.get("solver") == "lbfgs":
             return self._fit_lbfgs(x, packed, opts)
-        if opts.get("solver") == "sgd" and opts["schedule"] == "none" and not incremental:
-            self._trainer.optimizer.lr = opts["lr"]  # as MLPClassifier's new optimizer: each fit starts at ε₀
+        if not incremental:  # as MLPClassifier's new optimizer: each fit starts at ε₀, whatever the last one ended at
+            self._trainer.optimizer.lr = opts["lr"]
         val = None
         es = self.early_stopping and not incremental
         if es:
@@ -488,7 +491,8 @@ class FCNetBase(BaseEstimator):
             with _threads(batch * max(x.shape[1], *opts["hidden"], self.n_outputs_)):
                 trainer.fit(x, packed, batch_size=batch, epochs=epochs, verbose=0)
         except DivergenceError as exc:  # the trainer's advice names fcnet train's flags: say it in parameters
-            lr = float(opts["lr"])  # ε₀, the parameter to lower (the schedule's ε of the moment is below it)
+            # ε₀, the parameter to lower (a schedule's ε of the moment is below it); partial_fit's own constant ε
+            lr = float(trainer.optimizer.lr if incremental else opts["lr"])
             raise DivergenceError(f"training diverged in epoch {self.n_iter_ + 1} (the loss or the weights became "
                                   f"NaN or infinite); try a lower learning_rate_init (now {lr:g}, e.g. {lr / 10:g}) "
                                   "or clip_norm=5") from exc
@@ -507,15 +511,16 @@ class FCNetBase(BaseEstimator):
         """This call's learning-rate schedule (``schedule``, ``warmup``), laid out per step over the
         ``max_iter`` epochs of ``steps`` steps from ε₀ = ``learning_rate_init``.
 
-        Each ``fit`` starts it anew, a ``warm_start`` fit too (as MLPClassifier starts a new optimizer on
-        each ``fit``); ``partial_fit`` has no length to lay it over and trains at a constant ε: ε₀ when
-        given, else MLPClassifier's 1e-3.
+        Each ``fit`` starts it anew, a ``warm_start`` fit too (MLPClassifier's warm fit starts a new optimizer
+        at ``learning_rate_init``; fcnet keeps the optimizer's state and starts the rate anew);
+        ``partial_fit`` has no length to lay it over and trains at a constant ε: the ε₀ given at the last
+        ``fit``, else MLPClassifier's 1e-3.
         """
         if opts["schedule"] == "none" and not opts["warmup"]:
             return []
         optimizer = self._trainer.optimizer
         if incremental:
-            optimizer.lr = _LR if self.lr is None and self.learning_rate_init is None else opts["lr"]
+            optimizer.lr = opts.get("partial_lr", opts["lr"])
             return []
         optimizer.lr = opts["lr"]
         return [LRScheduler(make_schedule(opts, optimizer, max(steps, 1)), per="step")]
