@@ -29,11 +29,12 @@ def test_parameters_are_train_options_with_their_defaults(cls):
     # (``epochs``, fcnet's name, is an alias that is unset by default)
     sklearn_own = {"early_stopping": False, "batch_size": 200, "epochs": None, "max_iter": 200, "tol": 1e-4,
                    "n_iter_no_change": 10, "validation_fraction": 0.1, "warm_start": False,
-                   "init": "glorot", "hidden": (100,)}  # MLPClassifier's net and init (docs/sklearn-names.md)
+                   "init": "glorot", "hidden": (100,),  # MLPClassifier's net and init (docs/sklearn-names.md)
+                   "schedule": None, "lr": None}  # a cosine from ε₀ = 2e-3 unless the solver sets the rate itself
     if cls is FCNetClassifier:  # smoothing generalises better on small data (benchmarks/RESULTS.md)
         sklearn_own["label_smoothing"] = 0.1
     shared = [name for name in params if name in defaults and name not in sklearn_own]
-    assert len(shared) >= 21
+    assert len(shared) >= 19  # the other train options, lr and schedule (above) aside
     for name in shared:
         assert coerce(name, params[name]) == defaults[name], name
     assert {k: params[k] for k in sklearn_own} == sklearn_own
@@ -104,7 +105,7 @@ def test_dataframe_string_labels_and_sparse_input(digits):
 
 def test_partial_fit_epochs_equal_fit_and_need_classes(digits):
     X, y = digits
-    kw = {"hidden": (32,), "random_state": 1}
+    kw = {"hidden": (32,), "random_state": 1, "schedule": "none"}  # partial_fit's constant rate in both
     with pytest.raises(ValueError, match="classes="):
         FCNetClassifier(**kw).partial_fit(X[:100], y[:100])
     inc = FCNetClassifier(**kw)

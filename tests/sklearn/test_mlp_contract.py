@@ -119,7 +119,8 @@ def test_partial_fit_refuses_early_stopping_as_mlp(cls, blobs):
 
 def test_warm_start_continues_and_cold_refit_restarts(blobs):
     X, y = blobs
-    kw = {"hidden": (16,), "max_iter": 4, "random_state": 0}
+    # at a constant rate (MLPClassifier's); the default cosine starts anew in each fit (the test below)
+    kw = {"hidden": (16,), "max_iter": 4, "random_state": 0, "schedule": "none"}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         warm = FCNetClassifier(warm_start=True, **kw).fit(X, y)
@@ -221,7 +222,7 @@ def test_warm_start_fit_takes_the_new_max_iter_and_learning_rate_and_refuses_a_n
     X, y = blobs
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        clf = FCNetClassifier(hidden=(8,), warm_start=True, max_iter=2, random_state=0).fit(X, y)
+        clf = FCNetClassifier(hidden=(8,), warm_start=True, max_iter=2, random_state=0, schedule="none").fit(X, y)
         clf.set_params(max_iter=3, learning_rate_init=0.05, alpha=1e-3).fit(X, y)  # as MLPClassifier re-reads them
     assert clf.n_iter_ == 5 and len(clf.loss_curve_) == 5
     assert clf._trainer.optimizer.lr == 0.05 and clf._trainer.loss_fn.alpha == 1e-3

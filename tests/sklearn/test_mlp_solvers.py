@@ -20,7 +20,7 @@ from fcnet.sklearn import FCNetClassifier, FCNetRegressor
 from fcnet.sklearn._base import FCNetBase
 
 # the loss of MLPClassifier: plain cross-entropy on raw inputs (no label smoothing, no standardisation)
-PLAIN = {"label_smoothing": 0.0, "standardize": False}
+PLAIN = {"label_smoothing": 0.0, "standardize": False, "schedule": "none"}
 
 
 @pytest.fixture
@@ -180,7 +180,7 @@ def test_regressor_loss_and_alpha_equal_mlp_regressors_from_the_same_weights(dat
     t = X @ [1.0, -2.0, 0.5, 0.3] + np.sin(X[:, 0])
     kw = {"hidden_layer_sizes": (8,), "solver": solver, "alpha": 1.0, "max_iter": 20, "tol": 0.0,
           "random_state": 0, "learning_rate_init": 0.01, "momentum": 0.0, "batch_size": 30, "shuffle": False}
-    ours = _quiet(FCNetRegressor(standardize=False, **kw), X, t, sample_weight=w)
+    ours = _quiet(FCNetRegressor(standardize=False, schedule="none", **kw), X, t, sample_weight=w)  # a constant ε
     sk = _quiet(MLPRegressor(**{**kw, "max_iter": 1}), X, t)
     sk.coefs_, sk.intercepts_ = [c.copy() for c in initial[0][0]], [b.copy() for b in initial[0][1]]
     sk.set_params(warm_start=True, max_iter=20)

@@ -44,9 +44,20 @@ def _fit(est, X, y):
     ({"solver": "sgd", "nesterovs_momentum": False}, {"optimizer": "momentum", "nesterov": False}),
     ({"optimizer": "momentum"}, {"optimizer": "momentum", "momentum_form": "lecture", "nesterov": False}),
     ({"alpha": 1e-3}, {"alpha": 1e-3}),
-    ({}, {"hidden": [100], "init": "glorot", "lr": 1e-3, "optimizer": "adam", "momentum": 0.9, "rho": 0.999,
-          "eps": None, "eps_inside": False, "momentum_form": "lecture", "alpha": 0.0, "nesterov": False,
+    ({}, {"hidden": [100], "init": "glorot", "lr": 2e-3, "schedule": "cosine", "optimizer": "adam", "momentum": 0.9,
+          "rho": 0.999, "eps": None, "eps_inside": False, "momentum_form": "lecture", "alpha": 0.0, "nesterov": False,
           "solver": None}),
+    # the default ε₀ is the one whose mean over the fit is MLPClassifier's 1e-3: 2e-3 under the cosine only
+    ({"schedule": "none"}, {"schedule": "none", "lr": 1e-3}),
+    ({"schedule": "step"}, {"schedule": "step", "lr": 1e-3}),
+    ({"learning_rate_init": 0.01}, {"schedule": "cosine", "lr": 0.01}),
+    ({"lr": 0.01}, {"schedule": "cosine", "lr": 0.01}),
+    # solvers that set the rate themselves keep no schedule (and MLPClassifier's 1e-3)
+    ({"solver": "sgd", "learning_rate": "adaptive"}, {"schedule": "none", "lr": 1e-3}),
+    ({"solver": "sgd", "learning_rate": "invscaling"}, {"schedule": "none", "lr": 1e-3}),
+    ({"solver": "sgd"}, {"schedule": "cosine", "lr": 2e-3}),
+    ({"solver": "adam", "learning_rate": "adaptive"}, {"schedule": "cosine", "lr": 2e-3}),  # an sgd-only parameter
+    ({"solver": "lbfgs"}, {"schedule": "none", "solver": "lbfgs"}),
 ])
 def test_sklearn_names_map_to_fcnet_options(data, given, options):
     X, y, _ = data

@@ -163,8 +163,10 @@ def _threads(work: int) -> contextlib.AbstractContextManager[Any]:
 
 # options a warm_start fit takes anew (the others describe the fitted net, its loss and optimizer)
 _WARM_LIVE = frozenset({"epochs", "batch_size", "time_budget", "lr", "alpha", "l2", "l1", "clip_norm", "clip_value",
-                        "seed", "tensorboard", "learning_rate", "power_t", "max_fun"})
+                        "seed", "tensorboard", "learning_rate", "power_t", "max_fun", "schedule", "step_size",
+                        "gamma", "warmup", "partial_lr"})
 _SMALL = 1 << 18
+_LR = 1e-3  # the default ε₀ at a constant rate: MLPClassifier's
 _controller: Any = None
 
 
@@ -224,6 +226,7 @@ class FCNetBase(BaseEstimator):
 
     _options: tuple[str, ...] = SHARED
     _is_classifier = False
+    _lr_cosine = 1e-3  # the default ε₀ under the default cosine schedule
 
     # --- options -------------------------------------------------------------------------
     def _resolved(self) -> dict[str, Any]:
@@ -239,9 +242,17 @@ class FCNetBase(BaseEstimator):
                 value, label = _from_sklearn(alias, getattr(self, alias)), alias  # scikit-learn's name, given, wins
             if name == "activation" and isinstance(value, str) and value in _SKLEARN_ACTIVATIONS:
                 value = _SKLEARN_ACTIVATIONS[value]
+            if name == "schedule" and value is None:  # the default: a cosine where nothing else sets the rate
+                own = solver == "lbfgs" or (solver == "sgd" and self.learning_rate != "constant")
+                value = "none" if own else "cosine"
+            if name == "lr" and value is None:  # the default ε₀ depends on the schedule: set below
+                continue
             if value is None and opts[name] is not None:
                 raise ConfigError(f"parameter {name!r} cannot be None (default: {opts[name]!r})")
             opts[name] = coerce(name, value, label=label)
+        given = self.lr is not None or self.learning_rate_init is not None
+        if not given:  # measured per estimator: benchmarks/RESULTS.md
+            opts["lr"] = self._lr_cosine if opts["schedule"] == "cosine" else _LR
         # Adam's (and AdaGrad's) δ outside the root, as scikit-learn and PyTorch place it, whatever the solver: with
         # the lecture's δ = 1e-5 inside, small gradients move as if δ were √1e-5 ≈ 3e-3, and the regressor's fit
         # stalls (California housing R² 0.59 against 0.67 outside, benchmarks/RESULTS.md)
@@ -279,6 +290,7 @@ class FCNetBase(BaseEstimator):
                              f"per batch, got batch_size={opts['batch_size']}; give more samples or set "
                              "batchnorm=False")
         opts = dict(validate(opts))
+        opts["partial_lr"] = opts["lr"] if given else _LR  # partial_fit's constant rate under a schedule
         opts["alpha"] = float(alpha)
         opts.update(self._solver_options(opts))
         opts["time_budget"] = coerce("time_budget", self.max_time, label="max_time")  # --time-budget
@@ -354,10 +366,7 @@ class FCNetBase(BaseEstimator):
             if isinstance(m, nn.Dropout):
                 m.rng = gen
         opt = OPTIMIZERS[opts["optimizer"]](model.parameters(), opts)
-        callbacks: list[Callback] = []
-        sched = make_schedule(opts, opt, steps)
-        if sched is not None:
-            callbacks.append(LRScheduler(sched, per="step"))
+        callbacks: list[Callback] = []  # the learning-rate schedule is laid out per fit call (``_schedule``)
         if opts["tensorboard"]:
             from fcnet.train.tensorboard import TensorBoard  # tensorboardX is an optional extra
 
@@ -391,8 +400,9 @@ class FCNetBase(BaseEstimator):
         """The options of a ``warm_start`` fit: the current parameters, applied to the fitted net.
 
         As MLPClassifier re-reads its parameters on each warm fit, ``max_iter``, ``batch_size``,
-        ``max_time``, the learning rate, ``alpha``, ``l2``, ``l1`` and clipping take their new values;
-        the net, its loss and its optimizer stay those fitted, so a change to them is refused.
+        ``max_time``, the learning rate and its schedule (``schedule``, ``warmup``, ``step_size``,
+        ``gamma``: laid out anew over this fit), ``alpha``, ``l2``, ``l1`` and clipping take their new
+        values; the net, its loss and its optimizer stay those fitted, so a change to them is refused.
         """
         new, old = self._resolved(), self._opts
         for key, value in new.items():
@@ -403,9 +413,6 @@ class FCNetBase(BaseEstimator):
                                  f"({old.get(key)!r} -> {value!r}); set warm_start=False to train a new net")
         trainer = self._trainer
         if new["lr"] != old["lr"]:
-            if new["schedule"] != "none":
-                raise ValueError("warm_start continues the fitted net: the learning rate cannot change under a "
-                                 f"schedule ({new['schedule']!r}); set warm_start=False to train a new net")
             trainer.optimizer.lr = new["lr"]
         trainer.loss_fn.alpha = new["alpha"]
         trainer.l2, trainer.l1 = new["l2"], new["l1"]
@@ -442,8 +449,8 @@ class FCNetBase(BaseEstimator):
         self._trainer.shuffle = bool(self.shuffle)
         if opts.get("solver") == "lbfgs":
             return self._fit_lbfgs(x, packed, opts)
-        if opts.get("solver") == "sgd" and opts["schedule"] == "none" and not incremental:
-            self._trainer.optimizer.lr = opts["lr"]  # as MLPClassifier's new optimizer: each fit starts at ε₀
+        if not incremental:  # as MLPClassifier's new optimizer: each fit starts at ε₀, whatever the last one ended at
+            self._trainer.optimizer.lr = opts["lr"]
         val = None
         es = self.early_stopping and not incremental
         if es:
@@ -471,21 +478,27 @@ class FCNetBase(BaseEstimator):
         stop = _SklearnStop(self, len(x), val, stop=not incremental)
         if first or not hasattr(self, "_no_improvement"):  # as MLPClassifier: kept by partial_fit and warm fits
             self._no_improvement = 0
-        trainer.callbacks.append(stop)
         budget = opts["time_budget"] is not None and not incremental  # partial_fit: one epoch, whatever the budget
         epochs = 1 if incremental else None if budget else opts["epochs"]
         batch = min(opts["batch_size"], len(x))
         trainer.time_budget = opts["time_budget"] if budget else None
+        if not incremental:
+            trainer._time_before = 0.0  # max_time is each fit's own budget
+        schedule = self._schedule(opts, math.ceil(len(x) / batch), incremental)
+        trainer.callbacks[:0] = schedule
+        trainer.callbacks.append(stop)
         try:
             with _threads(batch * max(x.shape[1], *opts["hidden"], self.n_outputs_)):
                 trainer.fit(x, packed, batch_size=batch, epochs=epochs, verbose=0)
         except DivergenceError as exc:  # the trainer's advice names fcnet train's flags: say it in parameters
-            lr = float(trainer.optimizer.lr)
+            # ε₀, the parameter to lower (a schedule's ε of the moment is below it); partial_fit's own constant ε
+            lr = float(trainer.optimizer.lr if incremental else opts["lr"])
             raise DivergenceError(f"training diverged in epoch {self.n_iter_ + 1} (the loss or the weights became "
                                   f"NaN or infinite); try a lower learning_rate_init (now {lr:g}, e.g. {lr / 10:g}) "
                                   "or clip_norm=5") from exc
         finally:
-            trainer.callbacks.remove(stop)
+            for cb in (*schedule, stop):
+                trainer.callbacks.remove(cb)
         if es and self._best_state is not None:
             trainer.model.load_state_dict(self._best_state)
         self._best_state = None
@@ -493,6 +506,24 @@ class FCNetBase(BaseEstimator):
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({epochs}) reached and the optimization "
                           "hasn't converged yet.", ConvergenceWarning, stacklevel=3)
         return self
+
+    def _schedule(self, opts: dict[str, Any], steps: int, incremental: bool) -> list[Callback]:
+        """This call's learning-rate schedule (``schedule``, ``warmup``), laid out per step over the
+        ``max_iter`` epochs of ``steps`` steps from ε₀ = ``learning_rate_init``.
+
+        Each ``fit`` starts it anew, a ``warm_start`` fit too (MLPClassifier's warm fit starts a new optimizer
+        at ``learning_rate_init``; fcnet keeps the optimizer's state and starts the rate anew);
+        ``partial_fit`` has no length to lay it over and trains at a constant ε: the ε₀ given at the last
+        ``fit``, else MLPClassifier's 1e-3.
+        """
+        if opts["schedule"] == "none" and not opts["warmup"]:
+            return []
+        optimizer = self._trainer.optimizer
+        if incremental:
+            optimizer.lr = opts.get("partial_lr", opts["lr"])
+            return []
+        optimizer.lr = opts["lr"]
+        return [LRScheduler(make_schedule(opts, optimizer, max(steps, 1)), per="step")]
 
     def _fit_lbfgs(self, x: np.ndarray, packed: np.ndarray, opts: dict[str, Any]) -> FCNetBase:
         """MLPClassifier's ``_fit_lbfgs``: ``scipy.optimize.minimize(method="L-BFGS-B", jac=True)`` over the
@@ -653,5 +684,10 @@ class FCNetBase(BaseEstimator):
             return
         trainer = self._build({**self._opts, "tensorboard": None}, int(self.n_features_in_),
                               int(self.n_outputs_), self._steps)
+        types = tstate.get("callback_types") or []
+        if "LRScheduler" in types:  # pickled before the schedule was laid out per fit call: it kept one
+            keep = [j for j, name in enumerate(types) if name != "LRScheduler"]
+            tstate = {**tstate, "callback_types": [types[j] for j in keep],
+                      "callbacks": [tstate["callbacks"][j] for j in keep]}
         trainer.load_state_dict(arrays, tstate)
         self._trainer = trainer
