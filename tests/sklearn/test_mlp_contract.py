@@ -148,6 +148,20 @@ def test_early_stopping_scores_validation_and_keeps_best(blobs):
     assert reg.best_validation_score_ == max(reg.validation_scores_) > 0.5  # R²
 
 
+def test_warm_early_stopping_fit_keeps_the_best_weights_of_all_fits(blobs):
+    """As MLPClassifier: a warm fit that does not beat the best validation score so far ends on the weights
+    that scored it, not on its own last epoch's."""
+    X, y = blobs
+    clf = FCNetClassifier(hidden=(16,), early_stopping=True, n_iter_no_change=3, warm_start=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+        best, weights = clf.best_validation_score_, [w.copy() for w in clf.coefs_]
+        clf.set_params(learning_rate_init=5.0, max_iter=1, schedule="none").fit(X, y)  # one epoch that wrecks them
+    assert clf.validation_scores_[-1] < best and clf.best_validation_score_ == best
+    assert all(np.array_equal(a, b) for a, b in zip(weights, clf.coefs_, strict=True))
+
+
 def test_verbose_prints_as_mlp_on_stdout_without_progress_bars(blobs, capsys):
     X, y = blobs
     FCNetClassifier(hidden=(8,), tol=1.0, n_iter_no_change=1, verbose=True, random_state=0).fit(X, y)

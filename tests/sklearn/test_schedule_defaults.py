@@ -96,7 +96,8 @@ def test_partial_fit_trains_at_a_constant_rate(data, rates):
 def test_warm_fit_at_a_constant_rate_after_a_cosine_starts_at_lr0(data, rates):
     X, y, t = data
     for cls, target, lr0 in ((FCNetClassifier, y, 2e-3), (FCNetRegressor, t, 1e-3)):
-        est = _quiet(cls(hidden=(5,), max_iter=2, tol=0.0, batch_size=BATCH, warm_start=True, random_state=0), X, target)
+        est = _quiet(cls(hidden=(5,), max_iter=2, tol=0.0, batch_size=BATCH, warm_start=True, random_state=0),
+                     X, target)
         assert est._trainer.optimizer.lr < 1e-4
         before = [w.copy() for w in est.coefs_]
         rates.clear()

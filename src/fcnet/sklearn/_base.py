@@ -355,7 +355,7 @@ class FCNetBase(BaseEstimator):
         return max(1, round(int((w > 0).sum()) * float(self.validation_fraction)))
 
     # --- building ------------------------------------------------------------------------
-    def _build(self, opts: dict[str, Any], n_features: int, n_outputs: int, steps: int) -> Trainer:
+    def _build(self, opts: dict[str, Any], n_features: int, n_outputs: int) -> Trainer:
         """Model (float64, weights and dropout masks from this fit's own generator), optimizer, trainer."""
         gen = np.random.default_rng([opts["seed"], 1])
         model = nn.FullyConnectedNet(
@@ -392,9 +392,8 @@ class FCNetBase(BaseEstimator):
             self.best_loss_: float | None = None if self.early_stopping else np.inf
         self.n_iter_ = self.t_ = 0
         self._opts = opts
-        n_train = len(X) - (self._n_val(w) if self.early_stopping else 0)
-        self._steps = max(math.ceil(n_train / min(opts["batch_size"], max(n_train, 1))), 1)
-        self._trainer = self._build(opts, X.shape[1], n_outputs, self._steps)
+        self._best_state = None
+        self._trainer = self._build(opts, X.shape[1], n_outputs)
 
     def _warm_opts(self) -> dict[str, Any]:
         """The options of a ``warm_start`` fit: the current parameters, applied to the fitted net.
@@ -464,10 +463,10 @@ class FCNetBase(BaseEstimator):
             vi, ti = order[:n_val], np.concatenate([order[n_val:], np.flatnonzero(w <= 0)])
             val = (x[vi], self._score_targets(y, vi), w[vi])
             x, packed = x[ti], packed[ti]
-            self._best_state = None
             self.validation_scores_ = self.validation_scores_ if self.validation_scores_ is not None else []
-            if self.best_validation_score_ is None:
+            if self.best_validation_score_ is None:  # early stopping switched on in a warm fit: no best yet
                 self.best_validation_score_ = -np.inf
+                self._best_state = None
         elif self.best_loss_ is None:
             self.best_loss_ = np.inf
         if opts["batchnorm"] and min(len(x), opts["batch_size"]) < 2:
@@ -499,9 +498,9 @@ class FCNetBase(BaseEstimator):
         finally:
             for cb in (*schedule, stop):
                 trainer.callbacks.remove(cb)
-        if es and self._best_state is not None:
-            trainer.model.load_state_dict(self._best_state)
-        self._best_state = None
+        best = getattr(self, "_best_state", None)
+        if es and best is not None:  # as MLPClassifier: the best weights of all fits so far, this one's or before
+            trainer.model.load_state_dict(best)
         if not incremental and not stop.converged and not budget:
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({epochs}) reached and the optimization "
                           "hasn't converged yet.", ConvergenceWarning, stacklevel=3)
@@ -682,8 +681,7 @@ class FCNetBase(BaseEstimator):
         super().__setstate__(state)
         if arrays is None:
             return
-        trainer = self._build({**self._opts, "tensorboard": None}, int(self.n_features_in_),
-                              int(self.n_outputs_), self._steps)
+        trainer = self._build({**self._opts, "tensorboard": None}, int(self.n_features_in_), int(self.n_outputs_))
         types = tstate.get("callback_types") or []
         if "LRScheduler" in types:  # pickled before the schedule was laid out per fit call: it kept one
             keep = [j for j, name in enumerate(types) if name != "LRScheduler"]

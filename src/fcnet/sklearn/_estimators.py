@@ -35,12 +35,13 @@ _PARAMS_DOC = """
       ``step_size`` epochs.  Each ``fit`` starts the schedule anew from its ε₀, a ``warm_start`` fit too
       (MLPClassifier's warm fit starts a new optimizer at ``learning_rate_init``; fcnet keeps the optimizer's
       state, Adam's moments, and starts the rate anew), which may then change the schedule and ε₀;
-      ``partial_fit`` trains at a constant rate.
+      under a schedule (or ``warmup``), ``partial_fit`` trains at a constant rate.
     - ``learning_rate_init`` / ``lr`` (None): unset, ε₀ = 1e-3 (MLPClassifier's), but 2e-3 for the
-      classifier under the default cosine: the cosine's mean rate over a fit, ε₀ / 2, is then 1e-3, and it
-      scored higher on digits and breast_cancer; the regressor scored higher at 1e-3
-      (``benchmarks/RESULTS.md``).  ``partial_fit`` trains at the ε₀ given at the last ``fit`` (or at the
-      first ``partial_fit``), else at 1e-3.
+      classifier under the default cosine: the cosine's mean rate over all ``max_iter`` epochs, ε₀ / 2, is
+      then 1e-3 (a fit that stops earlier on ``tol`` averages more), and it scored higher on digits and
+      breast_cancer; the regressor scored higher at 1e-3 on diabetes and level on California housing
+      (``benchmarks/RESULTS.md``).  Under a schedule, ``partial_fit`` trains at the ε₀ given at the last
+      ``fit`` (or at the first ``partial_fit``), else at 1e-3.
 
     - ``max_iter`` (200): the most epochs one ``fit`` trains (``epochs``, fcnet's name, overrides it when
       given); reaching it without converging warns with ``ConvergenceWarning``.  As in MLPClassifier, the
@@ -100,7 +101,7 @@ class FCNetClassifier(ClassifierMixin, FCNetBase):
 
     _options = (*SHARED, "loss", "margin", "label_smoothing")
     _is_classifier = True
-    _lr_cosine = 2e-3  # the cosine's mean rate, ε₀ / 2, is then MLPClassifier's constant 1e-3
+    _lr_cosine = 2e-3  # the cosine's mean rate over max_iter epochs, ε₀ / 2, is then MLPClassifier's 1e-3
 
     def __init__(self, hidden: tuple[int, ...] = (100,), activation: str = "relu", negative_slope: float = 0.01,
                  init: str = "glorot", init_std: float | None = None, batchnorm: bool = False, dropout: float = 0.0,
