@@ -257,7 +257,7 @@ class FCNetBase(BaseEstimator):
         # the lecture's δ = 1e-5 inside, small gradients move as if δ were √1e-5 ≈ 3e-3, and the regressor's fit
         # stalls (California housing R² 0.59 against 0.67 outside, benchmarks/RESULTS.md)
         opts["eps_inside"] = False
-        if self.solver is not None:  # scikit-learn's SGD form: v ← μ v + g, θ ← θ − ε v
+        if self.solver == "sgd":  # scikit-learn's SGD form: v ← μ v + g, θ ← θ − ε v
             opts["momentum_form"] = "pytorch"
         if self.beta_1 is not None and opts["optimizer"] in ("adam", "adamw"):
             opts["momentum"] = coerce("momentum", self.beta_1, label="beta_1")
@@ -477,6 +477,7 @@ class FCNetBase(BaseEstimator):
         stop = _SklearnStop(self, len(x), val, stop=not incremental)
         if first or not hasattr(self, "_no_improvement"):  # as MLPClassifier: kept by partial_fit and warm fits
             self._no_improvement = 0
+        self.n_iter_ = 0  # as MLPClassifier's: the epochs of this call (t_ and loss_curve_ go on)
         budget = opts["time_budget"] is not None and not incremental  # partial_fit: one epoch, whatever the budget
         epochs = 1 if incremental else None if budget else opts["epochs"]
         batch = min(opts["batch_size"], len(x))
