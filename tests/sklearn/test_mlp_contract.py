@@ -135,6 +135,20 @@ def test_warm_start_continues_and_cold_refit_restarts(blobs):
     assert cold.n_iter_ == 4 and cold.loss_curve_ == first
 
 
+def test_warm_fit_may_name_the_adam_it_already_trains(blobs):
+    X, y = blobs
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = FCNetClassifier(hidden=(4,), max_iter=2, warm_start=True, random_state=0).fit(X, y)
+        clf.set_params(solver="adam").fit(X, y)  # the same optimizer, named in scikit-learn's words
+        assert len(clf.loss_curve_) == 4
+        with pytest.raises(ValueError, match=r"solver cannot change \('adam' -> 'momentum'\)"):
+            clf.set_params(solver="sgd").fit(X, y)
+        other = FCNetClassifier(hidden=(4,), max_iter=2, warm_start=True, optimizer="momentum", random_state=0)
+        with pytest.raises(ValueError, match=r"solver cannot change \('momentum' -> 'adam'\)"):
+            other.fit(X, y).set_params(solver="adam").fit(X, y)
+
+
 def test_epoch_counts_over_fit_warm_fit_and_partial_fit_are_mlp_classifiers(blobs):
     """n_iter_ counts the epochs of the last call; t_ and loss_curve_ go on (scikit-learn's, as installed)."""
     from sklearn.neural_network import MLPClassifier

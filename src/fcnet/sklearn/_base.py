@@ -405,6 +405,8 @@ class FCNetBase(BaseEstimator):
         """
         new, old = self._resolved(), self._opts
         for key, value in new.items():
+            if key == "solver" and {value, old.get(key)} <= {None, "adam"} and new["optimizer"] == old["optimizer"]:
+                continue  # solver='adam' names the same Adam as none given with optimizer='adam'
             if key not in _WARM_LIVE and value != old.get(key):
                 label = next((s for f, s in _SKLEARN_NAMES.items() if f == key and getattr(self, s) is not None),
                              _LABELS.get(key, key))
