@@ -129,10 +129,44 @@ def test_warm_start_continues_and_cold_refit_restarts(blobs):
         eight = FCNetClassifier(**{**kw, "max_iter": 8}).fit(X, y)
         cold = FCNetClassifier(**kw).fit(X, y)
         cold.fit(X, y)
-    assert warm.n_iter_ == 8 and warm.loss_curve_[:4] == first
+    assert warm.n_iter_ == 4 and len(warm.loss_curve_) == 8 and warm.loss_curve_[:4] == first
     # the second fit went on from the first one's weights and optimizer state: the same as 8 epochs at once
     assert warm.loss_curve_ == eight.loss_curve_
     assert cold.n_iter_ == 4 and cold.loss_curve_ == first
+
+
+def test_warm_fit_may_name_the_adam_it_already_trains(blobs):
+    X, y = blobs
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = FCNetClassifier(hidden=(4,), max_iter=2, warm_start=True, random_state=0).fit(X, y)
+        clf.set_params(solver="adam").fit(X, y)  # the same optimizer, named in scikit-learn's words
+        assert len(clf.loss_curve_) == 4
+        with pytest.raises(ValueError, match=r"solver cannot change \('adam' -> 'momentum'\)"):
+            clf.set_params(solver="sgd").fit(X, y)
+        other = FCNetClassifier(hidden=(4,), max_iter=2, warm_start=True, optimizer="momentum", random_state=0)
+        with pytest.raises(ValueError, match=r"solver cannot change \('momentum' -> 'adam'\)"):
+            other.fit(X, y).set_params(solver="adam").fit(X, y)
+
+
+def test_epoch_counts_over_fit_warm_fit_and_partial_fit_are_mlp_classifiers(blobs):
+    """n_iter_ counts the epochs of the last call; t_ and loss_curve_ go on (scikit-learn's, as installed)."""
+    from sklearn.neural_network import MLPClassifier
+
+    X, y = blobs
+    kw = {"hidden_layer_sizes": (8,), "max_iter": 4, "n_iter_no_change": 100, "warm_start": True, "random_state": 0}
+    counts = []
+    for est in (FCNetClassifier(**kw), MLPClassifier(**kw)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est.fit(X, y)
+            seen = [(est.n_iter_, est.t_, len(est.loss_curve_))]
+            est.set_params(max_iter=3).fit(X, y)
+            seen.append((est.n_iter_, est.t_, len(est.loss_curve_)))
+            est.partial_fit(X, y)
+            seen.append((est.n_iter_, est.t_, len(est.loss_curve_)))
+        counts.append(seen)
+    assert counts[0] == counts[1] == [(4, 1200, 4), (3, 2100, 7), (1, 2400, 8)]
 
 
 def test_early_stopping_scores_validation_and_keeps_best(blobs):
@@ -238,13 +272,13 @@ def test_warm_start_fit_takes_the_new_max_iter_and_learning_rate_and_refuses_a_n
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf = FCNetClassifier(hidden=(8,), warm_start=True, max_iter=2, random_state=0, schedule="none").fit(X, y)
         clf.set_params(max_iter=3, learning_rate_init=0.05, alpha=1e-3).fit(X, y)  # as MLPClassifier re-reads them
-    assert clf.n_iter_ == 5 and len(clf.loss_curve_) == 5
+    assert clf.n_iter_ == 3 and len(clf.loss_curve_) == 5
     assert clf._trainer.optimizer.lr == 0.05 and clf._trainer.loss_fn.alpha == 1e-3
     with pytest.raises(ValueError, match=r"hidden_layer_sizes cannot change .*warm_start=False"):
         clf.set_params(hidden_layer_sizes=(4,)).fit(X, y)
     with pytest.raises(ValueError, match=r"activation cannot change"):
         clf.set_params(hidden_layer_sizes=None, activation="tanh").fit(X, y)
-    assert clf.n_iter_ == 5
+    assert clf.n_iter_ == 3 and len(clf.loss_curve_) == 5
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -257,7 +257,7 @@ class FCNetBase(BaseEstimator):
         # the lecture's δ = 1e-5 inside, small gradients move as if δ were √1e-5 ≈ 3e-3, and the regressor's fit
         # stalls (California housing R² 0.59 against 0.67 outside, benchmarks/RESULTS.md)
         opts["eps_inside"] = False
-        if self.solver is not None:  # scikit-learn's SGD form: v ← μ v + g, θ ← θ − ε v
+        if self.solver == "sgd":  # scikit-learn's SGD form: v ← μ v + g, θ ← θ − ε v
             opts["momentum_form"] = "pytorch"
         if self.beta_1 is not None and opts["optimizer"] in ("adam", "adamw"):
             opts["momentum"] = coerce("momentum", self.beta_1, label="beta_1")
@@ -405,6 +405,8 @@ class FCNetBase(BaseEstimator):
         """
         new, old = self._resolved(), self._opts
         for key, value in new.items():
+            if key == "solver" and {value, old.get(key)} <= {None, "adam"} and new["optimizer"] == old["optimizer"]:
+                continue  # solver='adam' names the same Adam as none given with optimizer='adam'
             if key not in _WARM_LIVE and value != old.get(key):
                 label = next((s for f, s in _SKLEARN_NAMES.items() if f == key and getattr(self, s) is not None),
                              _LABELS.get(key, key))
@@ -477,6 +479,7 @@ class FCNetBase(BaseEstimator):
         stop = _SklearnStop(self, len(x), val, stop=not incremental)
         if first or not hasattr(self, "_no_improvement"):  # as MLPClassifier: kept by partial_fit and warm fits
             self._no_improvement = 0
+        self.n_iter_ = 0  # as MLPClassifier's: the epochs of this call (t_ and loss_curve_ go on)
         budget = opts["time_budget"] is not None and not incremental  # partial_fit: one epoch, whatever the budget
         epochs = 1 if incremental else None if budget else opts["epochs"]
         batch = min(opts["batch_size"], len(x))

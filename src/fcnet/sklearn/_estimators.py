@@ -77,7 +77,8 @@ _PARAMS_DOC = """
 
     Fitted attributes: ``loss_``, ``loss_curve_``, ``best_loss_`` (None with early stopping),
     ``validation_scores_``, ``best_validation_score_`` (None without), ``coefs_``, ``intercepts_``,
-    ``n_layers_``, ``n_outputs_``, ``out_activation_``, ``n_iter_`` (epochs), ``t_`` (training samples
+    ``n_layers_``, ``n_outputs_``, ``out_activation_``, ``n_iter_`` (the epochs of the last ``fit`` or
+    ``partial_fit`` call, as MLPClassifier's, while ``t_`` and ``loss_curve_`` go on), ``t_`` (training samples
     seen), ``n_features_in_``, ``feature_names_in_`` (DataFrame input), ``mean_``/``std_`` (input
     standardisation), ``model_`` (the ``fcnet.nn.FullyConnectedNet``).
 """
