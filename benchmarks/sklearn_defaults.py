@@ -9,6 +9,7 @@ scikit-learn's copy is already on disk (it is a download; ``--data-home`` says w
 cache is, ``sklearn.datasets.get_data_home()`` by default).
 
     python benchmarks/sklearn_defaults.py [--datasets diabetes ...] [--seeds 0 1 2] [--markdown]
+    (also --datasets iris wine friedman1, which only run when named)
         [--libraries fcnet sklearn sklearn1] [--fcnet-params '{"hidden": [128], "init": "xavier"}']
 
 ``--libraries`` runs only some of the three (scores do not depend on the others); ``--fcnet-params`` gives
@@ -52,6 +53,12 @@ DATASETS: dict[str, tuple[Callable[[str | None], tuple[np.ndarray, np.ndarray] |
     "diabetes": (lambda home: datasets.load_diabetes(return_X_y=True), FCNetRegressor, MLPRegressor),
     "california_housing": (_california, FCNetRegressor, MLPRegressor),
 }
+# more data sets, run only when named: scikit-learn's other small bundled ones and Friedman's regression #1
+EXTRA: dict[str, tuple[Callable[[str | None], tuple[np.ndarray, np.ndarray] | None], type, type]] = {
+    "iris": (lambda home: datasets.load_iris(return_X_y=True), FCNetClassifier, MLPClassifier),
+    "wine": (lambda home: datasets.load_wine(return_X_y=True), FCNetClassifier, MLPClassifier),
+    "friedman1": (lambda home: datasets.make_friedman1(n_samples=1000, random_state=0), FCNetRegressor, MLPRegressor),
+}
 
 
 LIBRARIES = ("fcnet", "sklearn", "sklearn1")
@@ -78,8 +85,8 @@ def _first_use() -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--datasets", nargs="+", choices=list(DATASETS), default=list(DATASETS),
-                    help="data sets to run (default: all; california_housing only when on disk)")
+    ap.add_argument("--datasets", nargs="+", choices=[*DATASETS, *EXTRA], default=list(DATASETS),
+                    help="data sets to run (default: the first four; california_housing only when on disk)")
     ap.add_argument("--data-home", default=None, help="scikit-learn's data cache (default: its get_data_home())")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
@@ -93,7 +100,7 @@ def main(argv: list[str] | None = None) -> None:
     params = {k: tuple(v) if isinstance(v, list) else v for k, v in args.fcnet_params.items()}
     sets: list[tuple[str, tuple[np.ndarray, np.ndarray], type, type]] = []
     for name in args.datasets:
-        load, ours, theirs = DATASETS[name]
+        load, ours, theirs = {**DATASETS, **EXTRA}[name]
         data = load(args.data_home)
         if data is None:
             print(f"{name}: not on disk (scikit-learn downloads it); skipped")
@@ -128,7 +135,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.markdown:
         print(f"\nFirst use in this process (one tiny fit each, not in the times below): fcnet {first['fcnet']:.2f} s, "
               f"scikit-learn {first['sklearn']:.2f} s.")
-        metric = {"digits": "accuracy", "breast_cancer": "accuracy"}
+        metric = {"digits": "accuracy", "breast_cancer": "accuracy", "iris": "accuracy", "wine": "accuracy"}
         print("\n| data set (5-fold CV score) | fcnet score | scikit-learn score | fcnet s | scikit-learn s "
               "| scikit-learn s, 1 BLAS thread | fcnet epochs | scikit-learn epochs |")
         print("|---|---|---|---|---|---|---|---|")

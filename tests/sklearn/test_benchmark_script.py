@@ -79,3 +79,10 @@ def test_fcnet_params_must_be_an_object(bench, capsys):
     with pytest.raises(SystemExit) as exc:
         bench.main(["--fcnet-params", "[128]"])
     assert exc.value.code == 2 and "--fcnet-params must be a JSON object" in capsys.readouterr().err
+
+
+def test_more_data_sets_run_only_when_named(bench, capsys):
+    assert set(bench.EXTRA).isdisjoint(bench.DATASETS)  # the default run stays the four of the comparison
+    bench.main(["--datasets", "iris", "--libraries", "fcnet", "--markdown"])
+    out = capsys.readouterr().out
+    assert "iris               seed 0 fcnet" in out and "| iris (accuracy) |" in out
